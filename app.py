@@ -1,0 +1,41 @@
+"""The API Lambda: one Blueprint per context, the health check and the session-lifecycle queue consumer."""
+
+import json
+import logging
+import os
+
+from chalice import Chalice, Rate, Response
+
+from chalicelib.core import health, wiring
+from chalicelib.exam.routes import bp as exam_bp
+from chalicelib.identity.routes import bp as identity_bp
+from chalicelib.media.routes import bp as media_bp
+from chalicelib.proctor.routes import bp as proctor_bp
+from chalicelib.violations.routes import bp as violations_bp
+
+app = Chalice(app_name="proctor")
+app.log.setLevel(logging.INFO)
+for blueprint in (identity_bp, exam_bp, media_bp, violations_bp, proctor_bp):
+    app.register_blueprint(blueprint)
+
+LIFECYCLE_QUEUE = os.environ.get("PROCTOR_LIFECYCLE_QUEUE_NAME", "proctor-local-lifecycle")
+
+
+@app.route("/health", methods=["GET"], cors=True)
+def get_health():
+    body, healthy = health.check()
+    return Response(body=body, status_code=200 if healthy else 503)
+
+
+@app.on_sqs_message(queue=LIFECYCLE_QUEUE, batch_size=10)
+def handle_lifecycle(event):
+    """Messages the state machine sends when a session moves on (task tokens included)."""
+    progression = wiring.progression()
+    for record in event:
+        progression.handle(json.loads(record.body))
+
+
+@app.schedule(Rate(10, unit=Rate.MINUTES))
+def reconcile_sessions(event):
+    """Give every open session whose Step Functions execution is gone a new one (DynamoDB is the truth)."""
+    app.log.info("reconciled sessions: %s", wiring.progression().reconcile())

@@ -1,0 +1,76 @@
+"""Configuration parsed once from the environment into a typed, immutable object.
+
+Domain code never reads os.environ; it receives what it needs from here through the wiring module.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+class ConfigurationError(RuntimeError):
+    """A required setting is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    endpoint_url: str | None  # None on AWS; the local/other-cloud endpoint otherwise
+    table_prefix: str
+    media_bucket: str
+    media_queue_url: str
+    lifecycle_queue_url: str
+    state_machine_arn: str
+    jwt_secret: str
+    token_ttl_s: int = 8 * 3600
+    review_timeout_s: int = 7 * 24 * 3600
+    presign_expiry_s: int = 300
+    max_frame_bytes: int = 512 * 1024
+    max_audio_bytes: int = 1024 * 1024
+
+    def table_name(self, suffix: str) -> str:
+        return f"{self.table_prefix}{suffix}"
+
+
+def _int(env: Mapping[str, str], key: str, default: int) -> int:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{key} must be an integer, got {raw!r}") from exc
+
+
+def _required(env: Mapping[str, str], key: str) -> str:
+    value = env.get(key, "")
+    if not value:
+        raise ConfigurationError(f"{key} is not set")
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings from environment variables (see README, Configuration)."""
+    env = os.environ if env is None else env
+    secret = _required(env, "PROCTOR_JWT_SECRET")
+    if len(secret) < 32:
+        raise ConfigurationError("PROCTOR_JWT_SECRET must be at least 32 characters")
+    return Settings(
+        stage=env.get("PROCTOR_STAGE", "local"),
+        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+        endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+        table_prefix=env.get("PROCTOR_TABLE_PREFIX", "proctor-local-"),
+        media_bucket=_required(env, "PROCTOR_MEDIA_BUCKET"),
+        media_queue_url=_required(env, "PROCTOR_MEDIA_QUEUE_URL"),
+        lifecycle_queue_url=_required(env, "PROCTOR_LIFECYCLE_QUEUE_URL"),
+        state_machine_arn=_required(env, "PROCTOR_STATE_MACHINE_ARN"),
+        jwt_secret=secret,
+        token_ttl_s=_int(env, "PROCTOR_TOKEN_TTL_S", 8 * 3600),
+        review_timeout_s=_int(env, "PROCTOR_REVIEW_TIMEOUT_S", 7 * 24 * 3600),
+        presign_expiry_s=_int(env, "PROCTOR_PRESIGN_EXPIRY_S", 300),
+        max_frame_bytes=_int(env, "PROCTOR_MAX_FRAME_BYTES", 512 * 1024),
+        max_audio_bytes=_int(env, "PROCTOR_MAX_AUDIO_BYTES", 1024 * 1024),
+    )

@@ -1,0 +1,115 @@
+"""All wiring in one place: lazy, cached getters that build each dependency once per process."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from pynamodb.connection import Connection
+
+from chalicelib.core.clock import SystemClock
+from chalicelib.core.db import bind_models
+from chalicelib.core.settings import Settings, load_settings
+from chalicelib.exam.catalog import ExamCatalog
+from chalicelib.exam.lifecycle import StepFunctionsLifecycle
+from chalicelib.exam.models import AdmissionRecord, ExamRecord, QuestionRecord, SessionRecord
+from chalicelib.exam.progression import SessionProgression
+from chalicelib.exam.sessions import ExamSessions
+from chalicelib.identity.models import UserRecord
+from chalicelib.identity.tokens import TokenService
+from chalicelib.media.uploads import MediaKind, MediaUploads
+from chalicelib.violations.models import MediaObjectRecord, ViolationRecord
+from chalicelib.violations.recorder import ViolationRecorder
+
+MODELS = (UserRecord, ExamRecord, QuestionRecord, AdmissionRecord, SessionRecord, ViolationRecord, MediaObjectRecord)
+
+
+@cache
+def settings() -> Settings:
+    loaded = load_settings()
+    bind_models(loaded, MODELS)
+    return loaded
+
+
+def _client(service: str, **config: Any) -> Any:
+    current = settings()
+    return boto3.client(
+        service,
+        region_name=current.region,
+        endpoint_url=current.endpoint_url,
+        config=Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 3, "mode": "standard"}, **config),
+    )
+
+
+@cache
+def s3() -> Any:
+    # Path-style addressing works with every S3-compatible endpoint, IPs included.
+    return _client("s3", s3={"addressing_style": "path"}, signature_version="s3v4")
+
+
+@cache
+def sqs() -> Any:
+    return _client("sqs")
+
+
+@cache
+def stepfunctions() -> Any:
+    return _client("stepfunctions")
+
+
+@cache
+def clock() -> SystemClock:
+    return SystemClock()
+
+
+@cache
+def tokens() -> TokenService:
+    return TokenService(settings().jwt_secret, settings().token_ttl_s)
+
+
+@cache
+def lifecycle() -> StepFunctionsLifecycle:
+    return StepFunctionsLifecycle(stepfunctions(), settings().state_machine_arn, settings().review_timeout_s)
+
+
+@cache
+def exam_catalog() -> ExamCatalog:
+    settings()
+    return ExamCatalog(clock())
+
+
+@cache
+def exam_sessions() -> ExamSessions:
+    settings()
+    return ExamSessions(clock(), lifecycle())
+
+
+@cache
+def progression() -> SessionProgression:
+    settings()
+    return SessionProgression(clock(), lifecycle())
+
+
+@cache
+def recorder() -> ViolationRecorder:
+    current = settings()
+    return ViolationRecorder(clock(), Connection(region=current.region, host=current.endpoint_url))
+
+
+@cache
+def media_uploads() -> MediaUploads:
+    current = settings()
+    kinds = {
+        "webcam": MediaKind("webcam", "image/jpeg", "jpg", current.max_frame_bytes),
+        "audio": MediaKind("audio", "audio/wav", "wav", current.max_audio_bytes),
+    }
+    return MediaUploads(s3(), current.media_bucket, current.presign_expiry_s, kinds, clock())
+
+
+def reset() -> None:
+    """Forget every cached dependency (tests that change the environment call this)."""
+    for getter in (settings, s3, sqs, stepfunctions, clock, tokens, lifecycle, exam_catalog, exam_sessions,
+                   progression, recorder, media_uploads):
+        getter.cache_clear()

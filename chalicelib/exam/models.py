@@ -1,0 +1,121 @@
+"""Exams, question banks, admissions (roster + consent) and exam sessions in DynamoDB."""
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+
+class ExamsByAgency(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_agency"
+        projection = AllProjection()
+
+    agency_id = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class ExamRecord(Model):
+    TABLE_SUFFIX = "exams"
+
+    class Meta:
+        table_name = "exams"
+
+    exam_id = UnicodeAttribute(hash_key=True)
+    agency_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    title = MapAttribute()  # {"kk": ..., "ru": ..., "en": ...}
+    languages = ListAttribute(of=UnicodeAttribute)
+    duration_s = NumberAttribute()
+    blocks = ListAttribute()  # [{"block_id", "title": {lang: text}, "item_count"}]
+    opens_at = UTCDateTimeAttribute()
+    closes_at = UTCDateTimeAttribute()
+    bank_size = NumberAttribute(default=0)
+    by_agency = ExamsByAgency()
+
+
+class QuestionRecord(Model):
+    TABLE_SUFFIX = "questions"
+
+    class Meta:
+        table_name = "questions"
+
+    exam_id = UnicodeAttribute(hash_key=True)
+    item_id = UnicodeAttribute(range_key=True)
+    block_id = UnicodeAttribute()
+    text = MapAttribute()  # {lang: text}
+    options = ListAttribute()  # [{"option_id", "text": {lang: text}}]
+    correct_option = UnicodeAttribute()
+
+
+class AdmissionsByExam(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_exam"
+        projection = AllProjection()
+
+    exam_id = UnicodeAttribute(hash_key=True)
+    candidate_id = UnicodeAttribute(range_key=True)
+
+
+class AdmissionRecord(Model):
+    TABLE_SUFFIX = "admissions"
+
+    class Meta:
+        table_name = "admissions"
+
+    candidate_id = UnicodeAttribute(hash_key=True)
+    exam_id = UnicodeAttribute(range_key=True)
+    agency_id = UnicodeAttribute()
+    admitted_at = UTCDateTimeAttribute()
+    consent_at = UTCDateTimeAttribute(null=True)
+    consent_version = UnicodeAttribute(null=True)
+    consent_language = UnicodeAttribute(null=True)
+    by_exam = AdmissionsByExam()
+
+
+class SessionsByAgency(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_agency"
+        projection = AllProjection()
+
+    agency_id = UnicodeAttribute(hash_key=True)
+    started_at = UTCDateTimeAttribute(range_key=True)
+
+
+class SessionRecord(Model):
+    TABLE_SUFFIX = "sessions"
+
+    class Meta:
+        table_name = "sessions"
+
+    session_id = UnicodeAttribute(hash_key=True)
+    exam_id = UnicodeAttribute()
+    candidate_id = UnicodeAttribute()
+    agency_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    language = UnicodeAttribute()
+    started_at = UTCDateTimeAttribute()
+    deadline_at = UTCDateTimeAttribute()
+    submitted_at = UTCDateTimeAttribute(null=True)
+    auto_submitted = BooleanAttribute(default=False)
+    items = ListAttribute()  # [{"item_id", "block_id", "option_ids": [...]}] in the order shown
+    answers = MapAttribute(default=dict)  # {item_id: option_id}
+    answers_rev = NumberAttribute(default=0)  # bumped by every answer save; submit scores a stable revision
+    score = MapAttribute(null=True)  # {"correct", "total", "percent"}
+    violation_counts = MapAttribute(default=dict)  # {violation_type: n}
+    risk_score = NumberAttribute(default=0)
+    last_seen_at = UTCDateTimeAttribute(null=True)
+    execution_arn = UnicodeAttribute(null=True)
+    submit_token = UnicodeAttribute(null=True)  # Step Functions task token of the in-progress wait
+    review_token = UnicodeAttribute(null=True)  # task token of the awaiting-review wait
+    verdict = UnicodeAttribute(null=True)
+    verdict_reason = UnicodeAttribute(null=True)
+    reviewed_by = UnicodeAttribute(null=True)
+    reviewed_at = UTCDateTimeAttribute(null=True)
+    by_agency = SessionsByAgency()

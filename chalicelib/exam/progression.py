@@ -1,0 +1,112 @@
+"""What happens when the state machine moves a session on, when a proctor gives a verdict, and reconciliation."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pynamodb.exceptions import UpdateError
+
+from chalicelib.core.clock import Clock, iso
+from chalicelib.core.db import is_condition_failure
+from chalicelib.core.errors import Conflict, NotFound
+from chalicelib.core.http import Fields
+from chalicelib.exam import rules
+from chalicelib.exam.lifecycle import PHASE_AWAITING_REVIEW, PHASE_IN_PROGRESS, SessionLifecycle
+from chalicelib.exam.models import SessionRecord
+from chalicelib.exam.sessions import finalize, load_session
+from chalicelib.identity.tokens import Principal
+
+logger = logging.getLogger(__name__)
+VERDICTS = {"accept": rules.ACCEPTED, "annul": rules.ANNULLED}
+
+
+def _conditional(session: SessionRecord, actions: list, condition: Any) -> bool:
+    try:
+        session.update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if not is_condition_failure(exc):
+            raise
+        return False
+    return True
+
+
+class SessionProgression:
+    def __init__(self, clock: Clock, lifecycle: SessionLifecycle) -> None:
+        self._clock = clock
+        self._lifecycle = lifecycle
+
+    def handle(self, message: dict[str, Any]) -> None:
+        """Apply one lifecycle message from the state machine (idempotent: redelivery is harmless)."""
+        kind, session_id, token = message.get("kind"), message.get("session_id"), message.get("task_token")
+        if not isinstance(session_id, str) or load_session(session_id) is None:
+            logger.warning("lifecycle message for unknown session: %s", message)
+            return
+        if kind == "exam_started":
+            self.exam_started(session_id, token)
+        elif kind == "deadline_passed":
+            finalize(session_id, auto=True, clock=self._clock)
+            self._lifecycle.complete_task(token, {"submitted_by": "deadline"})
+        elif kind == "review_requested":
+            self.review_requested(session_id, token)
+        elif kind == "review_expired":
+            self.review_expired(session_id)
+        else:
+            logger.warning("unknown lifecycle message kind: %s", kind)
+
+    def exam_started(self, session_id: str, token: str) -> None:
+        session = SessionRecord(session_id)
+        stored = _conditional(session, [SessionRecord.submit_token.set(token)],
+                              SessionRecord.status == rules.IN_PROGRESS)
+        if not stored:  # the candidate submitted before we learned the token: let the machine move on now
+            self._lifecycle.complete_task(token, {"submitted_by": "candidate"})
+
+    def review_requested(self, session_id: str, token: str) -> None:
+        session = finalize(session_id, auto=True, clock=self._clock)  # no-op unless still in progress
+        assert session is not None
+        _conditional(session, [SessionRecord.status.set(rules.AWAITING_REVIEW), SessionRecord.review_token.set(token)],
+                     SessionRecord.status.is_in(rules.SUBMITTED, rules.AWAITING_REVIEW))
+
+    def review_expired(self, session_id: str) -> None:
+        """Nobody reviewed in time: the result stands (accepted by the system, marked as such)."""
+        _conditional(SessionRecord(session_id), [
+            SessionRecord.status.set(rules.ACCEPTED), SessionRecord.verdict.set(rules.ACCEPTED),
+            SessionRecord.verdict_reason.set("review window expired"), SessionRecord.reviewed_by.set("system"),
+            SessionRecord.reviewed_at.set(self._clock.now()),
+        ], SessionRecord.status == rules.AWAITING_REVIEW)
+
+    def record_verdict(self, proctor: Principal, session_id: str, body: Any) -> dict[str, Any]:
+        fields = Fields(body)
+        verdict = VERDICTS[str(fields.text("verdict", choices=tuple(VERDICTS)))]
+        reason = fields.text("reason", required=verdict == rules.ANNULLED, max_len=1000)
+        session = load_session(session_id)
+        if session is None or session.agency_id != proctor.agency_id:
+            raise NotFound("session.not_found", "No such session.")
+        now = self._clock.now()
+        recorded = _conditional(session, [
+            SessionRecord.status.set(verdict), SessionRecord.verdict.set(verdict),
+            SessionRecord.verdict_reason.set(reason or ""), SessionRecord.reviewed_by.set(proctor.user_id),
+            SessionRecord.reviewed_at.set(now),
+        ], SessionRecord.status == rules.AWAITING_REVIEW)
+        if not recorded:
+            raise Conflict("session.not_awaiting_review", "Only a submitted session awaiting review takes a verdict.")
+        if session.review_token and not self._lifecycle.complete_task(session.review_token, {"verdict": verdict}):
+            logger.warning("review wait of %s had already ended", session_id)
+        return {"session_id": session_id, "status": verdict, "verdict_reason": reason, "reviewed_at": iso(now)}
+
+    def reconcile(self) -> dict[str, int]:
+        """Restart the lifecycle of every open session whose execution is gone; DynamoDB is the truth."""
+        counts = {"checked": 0, "restarted": 0}
+        now = self._clock.now()
+        for session in SessionRecord.scan(SessionRecord.status.is_in(*rules.OPEN_STATUSES)):
+            counts["checked"] += 1
+            if session.execution_arn and self._lifecycle.is_running(session.execution_arn):
+                continue
+            remaining = int((session.deadline_at - now).total_seconds())
+            writing = session.status == rules.IN_PROGRESS and remaining > 0
+            phase = PHASE_IN_PROGRESS if writing else PHASE_AWAITING_REVIEW
+            arn = self._lifecycle.start(session.session_id, phase, remaining, attempt=int(now.timestamp()))
+            session.update(actions=[SessionRecord.execution_arn.set(arn), SessionRecord.submit_token.remove(),
+                                    SessionRecord.review_token.remove()])
+            counts["restarted"] += 1
+        return counts

@@ -1,0 +1,95 @@
+"""HTTP for exams: agency admins manage exams, banks and rosters; candidates consent, start and answer."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.core import wiring
+from chalicelib.core.api import json_body, route
+from chalicelib.core.errors import BadRequest
+from chalicelib.exam.bank_import import parse_csv_bank, parse_json_bank
+from chalicelib.exam.catalog import exam_view, load_exam
+from chalicelib.exam.sessions import own_session
+
+bp = Blueprint(__name__)
+ADMIN = ("admin",)
+CANDIDATE = ("candidate",)
+
+
+@route(bp, "/admin/exams", methods=["POST"], roles=ADMIN)
+def create_exam(request, admin):
+    return wiring.exam_catalog().create_exam(admin, json_body(request)), 201
+
+
+@route(bp, "/admin/exams", methods=["GET"], roles=ADMIN)
+def list_exams(request, admin):
+    return {"exams": wiring.exam_catalog().list_exams(admin)}
+
+
+@route(bp, "/admin/exams/{exam_id}", methods=["GET"], roles=ADMIN)
+def get_exam(request, admin, exam_id):
+    return exam_view(load_exam(exam_id, admin.agency_id))
+
+
+@route(bp, "/admin/exams/{exam_id}/questions", methods=["POST"], roles=ADMIN,
+       content_types=["application/json", "text/csv"])
+def import_questions(request, admin, exam_id):
+    exam = load_exam(exam_id, admin.agency_id)
+    languages, block_ids = list(exam.languages), {b["block_id"] for b in exam.blocks}
+    if request.headers.get("content-type", "").startswith("text/csv"):
+        try:
+            text = (request.raw_body or b"").decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise BadRequest("bank.not_utf8", "The CSV file must be UTF-8 encoded.") from None
+        drafts = parse_csv_bank(text, languages, block_ids)
+    else:
+        drafts = parse_json_bank(json_body(request), languages, block_ids)
+    return wiring.exam_catalog().import_bank(exam, drafts)
+
+
+@route(bp, "/admin/exams/{exam_id}/roster", methods=["POST"], roles=ADMIN)
+def admit_candidates(request, admin, exam_id):
+    exam = load_exam(exam_id, admin.agency_id)
+    return wiring.exam_catalog().admit(admin, exam, json_body(request))
+
+
+@route(bp, "/admin/exams/{exam_id}/roster", methods=["GET"], roles=ADMIN)
+def list_roster(request, admin, exam_id):
+    return {"candidates": wiring.exam_catalog().roster(load_exam(exam_id, admin.agency_id))}
+
+
+@route(bp, "/me/exams", methods=["GET"], roles=CANDIDATE)
+def my_exams(request, candidate):
+    return {"exams": wiring.exam_sessions().admitted_exams(candidate)}
+
+
+@route(bp, "/exams/{exam_id}/consent", methods=["POST"], roles=CANDIDATE)
+def record_consent(request, candidate, exam_id):
+    return wiring.exam_sessions().record_consent(candidate, exam_id, json_body(request))
+
+
+@route(bp, "/exams/{exam_id}/sessions", methods=["POST"], roles=CANDIDATE)
+def start_session(request, candidate, exam_id):
+    body = json_body(request) if request.raw_body else {}
+    view, created = wiring.exam_sessions().start(candidate, exam_id, body)
+    return view, 201 if created else 200
+
+
+@route(bp, "/sessions/{session_id}", methods=["GET"], roles=CANDIDATE)
+def get_session(request, candidate, session_id):
+    return wiring.exam_sessions().view(own_session(candidate, session_id))
+
+
+@route(bp, "/sessions/{session_id}/answers/{item_id}", methods=["PUT"], roles=CANDIDATE)
+def save_answer(request, candidate, session_id, item_id):
+    return wiring.exam_sessions().save_answer(candidate, session_id, item_id, json_body(request))
+
+
+@route(bp, "/sessions/{session_id}/heartbeat", methods=["POST"], roles=CANDIDATE)
+def heartbeat(request, candidate, session_id):
+    return wiring.exam_sessions().heartbeat(candidate, session_id)
+
+
+@route(bp, "/sessions/{session_id}/submit", methods=["POST"], roles=CANDIDATE)
+def submit(request, candidate, session_id):
+    return wiring.exam_sessions().submit(candidate, session_id)

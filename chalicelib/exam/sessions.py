@@ -1,0 +1,257 @@
+"""Candidate-facing session rules: consent, start/resume, autosaved answers, heartbeat, submit and scoring."""
+
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+
+from chalicelib.core.clock import Clock, iso
+from chalicelib.core.db import is_condition_failure
+from chalicelib.core.errors import ApiError, Conflict, Forbidden, NotFound
+from chalicelib.core.http import Fields
+from chalicelib.exam import rules
+from chalicelib.exam.lifecycle import PHASE_IN_PROGRESS, SessionLifecycle
+from chalicelib.exam.models import AdmissionRecord, ExamRecord, QuestionRecord, SessionRecord
+from chalicelib.identity.tokens import Principal
+
+logger = logging.getLogger(__name__)
+_SESSION_NAMESPACE = uuid.UUID("6f1c4c39-9f0e-4d5e-9d53-0c1f3f0b7a11")
+CONSENT_VERSION = "2026-11"
+
+
+def session_id_for(exam_id: str, candidate_id: str) -> str:
+    """One session per candidate and exam: the id is derived, so a second start finds the first."""
+    return uuid.uuid5(_SESSION_NAMESPACE, f"{exam_id}/{candidate_id}").hex
+
+
+def load_session(session_id: str) -> SessionRecord | None:
+    try:
+        return SessionRecord.get(session_id)
+    except DoesNotExist:
+        return None
+
+
+def own_session(candidate: Principal, session_id: str) -> SessionRecord:
+    """The caller's own session; 404 for anyone else's, so ids of other candidates reveal nothing."""
+    session = load_session(session_id)
+    if session is None or session.candidate_id != candidate.user_id or session.agency_id != candidate.agency_id:
+        raise NotFound("session.not_found", "No such session.")
+    return session
+
+
+def answer_key(session: SessionRecord) -> dict[str, str]:
+    keys = [(session.exam_id, item["item_id"]) for item in session.items]
+    return {q.item_id: q.correct_option for q in QuestionRecord.batch_get(keys)}
+
+
+def finalize(session_id: str, *, auto: bool, clock: Clock) -> SessionRecord | None:
+    """Submit and score an in-progress session exactly once; returns the session as it now stands."""
+    for _ in range(5):
+        session = load_session(session_id)
+        if session is None or session.status != rules.IN_PROGRESS:
+            return session
+        result = rules.score(session.items, session.answers.as_dict(), answer_key(session))
+        try:
+            # Conditioned on the answers we scored: an answer saved meanwhile makes us score again.
+            session.update(
+                actions=[
+                    SessionRecord.status.set(rules.SUBMITTED),
+                    SessionRecord.submitted_at.set(clock.now()),
+                    SessionRecord.score.set(result),
+                    SessionRecord.auto_submitted.set(auto),
+                ],
+                condition=(SessionRecord.status == rules.IN_PROGRESS)
+                & (SessionRecord.answers_rev == session.answers_rev),
+            )
+            return session
+        except UpdateError as exc:
+            if not is_condition_failure(exc):
+                raise
+    raise Conflict("session.busy", "The session changed while submitting; try again.")
+
+
+class ExamSessions:
+    def __init__(self, clock: Clock, lifecycle: SessionLifecycle,
+                 rng_factory: Callable[[], random.Random] = random.SystemRandom) -> None:
+        self._clock = clock
+        self._lifecycle = lifecycle
+        self._rng_factory = rng_factory
+
+    def admitted_exams(self, candidate: Principal) -> list[dict[str, Any]]:
+        admissions = list(AdmissionRecord.query(candidate.user_id))
+        exams = {e.exam_id: e for e in ExamRecord.batch_get([a.exam_id for a in admissions])}
+        sessions = {s.exam_id: s for s in SessionRecord.batch_get(
+            [session_id_for(a.exam_id, candidate.user_id) for a in admissions])}
+        out = []
+        for admission in admissions:
+            exam = exams.get(admission.exam_id)
+            if exam is None:
+                continue
+            session = sessions.get(exam.exam_id)
+            out.append({
+                "exam_id": exam.exam_id, "title": exam.title.as_dict(), "languages": list(exam.languages),
+                "duration_s": int(exam.duration_s), "opens_at": iso(exam.opens_at), "closes_at": iso(exam.closes_at),
+                "consent_recorded": admission.consent_at is not None,
+                "session": {"session_id": session.session_id, "status": session.status} if session else None,
+            })
+        return out
+
+    def _admission(self, candidate: Principal, exam_id: str) -> AdmissionRecord:
+        try:
+            admission = AdmissionRecord.get(candidate.user_id, exam_id)
+        except DoesNotExist:
+            raise NotFound("exam.not_found", "No such exam among your admissions.") from None
+        if admission.agency_id != candidate.agency_id:
+            raise NotFound("exam.not_found", "No such exam among your admissions.")
+        return admission
+
+    def record_consent(self, candidate: Principal, exam_id: str, body: Any) -> dict[str, Any]:
+        """Record that the candidate accepted the rules and biometric processing; the first consent is kept."""
+        fields = Fields(body)
+        if fields.boolean("accepted") is not True:
+            raise Forbidden("consent.declined", "The exam cannot be taken without accepting the rules.")
+        language = fields.text("language", choices=("kk", "ru", "en"))
+        admission = self._admission(candidate, exam_id)
+        if admission.consent_at is None:
+            try:
+                admission.update(
+                    actions=[AdmissionRecord.consent_at.set(self._clock.now()),
+                             AdmissionRecord.consent_version.set(CONSENT_VERSION),
+                             AdmissionRecord.consent_language.set(language)],
+                    condition=AdmissionRecord.consent_at.does_not_exist(),
+                )
+            except UpdateError as exc:
+                if not is_condition_failure(exc):
+                    raise
+                admission.refresh()
+        return {"exam_id": exam_id, "consent_at": iso(admission.consent_at),
+                "consent_version": admission.consent_version}
+
+    def start(self, candidate: Principal, exam_id: str, body: Any) -> tuple[dict[str, Any], bool]:
+        """Start the session, or return the existing one (second tab, reload, retry); True when created."""
+        language = Fields(body).text("language", required=False, choices=("kk", "ru", "en"))
+        admission = self._admission(candidate, exam_id)
+        if admission.consent_at is None:
+            raise Forbidden("consent.required", "Accept the exam rules before starting.")
+        session_id = session_id_for(exam_id, candidate.user_id)
+        existing = load_session(session_id)
+        if existing is not None:
+            self._ensure_lifecycle(existing)
+            return self.view(existing), False
+        exam = ExamRecord.get(exam_id)
+        now = self._clock.now()
+        if now < exam.opens_at:
+            raise Conflict("exam.not_open", "The exam window has not opened yet.")
+        if now >= exam.closes_at:
+            raise Conflict("exam.closed", "The exam window has closed.")
+        if language is not None and language not in exam.languages:
+            raise Conflict("exam.language_unavailable", "The exam is not offered in that language.")
+        bank = [{"item_id": q.item_id, "block_id": q.block_id, "options": q.options}
+                for q in QuestionRecord.query(exam_id)]
+        try:
+            items = rules.draw_items(bank, exam.blocks, self._rng_factory())
+        except rules.BankTooSmall as exc:
+            raise Conflict("exam.bank_insufficient", "The exam's question bank is not ready; contact the organiser.",
+                           details={"block_id": exc.block_id}) from exc
+        session = SessionRecord(
+            session_id=session_id, exam_id=exam_id, candidate_id=candidate.user_id, agency_id=candidate.agency_id,
+            status=rules.IN_PROGRESS, language=language or exam.languages[0], started_at=now,
+            deadline_at=now + timedelta(seconds=int(exam.duration_s)), items=items, answers={}, answers_rev=0,
+            violation_counts={}, risk_score=0,
+        )
+        try:
+            session.save(condition=SessionRecord.session_id.does_not_exist())
+        except PutError as exc:
+            if not is_condition_failure(exc):
+                raise
+            return self.view(SessionRecord.get(session_id)), False  # a concurrent start won the race
+        self._ensure_lifecycle(session)
+        return self.view(session), True
+
+    def _ensure_lifecycle(self, session: SessionRecord) -> None:
+        if session.execution_arn or session.status != rules.IN_PROGRESS:
+            return
+        remaining = (session.deadline_at - self._clock.now()).total_seconds()
+        try:
+            arn = self._lifecycle.start(session.session_id, PHASE_IN_PROGRESS, int(remaining) + 1)
+        except (ClientError, BotoCoreError) as exc:
+            logger.exception("could not start the lifecycle of %s", session.session_id)
+            raise ApiError("lifecycle.unavailable", "The exam service is busy; try again in a moment.",
+                           status=503) from exc
+        session.update(actions=[SessionRecord.execution_arn.set(arn)])
+
+    def view(self, session: SessionRecord) -> dict[str, Any]:
+        questions = {q.item_id: q for q in QuestionRecord.batch_get(
+            [(session.exam_id, item["item_id"]) for item in session.items])}
+        items = []
+        for item in session.items:
+            question = questions[item["item_id"]]
+            texts = {o["option_id"]: o["text"] for o in question.options}
+            items.append({
+                "item_id": item["item_id"], "block_id": item["block_id"], "text": question.text.as_dict(),
+                "options": [{"option_id": oid, "text": texts[oid]} for oid in item["option_ids"]],
+            })
+        return {**self.status(session), "items": items, "answers": session.answers.as_dict()}
+
+    def status(self, session: SessionRecord) -> dict[str, Any]:
+        now = self._clock.now()
+        remaining = max(0, int((session.deadline_at - now).total_seconds()))
+        return {
+            "session_id": session.session_id, "exam_id": session.exam_id, "status": session.status,
+            "language": session.language, "started_at": iso(session.started_at),
+            "deadline_at": iso(session.deadline_at), "server_time": iso(now),
+            "remaining_s": remaining if session.status == rules.IN_PROGRESS else 0,
+            "answered": len(session.answers.as_dict()), "total_items": len(session.items),
+            "submitted_at": iso(session.submitted_at) if session.submitted_at else None,
+            "auto_submitted": bool(session.auto_submitted),
+            "score": session.score.as_dict() if session.score and session.status != rules.ANNULLED else None,
+            "verdict": session.verdict, "verdict_reason": session.verdict_reason,
+        }
+
+    def save_answer(self, candidate: Principal, session_id: str, item_id: str, body: Any) -> dict[str, Any]:
+        """Autosave one answer (last write wins, same write twice is harmless); refused after the deadline."""
+        option_id = Fields(body).text("option_id", max_len=64)
+        session = own_session(candidate, session_id)
+        item = next((i for i in session.items if i["item_id"] == item_id), None)
+        if item is None:
+            raise NotFound("item.not_found", "That item is not part of this session.")
+        if option_id not in item["option_ids"]:
+            raise ApiError("answer.invalid_option", "That option does not belong to the item.", status=422)
+        now = self._clock.now()
+        try:
+            session.update(
+                actions=[SessionRecord.answers[item_id].set(option_id), SessionRecord.answers_rev.add(1),
+                         SessionRecord.last_seen_at.set(now)],
+                condition=(SessionRecord.status == rules.IN_PROGRESS) & (SessionRecord.deadline_at > now),
+            )
+        except UpdateError as exc:
+            if not is_condition_failure(exc):
+                raise
+            session.refresh()
+            if session.status == rules.IN_PROGRESS:
+                raise Conflict("session.deadline_passed", "Time is up; the answer was not saved.") from None
+            raise Conflict("session.not_in_progress", "The session is already submitted.") from None
+        return {"item_id": item_id, "option_id": option_id, "answered": len(session.answers.as_dict()),
+                "remaining_s": max(0, int((session.deadline_at - now).total_seconds()))}
+
+    def heartbeat(self, candidate: Principal, session_id: str) -> dict[str, Any]:
+        session = own_session(candidate, session_id)
+        if session.status == rules.IN_PROGRESS:
+            session.update(actions=[SessionRecord.last_seen_at.set(self._clock.now())])
+        return self.status(session)
+
+    def submit(self, candidate: Principal, session_id: str) -> dict[str, Any]:
+        """Submit once; a repeated submit returns the same result. Resumes the lifecycle's in-progress wait."""
+        own_session(candidate, session_id)
+        session = finalize(session_id, auto=False, clock=self._clock)
+        assert session is not None
+        if session.submit_token and session.status == rules.SUBMITTED:
+            self._lifecycle.complete_task(session.submit_token, {"submitted_by": "candidate"})
+        return self.status(session)

@@ -1,0 +1,15 @@
+"""HTTP for presigned media uploads."""
+
+from chalice import Blueprint
+
+from chalicelib.core import wiring
+from chalicelib.core.api import json_body, route
+from chalicelib.exam.sessions import own_session
+
+bp = Blueprint(__name__)
+
+
+@route(bp, "/sessions/{session_id}/media", methods=["POST"], roles=("candidate",))
+def presign_upload(request, candidate, session_id):
+    body = json_body(request)
+    return wiring.media_uploads().presign(own_session(candidate, session_id), body), 201

@@ -1,0 +1,49 @@
+"""Turns events reported by the candidate's browser into violations, idempotently by the client's event id."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from chalicelib.core.clock import Clock
+from chalicelib.core.errors import Conflict
+from chalicelib.core.http import Fields
+from chalicelib.exam import rules
+from chalicelib.exam.models import SessionRecord
+from chalicelib.violations.catalog import BROWSER_TYPES
+from chalicelib.violations.recorder import Violation, ViolationRecorder, derived_violation_id
+
+EVENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+MAX_EVENTS = 100
+# Browsers buffer events while offline and clocks drift: accept a little before start and after the end.
+EARLY_GRACE = timedelta(seconds=60)
+LATE_GRACE = timedelta(seconds=120)
+
+
+def ingest(recorder: ViolationRecorder, clock: Clock, session: SessionRecord, body: Any) -> dict[str, Any]:
+    """Validate the whole batch first (400, nothing stored), then record each event: recorded, duplicate or late."""
+    events = []
+    for position, raw in enumerate(Fields(body).items("events", min_len=1, max_len=MAX_EVENTS)):
+        event = Fields(raw, prefix=f"events[{position}].")
+        event_id = str(event.text("event_id", pattern=EVENT_ID))
+        event_type = str(event.text("type", choices=tuple(BROWSER_TYPES)))
+        occurred_at = event.timestamp("occurred_at")
+        detail = event.nested("details", required=False)
+        events.append((event_id, event_type, occurred_at, detail.data if detail else {}))
+    if session.status not in rules.OPEN_STATUSES:
+        raise Conflict("session.closed", "The session has been reviewed; it takes no more events.")
+    now = clock.now()
+    window_end = min(now, session.submitted_at or session.deadline_at) + LATE_GRACE
+    results = []
+    for event_id, event_type, occurred_at, detail in events:
+        if not session.started_at - EARLY_GRACE <= occurred_at <= window_end:
+            results.append({"event_id": event_id, "outcome": "out_of_window"})
+            continue
+        created = recorder.record(session.agency_id, Violation(
+            session_id=session.session_id, violation_id=derived_violation_id("browser", event_id),
+            type=event_type, severity=BROWSER_TYPES[event_type], source="browser", occurred_at=occurred_at,
+            details={k: str(v)[:200] for k, v in list(detail.items())[:10]},
+        ))
+        results.append({"event_id": event_id, "outcome": "recorded" if created else "duplicate"})
+    return {"results": results}

@@ -1,0 +1,18 @@
+"""The violation types the platform raises, with their default severity."""
+
+SEVERITY_WEIGHT = {"low": 1, "medium": 3, "high": 10}
+
+ANALYZER_TYPES = {
+    "no_face": "medium",
+    "multiple_faces": "high",
+}
+
+BROWSER_TYPES = {
+    "tab_hidden": "medium",
+    "window_blur": "low",
+    "fullscreen_exit": "medium",
+    "copy": "low",
+    "paste": "medium",
+    "screen_share_ended": "high",
+    "camera_ended": "high",
+}

@@ -1,0 +1,51 @@
+"""Violations per session (ordered by time through a local index) and the ledger of analyzed media objects."""
+
+from pynamodb.attributes import MapAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.indexes import AllProjection, LocalSecondaryIndex
+from pynamodb.models import Model
+
+
+class ViolationsByTime(LocalSecondaryIndex):
+    class Meta:
+        index_name = "by_time"
+        projection = AllProjection()
+
+    session_id = UnicodeAttribute(hash_key=True)
+    occurred_at = UTCDateTimeAttribute(range_key=True)
+
+
+class ViolationRecord(Model):
+    TABLE_SUFFIX = "violations"
+
+    class Meta:
+        table_name = "violations"
+
+    session_id = UnicodeAttribute(hash_key=True)
+    violation_id = UnicodeAttribute(range_key=True)  # deterministic per source, so redelivery cannot duplicate
+    agency_id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    severity = UnicodeAttribute()  # low | medium | high
+    source = UnicodeAttribute()  # analyzer | browser
+    occurred_at = UTCDateTimeAttribute()
+    recorded_at = UTCDateTimeAttribute()
+    evidence_key = UnicodeAttribute(null=True)
+    details = MapAttribute(default=dict)
+    by_time = ViolationsByTime()
+
+
+class MediaObjectRecord(Model):
+    """One row per analyzed (or rejected) upload: the analyzer's idempotency ledger and audit trail."""
+
+    TABLE_SUFFIX = "media-objects"
+
+    class Meta:
+        table_name = "media-objects"
+
+    object_id = UnicodeAttribute(hash_key=True)  # bucket/key#etag
+    session_id = UnicodeAttribute(null=True)
+    kind = UnicodeAttribute(null=True)
+    outcome = UnicodeAttribute()  # analyzed | rejected
+    reason = UnicodeAttribute(null=True)
+    faces = NumberAttribute(null=True)
+    analyzed_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()  # the ledger follows the media's 30-day retention

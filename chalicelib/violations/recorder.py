@@ -1,0 +1,73 @@
+"""Records a violation and bumps its session's counters in one transaction, at most once per violation id."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.core.clock import Clock, iso
+from chalicelib.exam.models import SessionRecord
+from chalicelib.violations.catalog import SEVERITY_WEIGHT
+from chalicelib.violations.models import ViolationRecord
+
+
+@dataclass(frozen=True)
+class Violation:
+    session_id: str
+    violation_id: str
+    type: str
+    severity: str
+    source: str
+    occurred_at: datetime
+    evidence_key: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def derived_violation_id(*parts: str) -> str:
+    """A stable id from what caused the violation (e.g. the S3 object and the type): redelivery maps to the same id."""
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+def violation_view(record: ViolationRecord) -> dict[str, Any]:
+    return {
+        "violation_id": record.violation_id, "type": record.type, "severity": record.severity,
+        "source": record.source, "occurred_at": iso(record.occurred_at), "evidence_key": record.evidence_key,
+        "details": record.details.as_dict() if record.details else {},
+    }
+
+
+class ViolationRecorder:
+    def __init__(self, clock: Clock, connection: Connection) -> None:
+        self._clock = clock
+        self._connection = connection
+
+    def record(self, agency_id: str, violation: Violation) -> bool:
+        """Store the violation; False (and nothing changed) when the same violation id was stored before."""
+        record = ViolationRecord(
+            session_id=violation.session_id, violation_id=violation.violation_id, agency_id=agency_id,
+            type=violation.type, severity=violation.severity, source=violation.source,
+            occurred_at=violation.occurred_at, recorded_at=self._clock.now(),
+            evidence_key=violation.evidence_key, details=violation.details,
+        )
+        count = SessionRecord.violation_counts[violation.type]
+        try:
+            with TransactWrite(connection=self._connection) as transaction:
+                transaction.save(record, condition=ViolationRecord.violation_id.does_not_exist())
+                transaction.update(
+                    SessionRecord(violation.session_id),
+                    actions=[count.set((count | 0) + 1),
+                             SessionRecord.risk_score.add(SEVERITY_WEIGHT[violation.severity])],
+                    condition=SessionRecord.session_id.exists(),
+                )
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons or []
+            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+                return False
+            raise
+        return True

@@ -1,0 +1,94 @@
+"""The one list of resources: tables, bucket, queues and state machine, named per stage.
+
+The local stack (infra/provision.py) creates exactly these; the deployable template is generated from them too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+INFRA_DIR = Path(__file__).resolve().parent
+MEDIA_PREFIX = "sessions/"
+MEDIA_RETENTION_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    hash_key: str
+    range_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    suffix: str
+    hash_key: str
+    range_key: str | None = None
+    attributes: dict[str, str] = field(default_factory=dict)  # key attribute -> S | N
+    global_indexes: tuple[Index, ...] = ()
+    local_indexes: tuple[Index, ...] = ()
+    ttl_attribute: str | None = None
+
+
+@dataclass(frozen=True)
+class Queue:
+    suffix: str
+    visibility_timeout_s: int
+    max_receive_count: int = 3  # then the message moves to the queue's dead-letter queue
+
+
+TABLES = (
+    Table("users", "user_id", attributes={"user_id": "S"}),
+    Table("exams", "exam_id", attributes={"exam_id": "S", "agency_id": "S", "created_at": "S"},
+          global_indexes=(Index("by_agency", "agency_id", "created_at"),)),
+    Table("questions", "exam_id", "item_id", attributes={"exam_id": "S", "item_id": "S"}),
+    Table("admissions", "candidate_id", "exam_id", attributes={"candidate_id": "S", "exam_id": "S"},
+          global_indexes=(Index("by_exam", "exam_id", "candidate_id"),)),
+    Table("sessions", "session_id", attributes={"session_id": "S", "agency_id": "S", "started_at": "S"},
+          global_indexes=(Index("by_agency", "agency_id", "started_at"),)),
+    Table("violations", "session_id", "violation_id",
+          attributes={"session_id": "S", "violation_id": "S", "occurred_at": "S"},
+          local_indexes=(Index("by_time", "session_id", "occurred_at"),)),
+    Table("media-objects", "object_id", attributes={"object_id": "S"}, ttl_attribute="expires_at"),
+)
+
+# Visibility must exceed the consumer's timeout (6x the Lambda timeout is AWS's advice for SQS sources).
+MEDIA_QUEUE = Queue("media", visibility_timeout_s=180)
+LIFECYCLE_QUEUE = Queue("lifecycle", visibility_timeout_s=180)
+QUEUES = (MEDIA_QUEUE, LIFECYCLE_QUEUE)
+
+STATE_MACHINE_SUFFIX = "session-lifecycle"
+STATE_MACHINE_FILE = INFRA_DIR / "session_lifecycle.asl.json"
+
+
+@dataclass(frozen=True)
+class StackNames:
+    """Physical names for one stage: proctor-<stage>-<suffix>."""
+
+    stage: str
+
+    @property
+    def prefix(self) -> str:
+        return f"proctor-{self.stage}-"
+
+    def table(self, table: Table) -> str:
+        return self.prefix + table.suffix
+
+    def queue(self, queue: Queue) -> str:
+        return self.prefix + queue.suffix
+
+    def dead_letter_queue(self, queue: Queue) -> str:
+        return self.prefix + queue.suffix + "-dlq"
+
+    @property
+    def media_bucket(self) -> str:
+        return self.prefix + "media"
+
+    @property
+    def state_machine(self) -> str:
+        return self.prefix + STATE_MACHINE_SUFFIX
+
+
+def state_machine_definition(lifecycle_queue_url: str) -> str:
+    return STATE_MACHINE_FILE.read_text().replace("${LifecycleQueueUrl}", lifecycle_queue_url)

@@ -1,0 +1,100 @@
+"""Local stand-in for Lambda's SQS event source: long-polls each queue and calls the very handler Lambda runs.
+
+Messages a handler reports as failed (or all of a batch that raised) are made visible again after a short
+backoff; SQS's redrive policy moves a message that keeps failing to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import uuid
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+import boto3
+
+logger = logging.getLogger("dispatcher")
+Handler = Callable[[dict[str, Any], Any], Any]
+RETRY_DELAY_S = 1
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
+    """The event Lambda's SQS source would build for these messages."""
+    return {"Records": [{
+        "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+        "attributes": m.get("Attributes", {}), "messageAttributes": m.get("MessageAttributes", {}),
+        "md5OfBody": m.get("MD5OfBody", ""), "eventSource": "aws:sqs", "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    } for m in messages]}
+
+
+def lambda_context(name: str) -> SimpleNamespace:
+    return SimpleNamespace(function_name=name, function_version="$LATEST", memory_limit_in_mb=1024,
+                           invoked_function_arn=f"arn:aws:lambda:local:000000000000:function:{name}",
+                           aws_request_id=str(uuid.uuid4()), get_remaining_time_in_millis=lambda: 60_000)
+
+
+def failed_ids(response: Any) -> set[str]:
+    if isinstance(response, dict):
+        return {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+    return set()
+
+
+def poll_queue(sqs: Any, queue_url: str, handler: Handler, name: str, stop: threading.Event) -> None:
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]
+    region = sqs.meta.region_name
+    while not stop.is_set():
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                       AttributeNames=["All"]).get("Messages", [])
+        if not messages:
+            continue
+        try:
+            failed = failed_ids(handler(sqs_event(messages, attributes["QueueArn"], region), lambda_context(name)))
+        except Exception:  # noqa: BLE001 - a raising handler fails the whole batch, as in Lambda
+            logger.exception("%s failed a batch of %d", name, len(messages))
+            failed = {m["MessageId"] for m in messages}
+        done = [m for m in messages if m["MessageId"] not in failed]
+        if done:
+            sqs.delete_message_batch(QueueUrl=queue_url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
+        for message in messages:
+            if message["MessageId"] in failed:
+                sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"],
+                                              VisibilityTimeout=RETRY_DELAY_S)
+
+
+def main() -> None:
+    from app import handle_lifecycle  # noqa: PLC0415 - imported after the environment is set
+    from chalicelib.core import wiring
+    from functions.frame_analyzer.handler import lambda_handler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = wiring.settings()
+    sqs = boto3.client("sqs", region_name=settings.region, endpoint_url=settings.endpoint_url)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    workers = [
+        threading.Thread(target=poll_queue, args=(sqs, settings.media_queue_url, lambda_handler, "frame_analyzer",
+                                                  stop), daemon=True),
+        threading.Thread(target=poll_queue, args=(sqs, settings.lifecycle_queue_url, handle_lifecycle,
+                                                  "lifecycle", stop), daemon=True),
+    ]
+    for worker in workers:
+        worker.start()
+    logger.info("dispatching %s and %s", settings.media_queue_url, settings.lifecycle_queue_url)
+    # Executions live inside the endpoint process: after a restart, sessions without one get a new one.
+    logger.info("reconciled sessions: %s", wiring.progression().reconcile())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        stop.set()
+    for worker in workers:
+        worker.join(timeout=5)
+
+
+if __name__ == "__main__":
+    main()

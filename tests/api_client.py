@@ -1,0 +1,25 @@
+"""A thin HTTP client for the API under test: real requests over TCP to the local Chalice server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+
+class ApiClient:
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.http = requests.Session()
+
+    def login(self, user_id: str, password: str) -> str:
+        response = self.http.post(f"{self.base_url}/auth/login", json={"user_id": user_id, "password": password},
+                                  timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()["token"]
+
+    def call(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
+        headers = kwargs.pop("headers", {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.http.request(method, f"{self.base_url}{path}", headers=headers, timeout=15, **kwargs)

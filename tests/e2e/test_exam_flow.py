@@ -1,0 +1,109 @@
+"""End to end over real HTTP: candidate, S3 upload, queue, analyzer, state machine, proctor."""
+
+from __future__ import annotations
+
+import requests
+
+from tests.conftest import wait_for
+from tests.paths import FACES_DIR
+
+
+def upload(presigned: dict, data: bytes, content_type: str = "image/jpeg") -> requests.Response:
+    fields = dict(presigned["fields"])
+    return requests.post(presigned["url"], data=fields, files={"file": ("frame.jpg", data, content_type)}, timeout=10)
+
+
+def presign(api, ctx, kind: str = "webcam") -> dict:
+    response = api.call("POST", f"/sessions/{ctx['session']['session_id']}/media", ctx["candidate"], json={"kind": kind})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def timeline(api, ctx) -> dict:
+    response = api.call("GET", f"/proctor/sessions/{ctx['session']['session_id']}/timeline", ctx["proctor"])
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_two_people_on_camera_raise_multiple_faces_visible_to_the_proctor(api, started):
+    # Given a candidate writing the exam
+    # When the browser uploads a webcam frame showing two people through the presigned POST
+    post = presign(api, started)
+    assert upload(post, (FACES_DIR / "group__two_people.jpg").read_bytes()).status_code in (200, 204)
+
+    # Then the proctor sees one multiple_faces violation with the frame as evidence, within seconds
+    found = wait_for(lambda: [v for v in timeline(api, started)["violations"] if v["type"] == "multiple_faces"])
+    assert len(found) == 1
+    assert found[0]["severity"] == "high" and found[0]["source"] == "analyzer"
+    assert found[0]["evidence_key"] == post["key"]
+    assert found[0]["details"]["faces"] == 2
+    evidence = requests.get(found[0]["evidence_url"], timeout=10)
+    assert evidence.status_code == 200 and evidence.content[:2] == b"\xff\xd8"
+    listed = api.call("GET", "/proctor/sessions", started["proctor"]).json()["sessions"]
+    row = next(s for s in listed if s["session_id"] == started["session"]["session_id"])
+    assert row["violation_counts"] == {"multiple_faces": 1}
+    assert row["risk_score"] > 0
+
+
+def test_a_single_face_frame_raises_nothing_and_an_empty_scene_raises_no_face(api, started):
+    single = presign(api, started)
+    upload(single, (FACES_DIR / "obama__obama.jpg").read_bytes()).raise_for_status()
+    empty = presign(api, started)
+    upload(empty, (FACES_DIR / "noface__horses.jpg").read_bytes()).raise_for_status()
+
+    found = wait_for(lambda: timeline(api, started)["violations"])
+    wait_for(lambda: len(timeline(api, started)["violations"]) >= 1)
+    types = [(v["type"], v["evidence_key"]) for v in timeline(api, started)["violations"]]
+    assert ("no_face", empty["key"]) in types
+    assert all(key != single["key"] for _, key in types), found
+
+
+def test_full_session_answer_submit_and_verdict(api, started):
+    session_id = started["session"]["session_id"]
+    items = started["session"]["items"]
+    assert len(items) == 5 and started["session"]["remaining_s"] > 500
+    for item in items:
+        answer = api.call("PUT", f"/sessions/{session_id}/answers/{item['item_id']}", started["candidate"],
+                          json={"option_id": "a"})
+        assert answer.status_code == 200, answer.text
+
+    # Reload (F5): same items in the same order, answers kept
+    reloaded = api.call("GET", f"/sessions/{session_id}", started["candidate"]).json()
+    assert [i["item_id"] for i in reloaded["items"]] == [i["item_id"] for i in items]
+    assert reloaded["answers"] == {i["item_id"]: "a" for i in items}
+
+    submitted = api.call("POST", f"/sessions/{session_id}/submit", started["candidate"])
+    assert submitted.status_code == 200, submitted.text
+    assert submitted.json()["score"] == {"correct": 5, "total": 5, "percent": 100.0}
+
+    # The state machine moves the submitted session to review
+    def status():
+        return api.call("GET", f"/sessions/{session_id}", started["candidate"]).json()["status"]
+
+    wait_for(lambda: status() == "awaiting_review")
+    verdict = api.call("POST", f"/proctor/sessions/{session_id}/verdict", started["proctor"],
+                       json={"verdict": "annul", "reason": "second person seen"})
+    assert verdict.status_code == 200, verdict.text
+    final = api.call("GET", f"/sessions/{session_id}", started["candidate"]).json()
+    assert final["status"] == "annulled" and final["score"] is None
+    assert final["verdict_reason"] == "second person seen"
+
+
+def test_a_short_session_is_auto_submitted_when_its_deadline_passes(api, make_exam):
+    ctx = make_exam(duration_s=5)
+    session = api.call("POST", f"/exams/{ctx['exam_id']}/sessions", ctx["candidate"], json={}).json()
+    first = session["items"][0]
+    api.call("PUT", f"/sessions/{session['session_id']}/answers/{first['item_id']}", ctx["candidate"],
+             json={"option_id": "a"}).raise_for_status()
+
+    def current():
+        return api.call("GET", f"/sessions/{session['session_id']}", ctx["candidate"]).json()
+
+    done = wait_for(lambda: (s := current())["status"] != "in_progress" and s, timeout_s=20)
+    assert done["auto_submitted"] is True
+    assert done["score"] == {"correct": 1, "total": 5, "percent": 20.0}
+    late = api.call("PUT", f"/sessions/{session['session_id']}/answers/{first['item_id']}", ctx["candidate"],
+                    json={"option_id": "b"})
+    assert late.status_code == 409 and late.json()["error"]["code"] in ("session.not_in_progress",
+                                                                        "session.deadline_passed")
+    wait_for(lambda: current()["status"] == "awaiting_review", timeout_s=10)
