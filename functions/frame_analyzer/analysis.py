@@ -58,7 +58,8 @@ class FrameAnalyzer:
         """Handle one S3 event record (from an SQS-wrapped notification)."""
         bucket = record["s3"]["bucket"]["name"]
         key = unquote_plus(record["s3"]["object"]["key"])  # keys arrive URL-encoded
-        object_id = f"{bucket}/{key}#{record['s3']['object'].get('eTag', '')}"
+        etag = str(record["s3"]["object"].get("eTag", "")).strip('"')
+        object_id = f"{bucket}/{key}#{etag}"
         if not record.get("eventName", "").startswith("ObjectCreated"):
             return Outcome(object_id, "ignored", "not_a_creation")
         try:

@@ -14,7 +14,8 @@ def upload(presigned: dict, data: bytes, content_type: str = "image/jpeg") -> re
 
 
 def presign(api, ctx, kind: str = "webcam") -> dict:
-    response = api.call("POST", f"/sessions/{ctx['session']['session_id']}/media", ctx["candidate"], json={"kind": kind})
+    session_id = ctx["session"]["session_id"]
+    response = api.call("POST", f"/sessions/{session_id}/media", ctx["candidate"], json={"kind": kind})
     assert response.status_code == 201, response.text
     return response.json()
 

@@ -1,0 +1,141 @@
+"""The frame_analyzer handler against the real local endpoint: idempotency, rejection, partial failures, DLQ."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import boto3
+import pytest
+
+from chalicelib.core import wiring
+from chalicelib.violations.models import MediaObjectRecord, ViolationRecord
+from functions.frame_analyzer.handler import lambda_handler
+from local.dispatcher import sqs_event
+from tests.conftest import wait_for
+from tests.e2e.test_exam_flow import presign, upload
+from tests.paths import FACES_DIR
+
+
+@pytest.fixture
+def aws(stack):
+    return {name: boto3.client(name, endpoint_url=stack.endpoint_url) for name in ("s3", "sqs")}
+
+
+def notification(bucket: str, key: str, etag: str) -> str:
+    """An S3 event notification as S3 sends it to SQS (URL-encoded key, unquoted eTag)."""
+    from urllib.parse import quote_plus
+
+    return json.dumps({"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+        "eventTime": "2026-01-01T00:00:00.000Z", "eventName": "ObjectCreated:Post",
+        "s3": {"bucket": {"name": bucket}, "object": {"key": quote_plus(key), "eTag": etag, "size": 1}},
+    }]})
+
+
+def as_batch(*bodies: str) -> tuple[dict, list[str]]:
+    ids = [str(uuid.uuid4()) for _ in bodies]
+    messages = [{"MessageId": i, "ReceiptHandle": i, "Body": b} for i, b in zip(ids, bodies, strict=True)]
+    return sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:media", "us-east-1"), ids
+
+
+def violations_of(session_id: str) -> list[ViolationRecord]:
+    return list(ViolationRecord.query(session_id))
+
+
+def test_the_same_s3_event_delivered_again_adds_no_violation(api, started, aws):
+    # Given a two-person frame uploaded and analyzed once through the real S3 → SQS → dispatcher path
+    post = presign(api, started)
+    upload(post, (FACES_DIR / "group__two_people.jpg").read_bytes()).raise_for_status()
+    session_id = started["session"]["session_id"]
+    wait_for(lambda: violations_of(session_id))
+    bucket = wiring.settings().media_bucket
+    etag = aws["s3"].head_object(Bucket=bucket, Key=post["key"])["ETag"]
+
+    # When the same event arrives twice more: once through the queue, once straight into the handler
+    body = notification(bucket, post["key"], etag.strip('"'))
+    aws["sqs"].send_message(QueueUrl=wiring.settings().media_queue_url, MessageBody=body)
+    event, _ = as_batch(body)
+    assert lambda_handler(event, None) == {"batchItemFailures": []}
+    wait_for(lambda: aws["sqs"].get_queue_attributes(
+        QueueUrl=wiring.settings().media_queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"] == {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"})
+
+    # Then there is still exactly one violation and the session counted it once
+    assert [v.type for v in violations_of(session_id)] == ["multiple_faces"]
+    row = next(s for s in api.call("GET", "/proctor/sessions", started["proctor"]).json()["sessions"]
+               if s["session_id"] == session_id)
+    assert row["violation_counts"] == {"multiple_faces": 1}
+
+
+def put_frame(aws, key: str, data: bytes, content_type: str = "image/jpeg") -> str:
+    bucket = wiring.settings().media_bucket
+    return aws["s3"].put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type)["ETag"].strip('"')
+
+
+def ledger(key: str, etag: str) -> MediaObjectRecord:
+    return MediaObjectRecord.get(f"{wiring.settings().media_bucket}/{key}#{etag}")
+
+
+def test_a_corrupt_frame_is_rejected_without_failing_the_good_frame_in_its_batch(api, started, aws):
+    session_id = started["session"]["session_id"]
+    bad_key = presign(api, started)["key"]
+    good_key = presign(api, started)["key"]
+    jpeg = (FACES_DIR / "group__two_people.jpg").read_bytes()
+    bad_etag = put_frame(aws, bad_key, jpeg[: len(jpeg) // 2])  # truncated upload
+    good_etag = put_frame(aws, good_key, jpeg)
+    bucket = wiring.settings().media_bucket
+
+    event, _ = as_batch(notification(bucket, bad_key, bad_etag), notification(bucket, good_key, good_etag))
+    assert lambda_handler(event, None) == {"batchItemFailures": []}
+
+    assert ledger(bad_key, bad_etag).outcome == "rejected"
+    assert ledger(bad_key, bad_etag).reason == "undecodable"
+    assert ledger(good_key, good_etag).outcome == "analyzed"
+    evidence = {v.evidence_key for v in violations_of(session_id)}
+    assert good_key in evidence and bad_key not in evidence
+
+
+@pytest.mark.parametrize(("data", "content_type", "reason"), [
+    (b"\xff\xd8" + b"x" * (600 * 1024), "image/jpeg", "too_large"),  # moto does not enforce the POST policy
+    ((FACES_DIR / "obama__obama.jpg").read_bytes(), "text/plain", "wrong_content_type"),
+    (b"not a jpeg at all", "image/jpeg", "undecodable"),
+])
+def test_uploads_that_break_the_rules_are_rejected_with_a_reason(api, started, aws, data, content_type, reason):
+    key = presign(api, started)["key"]
+    etag = put_frame(aws, key, data, content_type)
+    event, _ = as_batch(notification(wiring.settings().media_bucket, key, etag))
+    assert lambda_handler(event, None) == {"batchItemFailures": []}
+    assert (ledger(key, etag).outcome, ledger(key, etag).reason) == ("rejected", reason)
+    assert violations_of(started["session"]["session_id"]) == []
+
+
+def test_objects_outside_any_session_prefix_are_rejected(aws, stack):
+    key = f"sessions/{uuid.uuid4().hex}/webcam/20260101T000000000Z-{uuid.uuid4().hex[:12]}.jpg"
+    etag = put_frame(aws, key, (FACES_DIR / "obama__obama.jpg").read_bytes())
+    foreign = "sessions/../../etc/passwd.jpg"
+    foreign_etag = put_frame(aws, foreign, b"x")
+    bucket = wiring.settings().media_bucket
+    event, _ = as_batch(notification(bucket, key, etag), notification(bucket, foreign, foreign_etag))
+    assert lambda_handler(event, None) == {"batchItemFailures": []}
+    assert ledger(key, etag).reason == "unknown_session"
+    assert ledger(foreign, foreign_etag).reason == "foreign_key"
+
+
+def test_a_malformed_message_is_reported_as_the_only_failure_of_its_batch(stack):
+    event, ids = as_batch("{not json", json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent"}))
+    assert lambda_handler(event, None) == {"batchItemFailures": [{"itemIdentifier": ids[0]}]}
+
+
+def test_a_message_that_keeps_failing_lands_in_the_dead_letter_queue(aws, stack):
+    queue_url = wiring.settings().media_queue_url
+    dlq_url = queue_url + "-dlq"
+    marker = f"poison-{uuid.uuid4().hex}"
+    aws["sqs"].send_message(QueueUrl=queue_url, MessageBody=marker)
+
+    def in_dlq():
+        messages = aws["sqs"].receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        return [m for m in messages.get("Messages", []) if m["Body"] == marker]
+
+    assert wait_for(in_dlq, timeout_s=20)
