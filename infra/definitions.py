@@ -50,6 +50,8 @@ TABLES = (
     Table("violations", "session_id", "violation_id",
           attributes={"session_id": "S", "violation_id": "S", "occurred_at": "S"},
           local_indexes=(Index("by_time", "session_id", "occurred_at"),)),
+    Table("signal-states", "session_id", attributes={"session_id": "S"}),
+    Table("enrollments", "candidate_id", "exam_id", attributes={"candidate_id": "S", "exam_id": "S"}),
     Table("media-objects", "object_id", attributes={"object_id": "S"}, ttl_attribute="expires_at"),
 )
 

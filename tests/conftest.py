@@ -55,7 +55,8 @@ def other_agency(stack: LocalStack) -> dict[str, str]:
     return _new_agency()
 
 
-def exam_payload(duration_s: int = 600, item_counts: tuple[int, int] = (3, 2)) -> dict[str, Any]:
+def exam_payload(duration_s: int = 600, item_counts: tuple[int, int] = (3, 2), require_identity: bool = False,
+                 analysis: dict[str, Any] | None = None) -> dict[str, Any]:
     now = datetime.now(UTC)
     title = {"kk": "Сынақ", "ru": "Экзамен", "en": "Exam"}
     return {
@@ -63,6 +64,7 @@ def exam_payload(duration_s: int = 600, item_counts: tuple[int, int] = (3, 2)) -
         "blocks": [{"block_id": "law", "title": title, "item_count": item_counts[0]},
                    {"block_id": "ethics", "title": title, "item_count": item_counts[1]}],
         "opens_at": (now - timedelta(minutes=5)).isoformat(), "closes_at": (now + timedelta(days=1)).isoformat(),
+        "require_identity": require_identity, "analysis": analysis,
     }
 
 
@@ -70,11 +72,13 @@ def exam_payload(duration_s: int = 600, item_counts: tuple[int, int] = (3, 2)) -
 def make_exam(api: ApiClient, agency: dict[str, str]):
     """Create an exam with a bank and one admitted candidate who has consented; returns ids and tokens."""
 
-    def make(duration_s: int = 600, consent: bool = True) -> dict[str, Any]:
+    def make(duration_s: int = 600, consent: bool = True, require_identity: bool = False,
+             analysis: dict[str, Any] | None = None) -> dict[str, Any]:
         from local.seed import demo_bank
 
         admin = api.login(agency["admin"], PASSWORD)
-        exam = api.call("POST", "/admin/exams", admin, json=exam_payload(duration_s)).json()
+        payload = exam_payload(duration_s, require_identity=require_identity, analysis=analysis)
+        exam = api.call("POST", "/admin/exams", admin, json=payload).json()
         api.call("POST", f"/admin/exams/{exam['exam_id']}/questions", admin, json=demo_bank(4)).raise_for_status()
         candidate_id = f"cand-{uuid.uuid4().hex[:10]}"
         api.call("POST", f"/admin/exams/{exam['exam_id']}/roster", admin, json={"candidates": [

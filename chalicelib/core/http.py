@@ -16,7 +16,7 @@ MAX_BODY_BYTES = 1_000_000
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
 
 
-def _invalid(field: str, problem: str) -> BadRequest:
+def invalid_field(field: str, problem: str) -> BadRequest:
     details = {"field": field, "problem": problem}
     return BadRequest("request.invalid_field", f"Field '{field}' {problem}.", details=details)
 
@@ -45,7 +45,7 @@ class Fields:
     def _get(self, name: str, required: bool) -> Any:
         value = self.data.get(name)
         if value is None and required:
-            raise _invalid(self.prefix + name, "is required")
+            raise invalid_field(self.prefix + name, "is required")
         return value
 
     def text(self, name: str, *, required: bool = True, max_len: int = 200, pattern: re.Pattern | None = None,
@@ -54,13 +54,13 @@ class Fields:
         if value is None:
             return None
         if not isinstance(value, str) or not value.strip():
-            raise _invalid(self.prefix + name, "must be a non-empty string")
+            raise invalid_field(self.prefix + name, "must be a non-empty string")
         if len(value) > max_len:
-            raise _invalid(self.prefix + name, f"must be at most {max_len} characters")
+            raise invalid_field(self.prefix + name, f"must be at most {max_len} characters")
         if pattern is not None and not pattern.match(value):
-            raise _invalid(self.prefix + name, "has an invalid format")
+            raise invalid_field(self.prefix + name, "has an invalid format")
         if choices is not None and value not in choices:
-            raise _invalid(self.prefix + name, f"must be one of {', '.join(choices)}")
+            raise invalid_field(self.prefix + name, f"must be one of {', '.join(choices)}")
         return value
 
     def timestamp(self, name: str, *, required: bool = True) -> datetime | None:
@@ -70,7 +70,7 @@ class Fields:
         try:
             return parse_iso(value)
         except ValueError:
-            raise _invalid(self.prefix + name, "must be an ISO-8601 timestamp with a time zone") from None
+            raise invalid_field(self.prefix + name, "must be an ISO-8601 timestamp with a time zone") from None
 
     def integer(self, name: str, *, required: bool = True, minimum: int | None = None,
                 maximum: int | None = None) -> int | None:
@@ -78,15 +78,15 @@ class Fields:
         if value is None:
             return None
         if not isinstance(value, int) or isinstance(value, bool):
-            raise _invalid(self.prefix + name, "must be an integer")
+            raise invalid_field(self.prefix + name, "must be an integer")
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-            raise _invalid(self.prefix + name, f"must be between {minimum} and {maximum}")
+            raise invalid_field(self.prefix + name, f"must be between {minimum} and {maximum}")
         return value
 
     def boolean(self, name: str, *, required: bool = True) -> bool | None:
         value = self._get(name, required)
         if value is not None and not isinstance(value, bool):
-            raise _invalid(self.prefix + name, "must be true or false")
+            raise invalid_field(self.prefix + name, "must be true or false")
         return value
 
     def items(self, name: str, *, required: bool = True, min_len: int = 0, max_len: int = 1000) -> list[Any]:
@@ -94,7 +94,7 @@ class Fields:
         if value is None:
             return []
         if not isinstance(value, list) or not min_len <= len(value) <= max_len:
-            raise _invalid(self.prefix + name, f"must be a list of {min_len} to {max_len} entries")
+            raise invalid_field(self.prefix + name, f"must be a list of {min_len} to {max_len} entries")
         return value
 
     def nested(self, name: str, *, required: bool = True) -> Fields | None:
@@ -102,7 +102,7 @@ class Fields:
         if value is None:
             return None
         if not isinstance(value, dict):
-            raise _invalid(self.prefix + name, "must be an object")
+            raise invalid_field(self.prefix + name, "must be an object")
         return Fields(value, prefix=f"{self.prefix}{name}.")
 
 

@@ -30,6 +30,12 @@ class Settings:
     presign_expiry_s: int = 300
     max_frame_bytes: int = 512 * 1024
     max_audio_bytes: int = 1024 * 1024
+    max_photo_bytes: int = 2 * 1024 * 1024
+    face_engine: str = "opencv"
+    face_engine_by_agency: tuple[tuple[str, str], ...] = ()  # (agency_id, engine) pairs
+
+    def engine_for(self, agency_id: str) -> str:
+        return dict(self.face_engine_by_agency).get(agency_id, self.face_engine)
 
     def table_name(self, suffix: str) -> str:
         return f"{self.table_prefix}{suffix}"
@@ -52,12 +58,28 @@ def _required(env: Mapping[str, str], key: str) -> str:
     return value
 
 
+ENGINES = ("opencv", "rekognition")
+
+
+def _engines(env: Mapping[str, str]) -> tuple[str, tuple[tuple[str, str], ...]]:
+    default = env.get("PROCTOR_FACE_ENGINE") or "opencv"
+    pairs = []
+    for entry in filter(None, (env.get("PROCTOR_FACE_ENGINE_BY_AGENCY") or "").split(",")):
+        agency, _, engine = entry.strip().partition("=")
+        pairs.append((agency.strip(), engine.strip()))
+    for engine in [default, *(engine for _, engine in pairs)]:
+        if engine not in ENGINES:
+            raise ConfigurationError(f"unknown face engine {engine!r}; use one of {', '.join(ENGINES)}")
+    return default, tuple(pairs)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build Settings from environment variables (see README, Configuration)."""
     env = os.environ if env is None else env
     secret = _required(env, "PROCTOR_JWT_SECRET")
     if len(secret) < 32:
         raise ConfigurationError("PROCTOR_JWT_SECRET must be at least 32 characters")
+    engine, by_agency = _engines(env)
     return Settings(
         stage=env.get("PROCTOR_STAGE", "local"),
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
@@ -73,4 +95,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         presign_expiry_s=_int(env, "PROCTOR_PRESIGN_EXPIRY_S", 300),
         max_frame_bytes=_int(env, "PROCTOR_MAX_FRAME_BYTES", 512 * 1024),
         max_audio_bytes=_int(env, "PROCTOR_MAX_AUDIO_BYTES", 1024 * 1024),
+        max_photo_bytes=_int(env, "PROCTOR_MAX_PHOTO_BYTES", 2 * 1024 * 1024),
+        face_engine=engine,
+        face_engine_by_agency=by_agency,
     )

@@ -17,13 +17,14 @@ from chalicelib.exam.lifecycle import StepFunctionsLifecycle
 from chalicelib.exam.models import AdmissionRecord, ExamRecord, QuestionRecord, SessionRecord
 from chalicelib.exam.progression import SessionProgression
 from chalicelib.exam.sessions import ExamSessions
-from chalicelib.identity.models import UserRecord
+from chalicelib.identity.models import EnrollmentRecord, UserRecord
 from chalicelib.identity.tokens import TokenService
 from chalicelib.media.uploads import MediaKind, MediaUploads
-from chalicelib.violations.models import MediaObjectRecord, ViolationRecord
+from chalicelib.violations.models import MediaObjectRecord, SignalStatesRecord, ViolationRecord
 from chalicelib.violations.recorder import ViolationRecorder
 
-MODELS = (UserRecord, ExamRecord, QuestionRecord, AdmissionRecord, SessionRecord, ViolationRecord, MediaObjectRecord)
+MODELS = (UserRecord, EnrollmentRecord, ExamRecord, QuestionRecord, AdmissionRecord, SessionRecord, ViolationRecord,
+          SignalStatesRecord, MediaObjectRecord)
 
 
 @cache
@@ -108,8 +109,40 @@ def media_uploads() -> MediaUploads:
     return MediaUploads(s3(), current.media_bucket, current.presign_expiry_s, kinds, clock())
 
 
+@cache
+def face_engine(name: str) -> Any:
+    """One engine per kind per process; the OpenCV models load here, once (cold start)."""
+    if name == "rekognition":
+        from chalicelib.identity.rekognition_engine import RekognitionFaceEngine
+
+        return RekognitionFaceEngine(_client("rekognition"), settings().media_bucket)
+    from chalicelib.identity.face_engine import OpenCvFaceEngine
+
+    return OpenCvFaceEngine()
+
+
+def face_engine_for(agency_id: str) -> Any:
+    return face_engine(settings().engine_for(agency_id))
+
+
+@cache
+def enrollment() -> Any:
+    from chalicelib.identity.enrollment import EnrollmentService
+
+    current = settings()
+    return EnrollmentService(s3(), current.media_bucket, media_uploads(), face_engine_for, clock(),
+                             current.max_photo_bytes)
+
+
+@cache
+def signal_tracker() -> Any:
+    from chalicelib.violations.signal_tracker import SignalTracker
+
+    return SignalTracker(recorder())
+
+
 def reset() -> None:
     """Forget every cached dependency (tests that change the environment call this)."""
     for getter in (settings, s3, sqs, stepfunctions, clock, tokens, lifecycle, exam_catalog, exam_sessions,
-                   progression, recorder, media_uploads):
+                   progression, recorder, media_uploads, face_engine, enrollment, signal_tracker):
         getter.cache_clear()

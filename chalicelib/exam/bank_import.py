@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.core.errors import Unprocessable
+from chalicelib.core.http import Fields
 
 MAX_ITEMS = 5000
 MAX_TEXT = 4000
@@ -95,7 +96,8 @@ def _validate(raw_items: list[Any], languages: list[str], block_ids: set[str]) -
 
 def parse_json_bank(payload: Any, languages: list[str], block_ids: set[str]) -> list[QuestionDraft]:
     """`{"items": [{"id", "block", "text": {lang}, "options": [{"id", "text": {lang}}], "correct"}]}`."""
-    if not isinstance(payload, dict) or not isinstance(payload.get("items"), list):
+    Fields(payload)  # the same 400 as every route for a body that is not an object
+    if not isinstance(payload.get("items"), list):
         raise Unprocessable("bank.invalid", "Expected a JSON object with an 'items' list.")
     return _validate(payload["items"], languages, block_ids)
 

@@ -18,6 +18,7 @@ from chalicelib.exam.models import AdmissionRecord, ExamRecord, QuestionRecord
 from chalicelib.identity.models import UserRecord
 from chalicelib.identity.passwords import hash_password
 from chalicelib.identity.tokens import Principal
+from chalicelib.violations.policy import AnalysisPolicy
 
 LANGUAGES = ("kk", "ru", "en")
 BLOCK_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -34,6 +35,8 @@ def exam_view(exam: ExamRecord) -> dict[str, Any]:
         "opens_at": iso(exam.opens_at),
         "closes_at": iso(exam.closes_at),
         "bank_size": int(exam.bank_size),
+        "require_identity": bool(exam.require_identity),
+        "analysis": AnalysisPolicy.from_dict(exam.analysis.as_dict() or None).to_dict(),
     }
 
 
@@ -81,10 +84,13 @@ class ExamCatalog:
         assert opens_at is not None and closes_at is not None
         if closes_at <= opens_at:
             raise BadRequest("exam.window_invalid", "closes_at must be after opens_at.")
+        require_identity = fields.boolean("require_identity", required=False)
+        analysis = AnalysisPolicy.from_dict(fields.data.get("analysis"))
         exam = ExamRecord(
             exam_id=f"ex-{uuid.uuid4().hex[:12]}", agency_id=admin.agency_id, created_at=self._clock.now(),
             title=title, languages=languages, duration_s=duration_s, blocks=blocks,
             opens_at=opens_at, closes_at=closes_at, bank_size=0,
+            require_identity=require_identity is not False, analysis=analysis.to_dict(),
         )
         exam.save(condition=ExamRecord.exam_id.does_not_exist())
         return exam_view(exam)

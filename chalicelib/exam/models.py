@@ -1,6 +1,7 @@
 """Exams, question banks, admissions (roster + consent) and exam sessions in DynamoDB."""
 
 from pynamodb.attributes import (
+    BinaryAttribute,
     BooleanAttribute,
     ListAttribute,
     MapAttribute,
@@ -37,6 +38,8 @@ class ExamRecord(Model):
     opens_at = UTCDateTimeAttribute()
     closes_at = UTCDateTimeAttribute()
     bank_size = NumberAttribute(default=0)
+    require_identity = BooleanAttribute(default=True)
+    analysis = MapAttribute(default=dict)  # AnalysisPolicy overrides
     by_agency = ExamsByAgency()
 
 
@@ -110,6 +113,12 @@ class SessionRecord(Model):
     score = MapAttribute(null=True)  # {"correct", "total", "percent"}
     violation_counts = MapAttribute(default=dict)  # {violation_type: n}
     risk_score = NumberAttribute(default=0)
+    analysis = MapAttribute(default=dict)  # the exam's AnalysisPolicy, frozen at start
+    reference_engine = UnicodeAttribute(null=True)  # the enrollment's face template, copied at start
+    reference_vector = BinaryAttribute(null=True, legacy_encoding=False)
+    reference_image_key = UnicodeAttribute(null=True)
+    baseline_yaw = NumberAttribute(null=True)
+    baseline_pitch = NumberAttribute(null=True)
     last_seen_at = UTCDateTimeAttribute(null=True)
     execution_arn = UnicodeAttribute(null=True)
     submit_token = UnicodeAttribute(null=True)  # Step Functions task token of the in-progress wait

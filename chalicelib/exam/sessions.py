@@ -19,6 +19,7 @@ from chalicelib.core.http import Fields
 from chalicelib.exam import rules
 from chalicelib.exam.lifecycle import PHASE_IN_PROGRESS, SessionLifecycle
 from chalicelib.exam.models import AdmissionRecord, ExamRecord, QuestionRecord, SessionRecord
+from chalicelib.identity.models import EnrollmentRecord
 from chalicelib.identity.tokens import Principal
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,18 @@ def own_session(candidate: Principal, session_id: str) -> SessionRecord:
     if session is None or session.candidate_id != candidate.user_id or session.agency_id != candidate.agency_id:
         raise NotFound("session.not_found", "No such session.")
     return session
+
+
+def load_enrollment(candidate_id: str, exam_id: str) -> EnrollmentRecord | None:
+    try:
+        return EnrollmentRecord.get(candidate_id, exam_id)
+    except DoesNotExist:
+        return None
+
+
+def approved(enrollment: EnrollmentRecord | None) -> bool:
+    """An identity check that lets the candidate start: passed, or overridden by a proctor."""
+    return enrollment is not None and enrollment.status in ("approved", "overridden")
 
 
 def answer_key(session: SessionRecord) -> dict[str, str]:
@@ -146,6 +159,9 @@ class ExamSessions:
             self._ensure_lifecycle(existing)
             return self.view(existing), False
         exam = ExamRecord.get(exam_id)
+        enrollment = load_enrollment(candidate.user_id, exam_id)
+        if exam.require_identity and not approved(enrollment):
+            raise Forbidden("identity.not_verified", "Pass the identity check before starting.")
         now = self._clock.now()
         if now < exam.opens_at:
             raise Conflict("exam.not_open", "The exam window has not opened yet.")
@@ -164,8 +180,13 @@ class ExamSessions:
             session_id=session_id, exam_id=exam_id, candidate_id=candidate.user_id, agency_id=candidate.agency_id,
             status=rules.IN_PROGRESS, language=language or exam.languages[0], started_at=now,
             deadline_at=now + timedelta(seconds=int(exam.duration_s)), items=items, answers={}, answers_rev=0,
-            violation_counts={}, risk_score=0,
+            violation_counts={}, risk_score=0, analysis=exam.analysis.as_dict(),
         )
+        if enrollment is not None and approved(enrollment):
+            session.reference_engine = enrollment.engine
+            session.reference_vector = enrollment.template_vector
+            session.reference_image_key = enrollment.template_image_key
+            session.baseline_yaw, session.baseline_pitch = enrollment.baseline_yaw, enrollment.baseline_pitch
         try:
             session.save(condition=SessionRecord.session_id.does_not_exist())
         except PutError as exc:

@@ -1,6 +1,13 @@
 """Accounts: candidates, proctors and agency admins, each bound to one agency (tenant)."""
 
-from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    BinaryAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.models import Model
 
 ROLES = ("candidate", "proctor", "admin")
@@ -18,3 +25,30 @@ class UserRecord(Model):
     full_name = UnicodeAttribute()
     password_hash = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
+
+
+class EnrollmentRecord(Model):
+    """A candidate's identity check for one exam: photos, decision with scores, reference template, pose baseline."""
+
+    TABLE_SUFFIX = "enrollments"
+
+    class Meta:
+        table_name = "enrollments"
+
+    candidate_id = UnicodeAttribute(hash_key=True)
+    exam_id = UnicodeAttribute(range_key=True)
+    agency_id = UnicodeAttribute()
+    status = UnicodeAttribute()  # approved | rejected | overridden
+    reasons = ListAttribute(of=UnicodeAttribute, default=list)
+    scores = MapAttribute(default=dict)  # similarity, per-photo quality measurements
+    selfie_key = UnicodeAttribute()
+    document_key = UnicodeAttribute()
+    engine = UnicodeAttribute(null=True)
+    template_vector = BinaryAttribute(null=True, legacy_encoding=False)
+    template_image_key = UnicodeAttribute(null=True)
+    baseline_yaw = NumberAttribute(null=True)
+    baseline_pitch = NumberAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    decided_at = UTCDateTimeAttribute()
+    override_by = UnicodeAttribute(null=True)
+    override_reason = UnicodeAttribute(null=True)

@@ -33,3 +33,32 @@ def login(request, _):
     token, expires = wiring.tokens().issue(principal, wiring.clock().now())
     return {"token": token, "expires_at": iso(expires), "user_id": user.user_id, "role": user.role,
             "agency_id": user.agency_id, "full_name": user.full_name}
+
+
+@route(bp, "/exams/{exam_id}/enrollment/uploads", methods=["POST"], roles=("candidate",))
+def presign_enrollment_photo(request, candidate, exam_id):
+    return wiring.enrollment().presign(candidate, exam_id, json_body(request)), 201
+
+
+@route(bp, "/exams/{exam_id}/enrollment/verify", methods=["POST"], roles=("candidate",))
+def verify_identity(request, candidate, exam_id):
+    return wiring.enrollment().verify(candidate, exam_id, json_body(request))
+
+
+@route(bp, "/exams/{exam_id}/enrollment", methods=["GET"], roles=("candidate",))
+def identity_status(request, candidate, exam_id):
+    return wiring.enrollment().status(candidate, exam_id)
+
+
+@route(bp, "/proctor/enrollments/{exam_id}/{candidate_id}", methods=["GET"], roles=("proctor", "admin"))
+def enrollment_for_proctor(request, proctor, exam_id, candidate_id):
+    service = wiring.enrollment()
+    record = service.for_proctor(proctor, exam_id, candidate_id)
+    uploads = wiring.media_uploads()
+    return {**service.view(record), "selfie_url": uploads.evidence_url(record.selfie_key),
+            "id_document_url": uploads.evidence_url(record.document_key)}
+
+
+@route(bp, "/proctor/enrollments/{exam_id}/{candidate_id}/override", methods=["POST"], roles=("proctor", "admin"))
+def override_enrollment(request, proctor, exam_id, candidate_id):
+    return wiring.enrollment().override(proctor, exam_id, candidate_id, json_body(request))

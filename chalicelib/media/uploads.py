@@ -45,13 +45,17 @@ class MediaUploads:
         self._clock = clock
 
     def presign(self, session: SessionRecord, body: Any) -> dict[str, Any]:
-        """A POST policy for one object: fixed key, content type and a size range (enforced by S3)."""
+        """A presigned POST for one monitoring upload under the session's own prefix."""
         kind = self.kinds[str(Fields(body).text("kind", choices=tuple(self.kinds)))]
         if session.status != rules.IN_PROGRESS:
             raise Conflict("session.not_in_progress", "Uploads are accepted only while the exam is in progress.")
+        return self.post_policy(f"sessions/{session.session_id}", kind)
+
+    def post_policy(self, prefix: str, kind: MediaKind) -> dict[str, Any]:
+        """A POST policy for one object: fixed key, content type and a size range (enforced by S3)."""
         now = self._clock.now()
         stamp = now.strftime("%Y%m%dT%H%M%S") + f"{now.microsecond // 1000:03d}Z"
-        key = f"sessions/{session.session_id}/{kind.name}/{stamp}-{uuid.uuid4().hex[:12]}.{kind.extension}"
+        key = f"{prefix}/{kind.name}/{stamp}-{uuid.uuid4().hex[:12]}.{kind.extension}"
         post = self._s3.generate_presigned_post(
             Bucket=self._bucket,
             Key=key,

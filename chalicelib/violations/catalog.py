@@ -5,6 +5,11 @@ SEVERITY_WEIGHT = {"low": 1, "medium": 3, "high": 10}
 ANALYZER_TYPES = {
     "no_face": "medium",
     "multiple_faces": "high",
+    "face_mismatch": "high",
+    "face_covered": "medium",
+    "looking_away": "medium",
+    "poor_lighting": "low",
+    "speech_detected": "medium",
 }
 
 BROWSER_TYPES = {

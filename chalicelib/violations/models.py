@@ -1,6 +1,14 @@
 """Violations per session (ordered by time through a local index) and the ledger of analyzed media objects."""
 
-from pynamodb.attributes import MapAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
 from pynamodb.indexes import AllProjection, LocalSecondaryIndex
 from pynamodb.models import Model
 
@@ -26,7 +34,11 @@ class ViolationRecord(Model):
     type = UnicodeAttribute()
     severity = UnicodeAttribute()  # low | medium | high
     source = UnicodeAttribute()  # analyzer | browser
-    occurred_at = UTCDateTimeAttribute()
+    occurred_at = UTCDateTimeAttribute()  # when the episode started
+    ended_at = UTCDateTimeAttribute(null=True)  # last observation still showing it
+    peak_score = NumberAttribute(null=True)
+    frames = NumberAttribute(null=True)
+    open = BooleanAttribute(null=True)  # the signal is still present
     recorded_at = UTCDateTimeAttribute()
     evidence_key = UnicodeAttribute(null=True)
     details = MapAttribute(default=dict)
@@ -49,3 +61,16 @@ class MediaObjectRecord(Model):
     faces = NumberAttribute(null=True)
     analyzed_at = UTCDateTimeAttribute()
     expires_at = TTLAttribute()  # the ledger follows the media's 30-day retention
+
+
+class SignalStatesRecord(Model):
+    """Per-session episode state of every analyzer signal, one item so a frame costs one read and one write."""
+
+    TABLE_SUFFIX = "signal-states"
+
+    class Meta:
+        table_name = "signal-states"
+
+    session_id = UnicodeAttribute(hash_key=True)
+    signals_json = UnicodeAttribute(default="{}")
+    version = VersionAttribute()

@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.clock import Clock, iso
+from chalicelib.core.db import is_condition_failure
 from chalicelib.exam.models import SessionRecord
 from chalicelib.violations.catalog import SEVERITY_WEIGHT
 from chalicelib.violations.models import ViolationRecord
@@ -27,6 +28,10 @@ class Violation:
     occurred_at: datetime
     evidence_key: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    ended_at: datetime | None = None  # episodes: last observation showing the signal
+    peak_score: float | None = None
+    frames: int | None = None
+    open: bool | None = None
 
 
 def derived_violation_id(*parts: str) -> str:
@@ -39,6 +44,10 @@ def violation_view(record: ViolationRecord) -> dict[str, Any]:
         "violation_id": record.violation_id, "type": record.type, "severity": record.severity,
         "source": record.source, "occurred_at": iso(record.occurred_at), "evidence_key": record.evidence_key,
         "details": record.details.as_dict() if record.details else {},
+        "ended_at": iso(record.ended_at) if record.ended_at else None,
+        "peak_score": float(record.peak_score) if record.peak_score is not None else None,
+        "frames": int(record.frames) if record.frames is not None else None,
+        "open": record.open,
     }
 
 
@@ -53,7 +62,8 @@ class ViolationRecorder:
             session_id=violation.session_id, violation_id=violation.violation_id, agency_id=agency_id,
             type=violation.type, severity=violation.severity, source=violation.source,
             occurred_at=violation.occurred_at, recorded_at=self._clock.now(),
-            evidence_key=violation.evidence_key, details=violation.details,
+            evidence_key=violation.evidence_key, details=violation.details, ended_at=violation.ended_at,
+            peak_score=violation.peak_score, frames=violation.frames, open=violation.open,
         )
         count = SessionRecord.violation_counts[violation.type]
         try:
@@ -71,3 +81,21 @@ class ViolationRecorder:
                 return False
             raise
         return True
+
+    def extend(self, session_id: str, violation_id: str, *, ended_at: datetime, peak_score: float, frames: int,
+               still_open: bool, evidence_key: str | None) -> None:
+        """Move an episode's end forward (never backward); a stale or repeated update changes nothing."""
+        actions = [ViolationRecord.ended_at.set(ended_at), ViolationRecord.peak_score.set(peak_score),
+                   ViolationRecord.frames.set(frames), ViolationRecord.open.set(still_open)]
+        if evidence_key:
+            actions.append(ViolationRecord.evidence_key.set(evidence_key))
+        try:
+            ViolationRecord(session_id, violation_id).update(
+                actions=actions,
+                condition=ViolationRecord.violation_id.exists()
+                & ((ViolationRecord.ended_at < ended_at) | ((ViolationRecord.ended_at == ended_at) & ~(
+                    ViolationRecord.open == still_open))),
+            )
+        except UpdateError as exc:
+            if not is_condition_failure(exc):
+                raise

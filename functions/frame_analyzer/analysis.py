@@ -1,15 +1,14 @@
-"""Checks one uploaded media object and turns what it shows into violations.
+"""Checks one uploaded media object and feeds what it shows into the session's violation episodes.
 
-Every object ends in the media-objects ledger as analyzed or rejected (with a reason), exactly once:
-a redelivered event finds the ledger entry and adds nothing; violation ids are derived from the object,
-so even a crash between the two writes cannot duplicate a violation.
+Every object ends in the media-objects ledger as analyzed or rejected (with a reason), exactly once: a redelivered
+event finds the ledger entry and adds nothing; episode state ignores an observation older than the last one, and
+episode ids are derived, so even a crash between the writes cannot duplicate a violation.
 """
 
 from __future__ import annotations
 
-import io
 import logging
-import wave
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,11 +20,15 @@ from pynamodb.exceptions import DoesNotExist
 from chalicelib.core.clock import Clock, parse_iso
 from chalicelib.exam import rules
 from chalicelib.exam.sessions import load_session
-from chalicelib.identity.face_detector import FaceDetector, InvalidImage, decode_image
+from chalicelib.identity.face_detector import InvalidImage, decode_image
+from chalicelib.identity.face_engine import FaceEngine, FaceTemplate
 from chalicelib.media.uploads import MediaKind, parse_media_key
-from chalicelib.violations.catalog import ANALYZER_TYPES
+from chalicelib.violations.episodes import SignalState
 from chalicelib.violations.models import MediaObjectRecord
-from chalicelib.violations.recorder import Violation, ViolationRecorder, derived_violation_id
+from chalicelib.violations.policy import AnalysisPolicy
+from chalicelib.violations.signal_tracker import Observation, SignalTracker
+from chalicelib.violations.speech import InvalidAudio, SpeechDetector, read_wav
+from functions.frame_analyzer.frame_signals import Identity, Reference, frame_signals
 
 logger = logging.getLogger(__name__)
 LEDGER_RETENTION = timedelta(days=30)
@@ -42,15 +45,19 @@ class Outcome:
     object_id: str
     outcome: str  # analyzed | rejected | duplicate | ignored
     reason: str | None = None
-    violations: tuple[str, ...] = ()
+    violations: tuple[str, ...] = ()  # episode changes, e.g. "multiple_faces:opened"
+    flags: tuple[str, ...] = ()  # signals this object showed
 
 
 class FrameAnalyzer:
-    def __init__(self, s3: Any, detector: FaceDetector, recorder: ViolationRecorder, clock: Clock,
+    def __init__(self, s3: Any, engines: Callable[[str], FaceEngine], engine_for_agency: Callable[[str], FaceEngine],
+                 tracker: SignalTracker, speech: Callable[[], SpeechDetector], clock: Clock,
                  kinds: dict[str, MediaKind]) -> None:
         self._s3 = s3
-        self._detector = detector
-        self._recorder = recorder
+        self._engines = engines
+        self._engine_for_agency = engine_for_agency
+        self._tracker = tracker
+        self._speech = speech
         self._clock = clock
         self._kinds = kinds
 
@@ -77,21 +84,21 @@ class FrameAnalyzer:
             ledger.session_id, ledger.kind = media_key.session_id, media_key.kind
             session = self._active_session(media_key.session_id, uploaded_at)
             data = self._fetch(bucket, key, self._kinds[media_key.kind])
+            policy = AnalysisPolicy.from_dict(session.analysis.as_dict() or None)
             if media_key.kind == "webcam":
-                found = self._analyze_frame(session, key, object_id, data, uploaded_at)
-                ledger.faces = found[0]
-                violations = found[1]
+                observations, ledger.faces = self._observe_frame(session, data, policy)
             else:
-                check_wav(data)
-                violations = ()
+                observations = self._observe_audio(data, policy)
         except Rejected as rejection:
             ledger.outcome, ledger.reason = "rejected", str(rejection)
             ledger.save()
             logger.info("rejected %s: %s", key, rejection)
             return Outcome(object_id, "rejected", str(rejection))
+        changes = self._tracker.apply(session, uploaded_at, observations, policy, evidence_key=key)
         ledger.outcome = "analyzed"
         ledger.save()
-        return Outcome(object_id, "analyzed", violations=violations)
+        flagged = tuple(sorted(signal for signal, seen in observations.items() if seen.flagged))
+        return Outcome(object_id, "analyzed", violations=tuple(f"{s}:{c.kind}" for s, c in changes), flags=flagged)
 
     def _active_session(self, session_id: str, uploaded_at: datetime) -> Any:
         session = load_session(session_id)
@@ -118,35 +125,40 @@ class FrameAnalyzer:
             raise Rejected("wrong_content_type")
         return self._s3.get_object(Bucket=bucket, Key=key)["Body"].read(kind.max_bytes + 1)
 
-    def _analyze_frame(self, session: Any, key: str, object_id: str, data: bytes,
-                       uploaded_at: datetime) -> tuple[int, tuple[str, ...]]:
+    def _observe_frame(self, session: Any, data: bytes, policy: AnalysisPolicy) -> tuple[dict[str, Any], int]:
         try:
             image = decode_image(data)
         except InvalidImage as exc:
             raise Rejected("undecodable") from exc
-        faces = self._detector.detect(image)
-        kinds = []
-        if not faces:
-            kinds.append("no_face")
-        elif len(faces) > 1:
-            kinds.append("multiple_faces")
-        for violation_type in kinds:
-            self._recorder.record(session.agency_id, Violation(
-                session_id=session.session_id, violation_id=derived_violation_id(object_id, violation_type),
-                type=violation_type, severity=ANALYZER_TYPES[violation_type], source="analyzer",
-                occurred_at=uploaded_at, evidence_key=key,
-                details={"faces": len(faces), "scores": [round(f.score, 3) for f in faces][:10]},
-            ))
-        return len(faces), tuple(kinds)
+        engine = self._engines(session.reference_engine) if session.reference_engine \
+            else self._engine_for_agency(session.agency_id)
+        faces = engine.observe(image, data)
+        identity = None
+        template = FaceTemplate(engine.name, session.reference_vector, session.reference_image_key)
+        if faces and (template.vector or template.image_key):
+            frame_number = self._tracker.load(session.session_id).get("no_face", SignalState()).observations
+            if frame_number % policy.reid_every_n == 0:
+                identity = reidentify(engine, template, image, faces[0], data, policy)
+        reference = Reference(session.baseline_yaw, session.baseline_pitch)
+        return frame_signals(faces, image, policy, reference, identity), len(faces)
+
+    def _observe_audio(self, data: bytes, policy: AnalysisPolicy) -> dict[str, Any]:
+        try:
+            samples = read_wav(data)
+        except InvalidAudio as exc:
+            raise Rejected(exc.reason) from exc
+        detector = self._speech()
+        speech = detector.analyze(samples)
+        flagged = detector.is_speech(speech, policy.speech_min_ratio)
+        return {"speech_detected": Observation(flagged, round(speech.speech_ratio, 3), {
+            "speech_ratio": round(speech.speech_ratio, 3), "duration_s": round(speech.duration_s, 2),
+            "segments": [[round(a, 2), round(b, 2)] for a, b in speech.speech_segments[:10]]})}
 
 
-def check_wav(data: bytes) -> None:
-    """Accept only a well-formed PCM WAV (the browser records 16 kHz mono 16-bit)."""
-    try:
-        with wave.open(io.BytesIO(data)) as audio:
-            if audio.getnchannels() != 1 or audio.getsampwidth() != 2 or audio.getframerate() != 16000:
-                raise Rejected("unsupported_audio_format")
-            if audio.getnframes() == 0 or len(audio.readframes(audio.getnframes())) < audio.getnframes() * 2:
-                raise Rejected("truncated_audio")
-    except (wave.Error, EOFError) as exc:
-        raise Rejected("undecodable") from exc
+def reidentify(engine: FaceEngine, template: FaceTemplate, image: Any, face: Any, data: bytes,
+               policy: AnalysisPolicy) -> Identity:
+    threshold = policy.match_threshold if policy.match_threshold is not None else engine.match_threshold
+    similarity = float(engine.similarity(template, image, face, encoded=data))
+    return Identity(similarity=similarity, threshold=threshold)
+
+

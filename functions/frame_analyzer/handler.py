@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chalicelib.core import wiring
-from chalicelib.identity.face_detector import YuNetFaceDetector
+from chalicelib.violations.speech import SpeechDetector
 from functions.frame_analyzer.analysis import FrameAnalyzer, Outcome
 
 logger = Logger(service="frame_analyzer")
@@ -21,8 +21,14 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @cache
 def analyzer() -> FrameAnalyzer:
     """Built once per process: the face model loads at cold start, not per frame."""
-    return FrameAnalyzer(wiring.s3(), YuNetFaceDetector(), wiring.recorder(), wiring.clock(),
-                         wiring.media_uploads().kinds)
+    wiring.face_engine_for("")  # load the default engine's models now, at cold start
+    return FrameAnalyzer(wiring.s3(), wiring.face_engine, wiring.face_engine_for, wiring.signal_tracker(),
+                         speech_detector, wiring.clock(), wiring.media_uploads().kinds)
+
+
+@cache
+def speech_detector() -> SpeechDetector:
+    return SpeechDetector()
 
 
 def handle_message(record: SQSRecord) -> list[Outcome]:

@@ -14,7 +14,9 @@ from functions.frame_analyzer.handler import lambda_handler
 from local.dispatcher import sqs_event
 from tests.conftest import wait_for
 from tests.e2e.test_exam_flow import presign, upload
-from tests.paths import FACES_DIR
+from tests.paths import FACES_DIR, REPO_ROOT
+
+FIXTURES = REPO_ROOT / "tests" / "fixtures" / "audio"
 
 
 @pytest.fixture
@@ -41,6 +43,14 @@ def as_batch(*bodies: str) -> tuple[dict, list[str]]:
 
 def violations_of(session_id: str) -> list[ViolationRecord]:
     return list(ViolationRecord.query(session_id))
+
+
+@pytest.fixture
+def started(api, make_exam):
+    """An exam whose policy raises a violation on the first flagged frame (persistence 1)."""
+    ctx = make_exam(analysis={"persistence": {"multiple_faces": 1, "no_face": 1}})
+    ctx["session"] = api.call("POST", f"/exams/{ctx['exam_id']}/sessions", ctx["candidate"], json={}).json()
+    return ctx
 
 
 def test_the_same_s3_event_delivered_again_adds_no_violation(api, started, aws):
@@ -139,3 +149,65 @@ def test_a_message_that_keeps_failing_lands_in_the_dead_letter_queue(aws, stack)
         return [m for m in messages.get("Messages", []) if m["Body"] == marker]
 
     assert wait_for(in_dlq, timeout_s=20)
+
+
+def wav(samples, rate: int = 16000) -> bytes:
+    import io
+    import wave
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+    return buffer.getvalue()
+
+
+def pink_noise(seconds: float, level: float = 0.1):
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    spectrum = np.fft.rfft(rng.standard_normal(int(16000 * seconds)))
+    spectrum /= np.sqrt(np.arange(1, len(spectrum) + 1))
+    noise = np.fft.irfft(spectrum)
+    return noise / np.abs(noise).max() * level
+
+
+def test_speech_in_an_audio_chunk_raises_speech_detected(api, started):
+    post = presign(api, started, kind="audio")
+    speech = (FIXTURES / "speech_dialog_ru.wav").read_bytes()
+    upload(post, speech, content_type="audio/wav").raise_for_status()
+    found = wait_for(lambda: [v for v in violations_of(started["session"]["session_id"])
+                              if v.type == "speech_detected"])
+    assert found[0].details["speech_ratio"] > 0.5 and found[0].evidence_key == post["key"]
+
+
+def test_noise_and_hum_chunks_raise_nothing(api, started):
+    import numpy as np
+
+    t = np.arange(16000 * 6) / 16000
+    hum = 0.05 * np.sin(2 * np.pi * 50 * t) + 0.02 * np.sin(2 * np.pi * 150 * t)
+    keys = []
+    for chunk in (pink_noise(6), hum, np.zeros(16000 * 6)):
+        post = presign(api, started, kind="audio")
+        upload(post, wav(chunk), content_type="audio/wav").raise_for_status()
+        keys.append(post["key"])
+    session_id = started["session"]["session_id"]
+    wait_for(lambda: sum(1 for r in MediaObjectRecord.scan(MediaObjectRecord.session_id == session_id)
+                         if r.outcome == "analyzed") == len(keys))
+    assert violations_of(started["session"]["session_id"]) == []
+
+
+@pytest.mark.parametrize(("data", "reason"), [
+    (wav(pink_noise(1), rate=8000), "unsupported_audio_format"),
+    (b"RIFF\x00\x00\x00\x00WAVEjunk", "undecodable"),
+])
+def test_audio_in_the_wrong_format_is_rejected(api, started, aws, data, reason):
+    key = presign(api, started, kind="audio")["key"]
+    etag = put_frame(aws, key, data, "audio/wav")
+    event, _ = as_batch(notification(wiring.settings().media_bucket, key, etag))
+    assert lambda_handler(event, None) == {"batchItemFailures": []}
+    assert ledger(key, etag).reason == reason

@@ -22,3 +22,14 @@ def test_settings_come_from_the_environment_with_defaults():
 def test_missing_or_malformed_settings_fail_loudly(change):
     with pytest.raises(ConfigurationError):
         load_settings({**BASE, **change})
+
+
+def test_the_face_engine_can_be_chosen_per_agency():
+    settings = load_settings({**BASE, "PROCTOR_FACE_ENGINE_BY_AGENCY": "agency-a=rekognition, agency-b=opencv"})
+    assert settings.engine_for("agency-a") == "rekognition"
+    assert settings.engine_for("agency-b") == "opencv" and settings.engine_for("other") == "opencv"
+
+
+def test_an_unknown_face_engine_is_a_configuration_error():
+    with pytest.raises(ConfigurationError):
+        load_settings({**BASE, "PROCTOR_FACE_ENGINE_BY_AGENCY": "agency-a=dlib"})

@@ -1,0 +1,1 @@
+"""Offline benchmarks run against the shared dev datasets (python -m benchmarks.<name>)."""

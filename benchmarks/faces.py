@@ -1,0 +1,210 @@
+"""Face counting, verification and speed of OpenCvFaceEngine on a folder laid out like the dev face set.
+
+    python -m benchmarks.faces DATASET_DIR [--json] [--limit N] [--repeat N] [--threshold T]
+
+Counting: an image is right when the number of faces found is inside its faces_range (or equals faces).
+Verification: each image's largest face is embedded where it was detected (alignCrop from YuNet's landmarks).
+Genuine scores are the manifest's same-person pairs. Impostor scores are ALL cross-person pairs of labelled
+images (person set and different), which include the manifest's different-person pairs: the manifest has only
+44 of those, too few to say anything at FAR 1 %. FAR resolution is 1 / impostor_pairs (reported), so "TAR at FAR
+0.1 %" with fewer than 1000 impostors is the TAR above the highest impostor score. A pair image without a face
+scores -1 (a rejection). Speed: one core (cv2.setNumThreads(1)), each image letterboxed to 640x480 like a webcam
+frame; detection is timed at the engine's 640 analysis size and at 320 (a 320x240 analysis), embedding per face.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from chalicelib.identity.face_detector import InvalidImage, YuNetFaceDetector, decode_image
+from chalicelib.identity.face_engine import DEFAULT_MATCH_THRESHOLD, OpenCvFaceEngine, cosine
+
+FRAME = (640, 480)
+
+
+def letterbox(image: np.ndarray, size: tuple[int, int] = FRAME) -> np.ndarray:
+    """The image scaled to fit size (w, h) with black bars, as a webcam frame of that size."""
+    width, height = size
+    scale = min(width / image.shape[1], height / image.shape[0])
+    w, h = max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale))
+    canvas = np.zeros((height, width, 3), np.uint8)
+    top, left = (height - h) // 2, (width - w) // 2
+    canvas[top : top + h, left : left + w] = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+    return canvas
+
+
+def tar_at_far(genuine: np.ndarray, impostor: np.ndarray, far: float) -> tuple[float, float]:
+    """(TAR, threshold) for the lowest threshold at which at most `far` of impostors score >= it."""
+    ranked = np.sort(impostor)[::-1]
+    allowed = int(np.floor(far * len(ranked) + 1e-9))
+    threshold = float(np.nextafter(ranked[allowed], np.inf)) if allowed < len(ranked) else float("-inf")
+    return float(np.mean(genuine >= threshold)), threshold
+
+
+def equal_error_rate(genuine: np.ndarray, impostor: np.ndarray) -> float:
+    """EER: where the false-accept and false-reject rates cross (their mean at the closest threshold)."""
+    best = (2.0, 1.0)
+    for threshold in np.unique(np.concatenate([genuine, impostor, [np.inf]])):
+        far, frr = float(np.mean(impostor >= threshold)), float(np.mean(genuine < threshold))
+        best = min(best, (abs(far - frr), (far + frr) / 2))
+    return best[1]
+
+
+def _ms(samples: list[float]) -> tuple[float, float]:
+    return (round(float(np.median(samples)), 2), round(float(np.percentile(samples, 95)), 2)) if samples else (0, 0)
+
+
+def _timed(fn: Any, *args: Any) -> tuple[Any, float]:
+    start = time.perf_counter()
+    result = fn(*args)
+    return result, (time.perf_counter() - start) * 1000
+
+
+def run(dataset: Path, *, limit: int | None = None, repeat: int = 3, threshold: float | None = None) -> dict:
+    cv2.setNumThreads(1)
+    manifest = json.loads((dataset / "manifest.json").read_text())
+    items = manifest["images"][:limit]
+    engine = OpenCvFaceEngine(DEFAULT_MATCH_THRESHOLD if threshold is None else threshold)
+    small = YuNetFaceDetector(analysis_max_side=320)
+    counted, counted_320, single, extra, embeddings, misses = 0, 0, 0, 0, {}, []
+    detect_ms, detect_320_ms, observe_ms, embed_ms = [], [], [], []
+    for item in items:
+        try:
+            image = decode_image((dataset / item["file"]).read_bytes())
+        except (OSError, InvalidImage) as exc:
+            raise SystemExit(f"cannot read {item['file']}: {exc}") from None
+        low, high = item.get("faces_range", (item["faces"], item["faces"]))
+        faces = engine.observe(image)
+        counted += low <= len(faces) <= high
+        counted_320 += low <= len(small.detect(image)) <= high
+        if not low <= len(faces) <= high:
+            misses.append(f"{item['file']}: {len(faces)} (expected {low}..{high})")
+        if item["faces"] == 1:
+            single, extra = single + 1, extra + (len(faces) >= 2)
+        if faces:
+            if not embed_ms:
+                engine.embed(image, faces[0])  # warm-up: the first forward pass allocates the network's buffers
+            embeddings[item["file"]], ms = _timed(engine.embed, image, faces[0])
+            embed_ms.append(ms)
+        frame = letterbox(image)
+        engine.detector.detect(frame), small.detect(frame)  # warm-up: first call per input size allocates
+        for _ in range(repeat):
+            detect_ms.append(_timed(engine.detector.detect, frame)[1])
+            detect_320_ms.append(_timed(small.detect, frame)[1])
+            observe_ms.append(_timed(engine.observe, frame)[1])
+
+    def score(a: str, b: str) -> float:
+        return cosine(embeddings[a], embeddings[b]) if a in embeddings and b in embeddings else -1.0
+
+    files = {item["file"] for item in items}
+    pairs = [p for p in manifest.get("pairs", []) if p["a"] in files and p["b"] in files]
+    genuine = np.array([score(p["a"], p["b"]) for p in pairs if p["same"]], dtype=float)
+    manifest_impostor = np.array([score(p["a"], p["b"]) for p in pairs if not p["same"]], dtype=float)
+    labelled = [item for item in items if item.get("person")]
+    impostor = np.array(
+        [score(a["file"], b["file"]) for a, b in itertools.combinations(labelled, 2) if a["person"] != b["person"]],
+        dtype=float,
+    )
+    if len(genuine) == 0 or len(impostor) == 0:
+        raise SystemExit("need at least one same-person pair and two labelled people")
+    tar_1, threshold_1 = tar_at_far(genuine, impostor, 0.01)
+    tar_01, threshold_01 = tar_at_far(genuine, impostor, 0.001)
+    operating = engine.match_threshold
+    return {
+        "count_accuracy": round(counted / len(items), 4),
+        "false_extra_person_rate": round(extra / single, 4) if single else 0.0,
+        "tar_at_far_1pct": round(tar_1, 4),
+        "tar_at_far_01pct": round(tar_01, 4),
+        "eer": round(equal_error_rate(genuine, impostor), 4),
+        "threshold": operating,
+        "tar_at_threshold": round(float(np.mean(genuine >= operating)), 4),
+        "far_at_threshold": round(float(np.mean(impostor >= operating)), 4),
+        "manifest_far_at_threshold": round(float(np.mean(manifest_impostor >= operating)), 4)
+        if len(manifest_impostor)
+        else None,
+        "threshold_at_far_1pct": round(threshold_1, 4),
+        "threshold_at_far_01pct": round(threshold_01, 4),
+        "detect_ms_median": _ms(detect_ms)[0],
+        "detect_ms_p95": _ms(detect_ms)[1],
+        "detect_320_ms_median": _ms(detect_320_ms)[0],
+        "detect_320_ms_p95": _ms(detect_320_ms)[1],
+        "observe_ms_median": _ms(observe_ms)[0],
+        "embed_ms_median": _ms(embed_ms)[0],
+        "embed_ms_p95": _ms(embed_ms)[1],
+        "count_accuracy_320": round(counted_320 / len(items), 4),
+        "images": len(items),
+        "single_face_images": single,
+        "genuine_pairs": len(genuine),
+        "impostor_pairs": len(impostor),
+        "manifest_impostor_pairs": len(manifest_impostor),
+        "genuine_min": round(float(genuine.min()), 4),
+        "impostor_max": round(float(impostor.max()), 4),
+        "count_misses": misses,
+        "threads": 1,
+        "opencv": cv2.__version__,
+    }
+
+
+def format_table(result: dict) -> str:
+    rows = [
+        ("images (single-face)", f"{result['images']} ({result['single_face_images']})"),
+        (
+            "face-count accuracy",
+            f"{result['count_accuracy']:.3f}  (at 320 analysis: {result['count_accuracy_320']:.3f})",
+        ),
+        ("false extra person rate", f"{result['false_extra_person_rate']:.3f}"),
+        (
+            "pairs genuine / impostor",
+            f"{result['genuine_pairs']} / {result['impostor_pairs']} all cross-person "
+            f"({result['manifest_impostor_pairs']} in manifest)",
+        ),
+        ("TAR @ FAR 1%", f"{result['tar_at_far_1pct']:.3f}  (threshold {result['threshold_at_far_1pct']:.3f})"),
+        (
+            "TAR @ FAR 0.1%",
+            f"{result['tar_at_far_01pct']:.3f}  (threshold {result['threshold_at_far_01pct']:.3f}; "
+            f"FAR resolution 1/{result['impostor_pairs']})",
+        ),
+        ("EER", f"{result['eer']:.3f}"),
+        (
+            "operating threshold",
+            f"{result['threshold']:.3f}: TAR {result['tar_at_threshold']:.3f}, FAR "
+            f"{result['far_at_threshold']:.4f} (manifest pairs {result['manifest_far_at_threshold']})",
+        ),
+        ("genuine min / impostor max", f"{result['genuine_min']:.3f} / {result['impostor_max']:.3f}"),
+        ("detect 640x480 ms median/p95", f"{result['detect_ms_median']} / {result['detect_ms_p95']}"),
+        ("detect 320x240 ms median/p95", f"{result['detect_320_ms_median']} / {result['detect_320_ms_p95']}"),
+        ("observe 640x480 ms median", f"{result['observe_ms_median']}"),
+        ("embed ms per face median/p95", f"{result['embed_ms_median']} / {result['embed_ms_p95']}"),
+    ]
+    lines = [f"{name:<30} {value}" for name, value in rows]
+    lines += [f"count miss: {miss}" for miss in result["count_misses"]]
+    return "\n".join(lines + [f"(one core, OpenCV {result['opencv']})"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.faces", description=__doc__.split("\n\n")[0])
+    parser.add_argument("dataset", type=Path, help="folder with manifest.json and the images it lists")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N manifest images (quick runs)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed detections per image (default 3)")
+    parser.add_argument("--threshold", type=float, default=None, help="operating threshold (default: engine's)")
+    args = parser.parse_args(argv)
+    if not (args.dataset / "manifest.json").is_file():
+        print(f"error: {args.dataset / 'manifest.json'} not found", file=sys.stderr)
+        return 2
+    result = run(args.dataset, limit=args.limit, repeat=max(1, args.repeat), threshold=args.threshold)
+    print(json.dumps(result) if args.json else format_table(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""Per-exam analysis thresholds: what counts as a flag, and for how long it must persist to become a violation."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from chalicelib.core.http import invalid_field
+
+DEFAULT_PERSISTENCE = {
+    "no_face": 2, "multiple_faces": 2, "face_mismatch": 2, "face_covered": 2, "looking_away": 2,
+    "poor_lighting": 3, "speech_detected": 1,
+}
+
+
+@dataclass(frozen=True)
+class AnalysisPolicy:
+    reid_every_n: int = 3  # re-identify every Nth webcam frame (1 = every frame)
+    match_threshold: float | None = None  # None: the face engine's own calibrated threshold
+    yaw_limit_deg: float = 35.0  # head turn beyond the candidate's enrollment baseline
+    pitch_limit_deg: float = 25.0
+    min_brightness: float = 45.0  # mean luma of the face region, 0..255
+    max_brightness: float = 235.0
+    speech_min_ratio: float = 0.1  # share of an audio chunk that is speech (0.5-1 s of a 5-10 s chunk)
+    max_gap_s: int = 30  # observations further apart than this never join one episode
+    persistence: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PERSISTENCE))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> AnalysisPolicy:
+        """Build from stored or submitted values; unknown keys and out-of-range values are a 400."""
+        if raw is None:
+            return cls()
+        if not isinstance(raw, dict):
+            raise invalid_field("analysis", "must be an object")
+        known = {f.name for f in fields(cls)}
+        unknown = set(raw) - known
+        if unknown:
+            raise invalid_field("analysis", f"has unknown keys: {', '.join(sorted(unknown))}")
+        values: dict[str, Any] = {}
+        for name, (low, high) in _RANGES.items():
+            if raw.get(name) is None:
+                continue
+            value = raw[name]
+            if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+                raise invalid_field(f"analysis.{name}", f"must be a number between {low} and {high}")
+            values[name] = int(value) if name in ("reid_every_n", "max_gap_s") else float(value)
+        persistence = dict(DEFAULT_PERSISTENCE)
+        for signal, frames in (raw.get("persistence") or {}).items():
+            if signal not in DEFAULT_PERSISTENCE or isinstance(frames, bool) or not isinstance(frames, int | float) \
+                    or not 1 <= frames <= 20:
+                raise invalid_field(f"analysis.persistence.{signal}", "must be a known signal with 1 to 20 frames")
+            persistence[signal] = int(frames)
+        return cls(**values, persistence=persistence)
+
+
+_RANGES = {
+    "reid_every_n": (1, 100), "match_threshold": (0.0, 1.0), "yaw_limit_deg": (5.0, 90.0),
+    "pitch_limit_deg": (5.0, 90.0), "min_brightness": (0.0, 255.0), "max_brightness": (0.0, 255.0),
+    "speech_min_ratio": (0.0, 1.0), "max_gap_s": (5, 600),
+}

@@ -1,0 +1,107 @@
+"""Keeps each session's analyzer signals as episodes: loads the state, applies one observation per signal,
+records what opened, grew or closed, and saves the state with optimistic locking (frames may race)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError
+
+from chalicelib.core.clock import iso, parse_iso
+from chalicelib.core.db import is_condition_failure
+from chalicelib.violations.catalog import ANALYZER_TYPES
+from chalicelib.violations.episodes import EpisodeChange, SignalState, observe
+from chalicelib.violations.models import SignalStatesRecord
+from chalicelib.violations.policy import AnalysisPolicy
+from chalicelib.violations.recorder import Violation, ViolationRecorder, derived_violation_id
+
+_TIME_FIELDS = ("last_at", "streak_started_at", "episode_started_at", "episode_last_at")
+MAX_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class Observation:
+    flagged: bool
+    score: float = 0.0
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def _encode(states: dict[str, SignalState]) -> str:
+    out = {}
+    for signal, state in states.items():
+        raw = asdict(state)
+        for name in _TIME_FIELDS:
+            raw[name] = iso(raw[name]) if raw[name] else None
+        out[signal] = raw
+    return json.dumps(out, sort_keys=True)
+
+
+def _decode(text: str) -> dict[str, SignalState]:
+    states = {}
+    for signal, raw in json.loads(text or "{}").items():
+        for name in _TIME_FIELDS:
+            raw[name] = parse_iso(raw[name]) if raw.get(name) else None
+        states[signal] = SignalState(**raw)
+    return states
+
+
+def episode_id(session_id: str, signal: str, started_at: datetime) -> str:
+    return derived_violation_id("episode", session_id, signal, iso(started_at))
+
+
+class SignalTracker:
+    def __init__(self, recorder: ViolationRecorder) -> None:
+        self._recorder = recorder
+
+    def load(self, session_id: str) -> dict[str, SignalState]:
+        try:
+            return _decode(SignalStatesRecord.get(session_id).signals_json)
+        except DoesNotExist:
+            return {}
+
+    def apply(self, session: Any, at: datetime, observations: dict[str, Observation], policy: AnalysisPolicy,
+              evidence_key: str | None) -> list[tuple[str, EpisodeChange]]:
+        """Feed one moment's observations in; returns the episode changes it caused (already recorded)."""
+        max_gap = timedelta(seconds=policy.max_gap_s)
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                record = SignalStatesRecord.get(session.session_id)
+            except DoesNotExist:
+                record = SignalStatesRecord(session.session_id)
+            states = _decode(record.signals_json)
+            changes: list[tuple[str, EpisodeChange]] = []
+            for signal, seen in observations.items():
+                states[signal], new = observe(states.get(signal, SignalState()), at, seen.flagged, seen.score,
+                                              persistence=policy.persistence[signal], max_gap=max_gap)
+                changes.extend((signal, change) for change in new)
+            # Record first: episode ids are derived, so a retry after a lost race records nothing twice.
+            for signal, change in changes:
+                self._record(session, signal, change, observations[signal], evidence_key)
+            record.signals_json = _encode(states)
+            try:
+                record.save()
+                return changes
+            except PutError as exc:
+                if not is_condition_failure(exc):
+                    raise
+        raise RuntimeError(f"signal state of {session.session_id} kept changing under us")
+
+    def _record(self, session: Any, signal: str, change: EpisodeChange, seen: Observation,
+                evidence_key: str | None) -> None:
+        violation_id = episode_id(session.session_id, signal, change.started_at)
+        if change.kind == "opened":
+            self._recorder.record(session.agency_id, Violation(
+                session_id=session.session_id, violation_id=violation_id, type=signal,
+                severity=ANALYZER_TYPES[signal], source="analyzer", occurred_at=change.started_at,
+                evidence_key=evidence_key, details=seen.details, ended_at=change.ended_at,
+                peak_score=round(change.peak, 4), frames=change.frames, open=True,
+            ))
+        else:
+            peak_frame = change.kind == "extended" and seen.score >= change.peak
+            self._recorder.extend(session.session_id, violation_id, ended_at=change.ended_at,
+                                  peak_score=round(change.peak, 4), frames=change.frames,
+                                  still_open=change.kind == "extended",
+                                  evidence_key=evidence_key if peak_frame else None)

@@ -1,0 +1,77 @@
+"""What one webcam frame says about each analyzer signal, before persistence turns it into episodes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from chalicelib.identity.face_engine import FaceObservation
+from chalicelib.violations.policy import AnalysisPolicy
+from chalicelib.violations.signal_tracker import Observation
+
+FACE_SIGNALS = ("looking_away", "poor_lighting", "face_mismatch", "face_covered")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What the candidate looked like at enrollment."""
+
+    baseline_yaw: float | None
+    baseline_pitch: float | None
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Result of re-identification on a sampled frame (None on frames that were not sampled)."""
+
+    similarity: float
+    threshold: float
+    covered: bool = False  # the face is the candidate's but partly hidden (upper face matches, whole face does not)
+
+
+def frame_brightness(image_bgr: np.ndarray) -> float:
+    gray = image_bgr if image_bgr.ndim == 2 else image_bgr[..., :3].mean(axis=2)
+    return float(gray.mean())
+
+
+def frame_signals(faces: list[FaceObservation], image_bgr: np.ndarray, policy: AnalysisPolicy,
+                  reference: Reference | None, identity: Identity | None) -> dict[str, Observation]:
+    """One observation per signal this frame can speak to; signals it cannot judge are left out."""
+    signals = {
+        "no_face": Observation(not faces, 1.0 if not faces else 0.0),
+        "multiple_faces": Observation(len(faces) > 1, faces[1].score if len(faces) > 1 else 0.0,
+                                      {"faces": len(faces)}),
+    }
+    if not faces:
+        # Nothing to judge per face: close face episodes; a very dark frame explains the missing face.
+        level = frame_brightness(image_bgr)
+        signals["poor_lighting"] = Observation(level < policy.min_brightness, _lighting_score(level, policy),
+                                               {"brightness": round(level, 1), "scope": "frame"})
+        signals["looking_away"] = Observation(False)
+        return signals
+    face = faces[0]
+    signals["poor_lighting"] = Observation(
+        not policy.min_brightness <= face.brightness <= policy.max_brightness,
+        _lighting_score(face.brightness, policy), {"brightness": round(face.brightness, 1), "scope": "face"})
+    if reference is not None and reference.baseline_yaw is not None and reference.baseline_pitch is not None:
+        turn_yaw = abs(face.yaw - reference.baseline_yaw) / policy.yaw_limit_deg
+        turn_pitch = abs(face.pitch - reference.baseline_pitch) / policy.pitch_limit_deg
+        signals["looking_away"] = Observation(max(turn_yaw, turn_pitch) > 1.0, round(max(turn_yaw, turn_pitch), 3),
+                                              {"yaw": round(face.yaw, 1), "pitch": round(face.pitch, 1)})
+    if identity is not None:
+        mismatch = identity.similarity < identity.threshold
+        details = {"similarity": round(identity.similarity, 4), "threshold": identity.threshold}
+        signals["face_covered"] = Observation(mismatch and identity.covered, 1.0 - identity.similarity, details)
+        signals["face_mismatch"] = Observation(mismatch and not identity.covered, 1.0 - identity.similarity,
+                                               details)
+    return signals
+
+
+def _lighting_score(level: float, policy: AnalysisPolicy) -> float:
+    """0 inside the acceptable band, growing to 1 at black or white."""
+    if level < policy.min_brightness:
+        return round((policy.min_brightness - level) / max(policy.min_brightness, 1.0), 3)
+    if level > policy.max_brightness:
+        return round((level - policy.max_brightness) / max(255.0 - policy.max_brightness, 1.0), 3)
+    return 0.0
