@@ -8,13 +8,14 @@ import requests
 
 
 class ApiClient:
+    """One connection per request: chalice local answers kept-alive connections slowly (~45 ms vs ~2 ms)."""
+
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
-        self.http = requests.Session()
 
     def login(self, user_id: str, password: str) -> str:
-        response = self.http.post(f"{self.base_url}/auth/login", json={"user_id": user_id, "password": password},
-                                  timeout=10)
+        response = requests.post(f"{self.base_url}/auth/login", json={"user_id": user_id, "password": password},
+                                 timeout=10)
         assert response.status_code == 200, response.text
         return response.json()["token"]
 
@@ -22,4 +23,4 @@ class ApiClient:
         headers = kwargs.pop("headers", {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        return self.http.request(method, f"{self.base_url}{path}", headers=headers, timeout=15, **kwargs)
+        return requests.request(method, f"{self.base_url}{path}", headers=headers, timeout=15, **kwargs)

@@ -21,8 +21,11 @@ def iso(moment: datetime) -> str:
 
 
 def parse_iso(value: str) -> datetime:
-    """Parse an ISO-8601 timestamp with a zone; raises ValueError otherwise."""
+    """Parse an ISO-8601 timestamp with a zone; raises ValueError otherwise (also when it leaves the calendar)."""
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         raise ValueError("timestamp needs a time zone")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as exc:  # e.g. 9999-12-31T23:59-01:00 is past the last representable UTC moment
+        raise ValueError("timestamp is out of range") from exc

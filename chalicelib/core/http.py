@@ -29,7 +29,7 @@ def parse_json(raw: bytes | None) -> Any:
         raise BadRequest("request.body_too_large", "The request body is too large.")
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BadRequest("request.malformed_json", "The request body is not valid JSON.") from exc
 
 
@@ -38,6 +38,8 @@ class Fields:
 
     def __init__(self, data: Any, prefix: str = "") -> None:
         if not isinstance(data, dict):
+            if prefix:
+                raise invalid_field(prefix.rstrip("."), "must be an object")
             raise BadRequest("request.body_not_object", "The JSON body must be an object.")
         self.data = data
         self.prefix = prefix

@@ -67,7 +67,7 @@ def _validate(raw_items: list[Any], languages: list[str], block_ids: set[str]) -
         elif item_id in seen:
             problems.add(row, "id", "is duplicated")
         seen.add(str(item_id))
-        if block_id not in block_ids:
+        if not isinstance(block_id, str) or block_id not in block_ids:
             problems.add(row, "block", f"must be one of the exam's blocks: {', '.join(sorted(block_ids))}")
         text = _texts(raw.get("text"), languages, row, "text", problems)
         options: list[dict[str, Any]] = []
@@ -115,7 +115,12 @@ def parse_csv_bank(text: str, languages: list[str], block_ids: set[str]) -> list
         if match and match.group(1) not in option_ids:
             option_ids.append(match.group(1))
     items = []
-    for row in reader:
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise Unprocessable("bank.invalid", f"The CSV file is malformed near line {reader.line_num}: {exc}.",
+                            details=[{"row": reader.line_num, "field": "csv", "problem": str(exc)}]) from None
+    for row in rows:
         options = []
         for option_id in option_ids:
             texts = {lang: row.get(f"option_{option_id}_{lang}") or "" for lang in languages}

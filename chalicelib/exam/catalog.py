@@ -12,7 +12,7 @@ from pynamodb.exceptions import DoesNotExist, PutError
 from chalicelib.core.clock import Clock, iso
 from chalicelib.core.db import is_condition_failure
 from chalicelib.core.errors import BadRequest, Conflict, NotFound
-from chalicelib.core.http import ID_PATTERN, Fields
+from chalicelib.core.http import ID_PATTERN, Fields, invalid_field
 from chalicelib.exam.bank_import import QuestionDraft
 from chalicelib.exam.models import AdmissionRecord, ExamRecord, QuestionRecord
 from chalicelib.identity.models import UserRecord
@@ -113,25 +113,22 @@ class ExamCatalog:
 
     def admit(self, admin: Principal, exam: ExamRecord, body: Any) -> dict[str, Any]:
         """Admit candidates; unknown logins become candidate accounts (a generated password is returned once)."""
-        entries = []
+        entries: dict[str, tuple[str, str, str | None]] = {}
         for position, raw in enumerate(Fields(body).items("candidates", min_len=1, max_len=MAX_ROSTER_BATCH)):
             entry = Fields(raw, prefix=f"candidates[{position}].")
-            entries.append((
-                str(entry.text("user_id", pattern=ID_PATTERN)).lower(),
-                str(entry.text("full_name", max_len=200)),
-                entry.text("password", required=False, max_len=128),
-            ))
-        existing = {u.user_id: u for u in UserRecord.batch_get([e[0] for e in entries])}
+            user_id = str(entry.text("user_id", pattern=ID_PATTERN)).lower()
+            password = entry.text("password", required=False, max_len=128)
+            if password is not None and len(password) < 8:  # checked before any write: a bad batch creates nothing
+                raise invalid_field(f"candidates[{position}].password", "must have at least 8 characters")
+            entries[user_id] = (user_id, str(entry.text("full_name", max_len=200)), password)
+        existing = {u.user_id: u for u in UserRecord.batch_get(list(entries))}
         clashes = [uid for uid, u in existing.items() if u.role != "candidate" or u.agency_id != admin.agency_id]
         if clashes:
             raise Conflict("roster.login_taken", "Some logins belong to another account.", details=sorted(clashes))
         now = self._clock.now()
         created = []
-        for user_id, full_name, password in entries:
+        for user_id, full_name, password in entries.values():
             if user_id not in existing:
-                if password is not None and len(password) < 8:
-                    raise BadRequest("request.invalid_field", "Passwords need at least 8 characters.",
-                                     details={"field": "password", "problem": "too short", "user_id": user_id})
                 secret = password or secrets.token_urlsafe(9)
                 user = UserRecord(user_id=user_id, agency_id=admin.agency_id, role="candidate",
                                   full_name=full_name, password_hash=hash_password(secret), created_at=now)
@@ -142,7 +139,7 @@ class ExamCatalog:
                         raise
                     continue
                 created.append({"user_id": user_id, "password": None if password else secret})
-        for user_id, _, _ in entries:
+        for user_id in entries:
             admission = AdmissionRecord(candidate_id=user_id, exam_id=exam.exam_id,
                                         agency_id=admin.agency_id, admitted_at=now)
             try:  # re-admitting keeps the first admission and any consent already recorded

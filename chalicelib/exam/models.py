@@ -117,6 +117,7 @@ class SessionRecord(Model):
     reference_engine = UnicodeAttribute(null=True)  # the enrollment's face template, copied at start
     reference_vector = BinaryAttribute(null=True, legacy_encoding=False)
     reference_image_key = UnicodeAttribute(null=True)
+    reference_regions = BinaryAttribute(null=True, legacy_encoding=False)
     baseline_yaw = NumberAttribute(null=True)
     baseline_pitch = NumberAttribute(null=True)
     last_seen_at = UTCDateTimeAttribute(null=True)

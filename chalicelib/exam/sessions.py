@@ -186,6 +186,7 @@ class ExamSessions:
             session.reference_engine = enrollment.engine
             session.reference_vector = enrollment.template_vector
             session.reference_image_key = enrollment.template_image_key
+            session.reference_regions = enrollment.template_regions
             session.baseline_yaw, session.baseline_pitch = enrollment.baseline_yaw, enrollment.baseline_pitch
         try:
             session.save(condition=SessionRecord.session_id.does_not_exist())

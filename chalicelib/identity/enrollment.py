@@ -21,8 +21,9 @@ from chalicelib.core.http import Fields
 from chalicelib.exam.models import AdmissionRecord
 from chalicelib.exam.sessions import load_enrollment, session_id_for
 from chalicelib.identity.face_detector import InvalidImage, decode_image
-from chalicelib.identity.face_engine import FaceEngine, FaceObservation
+from chalicelib.identity.face_engine import FaceEngine, FaceObservation, OpenCvFaceEngine
 from chalicelib.identity.models import EnrollmentRecord
+from chalicelib.identity.occlusion import region_template
 from chalicelib.identity.quality import MESSAGES, QualityLimits, assess_enrollment
 from chalicelib.identity.tokens import Principal
 from chalicelib.media.uploads import MediaKind, MediaUploads
@@ -117,6 +118,8 @@ class EnrollmentService:
             face = selfie_faces[0]
             template = engine.template(selfie, face, image_key=keys["selfie"], encoded=selfie_bytes)
             record.template_vector, record.template_image_key = template.vector, template.image_key
+            if isinstance(engine, OpenCvFaceEngine):
+                record.template_regions = region_template(engine, selfie, face)
             record.baseline_yaw, record.baseline_pitch = round(face.yaw, 2), round(face.pitch, 2)
             if not reasons:
                 similarity = engine.similarity(template, document, document_faces[0], encoded=document_bytes)

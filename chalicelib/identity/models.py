@@ -46,6 +46,7 @@ class EnrollmentRecord(Model):
     engine = UnicodeAttribute(null=True)
     template_vector = BinaryAttribute(null=True, legacy_encoding=False)
     template_image_key = UnicodeAttribute(null=True)
+    template_regions = BinaryAttribute(null=True, legacy_encoding=False)  # upper/lower-face embeddings (opencv)
     baseline_yaw = NumberAttribute(null=True)
     baseline_pitch = NumberAttribute(null=True)
     attempts = NumberAttribute(default=0)

@@ -21,7 +21,8 @@ from chalicelib.core.clock import Clock, parse_iso
 from chalicelib.exam import rules
 from chalicelib.exam.sessions import load_session
 from chalicelib.identity.face_detector import InvalidImage, decode_image
-from chalicelib.identity.face_engine import FaceEngine, FaceTemplate
+from chalicelib.identity.face_engine import FaceEngine, FaceTemplate, OpenCvFaceEngine
+from chalicelib.identity.occlusion import check_cover
 from chalicelib.media.uploads import MediaKind, parse_media_key
 from chalicelib.violations.episodes import SignalState
 from chalicelib.violations.models import MediaObjectRecord
@@ -138,7 +139,7 @@ class FrameAnalyzer:
         if faces and (template.vector or template.image_key):
             frame_number = self._tracker.load(session.session_id).get("no_face", SignalState()).observations
             if frame_number % policy.reid_every_n == 0:
-                identity = reidentify(engine, template, image, faces[0], data, policy)
+                identity = reidentify(engine, template, session.reference_regions, image, faces[0], data, policy)
         reference = Reference(session.baseline_yaw, session.baseline_pitch)
         return frame_signals(faces, image, policy, reference, identity), len(faces)
 
@@ -155,10 +156,14 @@ class FrameAnalyzer:
             "segments": [[round(a, 2), round(b, 2)] for a, b in speech.speech_segments[:10]]})}
 
 
-def reidentify(engine: FaceEngine, template: FaceTemplate, image: Any, face: Any, data: bytes,
+def reidentify(engine: FaceEngine, template: FaceTemplate, regions: bytes | None, image: Any, face: Any, data: bytes,
                policy: AnalysisPolicy) -> Identity:
+    """Whole-face match against the reference; with the OpenCV engine also whether the lower face is covered."""
     threshold = policy.match_threshold if policy.match_threshold is not None else engine.match_threshold
     similarity = float(engine.similarity(template, image, face, encoded=data))
+    if regions and isinstance(engine, OpenCvFaceEngine):
+        cover = check_cover(engine, regions, image, face)
+        return Identity(similarity, threshold, covered=cover.covered, lower_similarity=cover.lower)
     return Identity(similarity=similarity, threshold=threshold)
 
 

@@ -27,7 +27,8 @@ class Identity:
 
     similarity: float
     threshold: float
-    covered: bool = False  # the face is the candidate's but partly hidden (upper face matches, whole face does not)
+    covered: bool = False  # the candidate's eyes match but the nose/mouth half does not (occlusion.py)
+    lower_similarity: float | None = None
 
 
 def frame_brightness(image_bgr: np.ndarray) -> float:
@@ -62,9 +63,11 @@ def frame_signals(faces: list[FaceObservation], image_bgr: np.ndarray, policy: A
     if identity is not None:
         mismatch = identity.similarity < identity.threshold
         details = {"similarity": round(identity.similarity, 4), "threshold": identity.threshold}
-        signals["face_covered"] = Observation(mismatch and identity.covered, 1.0 - identity.similarity, details)
         signals["face_mismatch"] = Observation(mismatch and not identity.covered, 1.0 - identity.similarity,
                                                details)
+        if identity.lower_similarity is not None:
+            signals["face_covered"] = Observation(identity.covered, round(1.0 - identity.lower_similarity, 4),
+                                                  {**details, "lower_similarity": round(identity.lower_similarity, 4)})
     return signals
 
 
