@@ -47,8 +47,13 @@ def poll_queue(sqs: Any, queue_url: str, handler: Handler, name: str, stop: thre
     attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]
     region = sqs.meta.region_name
     while not stop.is_set():
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
-                                       AttributeNames=["All"]).get("Messages", [])
+        try:
+            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                           AttributeNames=["All"]).get("Messages", [])
+        except Exception:  # noqa: BLE001 - the endpoint restarting must not end the poller
+            logger.warning("%s could not receive; retrying", name, exc_info=True)
+            stop.wait(1)
+            continue
         if not messages:
             continue
         try:
@@ -56,14 +61,22 @@ def poll_queue(sqs: Any, queue_url: str, handler: Handler, name: str, stop: thre
         except Exception:  # noqa: BLE001 - a raising handler fails the whole batch, as in Lambda
             logger.exception("%s failed a batch of %d", name, len(messages))
             failed = {m["MessageId"] for m in messages}
-        done = [m for m in messages if m["MessageId"] not in failed]
-        if done:
-            sqs.delete_message_batch(QueueUrl=queue_url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
-        for message in messages:
-            if message["MessageId"] in failed:
-                sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"],
-                                              VisibilityTimeout=RETRY_DELAY_S)
+        try:
+            settle(sqs, queue_url, messages, failed)
+        except Exception:  # noqa: BLE001 - unsettled messages come back after their visibility timeout
+            logger.warning("%s could not settle a batch", name, exc_info=True)
+
+
+def settle(sqs: Any, queue_url: str, messages: list[dict[str, Any]], failed: set[str]) -> None:
+    """Delete what succeeded; make what failed visible again soon (SQS counts receives for the DLQ)."""
+    done = [m for m in messages if m["MessageId"] not in failed]
+    if done:
+        sqs.delete_message_batch(QueueUrl=queue_url, Entries=[
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
+    for message in messages:
+        if message["MessageId"] in failed:
+            sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"],
+                                          VisibilityTimeout=RETRY_DELAY_S)
 
 
 def main() -> None:

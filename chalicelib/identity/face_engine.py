@@ -173,12 +173,19 @@ class OpenCvFaceEngine:
         return self.embed_crops([self.aligned_face(image_bgr, face)])[0]
 
     def embed_crops(self, crops: list[np.ndarray]) -> list[np.ndarray]:
-        """Embeddings of already aligned 112x112 crops, in one forward pass."""
-        blob = cv2.dnn.blobFromImages(crops, 1.0, _SFACE_INPUT, (0, 0, 0), swapRB=True)
-        with self._lock:
-            self._net.setInput(blob, "data")
-            output = self._net.forward()
-        return [vector_from_bytes(vector_to_bytes(row)) for row in output.reshape(len(crops), -1)]
+        """Embeddings of already aligned 112x112 crops, one forward pass each.
+
+        Not batched: with this int8 model, OpenCV's dnn returns garbage (overflowing values) for every image after
+        the first in a batch (tests/unit/test_face_engine.py guards this).
+        """
+        vectors = []
+        for crop in crops:
+            blob = cv2.dnn.blobFromImage(crop, 1.0, _SFACE_INPUT, (0, 0, 0), swapRB=True)
+            with self._lock:
+                self._net.setInput(blob, "data")
+                output = self._net.forward()
+            vectors.append(vector_from_bytes(vector_to_bytes(output)))
+        return vectors
 
     def template(
         self,

@@ -137,3 +137,27 @@ def test_an_impostor_during_the_exam_yields_one_face_mismatch_episode(api, exam)
     assert len(mismatches) == 1
     assert (mismatches[0]["frames"], mismatches[0]["open"]) == (3, False)
     assert mismatches[0]["details"]["similarity"] < mismatches[0]["details"]["threshold"]
+
+
+def masked(path) -> bytes:
+    """The photo with a cloth-coloured cover over nose and mouth, placed from the detected landmarks."""
+    from benchmarks.occlusion import cover_lower_face
+    from chalicelib.identity.face_engine import OpenCvFaceEngine
+
+    image = cv2.imread(str(path))
+    return jpeg(cover_lower_face(image, OpenCvFaceEngine().observe(image)[0]))
+
+
+def test_a_covered_face_yields_face_covered_not_face_mismatch(api, exam):
+    assert verify(api, exam, SELFIE.read_bytes(), DOCUMENT.read_bytes()).json()["status"] == "approved"
+    exam["session"] = start(api, exam).json()
+    cover = masked(WEBCAM)
+    frames = [WEBCAM.read_bytes(), cover, cover, WEBCAM.read_bytes()]
+    for frame in frames:
+        upload(presign(api, exam), frame).raise_for_status()
+    wait_for(lambda: analyzed(exam) == len(frames), timeout_s=20)
+    types = [v["type"] for v in timeline(api, exam)["violations"]]
+    assert types == ["face_covered"]
+    [episode] = timeline(api, exam)["violations"]
+    assert (episode["frames"], episode["open"]) == (2, False)
+    assert episode["details"]["lower_similarity"] < 0.46

@@ -210,3 +210,17 @@ def test_cli_unreadable_file_exits_2_with_a_message(capsys: pytest.CaptureFixtur
     (tmp_path / "notes.jpg").write_text("not an image")
     assert cli(["verify", str(tmp_path / "notes.jpg"), str(FACES_DIR / "obama__obama.jpg")]) == 2
     assert "not a JPEG" in capsys.readouterr().err
+
+
+def test_embedding_several_crops_matches_embedding_each_alone(engine):
+    import cv2 as _cv2
+
+    from chalicelib.identity.occlusion import halves
+
+    image = _cv2.imread(str(FACES_DIR / "obama__obama.jpg"))
+    face = engine.observe(image)[0]
+    crops = list(halves(engine.aligned_face(image, face)))
+    together = engine.embed_crops(crops)
+    alone = [engine.embed_crops([crop])[0] for crop in crops]
+    for a, b in zip(together, alone, strict=True):
+        assert abs(float(a @ b) - 1.0) < 1e-6
