@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 INFRA_DIR = Path(__file__).resolve().parent
-MEDIA_PREFIX = "sessions/"
+MEDIA_PREFIX = "sessions/"  # monitoring uploads; notifications go to the analyzer
+ENROLLMENT_PREFIX = "enrollment/"  # identity-check photos; read by the API only
 MEDIA_RETENTION_DAYS = 30
 
 

@@ -12,6 +12,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from infra.definitions import (
+    ENROLLMENT_PREFIX,
     LIFECYCLE_QUEUE,
     MEDIA_PREFIX,
     MEDIA_QUEUE,
@@ -99,8 +100,8 @@ def provision(stage: str, *, region: str, endpoint_url: str | None, web_origins:
     s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [{
         "AllowedMethods": ["POST"], "AllowedOrigins": web_origins, "AllowedHeaders": ["*"], "MaxAgeSeconds": 3600}]})
     s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [{
-        "ID": "expire-media", "Status": "Enabled", "Filter": {"Prefix": MEDIA_PREFIX},
-        "Expiration": {"Days": MEDIA_RETENTION_DAYS}}]})
+        "ID": f"expire-{prefix.strip('/')}", "Status": "Enabled", "Filter": {"Prefix": prefix},
+        "Expiration": {"Days": MEDIA_RETENTION_DAYS}} for prefix in (MEDIA_PREFIX, ENROLLMENT_PREFIX)]})
     s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"QueueConfigurations": [{
         "QueueArn": media_queue_arn, "Events": ["s3:ObjectCreated:*"],
         "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": MEDIA_PREFIX}]}}}]})

@@ -57,6 +57,8 @@ def seed(password: str | None = None, duration_s: int = 1500) -> dict[str, Any]:
         "blocks": [{"block_id": "law", "title": {"kk": "Заң", "ru": "Право", "en": "Law"}, "item_count": 5},
                    {"block_id": "ethics", "title": {"kk": "Әдеп", "ru": "Этика", "en": "Ethics"}, "item_count": 5}],
         "opens_at": (now - timedelta(hours=1)).isoformat(), "closes_at": (now + timedelta(days=30)).isoformat(),
+        # The demo walkthrough skips the identity check; exams require it unless told otherwise.
+        "require_identity": False,
     })
     record = load_exam(exam["exam_id"], AGENCY)
     catalog.import_bank(record, parse_json_bank(demo_bank(8), list(record.languages), {"law", "ethics"}))
