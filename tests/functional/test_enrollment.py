@@ -161,3 +161,29 @@ def test_a_covered_face_yields_face_covered_not_face_mismatch(api, exam):
     [episode] = timeline(api, exam)["violations"]
     assert (episode["frames"], episode["open"]) == (2, False)
     assert episode["details"]["lower_similarity"] < 0.46
+
+
+@pytest.mark.parametrize(("path", "body", "status", "code"), [
+    ("uploads", {"kind": "passport_scan"}, 400, "request.invalid_field"),
+    ("uploads", [], 400, "request.body_not_object"),
+    ("verify", {"selfie_key": "x"}, 400, "request.invalid_field"),
+    ("verify", {"selfie_key": 5, "id_document_key": "y"}, 400, "request.invalid_field"),
+    ("verify", {"selfie_key": "x", "id_document_key": "y"}, 400, "enrollment.foreign_key"),
+])
+def test_bad_identity_check_requests_get_a_clear_4xx(api, exam, path, body, status, code):
+    response = api.call("POST", f"/exams/{exam['exam_id']}/enrollment/{path}", exam["candidate"], json=body)
+    assert response.status_code == status and response.json()["error"]["code"] == code
+
+
+def test_an_unknown_or_corrupt_photo_is_refused_without_a_decision(api, exam):
+    own_prefix = put_photo(api, exam, "selfie", b"\xff\xd8 not really a jpeg \xff\xd9")
+    document = put_photo(api, exam, "id_document", DOCUMENT.read_bytes())
+    corrupt = api.call("POST", f"/exams/{exam['exam_id']}/enrollment/verify", exam["candidate"],
+                       json={"selfie_key": own_prefix, "id_document_key": document})
+    assert corrupt.status_code == 422 and corrupt.json()["error"]["code"] == "enrollment.photo_unreadable"
+    never_uploaded = own_prefix.rsplit("/", 1)[0] + "/20260101T000000000Z-000000000000.jpg"
+    missing = api.call("POST", f"/exams/{exam['exam_id']}/enrollment/verify", exam["candidate"],
+                       json={"selfie_key": never_uploaded, "id_document_key": document})
+    assert missing.status_code == 409 and missing.json()["error"]["code"] == "enrollment.photo_missing"
+    status = api.call("GET", f"/exams/{exam['exam_id']}/enrollment", exam["candidate"])
+    assert status.status_code == 404 and status.json()["error"]["code"] == "enrollment.not_found"
