@@ -84,7 +84,7 @@ def exam_catalog() -> ExamCatalog:
 @cache
 def exam_sessions() -> ExamSessions:
     settings()
-    return ExamSessions(clock(), lifecycle())
+    return ExamSessions(clock(), lifecycle(), recorder=recorder())
 
 
 @cache

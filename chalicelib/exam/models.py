@@ -121,6 +121,8 @@ class SessionRecord(Model):
     baseline_yaw = NumberAttribute(null=True)
     baseline_pitch = NumberAttribute(null=True)
     last_seen_at = UTCDateTimeAttribute(null=True)
+    client_id = UnicodeAttribute(null=True)  # the tab/device holding the session (presence.py)
+    client_seen_at = UTCDateTimeAttribute(null=True)
     execution_arn = UnicodeAttribute(null=True)
     submit_token = UnicodeAttribute(null=True)  # Step Functions task token of the in-progress wait
     review_token = UnicodeAttribute(null=True)  # task token of the awaiting-review wait

@@ -87,7 +87,8 @@ def save_answer(request, candidate, session_id, item_id):
 
 @route(bp, "/sessions/{session_id}/heartbeat", methods=["POST"], roles=CANDIDATE)
 def heartbeat(request, candidate, session_id):
-    return wiring.exam_sessions().heartbeat(candidate, session_id)
+    body = json_body(request) if request.raw_body else {}
+    return wiring.exam_sessions().heartbeat(candidate, session_id, body)
 
 
 @route(bp, "/sessions/{session_id}/submit", methods=["POST"], roles=CANDIDATE)

@@ -16,11 +16,12 @@ from chalicelib.core.clock import Clock, iso
 from chalicelib.core.db import is_condition_failure
 from chalicelib.core.errors import ApiError, Conflict, Forbidden, NotFound
 from chalicelib.core.http import Fields
-from chalicelib.exam import rules
+from chalicelib.exam import presence, rules
 from chalicelib.exam.lifecycle import PHASE_IN_PROGRESS, SessionLifecycle
 from chalicelib.exam.models import AdmissionRecord, ExamRecord, QuestionRecord, SessionRecord
 from chalicelib.identity.models import EnrollmentRecord
 from chalicelib.identity.tokens import Principal
+from chalicelib.violations.recorder import ViolationRecorder
 
 logger = logging.getLogger(__name__)
 _SESSION_NAMESPACE = uuid.UUID("6f1c4c39-9f0e-4d5e-9d53-0c1f3f0b7a11")
@@ -92,9 +93,11 @@ def finalize(session_id: str, *, auto: bool, clock: Clock) -> SessionRecord | No
 
 class ExamSessions:
     def __init__(self, clock: Clock, lifecycle: SessionLifecycle,
-                 rng_factory: Callable[[], random.Random] = random.SystemRandom) -> None:
+                 rng_factory: Callable[[], random.Random] = random.SystemRandom,
+                 recorder: ViolationRecorder | None = None) -> None:
         self._clock = clock
         self._lifecycle = lifecycle
+        self._recorder = recorder
         self._rng_factory = rng_factory
 
     def admitted_exams(self, candidate: Principal) -> list[dict[str, Any]]:
@@ -263,10 +266,20 @@ class ExamSessions:
         return {"item_id": item_id, "option_id": option_id, "answered": len(session.answers.as_dict()),
                 "remaining_s": max(0, int((session.deadline_at - now).total_seconds()))}
 
-    def heartbeat(self, candidate: Principal, session_id: str) -> dict[str, Any]:
+    def heartbeat(self, candidate: Principal, session_id: str, body: Any) -> dict[str, Any]:
+        """Keep the session alive and answer the server's timer; a second live tab/device gets 409."""
+        client_id = Fields(body).text("client_id", required=False, pattern=presence.CLIENT_ID)
         session = own_session(candidate, session_id)
-        if session.status == rules.IN_PROGRESS:
-            session.update(actions=[SessionRecord.last_seen_at.set(self._clock.now())])
+        if session.status != rules.IN_PROGRESS:
+            return self.status(session)
+        now = self._clock.now()
+        if client_id is None:
+            session.update(actions=[SessionRecord.last_seen_at.set(now)])
+        elif not presence.claim(session, client_id, now):
+            session.refresh()
+            if self._recorder is not None:
+                presence.record_second_client(self._recorder, session, client_id, now)
+            raise Conflict("session.other_client_active", "The exam is already open in another tab or device.")
         return self.status(session)
 
     def submit(self, candidate: Principal, session_id: str) -> dict[str, Any]:

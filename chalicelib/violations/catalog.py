@@ -12,6 +12,10 @@ ANALYZER_TYPES = {
     "speech_detected": "medium",
 }
 
+SERVER_TYPES = {
+    "second_client": "high",  # the session was opened in a second live tab or device
+}
+
 BROWSER_TYPES = {
     "tab_hidden": "medium",
     "window_blur": "low",

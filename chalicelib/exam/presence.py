@@ -1,0 +1,46 @@
+"""One exam, one browser: a session is held by the client (tab or device) that heartbeats it.
+
+A second client that heartbeats while the first is still alive is refused and recorded as a violation; once the
+first has been silent for STALE_AFTER (closed tab, crashed laptop), the next client takes over (resume on F5 or on
+another computer keeps working).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from pynamodb.exceptions import UpdateError
+
+from chalicelib.core.db import is_condition_failure
+from chalicelib.exam.models import SessionRecord
+from chalicelib.violations.recorder import Violation, ViolationRecorder, derived_violation_id
+
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+STALE_AFTER = timedelta(seconds=20)
+
+
+def claim(session: SessionRecord, client_id: str, now: datetime) -> bool:
+    """Record the heartbeat for this client; False when another live client holds the session."""
+    try:
+        session.update(
+            actions=[SessionRecord.client_id.set(client_id), SessionRecord.client_seen_at.set(now),
+                     SessionRecord.last_seen_at.set(now)],
+            condition=SessionRecord.client_id.does_not_exist() | (SessionRecord.client_id == client_id)
+            | (SessionRecord.client_seen_at < now - STALE_AFTER),
+        )
+    except UpdateError as exc:
+        if not is_condition_failure(exc):
+            raise
+        return False
+    return True
+
+
+def record_second_client(recorder: ViolationRecorder, session: SessionRecord, client_id: str,
+                         now: datetime) -> None:
+    """One violation per intruding client, however often it retries."""
+    recorder.record(session.agency_id, Violation(
+        session_id=session.session_id, violation_id=derived_violation_id("second_client", client_id),
+        type="second_client", severity="high", source="server", occurred_at=now,
+        details={"client_id": client_id, "holder": session.client_id or ""},
+    ))
