@@ -16,10 +16,10 @@ from typing import Any
 
 import jwt
 import pytest
-import requests
 
 from tests.api_client import ApiClient
 from tests.conftest import PASSWORD, exam_payload, wait_for
+from tests.helpers import admit, assert_error, login_response, ok
 
 ADMIN, PROCTOR, CANDIDATE = "admin", "proctor", "candidate"
 ROLES = (ADMIN, PROCTOR, CANDIDATE)
@@ -36,54 +36,16 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
 
-def assert_error(response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code < 500, f"server error: {response.status_code} {response.text}"
-    assert response.status_code == status, f"{response.status_code} {response.text}"
-    error = response.json()["error"]
-    assert error["code"] == code, response.text
-    assert isinstance(error["message"], str) and error["message"]
-    return error
 
 
-def ok(response) -> dict[str, Any]:
-    assert response.status_code in (200, 201), f"{response.status_code} {response.text}"
-    return response.json()
 
 
-def admit(api: ApiClient, admin: str, exam_id: str, *, consent: bool = True) -> tuple[str, str]:
-    """Admit a fresh candidate to the exam; returns (candidate_id, token)."""
-    candidate_id = f"cand-{uuid.uuid4().hex[:10]}"
-    ok(api.call("POST", f"/admin/exams/{exam_id}/roster", admin, json={"candidates": [
-        {"user_id": candidate_id, "full_name": "Test Candidate", "password": PASSWORD}]}))
-    token = api.login(candidate_id, PASSWORD)
-    if consent:
-        ok(api.call("POST", f"/exams/{exam_id}/consent", token, json={"accepted": True, "language": "ru"}))
-    return candidate_id, token
 
 
 def new_exam(api: ApiClient, admin: str) -> str:
     exam_id = ok(api.call("POST", "/admin/exams", admin, json=exam_payload()))["exam_id"]
     ok(api.call("POST", f"/admin/exams/{exam_id}/questions", admin, json=bank(4)))
     return exam_id
-
-
-class FreshConnections:
-    """requests without keep-alive: `chalice local` answers on a reused connection only after a ~40 ms delayed
-    ACK, on a fresh one in ~2 ms, and these tests make hundreds of calls."""
-
-    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        with requests.Session() as session:
-            return session.request(method, url, **kwargs)
-
-    def post(self, url: str, **kwargs: Any) -> requests.Response:
-        return self.request("POST", url, **kwargs)
-
-
-@pytest.fixture(scope="module")
-def api(stack) -> ApiClient:
-    client = ApiClient(stack.api_url)
-    client.http = FreshConnections()
-    return client
 
 
 @pytest.fixture(scope="module")
@@ -403,7 +365,7 @@ def test_an_admin_of_another_agency_cannot_enrol_accounts_into_the_exam(api, wor
     response = api.call("POST", f"/admin/exams/{world['exam_id']}/roster", world["tokens"]["other_admin"], json=body)
 
     assert_error(response, 404, "exam.not_found")
-    login = api.http.post(f"{api.base_url}/auth/login", json={"user_id": intruder, "password": PASSWORD}, timeout=10)
+    login = login_response(api, intruder, PASSWORD)
     assert_error(login, 401, "auth.invalid_credentials")
 
 
@@ -495,12 +457,8 @@ def test_a_candidate_lists_only_the_own_admissions_and_session(api, world, uncha
 
 
 def test_a_wrong_password_and_an_unknown_login_are_indistinguishable(api, agency):
-    def login(user_id: str, password: str):
-        return api.http.post(f"{api.base_url}/auth/login", json={"user_id": user_id, "password": password},
-                             timeout=10)
-
-    wrong_password = login(agency["admin"], PASSWORD + "-nope")
-    unknown_user = login(f"nobody-{uuid.uuid4().hex[:8]}", PASSWORD)
+    wrong_password = login_response(api, agency["admin"], PASSWORD + "-nope")
+    unknown_user = login_response(api, f"nobody-{uuid.uuid4().hex[:8]}", PASSWORD)
 
     assert_error(wrong_password, 401, "auth.invalid_credentials")
     assert_error(unknown_user, 401, "auth.invalid_credentials")
@@ -509,8 +467,7 @@ def test_a_wrong_password_and_an_unknown_login_are_indistinguishable(api, agency
 
 
 def test_a_login_with_the_right_password_issues_a_token_for_the_role(api, agency):
-    response = api.http.post(f"{api.base_url}/auth/login",
-                             json={"user_id": agency["proctor"].upper(), "password": PASSWORD}, timeout=10)
+    response = login_response(api, agency["proctor"].upper(), PASSWORD)
 
     body = ok(response)
     assert body["role"] == "proctor" and body["agency_id"] == agency["agency_id"]

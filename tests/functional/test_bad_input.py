@@ -16,6 +16,7 @@ import requests
 
 from tests.api_client import ApiClient
 from tests.conftest import PASSWORD, exam_payload, wait_for
+from tests.helpers import admit, assert_error, login_response, ok
 
 ADMIN, PROCTOR, CANDIDATE = "admin", "proctor", "candidate"
 MISSING_EXAM = "ex-000000000000"
@@ -24,25 +25,6 @@ LANGS = ("kk", "ru", "en")
 
 
 # --- Helpers -----------------------------------------------------------------------------------------------
-
-
-class FreshConnections:
-    """requests without keep-alive: `chalice local` answers on a reused connection only after a ~40 ms delayed
-    ACK, on a fresh one in ~2 ms, and these tests make hundreds of calls."""
-
-    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        with requests.Session() as session:
-            return session.request(method, url, **kwargs)
-
-    def post(self, url: str, **kwargs: Any) -> requests.Response:
-        return self.request("POST", url, **kwargs)
-
-
-@pytest.fixture(scope="module")
-def api(stack) -> ApiClient:
-    client = ApiClient(stack.api_url)
-    client.http = FreshConnections()
-    return client
 
 
 def bank(items_per_block: int) -> dict[str, Any]:
@@ -73,32 +55,10 @@ def without(data: dict[str, Any], key: str) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k != key}
 
 
-def assert_error(response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code < 500, f"server error: {response.status_code} {response.text}"
-    assert response.status_code == status, f"{response.status_code} {response.text}"
-    error = response.json()["error"]
-    assert error["code"] == code, response.text
-    assert isinstance(error["message"], str) and error["message"]
-    return error
 
 
-def ok(response) -> dict[str, Any]:
-    assert response.status_code in (200, 201), f"{response.status_code} {response.text}"
-    return response.json()
 
 
-def admit(api: ApiClient, admin: str, exam_id: str, *, consent: bool = True) -> tuple[str, str]:
-    candidate_id = f"cand-{uuid.uuid4().hex[:10]}"
-    ok(api.call("POST", f"/admin/exams/{exam_id}/roster", admin, json={"candidates": [
-        {"user_id": candidate_id, "full_name": "Test Candidate", "password": PASSWORD}]}))
-    token = api.login(candidate_id, PASSWORD)
-    if consent:
-        ok(api.call("POST", f"/exams/{exam_id}/consent", token, json={"accepted": True, "language": "ru"}))
-    return candidate_id, token
-
-
-def login_response(api: ApiClient, user_id: str, password: str) -> requests.Response:
-    return api.http.post(f"{api.base_url}/auth/login", json={"user_id": user_id, "password": password}, timeout=10)
 
 
 def snapshot(api: ApiClient, world: dict[str, Any]) -> dict[str, Any]:
