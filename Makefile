@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean venv
+.PHONY: run test lint bench package deploy clean venv
 
 venv: $(STAMP)
 
@@ -23,6 +23,16 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+
+bench: $(STAMP)
+	$(PY) -m benchmarks
+
+# Deployable artifacts and templates under build/, offline (see README, On AWS).
+package: $(STAMP)
+	$(PY) -m infra.package --stage $(or $(STAGE),dev)
+
+deploy: package
+	$(PY) -m infra.deploy --stage $(or $(STAGE),dev)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build

@@ -4,9 +4,10 @@ import json
 import logging
 import os
 
-from chalice import Chalice, Rate, Response
+from chalice import Chalice, ConvertToMiddleware, Rate, Response
 
-from chalicelib.core import health, wiring
+from chalicelib.core import health, observability, wiring
+from chalicelib.core.api import observe_request
 from chalicelib.exam.routes import bp as exam_bp
 from chalicelib.identity.routes import bp as identity_bp
 from chalicelib.media.routes import bp as media_bp
@@ -17,6 +18,9 @@ app = Chalice(app_name="proctor")
 app.log.setLevel(logging.INFO)
 for blueprint in (identity_bp, exam_bp, media_bp, violations_bp, proctor_bp):
     app.register_blueprint(blueprint)
+# Outermost first. No response in traces: login answers carry tokens.
+app.register_middleware(ConvertToMiddleware(observability.instrumented(observability.API, capture_response=False)))
+app.register_middleware(observe_request, "http")
 
 LIFECYCLE_QUEUE = os.environ.get("PROCTOR_LIFECYCLE_QUEUE_NAME", "proctor-local-lifecycle")
 

@@ -41,7 +41,11 @@ def wait_until(check, timeout_s: float, what: str) -> None:
 
 class LocalStack:
     def __init__(self, *, moto_port: int | None = None, api_port: int | None = None, stage: str = "local",
-                 log_dir: Path | None = None) -> None:
+                 log_dir: Path | None = None, region: str = "us-east-1",
+                 credentials: tuple[str, str] = ("local", "local")) -> None:
+        """region and credentials are what an operator changes to point the same code at another cloud."""
+        self.region = region
+        self.credentials = credentials
         self.moto_port = moto_port or free_port()
         self.api_port = api_port or free_port()
         self.stage = stage
@@ -62,17 +66,20 @@ class LocalStack:
     def start_endpoint(self) -> None:
         """Start moto server, switch on real Step Functions execution, create every resource."""
         self.env = {
-            "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": self.endpoint_url, "MOTO_PORT": str(self.moto_port),
+            "AWS_ACCESS_KEY_ID": self.credentials[0], "AWS_SECRET_ACCESS_KEY": self.credentials[1],
+            "AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region, "AWS_ENDPOINT_URL": self.endpoint_url,
+            "MOTO_PORT": str(self.moto_port),
             "PROCTOR_JWT_SECRET": os.environ.get("PROCTOR_JWT_SECRET") or secrets.token_urlsafe(48),
             "PYTHONUNBUFFERED": "1",
+            # No X-Ray daemon here (Tracer would switch itself off outside Lambda anyway); logs and EMF go to stdout.
+            "POWERTOOLS_TRACE_DISABLED": "true",
         }
         self._spawn("moto", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(self.moto_port)])
         wait_until(lambda: requests.get(f"{self.endpoint_url}/moto-api/", timeout=1).ok, 30, "moto server")
         requests.post(f"{self.endpoint_url}/moto-api/config",
                       json={"stepfunctions": {"execute_state_machine": True}}, timeout=5).raise_for_status()
         os.environ.update(self.env)  # provisioning and seeding in this process talk to the same endpoint
-        self.env.update(provision(self.stage, region="us-east-1", endpoint_url=self.endpoint_url,
+        self.env.update(provision(self.stage, region=self.region, endpoint_url=self.endpoint_url,
                                   web_origins=[self.api_url, "http://127.0.0.1", "http://localhost"]))
         os.environ.update(self.env)
 

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import functools
-import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
 from chalice import Blueprint, Response
 from chalice.app import Request
 
-from chalicelib.core import wiring
+from chalicelib.core import observability, wiring
 from chalicelib.core.errors import ApiError
 from chalicelib.core.http import bearer_principal, parse_json, require_role
 from chalicelib.identity.tokens import Principal
 
-logger = logging.getLogger(__name__)
 View = Callable[..., Any]
 
 
@@ -39,15 +38,19 @@ def route(bp: Blueprint, path: str, *, methods: list[str], roles: tuple[str, ...
         @functools.wraps(view)
         def handler(**params: str) -> Response:
             request = bp.current_request
+            log = observability.logger(observability.API)
             try:
                 principal: Principal | None = None
                 if roles is not None:
                     principal = require_role(bearer_principal(request.headers, wiring.tokens()), *roles)
+                    # Who is asking, on this request's log lines from here on; never the token itself.
+                    log.thread_safe_append_keys(user_id=principal.user_id, role=principal.role,
+                                                agency_id=principal.agency_id)
                 result = view(request, principal, **params)
             except ApiError as error:
                 return error_response(error)
             except Exception:  # noqa: BLE001 - the one place that turns surprises into a clean 500
-                logger.exception("unhandled error on %s %s", request.method, path)
+                log.exception("unhandled error on %s %s", request.method, path)
                 return Response(body={"error": {"code": "internal.error", "message": "Internal error."}},
                                 status_code=500)
             body, status = result if isinstance(result, tuple) else (result, 200)
@@ -57,3 +60,25 @@ def route(bp: Blueprint, path: str, *, methods: list[str], roles: tuple[str, ...
         return view
 
     return decorator
+
+
+def observe_request(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    """HTTP middleware: the path's session id as correlation id, one access log line, ApiErrors by status class.
+
+    Only the method, route template, status and duration are logged: no headers, body or query string.
+    """
+    log = observability.logger(observability.API)
+    session_id = (request.uri_params or {}).get("session_id")
+    if session_id:
+        log.thread_safe_append_keys(correlation_id=session_id)
+    started, status = time.perf_counter(), 500
+    try:
+        response = get_response(request)
+        status = response.status_code
+        return response
+    finally:
+        if status >= 400:
+            observability.metrics(observability.API).add("ApiErrors", 1, code_class=f"{status // 100}xx")
+        log.info("request handled", extra={
+            "http_method": request.method, "route": request.context.get("resourcePath"), "status_code": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1)})

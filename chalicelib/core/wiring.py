@@ -143,6 +143,7 @@ def signal_tracker() -> Any:
 
 def reset() -> None:
     """Forget every cached dependency (tests that change the environment call this)."""
+    boto3.DEFAULT_SESSION = None  # it caches credentials and region resolved from the old environment
     for getter in (settings, s3, sqs, stepfunctions, clock, tokens, lifecycle, exam_catalog, exam_sessions,
                    progression, recorder, media_uploads, face_engine, enrollment, signal_tracker):
         getter.cache_clear()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,6 +36,11 @@ logger = logging.getLogger(__name__)
 LEDGER_RETENTION = timedelta(days=30)
 # A frame captured just before submit may arrive a little after it.
 LATE_UPLOAD_GRACE = timedelta(seconds=30)
+Trace = Callable[[str], AbstractContextManager[Any]]  # a named span around a block (X-Ray on Lambda)
+
+
+def untraced(name: str) -> AbstractContextManager[Any]:
+    return nullcontext()
 
 
 class Rejected(Exception):
@@ -48,12 +54,13 @@ class Outcome:
     reason: str | None = None
     violations: tuple[str, ...] = ()  # episode changes, e.g. "multiple_faces:opened"
     flags: tuple[str, ...] = ()  # signals this object showed
+    kind: str | None = None  # webcam | audio, when the key names one
 
 
 class FrameAnalyzer:
     def __init__(self, s3: Any, engines: Callable[[str], FaceEngine], engine_for_agency: Callable[[str], FaceEngine],
                  tracker: SignalTracker, speech: Callable[[], SpeechDetector], clock: Clock,
-                 kinds: dict[str, MediaKind]) -> None:
+                 kinds: dict[str, MediaKind], trace: Trace = untraced) -> None:
         self._s3 = s3
         self._engines = engines
         self._engine_for_agency = engine_for_agency
@@ -61,6 +68,7 @@ class FrameAnalyzer:
         self._speech = speech
         self._clock = clock
         self._kinds = kinds
+        self._trace = trace
 
     def process(self, record: dict[str, Any]) -> Outcome:
         """Handle one S3 event record (from an SQS-wrapped notification)."""
@@ -84,7 +92,8 @@ class FrameAnalyzer:
                 raise Rejected("foreign_key")
             ledger.session_id, ledger.kind = media_key.session_id, media_key.kind
             session = self._active_session(media_key.session_id, uploaded_at)
-            data = self._fetch(bucket, key, self._kinds[media_key.kind])
+            with self._trace("s3.fetch"):
+                data = self._fetch(bucket, key, self._kinds[media_key.kind])
             policy = AnalysisPolicy.from_dict(session.analysis.as_dict() or None)
             if media_key.kind == "webcam":
                 observations, ledger.faces = self._observe_frame(session, data, policy)
@@ -92,14 +101,18 @@ class FrameAnalyzer:
                 observations = self._observe_audio(data, policy)
         except Rejected as rejection:
             ledger.outcome, ledger.reason = "rejected", str(rejection)
-            ledger.save()
+            with self._trace("dynamodb.ledger"):
+                ledger.save()
             logger.info("rejected %s: %s", key, rejection)
-            return Outcome(object_id, "rejected", str(rejection))
-        changes = self._tracker.apply(session, uploaded_at, observations, policy, evidence_key=key)
+            return Outcome(object_id, "rejected", str(rejection), kind=ledger.kind)
+        with self._trace("dynamodb.episodes"):
+            changes = self._tracker.apply(session, uploaded_at, observations, policy, evidence_key=key)
         ledger.outcome = "analyzed"
-        ledger.save()
+        with self._trace("dynamodb.ledger"):
+            ledger.save()
         flagged = tuple(sorted(signal for signal, seen in observations.items() if seen.flagged))
-        return Outcome(object_id, "analyzed", violations=tuple(f"{s}:{c.kind}" for s, c in changes), flags=flagged)
+        return Outcome(object_id, "analyzed", violations=tuple(f"{s}:{c.kind}" for s, c in changes), flags=flagged,
+                       kind=media_key.kind)
 
     def _active_session(self, session_id: str, uploaded_at: datetime) -> Any:
         session = load_session(session_id)
@@ -133,13 +146,15 @@ class FrameAnalyzer:
             raise Rejected("undecodable") from exc
         engine = self._engines(session.reference_engine) if session.reference_engine \
             else self._engine_for_agency(session.agency_id)
-        faces = engine.observe(image, data)
+        with self._trace("inference.observe"):
+            faces = engine.observe(image, data)
         identity = None
         template = FaceTemplate(engine.name, session.reference_vector, session.reference_image_key)
         if faces and (template.vector or template.image_key):
             frame_number = self._tracker.load(session.session_id).get("no_face", SignalState()).observations
             if frame_number % policy.reid_every_n == 0:
-                identity = reidentify(engine, template, session.reference_regions, image, faces[0], data, policy)
+                with self._trace("inference.similarity"):
+                    identity = reidentify(engine, template, session.reference_regions, image, faces[0], data, policy)
         reference = Reference(session.baseline_yaw, session.baseline_pitch)
         return frame_signals(faces, image, policy, reference, identity), len(faces)
 
@@ -149,7 +164,8 @@ class FrameAnalyzer:
         except InvalidAudio as exc:
             raise Rejected(exc.reason) from exc
         detector = self._speech()
-        speech = detector.analyze(samples)
+        with self._trace("inference.vad"):
+            speech = detector.analyze(samples)
         flagged = detector.is_speech(speech, policy.speech_min_ratio)
         return {"speech_detected": Observation(flagged, round(speech.speech_ratio, 3), {
             "speech_ratio": round(speech.speech_ratio, 3), "duration_s": round(speech.duration_s, 2),

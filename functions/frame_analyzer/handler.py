@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import time
 from functools import cache
 from typing import Any
+from urllib.parse import unquote_plus
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from chalicelib.core import wiring
+from chalicelib.core import observability, wiring
+from chalicelib.core.clock import parse_iso
+from chalicelib.media.uploads import parse_media_key
 from chalicelib.violations.speech import SpeechDetector
 from functions.frame_analyzer.analysis import FrameAnalyzer, Outcome
 
-logger = Logger(service="frame_analyzer")
+SERVICE = observability.ANALYZER
+ANALYZED_METRIC = {"webcam": "FramesAnalyzed", "audio": "AudioChunksAnalyzed"}
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
@@ -23,7 +29,8 @@ def analyzer() -> FrameAnalyzer:
     """Built once per process: the face model loads at cold start, not per frame."""
     wiring.face_engine_for("")  # load the default engine's models now, at cold start
     return FrameAnalyzer(wiring.s3(), wiring.face_engine, wiring.face_engine_for, wiring.signal_tracker(),
-                         speech_detector, wiring.clock(), wiring.media_uploads().kinds)
+                         speech_detector, wiring.clock(), wiring.media_uploads().kinds,
+                         trace=functools.partial(observability.segment, SERVICE))
 
 
 @cache
@@ -36,13 +43,67 @@ def handle_message(record: SQSRecord) -> list[Outcome]:
     notification = json.loads(record.body)  # a malformed body raises: retried, then dead-lettered
     if notification.get("Event") == "s3:TestEvent":
         return []
-    outcomes = [analyzer().process(s3_record) for s3_record in notification.get("Records", [])]
-    for outcome in outcomes:
-        logger.info("media processed", extra={"object_id": outcome.object_id, "outcome": outcome.outcome,
-                                               "reason": outcome.reason, "violations": list(outcome.violations)})
-    return outcomes
+    return [analyze(s3_record) for s3_record in notification.get("Records", [])]
 
 
+def analyze(s3_record: dict[str, Any]) -> Outcome:
+    """One S3 record, logged and traced under its session id; its metrics go out when the invocation ends."""
+    log = observability.logger(SERVICE)
+    key = object_key(s3_record)
+    media_key = parse_media_key(key) if key else None
+    session_id = media_key.session_id if media_key else None
+    annotations = {"session_id": session_id} if session_id else {}
+    with observability.log_keys(SERVICE, correlation_id=session_id, object_key=key), \
+            observability.segment(SERVICE, "media_object", **annotations):
+        started = time.perf_counter()
+        try:
+            outcome = analyzer().process(s3_record)
+        except Exception:
+            log.exception("media processing failed")  # the record fails and SQS delivers it again
+            raise
+        duration_ms = (time.perf_counter() - started) * 1000
+        log.info("media processed", extra={"object_id": outcome.object_id, "outcome": outcome.outcome,
+                                           "reason": outcome.reason, "violations": list(outcome.violations),
+                                           "duration_ms": round(duration_ms, 1)})
+        record_metrics(outcome, duration_ms, latency_ms(s3_record))
+    return outcome
+
+
+def record_metrics(outcome: Outcome, duration_ms: float, latency: float | None) -> None:
+    """Counts per outcome and kind, opened episodes by signal type, and how long analysis took."""
+    metrics = observability.metrics(SERVICE)
+    if outcome.outcome == "rejected":
+        metrics.add("UploadsRejected", 1, reason=outcome.reason or "unknown")
+    if outcome.outcome != "analyzed" or outcome.kind not in ANALYZED_METRIC:
+        return
+    metrics.add(ANALYZED_METRIC[outcome.kind], 1)
+    for change in outcome.violations:
+        signal, _, kind = change.rpartition(":")
+        if kind == "opened":
+            metrics.add("ViolationEpisodesOpened", 1, type=signal)
+    metrics.add("AnalysisDuration", duration_ms, MetricUnit.Milliseconds, kind=outcome.kind)
+    if latency is not None:
+        metrics.add("AnalysisLatency", latency, MetricUnit.Milliseconds, kind=outcome.kind)
+
+
+def object_key(s3_record: Any) -> str | None:
+    try:
+        return unquote_plus(s3_record["s3"]["object"]["key"])  # keys arrive URL-encoded
+    except (KeyError, TypeError):
+        return None
+
+
+def latency_ms(s3_record: Any) -> float | None:
+    """From S3's eventTime (the upload) to now; None when the time is missing, malformed or ahead of our clock."""
+    try:
+        uploaded_at = parse_iso(s3_record["eventTime"])
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    latency = (wiring.clock().now() - uploaded_at).total_seconds() * 1000
+    return latency if latency >= 0 else None
+
+
+@observability.instrumented(SERVICE)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return process_partial_response(event=event, record_handler=handle_message, processor=processor,
                                     context=context)

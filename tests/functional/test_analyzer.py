@@ -21,7 +21,8 @@ FIXTURES = REPO_ROOT / "tests" / "fixtures" / "audio"
 
 @pytest.fixture
 def aws(stack):
-    return {name: boto3.client(name, endpoint_url=stack.endpoint_url) for name in ("s3", "sqs")}
+    return {name: boto3.client(name, endpoint_url=stack.endpoint_url, region_name=stack.region)
+            for name in ("s3", "sqs")}
 
 
 def notification(bucket: str, key: str, etag: str) -> str:

@@ -64,6 +64,6 @@ def test_reconcile_restarts_sessions_whose_execution_is_gone(stack, started):
     assert counts["restarted"] >= 1
     arn = SessionRecord.get(session_id).execution_arn
     assert arn != gone
-    sfn = boto3.client("stepfunctions", endpoint_url=stack.endpoint_url)
+    sfn = boto3.client("stepfunctions", endpoint_url=stack.endpoint_url, region_name=stack.region)
     assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
     wait_for(lambda: SessionRecord.get(session_id).submit_token)

@@ -1,0 +1,74 @@
+"""The same code against another S3/DynamoDB-compatible cloud: only endpoint, region and credentials differ.
+
+A second endpoint process stands in for an in-country provider (Law 94-V, Art. 12: personal data stays in
+Kazakhstan). The whole flow runs against it over HTTP: login, consent, start, presigned upload, analysis,
+proctor timeline, submit and the state machine's move to review.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from local.stack import LocalStack
+from tests.api_client import ApiClient
+from tests.conftest import PASSWORD, exam_payload, wait_for
+from tests.e2e.test_exam_flow import upload
+from tests.paths import FACES_DIR
+
+
+@pytest.fixture(scope="module")
+def other_cloud(stack, tmp_path_factory):
+    """A second, independent stack: other port, region, credentials and stage; the first stack's env is restored."""
+    from chalicelib.core import wiring
+
+    saved = dict(os.environ)
+    cloud = LocalStack(stage="kzcloud", region="eu-central-1", credentials=("kz-access-key", "kz-secret-key"),
+                       log_dir=tmp_path_factory.mktemp("other-cloud-logs"))
+    try:
+        cloud.start_endpoint()
+        wiring.reset()
+        cloud.start_services()
+        yield cloud
+    finally:
+        cloud.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+        wiring.reset()
+
+
+def test_the_whole_flow_runs_on_another_compatible_cloud(other_cloud, stack):
+    from local.seed import create_user, demo_bank
+
+    assert other_cloud.endpoint_url != stack.endpoint_url
+    assert other_cloud.env["AWS_REGION"] == "eu-central-1"
+    api = ApiClient(other_cloud.api_url)
+    agency = f"kz-agency-{uuid.uuid4().hex[:6]}"
+    create_user(f"admin-{agency}", "admin", "Admin", PASSWORD, agency_id=agency)
+    create_user(f"proctor-{agency}", "proctor", "Proctor", PASSWORD, agency_id=agency)
+    admin = api.login(f"admin-{agency}", PASSWORD)
+    exam = api.call("POST", "/admin/exams", admin,
+                    json=exam_payload(analysis={"persistence": {"multiple_faces": 1}})).json()
+    api.call("POST", f"/admin/exams/{exam['exam_id']}/questions", admin, json=demo_bank(4)).raise_for_status()
+    api.call("POST", f"/admin/exams/{exam['exam_id']}/roster", admin, json={"candidates": [
+        {"user_id": f"cand-{agency}", "full_name": "C", "password": PASSWORD}]}).raise_for_status()
+    candidate = api.login(f"cand-{agency}", PASSWORD)
+    api.call("POST", f"/exams/{exam['exam_id']}/consent", candidate,
+             json={"accepted": True, "language": "kk"}).raise_for_status()
+    session = api.call("POST", f"/exams/{exam['exam_id']}/sessions", candidate, json={"language": "kk"}).json()
+
+    post = api.call("POST", f"/sessions/{session['session_id']}/media", candidate, json={"kind": "webcam"}).json()
+    assert post["url"].startswith(other_cloud.endpoint_url)
+    upload(post, (FACES_DIR / "group__two_people.jpg").read_bytes()).raise_for_status()
+    proctor = api.login(f"proctor-{agency}", PASSWORD)
+
+    def violations():
+        timeline = api.call("GET", f"/proctor/sessions/{session['session_id']}/timeline", proctor).json()
+        return [v["type"] for v in timeline["violations"]]
+
+    assert wait_for(violations) == ["multiple_faces"]
+    api.call("POST", f"/sessions/{session['session_id']}/submit", candidate).raise_for_status()
+    wait_for(lambda: api.call("GET", f"/sessions/{session['session_id']}", candidate).json()["status"]
+             == "awaiting_review")
