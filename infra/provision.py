@@ -95,6 +95,8 @@ def provision(stage: str, *, region: str, endpoint_url: str | None, web_origins:
     except ClientError as error:
         if not _exists(error, "BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
             raise
+    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
     s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
         "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
     s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [{

@@ -37,6 +37,7 @@ def other_cloud(stack, tmp_path_factory):
         os.environ.clear()
         os.environ.update(saved)
         wiring.reset()
+        wiring.settings()  # bind the models back to the first stack's tables
 
 
 def test_the_whole_flow_runs_on_another_compatible_cloud(other_cloud, stack):

@@ -1,0 +1,275 @@
+"""Deploy (or delete) one stage's stack from the artifacts `python -m infra.package` built under build/<stage>/api/.
+
+    python -m infra.deploy --stage dev [--region eu-central-1] [--parameter WebOrigins=https://exam.example.kz]
+    python -m infra.deploy --stage dev --no-execute        # create the change set, print it, leave it for review
+    python -m infra.deploy --stage dev --delete [--empty-media-bucket]
+
+What `aws cloudformation package` + `deploy` do, with boto3 only: the two Lambda zips and the template go to an
+artifact bucket (content-addressed keys, so an unchanged zip is neither uploaded again nor redeployed), then a change
+set is created (CAPABILITY_IAM for the roles, CAPABILITY_AUTO_EXPAND for the SAM transform) and executed.
+Parameters not given keep their previous value on an existing stack, their default on a new one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from infra.definitions import StackNames
+
+BUILD_DIR = Path(__file__).resolve().parents[1] / "build"
+CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
+ARTIFACT_EXPIRY_DAYS = 90  # old zips and templates; a stack only needs them while it deploys
+NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
+
+
+class DeployError(RuntimeError):
+    pass
+
+
+def stack_name(stage: str) -> str:
+    return StackNames(stage).prefix.rstrip("-")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for chunk in iter(lambda: file.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _is_local(uri: Any) -> bool:
+    return isinstance(uri, str) and not uri.startswith("s3://")
+
+
+def upload_artifacts(template: dict[str, Any], template_dir: Path, s3: Any, bucket: str,
+                     prefix: str) -> dict[str, Any]:
+    """A copy of the template whose local code paths point at uploaded S3 objects (keyed by content)."""
+    result = copy.deepcopy(template)
+    uploaded: dict[Path, tuple[str, str]] = {}
+
+    def upload(relative: str) -> tuple[str, str]:
+        path = (template_dir / relative).resolve()
+        if path not in uploaded:
+            if not path.is_file():
+                raise DeployError(f"{path} is missing: run `make package STAGE=...` first")
+            key = f"{prefix}/{_sha256(path)}{path.suffix}"
+            try:
+                s3.head_object(Bucket=bucket, Key=key)
+            except s3.exceptions.ClientError as error:
+                if error.response["Error"]["Code"] not in ("404", "NoSuchKey", "NotFound"):
+                    raise
+                print(f"uploading {path.name} ({path.stat().st_size / 1e6:.1f} MB) to s3://{bucket}/{key}")
+                s3.upload_file(str(path), bucket, key)
+            uploaded[path] = (bucket, key)
+        return uploaded[path]
+
+    for resource in result.get("Resources", {}).values():
+        properties = resource.get("Properties", {})
+        if resource.get("Type") == "AWS::Serverless::Function" and _is_local(properties.get("CodeUri")):
+            code_bucket, key = upload(properties["CodeUri"])
+            properties["CodeUri"] = f"s3://{code_bucket}/{key}"
+        elif resource.get("Type") == "AWS::Lambda::Function" and _is_local(properties.get("Code")):
+            code_bucket, key = upload(properties["Code"])
+            properties["Code"] = {"S3Bucket": code_bucket, "S3Key": key}
+    return result
+
+
+def parameter_list(overrides: dict[str, str], declared: dict[str, Any], previous: set[str]) -> list[dict[str, Any]]:
+    """Overrides as given; other parameters the existing stack has keep their value; the rest take the default."""
+    unknown = overrides.keys() - declared.keys()
+    if unknown:
+        raise DeployError(f"the template declares no parameter {sorted(unknown)}; it has {sorted(declared)}")
+    missing = [k for k, spec in declared.items() if "Default" not in spec and k not in overrides and k not in previous]
+    if missing:
+        flags = ", ".join(f"--parameter {k}=..." for k in missing)
+        raise DeployError(f"parameters without a default need a value: {flags}")
+    parameters = [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(overrides.items())]
+    parameters += [{"ParameterKey": k, "UsePreviousValue": True} for k in sorted(declared)
+                   if k not in overrides and k in previous]
+    return parameters
+
+
+def ensure_artifact_bucket(s3: Any, bucket: str, region: str) -> None:
+    """A private, encrypted bucket for deployment artifacts (created once per account and region)."""
+    try:
+        s3.head_bucket(Bucket=bucket)
+        return
+    except s3.exceptions.ClientError as error:
+        if error.response["Error"]["Code"] not in ("404", "NoSuchBucket", "NotFound"):
+            raise DeployError(f"artifact bucket {bucket} is not usable: {error}") from error
+    print(f"creating artifact bucket {bucket}")
+    if region == "us-east-1":
+        s3.create_bucket(Bucket=bucket)
+    else:
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [{
+        "ID": "expire-artifacts", "Status": "Enabled", "Filter": {"Prefix": ""},
+        "Expiration": {"Days": ARTIFACT_EXPIRY_DAYS}}]})
+
+
+def _stack(cfn: Any, name: str) -> dict[str, Any] | None:
+    try:
+        return cfn.describe_stacks(StackName=name)["Stacks"][0]
+    except cfn.exceptions.ClientError as error:
+        if "does not exist" in str(error):
+            return None
+        raise
+
+
+def _failure_events(cfn: Any, name: str, limit: int = 10) -> list[str]:
+    events = cfn.describe_stack_events(StackName=name)["StackEvents"]
+    return [f"{e['LogicalResourceId']}: {e['ResourceStatus']} {e.get('ResourceStatusReason', '')}"
+            for e in events if e["ResourceStatus"].endswith("FAILED")][:limit]
+
+
+def deploy(session: Any, stage: str, *, build_dir: Path, artifact_bucket: str | None, overrides: dict[str, str],
+           execute: bool = True) -> dict[str, str]:
+    template_file = build_dir / stage / "api" / "sam.json"
+    if not template_file.is_file():
+        raise DeployError(f"{template_file} is missing: run `make package STAGE={stage}` first")
+    region = session.region_name
+    s3, cfn = session.client("s3"), session.client("cloudformation")
+    account = session.client("sts").get_caller_identity()["Account"]
+    bucket = artifact_bucket or f"proctor-artifacts-{account}-{region}"
+    ensure_artifact_bucket(s3, bucket, region)
+
+    name = stack_name(stage)
+    template = upload_artifacts(json.loads(template_file.read_text()), template_file.parent, s3, bucket, name)
+    body = json.dumps(template, separators=(",", ":")).encode()
+    template_key = f"{name}/template-{hashlib.sha256(body).hexdigest()}.json"
+    s3.put_object(Bucket=bucket, Key=template_key, Body=body)
+    template_url = f"https://{bucket}.s3.{region}.amazonaws.com/{template_key}"
+
+    existing = _stack(cfn, name)
+    if existing and existing["StackStatus"] == "ROLLBACK_COMPLETE":
+        raise DeployError(f"stack {name} failed to create and must be deleted first (--delete)")
+    previous = {p["ParameterKey"] for p in (existing or {}).get("Parameters", [])}
+    change_set = f"deploy-{time.strftime('%Y%m%d-%H%M%S')}"
+    cfn.create_change_set(
+        StackName=name, ChangeSetName=change_set, ChangeSetType="UPDATE" if existing else "CREATE",
+        TemplateURL=template_url, Capabilities=CAPABILITIES,
+        Parameters=parameter_list(overrides, template.get("Parameters", {}), previous),
+        Tags=[{"Key": "project", "Value": "proctor"}, {"Key": "stage", "Value": stage}])
+    try:
+        cfn.get_waiter("change_set_create_complete").wait(
+            StackName=name, ChangeSetName=change_set, WaiterConfig={"Delay": 5, "MaxAttempts": 120})
+    except Exception as error:  # noqa: BLE001 - botocore's WaiterError; the reason is on the change set
+        description = cfn.describe_change_set(StackName=name, ChangeSetName=change_set)
+        reason = description.get("StatusReason", "")
+        if any(marker in reason for marker in NO_CHANGES):
+            cfn.delete_change_set(StackName=name, ChangeSetName=change_set)
+            print(f"{name}: no changes")
+            return outputs(cfn, name)
+        raise DeployError(f"change set {change_set} failed: {reason}") from error
+
+    changes = cfn.describe_change_set(StackName=name, ChangeSetName=change_set)["Changes"]
+    for change in changes:
+        rc = change["ResourceChange"]
+        print(f"  {rc['Action']:<7} {rc['LogicalResourceId']} ({rc['ResourceType']})"
+              + (f" replacement={rc['Replacement']}" if rc.get("Replacement") not in (None, "False") else ""))
+    if not execute:
+        print(f"change set {change_set} of stack {name} left for review (execute it in the console or rerun)")
+        return {}
+    cfn.execute_change_set(StackName=name, ChangeSetName=change_set)
+    waiter = "stack_update_complete" if existing else "stack_create_complete"
+    print(f"{name}: executing {change_set} ({len(changes)} changes)…")
+    try:
+        cfn.get_waiter(waiter).wait(StackName=name, WaiterConfig={"Delay": 10, "MaxAttempts": 360})
+    except Exception as error:  # noqa: BLE001 - WaiterError: show why
+        raise DeployError(f"stack {name} did not deploy:\n  " + "\n  ".join(_failure_events(cfn, name))) from error
+    return outputs(cfn, name)
+
+
+def outputs(cfn: Any, name: str) -> dict[str, str]:
+    stack = _stack(cfn, name) or {}
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def empty_bucket(s3: Any, bucket: str) -> int:
+    """Delete every object (and version) in the bucket; returns how many."""
+    deleted = 0
+    paginator = s3.get_paginator("list_object_versions")
+    for page in paginator.paginate(Bucket=bucket):
+        objects = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                   for v in (*page.get("Versions", []), *page.get("DeleteMarkers", []))]
+        for start in range(0, len(objects), 1000):
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": objects[start:start + 1000], "Quiet": True})
+        deleted += len(objects)
+    return deleted
+
+
+def delete(session: Any, stage: str, *, empty_media_bucket: bool) -> None:
+    cfn, s3 = session.client("cloudformation"), session.client("s3")
+    name = stack_name(stage)
+    stack = _stack(cfn, name)
+    if not stack:
+        print(f"{name}: no such stack")
+        return
+    bucket = outputs(cfn, name).get("MediaBucketName")
+    if bucket and empty_media_bucket:
+        print(f"emptying s3://{bucket}: {empty_bucket(s3, bucket)} objects deleted")
+    cfn.delete_stack(StackName=name)
+    print(f"{name}: deleting…")
+    try:
+        cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig={"Delay": 10, "MaxAttempts": 180})
+    except Exception as error:  # noqa: BLE001 - WaiterError: show why
+        hint = "" if empty_media_bucket else " (a non-empty media bucket cannot be deleted: --empty-media-bucket)"
+        raise DeployError(f"stack {name} was not deleted{hint}:\n  " + "\n  ".join(_failure_events(cfn, name))) \
+            from error
+    print(f"{name}: deleted (resources with DeletionPolicy Retain, e.g. prod's tables, bucket and secret, remain)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Deploy or delete one stage's CloudFormation stack.")
+    parser.add_argument("--stage", default="dev")
+    parser.add_argument("--region", help="default: AWS_REGION / AWS_DEFAULT_REGION / the profile's region")
+    parser.add_argument("--profile")
+    parser.add_argument("--artifact-bucket", help="default: proctor-artifacts-<account>-<region>, created if missing")
+    parser.add_argument("--parameter", action="append", default=[], metavar="KEY=VALUE",
+                        help="template parameter, e.g. WebOrigins=https://a.example,https://b.example (repeatable)")
+    parser.add_argument("--no-execute", action="store_true", help="create and print the change set only")
+    parser.add_argument("--build-dir", type=Path, default=BUILD_DIR)
+    parser.add_argument("--delete", action="store_true", help="delete the stage's stack")
+    parser.add_argument("--empty-media-bucket", action="store_true",
+                        help="with --delete: delete every media object first (irreversible)")
+    args = parser.parse_args(argv)
+
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    session = boto3.session.Session(profile_name=args.profile, region_name=args.region)
+    if not session.region_name:
+        print("error: no region: pass --region or set AWS_REGION", file=sys.stderr)
+        return 2
+    try:
+        if args.delete:
+            delete(session, args.stage, empty_media_bucket=args.empty_media_bucket)
+            return 0
+        malformed = [item for item in args.parameter if "=" not in item]
+        if malformed:
+            raise DeployError(f"--parameter takes KEY=VALUE, got {malformed}")
+        overrides = dict(item.split("=", 1) for item in args.parameter)
+        result = deploy(session, args.stage, build_dir=args.build_dir, artifact_bucket=args.artifact_bucket,
+                        overrides=overrides, execute=not args.no_execute)
+    except (DeployError, BotoCoreError, ClientError) as error:  # no credentials, access denied, bad input
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    for key, value in sorted(result.items()):
+        print(f"{key}: {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

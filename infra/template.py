@@ -1,0 +1,459 @@
+"""Every resource Chalice does not generate, as a CloudFormation merge template built from infra/definitions.py.
+
+`chalice package --merge-template` deep-merges this into its SAM template (API Gateway, the API Lambda, the lifecycle
+queue consumer and the reconcile schedule), so the result is one stack. The same definitions drive the local stack
+(infra/provision.py); tests/functional/test_template_parity.py proves the two agree.
+
+Besides adding resources, the merge overrides parts of Chalice's own functions: runtime, name, role, tracing,
+environment, and the lifecycle event source's queue (so CloudFormation orders it after the queue it consumes).
+
+    python -m infra.template --stage dev    # prints the merge template
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+
+from infra import iam
+from infra.definitions import (
+    ENROLLMENT_PREFIX,
+    LIFECYCLE_QUEUE,
+    MEDIA_PREFIX,
+    MEDIA_QUEUE,
+    MEDIA_RETENTION_DAYS,
+    QUEUES,
+    STATE_MACHINE_FILE,
+    TABLES,
+    Queue,
+    StackNames,
+    Table,
+)
+from infra.iam import Json, allow, get_att, ref, sub
+from infra.provision import table_request
+
+# Lambda's python3.11 runtime runs on Amazon Linux 2 (glibc 2.26); the pinned numpy 2.4 and pillow 13 publish
+# Linux wheels for glibc >= 2.27/2.28 only, so the functions run on python3.12 (Amazon Linux 2023, glibc 2.34).
+LAMBDA_PYTHON = "3.12"
+LAMBDA_RUNTIME = f"python{LAMBDA_PYTHON}"
+LAMBDA_ARCHITECTURE = "x86_64"
+DEAD_LETTER_RETENTION_S = 14 * 86400  # the SQS maximum, as infra/provision.py sets it
+QUEUE_RETENTION_S = 4 * 86400  # SQS's default, which the local queues get too
+EPHEMERAL = {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"}  # queues, log groups: no data to keep
+
+ANALYZER_ID = "FrameAnalyzer"
+ANALYZER_CODE = "./frame_analyzer.zip"  # relative to the packaged template (build/<stage>/api/)
+ANALYZER_HANDLER = "functions.frame_analyzer.handler.lambda_handler"
+ANALYZER_MEMORY_MB = 1769  # one full vCPU: face detection and embeddings are CPU-bound
+ANALYZER_TIMEOUT_S = 30  # a batch of 10 frames takes ~1 s warm; the media queue's visibility is 6x this
+ANALYZER_BATCH_SIZE = 10
+
+API_ROLE_ID = "DefaultRole"  # Chalice's role, used by the API handler; its policy is replaced below
+WORKER_ROLE_ID = "LifecycleWorkerRole"
+ANALYZER_ROLE_ID = "FrameAnalyzerRole"
+STATE_MACHINE_ID = "SessionLifecycleStateMachine"
+STATE_MACHINE_ROLE_ID = "SessionLifecycleRole"
+BUCKET_ID = "MediaBucket"
+SECRET_ID = "JwtSecret"
+ALARM_TOPIC_ID = "AlarmTopic"
+
+# Chalice's logical ids (from app.py's handler names) -> (function name suffix, role).
+CHALICE_FUNCTIONS = {
+    "APIHandler": ("api", API_ROLE_ID),
+    "HandleLifecycle": ("lifecycle-consumer", WORKER_ROLE_ID),
+    "ReconcileSessions": ("reconcile-sessions", WORKER_ROLE_ID),
+}
+LIFECYCLE_EVENT_SOURCE = ("HandleLifecycle", "HandleLifecycleSqsEventSource")
+
+# Tables each role may touch (least privilege per code path). The API is the whole product: every table.
+WORKER_TABLES = {"sessions": "write", "questions": "read"}  # SessionProgression: handle + reconcile (scan)
+ANALYZER_TABLES = {"media-objects": "write", "sessions": "write", "violations": "write", "signal-states": "write"}
+
+RETAINED_STAGES = {"prod"}  # data survives a stack delete (and a replacement) there
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+                      3288, 3653)
+STAGE_DEFAULTS: dict[str, dict[str, str]] = {
+    "local": {"WebOrigins": "http://localhost:8000,http://127.0.0.1:8000"},
+    "dev": {"WebOrigins": "http://localhost:8000,http://127.0.0.1:8000"},
+    "prod": {},  # the real web origins must be given at deploy time
+}
+
+
+def camel(text: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", text) if part)
+
+
+def table_id(table: Table) -> str:
+    return camel(table.suffix) + "Table"
+
+
+def queue_id(queue: Queue) -> str:
+    return camel(queue.suffix) + "Queue"
+
+
+def dead_letter_queue_id(queue: Queue) -> str:
+    return camel(queue.suffix) + "DeadLetterQueue"
+
+
+def log_group_id(function_id: str) -> str:
+    return function_id + "LogGroup"
+
+
+def function_name(names: StackNames, function_id: str) -> str:
+    if function_id == ANALYZER_ID:
+        return names.prefix + "frame-analyzer"
+    return names.prefix + CHALICE_FUNCTIONS[function_id][0]
+
+
+def media_bucket_name(names: StackNames) -> str:
+    """S3 names are global: the stage's bucket name plus account and region (a Fn::Sub string)."""
+    return f"{names.media_bucket}-${{AWS::AccountId}}-${{AWS::Region}}"
+
+
+def _retention(stage: str) -> dict[str, str]:
+    policy = "Retain" if stage in RETAINED_STAGES else "Delete"
+    return {"DeletionPolicy": policy, "UpdateReplacePolicy": policy}
+
+
+def parameters(stage: str) -> Json:
+    defaults = STAGE_DEFAULTS.get(stage, STAGE_DEFAULTS["dev"])
+    web_origins: Json = {"Type": "CommaDelimitedList",
+                         "Description": "Origins of the web app allowed to POST uploads to the media bucket (CORS)"}
+    if "WebOrigins" in defaults:
+        web_origins["Default"] = defaults["WebOrigins"]
+    return {
+        "WebOrigins": web_origins,
+        "MediaRetentionDays": {"Type": "Number", "Default": str(MEDIA_RETENTION_DAYS), "MinValue": 1, "MaxValue": 3650,
+                               "Description": f"Days before objects under {MEDIA_PREFIX} and {ENROLLMENT_PREFIX} "
+                                              "expire"},
+        "LogRetentionDays": {"Type": "Number", "Default": "30", "AllowedValues": [str(d) for d in LOG_RETENTION_DAYS],
+                             "Description": "CloudWatch Logs retention of the functions and the state machine"},
+        "AnalyzerReservedConcurrency": {
+            "Type": "Number", "Default": "0", "MinValue": 0,
+            "Description": "Reserved concurrency of the frame analyzer, also its SQS event source's maximum "
+                           "concurrency (0 = no reservation; otherwise at least 2)"},
+        "AlarmEmail": {"Type": "String", "Default": "",
+                       "Description": "E-mail subscribed to the alarms' SNS topic (empty = no topic)"},
+        "FaceEngine": {"Type": "String", "Default": "opencv", "AllowedValues": ["opencv", "rekognition"],
+                       "Description": "Default face engine (PROCTOR_FACE_ENGINE)"},
+        "FaceEngineByAgency": {"Type": "String", "Default": "",
+                               "Description": "Per-agency engines, e.g. agency-a=rekognition (comma-separated)"},
+    }
+
+
+CONDITIONS: Json = {
+    "HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [ref("AlarmEmail"), ""]}]},
+    "LimitsAnalyzerConcurrency": {"Fn::Not": [{"Fn::Equals": [ref("AnalyzerReservedConcurrency"), "0"]}]},
+}
+
+
+def tables(names: StackNames, stage: str) -> Json:
+    """One on-demand table per definition; keys and indexes are the very CreateTable request provision() sends."""
+    resources: Json = {}
+    for table in TABLES:
+        properties = table_request(table, names.table(table))
+        properties["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
+        properties["SSESpecification"] = {"SSEEnabled": True}
+        if stage in RETAINED_STAGES:
+            properties["DeletionProtectionEnabled"] = True
+        if table.ttl_attribute:
+            properties["TimeToLiveSpecification"] = {"AttributeName": table.ttl_attribute, "Enabled": True}
+        resources[table_id(table)] = {"Type": "AWS::DynamoDB::Table", **_retention(stage), "Properties": properties}
+    return resources
+
+
+def queues(names: StackNames) -> Json:
+    resources: Json = {}
+    for queue in QUEUES:
+        resources[dead_letter_queue_id(queue)] = {"Type": "AWS::SQS::Queue", **EPHEMERAL, "Properties": {
+            "QueueName": names.dead_letter_queue(queue), "MessageRetentionPeriod": DEAD_LETTER_RETENTION_S,
+            "SqsManagedSseEnabled": True}}
+        resources[queue_id(queue)] = {"Type": "AWS::SQS::Queue", **EPHEMERAL, "Properties": {
+            "QueueName": names.queue(queue), "VisibilityTimeout": queue.visibility_timeout_s,
+            "MessageRetentionPeriod": QUEUE_RETENTION_S,
+            "SqsManagedSseEnabled": True,
+            "RedrivePolicy": {"deadLetterTargetArn": get_att(dead_letter_queue_id(queue)),
+                              "maxReceiveCount": queue.max_receive_count}}}
+    # S3 may send the bucket's notifications to the media queue; nobody else gets in through the queue policy.
+    bucket_arn = sub(f"arn:${{AWS::Partition}}:s3:::{media_bucket_name(names)}")
+    resources["MediaQueuePolicy"] = {"Type": "AWS::SQS::QueuePolicy", "Properties": {
+        "Queues": [ref(queue_id(MEDIA_QUEUE))],
+        "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+            "Sid": "MediaBucketNotifications", "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
+            "Action": "sqs:SendMessage", "Resource": get_att(queue_id(MEDIA_QUEUE)),
+            "Condition": {"ArnEquals": {"aws:SourceArn": bucket_arn},
+                          "StringEquals": {"aws:SourceAccount": ref("AWS::AccountId")}}}]}}}
+    return resources
+
+
+def media_bucket(names: StackNames, stage: str) -> Json:
+    bucket_arn = get_att(BUCKET_ID)
+    return {
+        BUCKET_ID: {
+            "Type": "AWS::S3::Bucket",
+            **_retention(stage),
+            "DependsOn": ["MediaQueuePolicy"],  # S3 checks it may send to the queue when the notification is set
+            "Properties": {
+                "BucketName": sub(media_bucket_name(names)),
+                "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+                "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "IgnorePublicAcls": True,
+                                                   "BlockPublicPolicy": True, "RestrictPublicBuckets": True},
+                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                "CorsConfiguration": {"CorsRules": [{"AllowedMethods": ["POST"], "AllowedOrigins": ref("WebOrigins"),
+                                                     "AllowedHeaders": ["*"], "MaxAge": 3600}]},
+                "LifecycleConfiguration": {"Rules": [{
+                    "Id": f"expire-{prefix.strip('/')}", "Status": "Enabled", "Prefix": prefix,
+                    "ExpirationInDays": ref("MediaRetentionDays"),
+                    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                } for prefix in (MEDIA_PREFIX, ENROLLMENT_PREFIX)]},
+                "NotificationConfiguration": {"QueueConfigurations": [{
+                    "Event": "s3:ObjectCreated:*", "Queue": get_att(queue_id(MEDIA_QUEUE)),
+                    "Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": MEDIA_PREFIX}]}},
+                }]},
+            },
+        },
+        "MediaBucketPolicy": {"Type": "AWS::S3::BucketPolicy", "Properties": {
+            "Bucket": ref(BUCKET_ID),
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                "Resource": [bucket_arn, sub(f"${{{BUCKET_ID}.Arn}}/*")],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}}},
+    }
+
+
+def state_machine(names: StackNames) -> Json:
+    return {
+        "SessionLifecycleLogGroup": {"Type": "AWS::Logs::LogGroup", **EPHEMERAL, "Properties": {
+            "LogGroupName": f"/aws/vendedlogs/states/{names.state_machine}",
+            "RetentionInDays": ref("LogRetentionDays")}},
+        STATE_MACHINE_ROLE_ID: iam.role(
+            "Session lifecycle state machine: task-token messages to the lifecycle queue, traces, error logs",
+            "states.amazonaws.com", "session-lifecycle", [
+                allow(["sqs:SendMessage"], get_att(queue_id(LIFECYCLE_QUEUE))),
+                allow(iam.XRAY_WRITE, "*"),
+                allow(iam.STATES_LOG_DELIVERY, "*"),
+            ], source_account=True),
+        STATE_MACHINE_ID: {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
+            "StateMachineName": names.state_machine,
+            "StateMachineType": "STANDARD",  # waits last up to the review window (days); Express stops at 5 min
+            "DefinitionString": STATE_MACHINE_FILE.read_text(),
+            "DefinitionSubstitutions": {"LifecycleQueueUrl": ref(queue_id(LIFECYCLE_QUEUE))},
+            "RoleArn": get_att(STATE_MACHINE_ROLE_ID),
+            "TracingConfiguration": {"Enabled": True},
+            "LoggingConfiguration": {
+                "Level": "ERROR", "IncludeExecutionData": False,  # no candidate data in the logs
+                "Destinations": [{"CloudWatchLogsLogGroup": {"LogGroupArn": get_att("SessionLifecycleLogGroup")}}]},
+        }},
+    }
+
+
+def jwt_secret(stage: str) -> Json:
+    return {SECRET_ID: {"Type": "AWS::SecretsManager::Secret", **_retention(stage), "Properties": {
+        "Description": "HS256 signing key of the API's bearer tokens (PROCTOR_JWT_SECRET)",
+        "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True}}}}
+
+
+def environment(names: StackNames, stage: str) -> Json:
+    """The settings every function reads (chalicelib/core/settings.py); AWS_ENDPOINT_URL stays unset on AWS.
+
+    The JWT secret is a dynamic reference: CloudFormation resolves it when it deploys the function, so the template
+    and the artifacts never hold it (the function configuration does; see docs/DEPLOY.md).
+    """
+    return {
+        "PROCTOR_STAGE": stage,
+        "PROCTOR_TABLE_PREFIX": names.prefix,
+        "PROCTOR_MEDIA_BUCKET": ref(BUCKET_ID),
+        "PROCTOR_MEDIA_QUEUE_URL": ref(queue_id(MEDIA_QUEUE)),
+        "PROCTOR_LIFECYCLE_QUEUE_URL": ref(queue_id(LIFECYCLE_QUEUE)),
+        "PROCTOR_LIFECYCLE_QUEUE_NAME": get_att(queue_id(LIFECYCLE_QUEUE), "QueueName"),
+        "PROCTOR_STATE_MACHINE_ARN": ref(STATE_MACHINE_ID),
+        "PROCTOR_JWT_SECRET": sub(f"{{{{resolve:secretsmanager:${{{SECRET_ID}}}}}}}"),
+        "PROCTOR_FACE_ENGINE": ref("FaceEngine"),
+        "PROCTOR_FACE_ENGINE_BY_AGENCY": ref("FaceEngineByAgency"),
+    }
+
+
+def _table_access(grants: dict[str, str], scan: tuple[str, ...] = ()) -> list[Json]:
+    by_suffix = {t.suffix: t for t in TABLES}
+    statements = []
+    for level in ("read", "write"):
+        chosen = [by_suffix[s] for s, granted in grants.items() if granted == level]
+        if chosen:
+            actions = iam.DYNAMODB_READ + (iam.DYNAMODB_WRITE if level == "write" else ())
+            statements.append(allow(actions, [arn for t in chosen for arn in iam.table_arns(table_id(t), t)]))
+    if scan:
+        statements.append(allow(iam.DYNAMODB_SCAN, [get_att(table_id(by_suffix[s])) for s in scan]))
+    return statements
+
+
+def roles(names: StackNames) -> Json:
+    bucket = get_att(BUCKET_ID)
+    both_prefixes = (MEDIA_PREFIX, ENROLLMENT_PREFIX)
+    machine = ref(STATE_MACHINE_ID)
+    executions = iam.executions_arn(names.state_machine)
+    api = [
+        *_table_access({t.suffix: "write" for t in TABLES}),
+        # Presigned POST/GET are signed with this role's credentials; HeadObject of a missing key needs ListBucket
+        # to answer 404 rather than 403; HeadBucket is the health check.
+        allow(["s3:PutObject", "s3:GetObject"], iam.object_arns(BUCKET_ID, both_prefixes)),
+        allow(["s3:ListBucket"], bucket),
+        allow(["sqs:GetQueueAttributes"], get_att(queue_id(MEDIA_QUEUE))),  # health check
+        allow(["states:StartExecution", "states:DescribeStateMachine", *iam.TASK_RESPONSE], machine),
+        allow(["states:DescribeExecution"], executions),
+        allow(iam.REKOGNITION, "*"),  # Rekognition's image APIs take no resource ARN
+        allow(iam.XRAY_WRITE, "*"),
+        iam.log_streams([log_group_id("APIHandler")]),
+    ]
+    worker = [
+        *_table_access(WORKER_TABLES, scan=("sessions",)),
+        allow(iam.SQS_CONSUME, get_att(queue_id(LIFECYCLE_QUEUE))),
+        allow(["states:StartExecution", *iam.TASK_RESPONSE], machine),
+        allow(["states:DescribeExecution"], executions),
+        allow(iam.XRAY_WRITE, "*"),
+        iam.log_streams([log_group_id("HandleLifecycle"), log_group_id("ReconcileSessions")]),
+    ]
+    analyzer = [
+        *_table_access(ANALYZER_TABLES),
+        # Frames under sessions/; the enrollment selfie under enrollment/ is Rekognition's CompareFaces reference.
+        allow(["s3:GetObject"], iam.object_arns(BUCKET_ID, both_prefixes)),
+        allow(["s3:ListBucket"], bucket),
+        allow(iam.SQS_CONSUME, get_att(queue_id(MEDIA_QUEUE))),
+        allow(iam.REKOGNITION, "*"),
+        allow(iam.XRAY_WRITE, "*"),
+        iam.log_streams([log_group_id(ANALYZER_ID)]),
+    ]
+    return {
+        API_ROLE_ID: iam.role("API Lambda: every table, media uploads and evidence, session lifecycle",
+                              "lambda.amazonaws.com", "proctor-api", api),
+        WORKER_ROLE_ID: iam.role("Lifecycle queue consumer and reconcile schedule: sessions and executions",
+                                 "lambda.amazonaws.com", "proctor-lifecycle", worker),
+        ANALYZER_ROLE_ID: iam.role("Frame analyzer: media queue, media objects, ledger and violations",
+                                   "lambda.amazonaws.com", "proctor-frame-analyzer", analyzer),
+    }
+
+
+def log_groups(names: StackNames) -> Json:
+    return {log_group_id(function_id): {"Type": "AWS::Logs::LogGroup", **EPHEMERAL, "Properties": {
+        "LogGroupName": f"/aws/lambda/{function_name(names, function_id)}",
+        "RetentionInDays": ref("LogRetentionDays")}} for function_id in (*CHALICE_FUNCTIONS, ANALYZER_ID)}
+
+
+def analyzer(names: StackNames, stage: str) -> Json:
+    limit = ref("AnalyzerReservedConcurrency")
+    return {ANALYZER_ID: {
+        "Type": "AWS::Serverless::Function",
+        "DependsOn": [log_group_id(ANALYZER_ID)],
+        "Properties": {
+            "FunctionName": function_name(names, ANALYZER_ID),
+            "Description": "S3 notifications via the media queue -> face, gaze, lighting and speech checks",
+            "CodeUri": ANALYZER_CODE,
+            "Handler": ANALYZER_HANDLER,
+            "Runtime": LAMBDA_RUNTIME,
+            "Architectures": [LAMBDA_ARCHITECTURE],
+            "MemorySize": ANALYZER_MEMORY_MB,
+            "Timeout": ANALYZER_TIMEOUT_S,
+            "Tracing": "Active",
+            "Role": get_att(ANALYZER_ROLE_ID),
+            "ReservedConcurrentExecutions": {"Fn::If": ["LimitsAnalyzerConcurrency", limit, ref("AWS::NoValue")]},
+            "Environment": {"Variables": environment(names, stage)},
+            "Events": {"MediaQueue": {"Type": "SQS", "Properties": {
+                "Queue": get_att(queue_id(MEDIA_QUEUE)),
+                "BatchSize": ANALYZER_BATCH_SIZE,
+                "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                # Without this cap, pollers beyond the reserved concurrency get throttled and every throttle
+                # counts as a receive: messages would reach the DLQ untried.
+                "ScalingConfig": {"Fn::If": ["LimitsAnalyzerConcurrency", {"MaximumConcurrency": limit},
+                                             ref("AWS::NoValue")]},
+            }}},
+        },
+    }}
+
+
+def alarms(names: StackNames) -> Json:
+    actions = {"Fn::If": ["HasAlarmEmail", [ref(ALARM_TOPIC_ID)], ref("AWS::NoValue")]}
+
+    def alarm(name: str, description: str, namespace: str, metric: str, dimension: tuple[str, Json],
+              statistic: str) -> Json:
+        return {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+            "AlarmName": names.prefix + name, "AlarmDescription": description,
+            "Namespace": namespace, "MetricName": metric,
+            "Dimensions": [{"Name": dimension[0], "Value": dimension[1]}],
+            "Statistic": statistic, "Period": 300, "EvaluationPeriods": 1, "Threshold": 0,
+            "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching",
+            "AlarmActions": actions, "OKActions": actions}}
+
+    resources: Json = {ALARM_TOPIC_ID: {"Type": "AWS::SNS::Topic", "Condition": "HasAlarmEmail", "Properties": {
+        "TopicName": names.prefix + "alarms",
+        "Subscription": [{"Protocol": "email", "Endpoint": ref("AlarmEmail")}]}}}
+    for queue in QUEUES:
+        dlq = dead_letter_queue_id(queue)
+        resources[dlq + "Alarm"] = alarm(
+            f"{queue.suffix}-dlq-not-empty",
+            f"Messages of the {queue.suffix} queue failed {queue.max_receive_count} times and wait in its DLQ",
+            "AWS/SQS", "ApproximateNumberOfMessagesVisible", ("QueueName", get_att(dlq, "QueueName")), "Maximum")
+    resources[ANALYZER_ID + "ErrorsAlarm"] = alarm(
+        "frame-analyzer-errors", "The frame analyzer failed invocations (whole batches, not single records)",
+        "AWS/Lambda", "Errors", ("FunctionName", ref(ANALYZER_ID)), "Sum")
+    return resources
+
+
+def chalice_overrides(names: StackNames, stage: str) -> Json:
+    """Deep-merged into Chalice's own resources (lists are replaced, dicts merged)."""
+    env = environment(names, stage)
+    resources: Json = {}
+    for function_id, (_, role_id) in CHALICE_FUNCTIONS.items():
+        resources[function_id] = {"DependsOn": [log_group_id(function_id)], "Properties": {
+            "FunctionName": function_name(names, function_id), "Runtime": LAMBDA_RUNTIME,
+            "Architectures": [LAMBDA_ARCHITECTURE], "Tracing": "Active", "Role": get_att(role_id),
+            "Environment": {"Variables": env}}}
+    function_id, event_id = LIFECYCLE_EVENT_SOURCE
+    # Chalice writes the queue ARN as a Fn::Sub string of the queue name, with no dependency on the queue; a Fn::Sub
+    # here replaces that string (the merge is key by key) and makes CloudFormation create the queue first.
+    resources[function_id]["Properties"]["Events"] = {event_id: {"Properties": {
+        "Queue": sub(f"${{{queue_id(LIFECYCLE_QUEUE)}.Arn}}")}}}
+    resources["RestAPI"] = {"Properties": {"TracingEnabled": True}}
+    return resources
+
+
+def outputs(names: StackNames) -> Json:
+    values = {
+        "MediaBucketName": ref(BUCKET_ID),
+        "MediaQueueUrl": ref(queue_id(MEDIA_QUEUE)),
+        "LifecycleQueueUrl": ref(queue_id(LIFECYCLE_QUEUE)),
+        "StateMachineArn": ref(STATE_MACHINE_ID),
+        "JwtSecretArn": ref(SECRET_ID),
+        "FrameAnalyzerName": ref(ANALYZER_ID),
+        "TablePrefix": names.prefix,
+    }
+    return {key: {"Value": value} for key, value in values.items()}
+
+
+def merge_template(stage: str) -> Json:
+    """The template passed to `chalice package --merge-template` for one stage."""
+    names = StackNames(stage)
+    resources: Json = {}
+    for part in (tables(names, stage), queues(names), media_bucket(names, stage), state_machine(names),
+                 jwt_secret(stage), roles(names), log_groups(names), analyzer(names, stage), alarms(names),
+                 chalice_overrides(names, stage)):
+        overlap = resources.keys() & part.keys()
+        assert not overlap, f"logical ids defined twice: {overlap}"
+        resources.update(part)
+    return {
+        "Description": f"Proctor exam-proctoring platform, stage {stage} (generated by infra/template.py)",
+        "Parameters": parameters(stage),
+        "Conditions": CONDITIONS,
+        "Resources": resources,
+        "Outputs": outputs(names),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", default="dev")
+    print(json.dumps(merge_template(parser.parse_args(argv).stage), indent=2))
+
+
+if __name__ == "__main__":
+    main()

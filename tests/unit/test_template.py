@@ -1,0 +1,497 @@
+"""The deployable template: it builds offline, cfn-lint finds no error, IAM is least-privilege, settings are complete.
+
+The stack is built exactly as `make package` builds it (infra.package.build), minus the Lambda dependencies: the
+code-only zips take a second and no network, and the template does not depend on them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from chalicelib.core.settings import load_settings
+from infra import deploy, iam, package, template
+from infra.definitions import (
+    ENROLLMENT_PREFIX,
+    LIFECYCLE_QUEUE,
+    MEDIA_PREFIX,
+    MEDIA_QUEUE,
+    MEDIA_RETENTION_DAYS,
+    QUEUES,
+    TABLES,
+    StackNames,
+    state_machine_definition,
+)
+from tests.paths import REPO_ROOT
+
+STAGES = ("dev", "prod")
+PSEUDO = {"AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": "123456789012",
+          "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": "proctor-test", "AWS::NoValue": None}
+DATA_SERVICES = {"dynamodb", "s3", "sqs", "states", "secretsmanager"}
+# ARN path words that name a resource type: a wildcard right after one of them means "every resource of the type".
+TYPE_WORDS = {"table", "index", "stream", "backup", "export", "import", "stateMachine", "execution", "express",
+              "activity", "mapRun", "secret"}
+ALLOWED_MANAGED_POLICIES: set[str] = set()
+
+
+@pytest.fixture(scope="module", params=STAGES)
+def built(request, tmp_path_factory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp(f"build-{request.param}")
+    result = package.build(request.param, out, deps=False, run_lint=False, log=lambda *_: None)
+    result["stage"] = request.param
+    result["json"] = json.loads(result["template"].read_text())
+    return result
+
+
+@pytest.fixture(scope="module")
+def generated(built) -> dict[str, Any]:
+    return built["json"]
+
+
+def of_type(tpl: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    return {k: r for k, r in tpl["Resources"].items() if r["Type"] == resource_type}
+
+
+class Renderer:
+    """Intrinsic functions → plausible concrete strings (ARNs, names, URLs) for checks on the template."""
+
+    def __init__(self, tpl: dict[str, Any]) -> None:
+        self.tpl = tpl
+        self.resources = tpl["Resources"]
+
+    def _name(self, logical_id: str, prop: str) -> str:
+        value = self.resources[logical_id].get("Properties", {}).get(prop)
+        return self.render(value) if value is not None else logical_id
+
+    def ref(self, name: str) -> Any:
+        if name in PSEUDO:
+            return PSEUDO[name]
+        if name in self.tpl.get("Parameters", {}):
+            default = self.tpl["Parameters"][name].get("Default")
+            return default if default is not None else f"param-{name}"
+        kind = self.resources[name]["Type"]
+        if kind == "AWS::SQS::Queue":
+            return f"https://sqs.us-east-1.amazonaws.com/123456789012/{self._name(name, 'QueueName')}"
+        if kind == "AWS::StepFunctions::StateMachine":
+            return f"arn:aws:states:us-east-1:123456789012:stateMachine:{self._name(name, 'StateMachineName')}"
+        if kind == "AWS::SecretsManager::Secret":
+            return f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{name}-AbCdEf"
+        if kind == "AWS::SNS::Topic":
+            return f"arn:aws:sns:us-east-1:123456789012:{self._name(name, 'TopicName')}"
+        prop = {"AWS::DynamoDB::Table": "TableName", "AWS::S3::Bucket": "BucketName", "AWS::Logs::LogGroup":
+                "LogGroupName", "AWS::Serverless::Function": "FunctionName"}.get(kind)
+        return self._name(name, prop) if prop else name
+
+    def get_att(self, name: str, attribute: str) -> str:
+        kind = self.resources[name]["Type"]
+        if attribute == "QueueName":
+            return self._name(name, "QueueName")
+        arns = {
+            "AWS::DynamoDB::Table": lambda: f"arn:aws:dynamodb:us-east-1:123456789012:table/{self.ref(name)}",
+            "AWS::SQS::Queue": lambda: f"arn:aws:sqs:us-east-1:123456789012:{self._name(name, 'QueueName')}",
+            "AWS::S3::Bucket": lambda: f"arn:aws:s3:::{self.ref(name)}",
+            "AWS::Logs::LogGroup": lambda: f"arn:aws:logs:us-east-1:123456789012:log-group:{self.ref(name)}:*",
+            "AWS::IAM::Role": lambda: f"arn:aws:iam::123456789012:role/{name}",
+            "AWS::Serverless::Function": lambda: f"arn:aws:lambda:us-east-1:123456789012:function:{self.ref(name)}",
+        }
+        assert attribute == "Arn" and kind in arns, f"no rendering for {name}.{attribute} ({kind})"
+        return arns[kind]()
+
+    def _sub(self, text: str, values: dict[str, Any]) -> str:
+        def replace(match: re.Match) -> str:
+            token = match.group(1)
+            if token in values:
+                return str(self.render(values[token]))
+            if "." in token and token.split(".")[0] in self.resources:
+                return self.get_att(*token.split(".", 1))
+            return str(self.ref(token))
+
+        return re.sub(r"\$\{([^}!]+)\}", replace, text)
+
+    def render(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.render(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            (key, arg), = value.items()
+            if key == "Ref":
+                return self.ref(arg)
+            if key == "Fn::GetAtt":
+                return self.get_att(*(arg if isinstance(arg, list) else arg.split(".", 1)))
+            if key == "Fn::Sub":
+                text, values = (arg, {}) if isinstance(arg, str) else arg
+                return self._sub(text, values)
+            if key == "Fn::Join":
+                return arg[0].join(str(self.render(v)) for v in arg[1])
+            if key == "Fn::If":  # both branches: a wildcard must not hide behind a condition
+                return [self.render(v) for v in arg[1:] if v != {"Ref": "AWS::NoValue"}]
+        return {k: self.render(v) for k, v in value.items()}
+
+
+def policy_statements(tpl: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(resource id, statement) for every policy document anywhere in the template, trust policies excluded."""
+    found: list[tuple[str, dict[str, Any]]] = []
+
+    def walk(owner: str, value: Any, key: str = "") -> None:
+        if isinstance(value, dict):
+            if "Statement" in value and key != "AssumeRolePolicyDocument":
+                statements = value["Statement"]
+                found.extend((owner, s) for s in (statements if isinstance(statements, list) else [statements]))
+                return
+            for k, v in value.items():
+                walk(owner, v, k)
+        elif isinstance(value, list):
+            for v in value:
+                walk(owner, v, key)
+
+    for logical_id, resource in tpl["Resources"].items():
+        walk(logical_id, resource.get("Properties", {}))
+    return found
+
+
+def too_broad(resource: str) -> str | None:
+    """Why an ARN covers more than named data resources (None when it does not)."""
+    if resource == "*":
+        return "every resource"
+    parts = resource.split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn":
+        return "not an ARN"
+    _, partition, service, region, account, path = parts
+    if "*" in partition + region + account:
+        return "wildcard partition, region or account"
+    if service == "s3":
+        bucket, _, key = path.partition("/")
+        if "*" in bucket:
+            return "wildcard bucket"
+        if key and "*" in key.split("/")[0]:
+            return "every object of the bucket (use a key prefix)"
+        return None
+    segments = re.split(r"[:/]", path)
+    for position, segment in enumerate(segments):
+        if "*" not in segment:
+            continue
+        if segment != "*" or position != len(segments) - 1:
+            return "partial or inner wildcard"
+        if position == 0 or segments[position - 1] in TYPE_WORDS:
+            return f"every {segments[position - 1] if position else 'resource'}"
+    return None
+
+
+def data_violations(tpl: dict[str, Any]) -> list[str]:
+    renderer = Renderer(tpl)
+    problems = []
+    for owner, statement in policy_statements(tpl):
+        if statement.get("Effect") != "Allow":
+            continue
+        if "NotAction" in statement or "NotResource" in statement:
+            problems.append(f"{owner}: NotAction/NotResource in an Allow statement")
+            continue
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        data_actions = [a for a in actions if a == "*" or a.split(":")[0] in DATA_SERVICES]
+        for action in data_actions:
+            if action == "*" or action.endswith(":*"):
+                problems.append(f"{owner}: action {action}")
+        if not data_actions:
+            continue
+        rendered = renderer.render(statement["Resource"])
+        for resource in rendered if isinstance(rendered, list) else [rendered]:
+            for arn in resource if isinstance(resource, list) else [resource]:
+                reason = too_broad(arn)
+                if reason:
+                    problems.append(f"{owner}: {sorted(data_actions)} on {arn} ({reason})")
+    for logical_id, resource in tpl["Resources"].items():
+        properties = resource.get("Properties", {})
+        managed = properties.get("ManagedPolicyArns", []) + [p for p in properties.get("Policies", [])
+                                                            if isinstance(p, str)]
+        problems += [f"{logical_id}: managed policy {m}" for m in managed if m not in ALLOWED_MANAGED_POLICIES]
+    return problems
+
+
+def test_template_builds_offline_and_cfn_lint_finds_no_errors(built):
+    matches = package.lint(built["template"])
+    errors = [str(m) for m in matches if m.rule.id.startswith("E")]
+    assert not errors, "\n".join(errors)
+    for match in matches:  # warnings are allowed, but shown
+        warnings.warn(f"cfn-lint ({built['stage']}): {match}", stacklevel=1)
+
+
+def test_no_iam_policy_grants_wildcards_over_data_resources(built):
+    tpl = built["json"]
+    owners = {owner for owner, _ in policy_statements(tpl)}
+    assert {template.API_ROLE_ID, template.WORKER_ROLE_ID, template.ANALYZER_ROLE_ID,
+            template.STATE_MACHINE_ROLE_ID, "MediaQueuePolicy"} <= owners  # the walk did reach every policy
+    assert data_violations(tpl) == []
+
+
+@pytest.mark.parametrize(("resource", "broad"), [
+    ("*", True),
+    ("arn:aws:dynamodb:us-east-1:123456789012:table/*", True),
+    ("arn:aws:dynamodb:us-east-1:123456789012:table/proctor-dev-*", True),
+    ("arn:aws:dynamodb:us-east-1:123456789012:table/proctor-dev-exams/index/*", True),
+    ("arn:aws:dynamodb:*:123456789012:table/proctor-dev-exams", True),
+    ("arn:aws:s3:::proctor-dev-media/*", True),
+    ("arn:aws:s3:::*", True),
+    ("arn:aws:sqs:us-east-1:123456789012:*", True),
+    ("arn:aws:states:us-east-1:123456789012:stateMachine:*", True),
+    ("arn:aws:states:us-east-1:123456789012:execution:*", True),
+    ("arn:aws:dynamodb:us-east-1:123456789012:table/proctor-dev-exams/index/by_agency", False),
+    ("arn:aws:s3:::proctor-dev-media/sessions/*", False),
+    ("arn:aws:s3:::proctor-dev-media", False),
+    ("arn:aws:states:us-east-1:123456789012:execution:proctor-dev-session-lifecycle:*", False),
+])
+def test_the_wildcard_check_tells_broad_from_scoped_arns(resource, broad):
+    assert (too_broad(resource) is not None) == broad
+
+
+def test_the_policy_walk_catches_a_wildcard_hidden_in_a_new_role(generated):
+    tpl = json.loads(json.dumps(generated))
+    tpl["Resources"]["Sneaky"] = iam.role("x", "lambda.amazonaws.com", "x", [
+        iam.allow(["dynamodb:Query"], iam.sub("${SessionsTable.Arn}/index/*")),
+        iam.allow(["sqs:*"], iam.get_att("MediaQueue"))])
+    assert len(data_violations(tpl)) == 2
+
+
+def test_every_function_runs_the_packaged_runtime_traced_under_its_own_role_and_log_group(built):
+    tpl = built["json"]
+    functions = of_type(tpl, "AWS::Serverless::Function")
+    assert set(functions) == {*template.CHALICE_FUNCTIONS, template.ANALYZER_ID}
+    roles = of_type(tpl, "AWS::IAM::Role")
+    names = StackNames(built["stage"])
+    for function in functions.values():
+        properties = function["Properties"]
+        assert properties["Runtime"] == template.LAMBDA_RUNTIME
+        assert properties["Architectures"] == ["x86_64"]
+        assert properties["Tracing"] == "Active"
+        assert properties["Role"]["Fn::GetAtt"][0] in roles
+        assert properties["FunctionName"].startswith(names.prefix)
+        log_group = tpl["Resources"][function["DependsOn"][0]]["Properties"]["LogGroupName"]
+        assert log_group == f"/aws/lambda/{properties['FunctionName']}"
+    assert tpl["Resources"]["RestAPI"]["Properties"]["TracingEnabled"] is True
+
+
+def test_functions_get_every_setting_the_code_requires_and_the_jwt_secret_only_as_a_dynamic_reference(built):
+    tpl = built["json"]
+    renderer = Renderer(tpl)
+    secret = tpl["Resources"][template.SECRET_ID]
+    assert secret["Type"] == "AWS::SecretsManager::Secret"
+    assert secret["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
+    for logical_id, function in of_type(tpl, "AWS::Serverless::Function").items():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert variables["PROCTOR_JWT_SECRET"] == {"Fn::Sub": "{{resolve:secretsmanager:${JwtSecret}}}"}, logical_id
+        env = {k: str(renderer.render(v)) for k, v in variables.items()}
+        env["PROCTOR_JWT_SECRET"] = "resolved-by-cloudformation-" + "x" * 32
+        settings = load_settings(env)  # raises on a missing or malformed required setting
+        assert settings.stage == built["stage"]
+        assert settings.table_prefix == StackNames(built["stage"]).prefix
+        assert settings.endpoint_url is None  # AWS itself
+    assert "resolve:secretsmanager" not in json.dumps(tpl["Parameters"])
+
+
+def test_analyzer_drains_the_media_queue_in_batches_reporting_single_failures(generated):
+    analyzer = generated["Resources"][template.ANALYZER_ID]["Properties"]
+    assert analyzer["Handler"] == "functions.frame_analyzer.handler.lambda_handler"
+    assert analyzer["CodeUri"] == template.ANALYZER_CODE
+    assert analyzer["MemorySize"] == 1769
+    assert analyzer["Timeout"] * 6 <= MEDIA_QUEUE.visibility_timeout_s
+    assert analyzer["ReservedConcurrentExecutions"]["Fn::If"][0] == "LimitsAnalyzerConcurrency"
+    (event,) = analyzer["Events"].values()
+    assert event["Type"] == "SQS"
+    assert event["Properties"]["Queue"] == {"Fn::GetAtt": ["MediaQueue", "Arn"]}
+    assert event["Properties"]["BatchSize"] == 10
+    assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_lifecycle_consumer_reads_the_stack_s_lifecycle_queue(generated):
+    function_id, event_id = template.LIFECYCLE_EVENT_SOURCE
+    event = generated["Resources"][function_id]["Properties"]["Events"][event_id]
+    assert event["Type"] == "SQS"
+    assert event["Properties"]["Queue"] == {"Fn::Sub": "${LifecycleQueue.Arn}"}  # a dependency, not just a name
+    schedule = generated["Resources"]["ReconcileSessions"]["Properties"]["Events"]
+    assert [e["Type"] for e in schedule.values()] == ["Schedule"]
+
+
+def test_chalice_config_names_each_stage_s_lifecycle_queue_as_the_definitions_do():
+    config = json.loads((REPO_ROOT / ".chalice" / "config.json").read_text())
+    for stage, values in config["stages"].items():
+        queue = values.get("environment_variables", {}).get("PROCTOR_LIFECYCLE_QUEUE_NAME")
+        if stage != "local":
+            assert queue == StackNames(stage).queue(LIFECYCLE_QUEUE), stage
+
+
+def test_state_machine_is_the_asl_file_with_the_lifecycle_queue_substituted_and_traced(generated):
+    machine = generated["Resources"][template.STATE_MACHINE_ID]["Properties"]
+    url = Renderer(generated).render(machine["DefinitionSubstitutions"]["LifecycleQueueUrl"])
+    definition = machine["DefinitionString"]
+    for key, value in machine["DefinitionSubstitutions"].items():
+        definition = definition.replace(f"${{{key}}}", Renderer(generated).render(value))
+    assert "${" not in definition
+    assert json.loads(definition) == json.loads(state_machine_definition(url))
+    assert machine["TracingConfiguration"] == {"Enabled": True}
+    assert machine["StateMachineType"] == "STANDARD"
+    assert machine["LoggingConfiguration"]["IncludeExecutionData"] is False
+
+
+def test_media_bucket_is_private_encrypted_and_expires_both_prefixes(generated):
+    bucket = generated["Resources"][template.BUCKET_ID]["Properties"]
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "AES256"}
+    assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
+    (cors,) = bucket["CorsConfiguration"]["CorsRules"]
+    assert cors["AllowedMethods"] == ["POST"] and cors["AllowedOrigins"] == {"Ref": "WebOrigins"}
+    rules = bucket["LifecycleConfiguration"]["Rules"]
+    assert sorted(r["Prefix"] for r in rules) == sorted([MEDIA_PREFIX, ENROLLMENT_PREFIX])
+    assert all(r["ExpirationInDays"] == {"Ref": "MediaRetentionDays"} for r in rules)
+    assert generated["Parameters"]["MediaRetentionDays"]["Default"] == str(MEDIA_RETENTION_DAYS)
+    (notification,) = bucket["NotificationConfiguration"]["QueueConfigurations"]
+    assert notification["Queue"] == {"Fn::GetAtt": ["MediaQueue", "Arn"]}
+    assert notification["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": MEDIA_PREFIX}]
+    assert "MediaQueuePolicy" in generated["Resources"][template.BUCKET_ID]["DependsOn"]
+
+
+def test_only_this_bucket_in_this_account_may_send_to_the_media_queue(generated):
+    (statement,) = generated["Resources"]["MediaQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    renderer = Renderer(generated)
+    assert statement["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage"
+    bucket_name = renderer.render(generated["Resources"][template.BUCKET_ID]["Properties"]["BucketName"])
+    assert renderer.render(statement["Condition"]["ArnEquals"]["aws:SourceArn"]) == f"arn:aws:s3:::{bucket_name}"
+    assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+
+
+def test_tables_are_on_demand_recoverable_encrypted_and_expire_where_defined(built):
+    tables = {r["Properties"]["TableName"]: r for r in of_type(built["json"], "AWS::DynamoDB::Table").values()}
+    names = StackNames(built["stage"])
+    assert set(tables) == {names.table(t) for t in TABLES}
+    for table in TABLES:
+        resource = tables[names.table(table)]
+        properties = resource["Properties"]
+        assert properties["BillingMode"] == "PAY_PER_REQUEST"
+        assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+        assert properties["SSESpecification"] == {"SSEEnabled": True}
+        ttl = properties.get("TimeToLiveSpecification")
+        assert ttl == ({"AttributeName": table.ttl_attribute, "Enabled": True} if table.ttl_attribute else None)
+        assert resource["DeletionPolicy"] == ("Retain" if built["stage"] in template.RETAINED_STAGES else "Delete")
+
+
+def test_alarms_watch_both_dead_letter_queues_and_analyzer_errors(generated):
+    alarms = of_type(generated, "AWS::CloudWatch::Alarm")
+    watched = {(a["Properties"]["MetricName"], json.dumps(a["Properties"]["Dimensions"][0]["Value"]))
+               for a in alarms.values()}
+    expected = {("ApproximateNumberOfMessagesVisible", json.dumps(
+        {"Fn::GetAtt": [template.dead_letter_queue_id(q), "QueueName"]})) for q in QUEUES}
+    expected.add(("Errors", json.dumps({"Ref": template.ANALYZER_ID})))
+    assert watched == expected
+    for alarm in alarms.values():
+        assert alarm["Properties"]["Threshold"] == 0
+        assert alarm["Properties"]["ComparisonOperator"] == "GreaterThanThreshold"
+        assert alarm["Properties"]["AlarmActions"]["Fn::If"][0] == "HasAlarmEmail"
+    assert generated["Resources"][template.ALARM_TOPIC_ID]["Condition"] == "HasAlarmEmail"
+
+
+def test_packaged_zips_hold_the_code_each_handler_imports(built):
+    with zipfile.ZipFile(built["zips"]["deployment.zip"]) as api:
+        names = set(api.namelist())
+        assert {"app.py", "chalice/app.py", "chalicelib/core/settings.py"} <= names
+    with zipfile.ZipFile(built["zips"]["frame_analyzer.zip"]) as analyzer:
+        names = set(analyzer.namelist())
+        assert {"functions/frame_analyzer/handler.py", "chalicelib/core/wiring.py"} <= names
+        assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+
+
+def test_zips_are_reproducible_and_oversized_code_is_refused(tmp_path):
+    entries = [("b.txt", b"bee"), ("a.txt", b"ay")]
+    first, second = tmp_path / "1.zip", tmp_path / "2.zip"
+    package.write_zip(first, entries)
+    package.write_zip(second, list(reversed(entries)))
+    assert first.read_bytes() == second.read_bytes()
+    big = tmp_path / "big.bin"
+    with big.open("wb") as file:
+        file.truncate(package.MAX_UNZIPPED_BYTES + 1)
+    with pytest.raises(package.PackageError, match="over Lambda"):
+        package.write_zip(tmp_path / "big.zip", [("big.bin", big)])
+
+
+def test_dependencies_are_installed_as_binary_wheels_for_the_lambda_runtime(tmp_path):
+    command = package.pip_command(Path("requirements.txt"), tmp_path)
+    assert "--only-binary=:all:" in command
+    assert command[command.index("--python-version") + 1] == template.LAMBDA_PYTHON
+    platforms = {command[i + 1] for i, arg in enumerate(command) if arg == "--platform"}
+    assert {"manylinux2014_x86_64", "manylinux_2_28_x86_64", "manylinux_2_34_x86_64"} <= platforms
+    assert "manylinux_2_35_x86_64" not in platforms  # Amazon Linux 2023 has glibc 2.34
+
+
+@pytest.fixture
+def aws_mock(monkeypatch):
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)  # the local stack's endpoint, if a fixture set it
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_DEFAULT_REGION": "eu-central-1"}.items():
+        monkeypatch.setenv(key, value)
+    with mock_aws():
+        yield boto3.session.Session(region_name="eu-central-1")
+
+
+def test_deploy_uploads_each_zip_once_by_content_and_points_the_template_at_it(aws_mock, tmp_path):
+    s3 = aws_mock.client("s3")
+    deploy.ensure_artifact_bucket(s3, "artifacts", "eu-central-1")
+    (tmp_path / "deployment.zip").write_bytes(b"api code")
+    (tmp_path / "frame_analyzer.zip").write_bytes(b"analyzer code")
+    tpl = {"Resources": {
+        "A": {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "./deployment.zip"}},
+        "B": {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "./deployment.zip"}},
+        "C": {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "./frame_analyzer.zip"}},
+        "D": {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "s3://elsewhere/x.zip"}}}}
+    result = deploy.upload_artifacts(tpl, tmp_path, s3, "artifacts", "proctor-dev")
+    uris = {k: r["Properties"]["CodeUri"] for k, r in result["Resources"].items()}
+    assert uris["A"] == uris["B"] != uris["C"]
+    assert uris["D"] == "s3://elsewhere/x.zip"
+    assert tpl["Resources"]["A"]["Properties"]["CodeUri"] == "./deployment.zip"  # the input is left alone
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="artifacts")["Contents"])
+    assert len(keys) == 2 and all(k.startswith("proctor-dev/") for k in keys)
+    assert deploy.upload_artifacts(tpl, tmp_path, s3, "artifacts", "proctor-dev") == result  # same content, same key
+    assert s3.get_public_access_block(Bucket="artifacts")["PublicAccessBlockConfiguration"]["BlockPublicAcls"]
+
+
+def test_deploy_uploads_the_build_and_creates_a_change_set_that_may_create_roles_and_expand_sam(built, aws_mock,
+                                                                                                capsys):
+    # Given a packaged stage, When deployed without executing (moto has no SAM transform to run)
+    build_dir = built["template"].parents[2]
+    requests: list[dict[str, Any]] = []
+    aws_mock.events.register("provide-client-params.cloudformation.CreateChangeSet",
+                             lambda params, **_: requests.append(params))
+    deploy.deploy(aws_mock, built["stage"], build_dir=build_dir, artifact_bucket=None,
+                  overrides={"WebOrigins": "https://exam.example"}, execute=False)
+    # Then the stack has a change set over the uploaded template, whose code points at the uploaded zips
+    cfn, s3 = aws_mock.client("cloudformation"), aws_mock.client("s3")
+    (summary,) = cfn.list_change_sets(StackName=deploy.stack_name(built["stage"]))["Summaries"]
+    change_set = cfn.describe_change_set(StackName=summary["StackId"], ChangeSetName=summary["ChangeSetName"])
+    assert set(requests[0]["Capabilities"]) == {"CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"}
+    assert {"ParameterKey": "WebOrigins", "ParameterValue": "https://exam.example"} in change_set["Parameters"]
+    bucket = "proctor-artifacts-123456789012-eu-central-1"
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+    (template_key,) = [k for k in keys if "/template-" in k]
+    uploaded = json.loads(s3.get_object(Bucket=bucket, Key=template_key)["Body"].read())
+    code = {r["Properties"]["CodeUri"] for r in of_type(uploaded, "AWS::Serverless::Function").values()}
+    assert len(code) == 2 and all(uri.startswith(f"s3://{bucket}/proctor-") for uri in code)
+    assert "FrameAnalyzer" in capsys.readouterr().out  # the planned changes are printed
+
+
+def test_deploy_keeps_previous_parameter_values_and_asks_for_values_without_default():
+    declared = {"WebOrigins": {"Type": "CommaDelimitedList"}, "AlarmEmail": {"Type": "String", "Default": ""},
+                "LogRetentionDays": {"Type": "Number", "Default": "30"}}
+    assert deploy.parameter_list({"WebOrigins": "https://a"}, declared, previous={"AlarmEmail"}) == [
+        {"ParameterKey": "WebOrigins", "ParameterValue": "https://a"},
+        {"ParameterKey": "AlarmEmail", "UsePreviousValue": True}]
+    with pytest.raises(deploy.DeployError, match="WebOrigins"):
+        deploy.parameter_list({}, declared, previous=set())
+    with pytest.raises(deploy.DeployError, match="no parameter"):
+        deploy.parameter_list({"WebOrigin": "x", "WebOrigins": "y"}, declared, previous=set())
+    assert deploy.stack_name("dev") == "proctor-dev"
