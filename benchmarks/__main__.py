@@ -1,0 +1,150 @@
+"""`make bench`: every benchmark, printed as tables, saved to benchmarks/results/latest.json, and the Analyzer
+throughput, Load and Cost and capacity sections of docs/BENCHMARKS.md refreshed (between their markers only).
+
+    python -m benchmarks [--frames 150] [--n 50,150,300] [--duration 30] [--drain-timeout 90] [--workers 2]
+                         [--skip analyzer,capacity,load,faces] [--no-docs] [--quiet-wait 300] [--report-only]
+
+Not part of `make test`: it takes ~10-11 minutes on the 2-core machine and its numbers depend on the machine.
+Nothing here asserts a timing; targets are reported as met or missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from typing import Any
+
+from benchmarks import common, cost, load, report
+
+TARGETS = {"analyzer_fps_per_core": 40, "p95_upload_to_visible_s_at_300": 1.5, "lost_frames": 0,
+           "cost_per_exam_hour_usd": 0.01}
+
+
+def run_faces() -> dict[str, Any] | None:
+    """benchmarks.faces on the shared dev set, in its own process (its JSON goes under "faces")."""
+    if not (common.FACES_DIR / "manifest.json").is_file():
+        return None
+    done = subprocess.run([sys.executable, "-m", "benchmarks.faces", str(common.FACES_DIR), "--json"],
+                          cwd=common.REPO_ROOT, capture_output=True, text=True, timeout=900, check=False)
+    if done.returncode != 0:
+        print(f"benchmarks.faces failed: {done.stderr[-500:]}", file=sys.stderr)
+        return None
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def model_from(result: dict[str, Any]) -> tuple[cost.Model, dict[str, Any]]:
+    """The cost model with what this run measured put in; the rest stays at the documented defaults."""
+    model = cost.Model()
+    measured: dict[str, Any] = {}
+    best = next((r for r in (result.get("analyzer") or {}).get("runs", []) if r["name"] == "optimised"), None)
+    compute, workload, storage = model.compute, model.workload, model.storage
+    if best:
+        calls = best["calls_per_frame"]
+        table_of = {"objects": "ledger", "sessions": "session", "states": "signal_states"}
+
+        def per_frame(op: str) -> tuple[tuple[str, float], ...]:
+            return tuple((table_of[k.rsplit(":", 1)[1]], v) for k, v in calls.items()
+                         if k.startswith(f"ddb:{op}:") and k.rsplit(":", 1)[1] in table_of)
+
+        compute = replace(compute, frame_cpu_ms=best["cpu_ms_per_frame"])
+        workload = replace(workload, frame_bytes=round(best["frame_kb_mean"] * 1024))
+        storage = replace(storage, frame_reads=per_frame("GetItem"), frame_writes=per_frame("PutItem"))
+        measured.update({"analyzer CPU ms/frame": best["cpu_ms_per_frame"],
+                         "frame KB": best["frame_kb_mean"],
+                         "DynamoDB reads/frame": dict(storage.frame_reads),
+                         "writes/frame": dict(storage.frame_writes)})
+    runs = result.get("load") or []
+    if runs:
+        sizes: dict[str, int] = {}
+        for run in runs:  # the largest of each item seen in any run (a session may not have had a violation yet)
+            for name, size in (run.get("item_bytes") or {}).items():
+                sizes[name] = max(sizes.get(name, 0), size)
+        storage = replace(storage, **{k: float(v) for k, v in sizes.items() if v})
+        compute = replace(compute, api_cpu_ms=runs[0]["api_cpu_ms_per_call"])
+        measured.update({"item bytes": sizes, f"API CPU ms/call (chalice local, N={runs[0]['n']})":
+                         runs[0]["api_cpu_ms_per_call"]})
+    model = replace(model, compute=compute, workload=workload, storage=storage)
+    w, c = model.workload, model.compute
+    assumed = {"frame every": f"{w.frame_every_s} s", "audio chunk": f"{w.audio_chunk_s} s",
+               "heartbeat": f"{w.heartbeat_every_s} s", "answer": f"{w.answer_every_s} s",
+               "analyzer memory": f"{c.analyzer_memory_mb} MB", "API memory": f"{c.api_memory_mb} MB",
+               "AWS I/O wait per object": f"{c.object_io_ms} ms", "audio CPU per chunk": f"{c.audio_cpu_ms} ms",
+               "SQS batch": c.batch_size, "retention": f"{w.retention_days} days",
+               "exam length for per-session costs": f"{w.exam_hours} h",
+               "violations opened per hour": model.storage.violations_per_hour}
+    return model, {"measured": measured, "assumed": assumed}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--frames", type=int, default=150, help="analyzer frames per run (150)")
+    load.add_arguments(parser)
+    parser.add_argument("--capacity-frames", type=int, default=200,
+                        help="frames in the dispatcher 1-vs-2-worker burst (200; 0 skips it)")
+    parser.add_argument("--skip", default="", help="comma-separated: analyzer, capacity, load, faces")
+    parser.add_argument("--no-docs", action="store_true", help="do not refresh docs/BENCHMARKS.md")
+    parser.add_argument("--report-only", action="store_true",
+                        help="recompute the cost model and rewrite the docs from benchmarks/results/latest.json")
+    parser.add_argument("--quiet-wait", type=float, default=300,
+                        help="wait up to this many seconds for other work on the machine to calm down (300)")
+    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    if args.report_only:
+        saved = json.loads((common.RESULTS_DIR / "latest.json").read_text())
+        finish(saved, docs=not args.no_docs)
+        return 0
+    started = time.monotonic()
+    print("Waiting for the machine to be quiet ...", file=sys.stderr, flush=True)
+    background = common.wait_for_quiet(args.quiet_wait)
+    result: dict[str, Any] = {"machine": common.machine(), "date": common.now_iso(), "background_cpu_busy": background,
+                              "command": "python -m benchmarks " + " ".join(argv) if argv else "make bench",
+                              "targets": TARGETS}
+    if "analyzer" not in skip:
+        print("Analyzer throughput ...", file=sys.stderr, flush=True)
+        from benchmarks import analyzer
+
+        result["analyzer"] = analyzer.run(frames=args.frames)
+        result["analyzer_fps_per_core"] = result["analyzer"]["analyzer_fps_per_core"]
+        result["analyzer_speedup_vs_naive"] = result["analyzer"]["analyzer_speedup_vs_naive"]
+    if "capacity" not in skip and args.capacity_frames > 0:
+        print("Dispatcher capacity, 1 and 2 media workers ...", file=sys.stderr, flush=True)
+        result["dispatcher_capacity"] = [load.dispatcher_capacity(w, frames=args.capacity_frames) for w in (1, 2)]
+    if "load" not in skip:
+        cfg = load.config_from(args)
+        print(f"Load at N = {', '.join(map(str, cfg.ns))} ...", file=sys.stderr, flush=True)
+        result["load_config"] = {"duration_s": cfg.duration_s, "workers": cfg.workers, "ns": list(cfg.ns),
+                                 "drain_timeout_s": cfg.drain_timeout_s}
+        result["load"] = load.run(cfg)
+    if "faces" not in skip:
+        print("Faces (benchmarks.faces) ...", file=sys.stderr, flush=True)
+        result["faces"] = run_faces()
+    result["duration_s"] = round(time.monotonic() - started, 1)
+    finish(result, docs=not args.no_docs)
+    return 0
+
+
+def finish(result: dict[str, Any], *, docs: bool) -> None:
+    """Cost model from the measurements, latest.json, the tables on stdout, and the docs sections."""
+    model, inputs = model_from(result)
+    result["cost"] = {**cost.cost_per_exam_hour(model), "levers": cost.levers(model), "inputs": inputs,
+                      "model": cost.as_dict(model)}
+    result["cost_per_exam_hour_usd"] = round(result["cost"]["total_usd"], 5)
+    result["capacity_100k"] = cost.capacity(model, 100_000)
+    common.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    (common.RESULTS_DIR / "latest.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+    sections = report.render(result)
+    for name, heading in report.SECTIONS:
+        print(f"\n{heading}\n\n{sections[name]}")
+    if docs:
+        report.refresh(result)
+    print(f"\nWrote {common.RESULTS_DIR / 'latest.json'}" + (f" and refreshed {report.DOC}" if docs else "")
+          + f" (benchmarks took {result.get('duration_s', 0):.0f} s).")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,310 @@
+"""Analyzer throughput: webcam frames per second on one core through the whole frame_analyzer path.
+
+    python -m benchmarks.analyzer [--frames N] [--json]
+
+A fresh local endpoint (moto server) holds a real exam and one in-progress session per run, enrolled with a
+reference template from a selfie (as a passed identity check would copy onto the session), so re-identification
+runs. Frames are uploaded to S3 with boto3; S3 sends its notifications to the media queue; the benchmark reads
+those S3 event records back from SQS and hands them, one at a time and in upload order, to
+FrameAnalyzer.process in this process on one thread with cv2.setNumThreads(1): ledger check (DynamoDB), session
+load, HeadObject + GetObject (S3), decode, detection, every Nth frame re-identification (whole face + the two
+halves for the cover check), episode tracking and the ledger write. Timed: wall clock per frame and the
+process's CPU time; stages are timed by wrapping the S3 client, the decoder, the detector, the aligner, the
+SFace forward pass and PynamoDB's dispatch (so every DynamoDB call is counted per operation).
+
+Runs, each one optimisation further than the last (same scenes, same order):
+  naive         1280x960 frames, detection at full size (1280), embedding on every frame (reid_every_n=1)
+  detect@640    1280x960 frames, detection on a 640 downscale (the engine default), embedding on every frame
+  frames@640    640x480 frames from the browser, detection at 640, embedding on every frame
+  optimised     640x480 frames, detection at 640, re-identification every 3rd frame (policy default)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote_plus
+
+import cv2
+
+from benchmarks import common
+
+RUNS = (
+    # name, frame size, detector analysis side, reid_every_n
+    ("naive", (1280, 960), 1280, 1),
+    ("detect@640", (1280, 960), 640, 1),
+    ("frames@640", (640, 480), 640, 1),
+    ("optimised", (640, 480), 640, 3),
+)
+STAGES = ("s3", "decode", "detect", "face_features", "align", "embed", "dynamodb", "other")
+
+
+class Timer:
+    """Accumulates seconds and call counts per stage."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.calls: Counter[str] = Counter()
+
+    def wrap(self, stage: str, fn: Callable[..., Any], count_as: str | None = None) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.seconds[stage] += time.perf_counter() - start
+                self.calls[count_as or stage] += 1
+        return timed
+
+    def reset(self) -> None:
+        self.seconds.clear()
+        self.calls.clear()
+
+
+class TimedS3:
+    """The analyzer's S3 client with HeadObject and GetObject (body read included) timed."""
+
+    def __init__(self, client: Any, timer: Timer) -> None:
+        self._client, self._timer = client, timer
+
+    def head_object(self, **kwargs: Any) -> Any:
+        return self._timer.wrap("s3", self._client.head_object, "s3:HeadObject")(**kwargs)
+
+    def get_object(self, **kwargs: Any) -> Any:
+        import io
+
+        def fetch() -> dict[str, Any]:
+            response = self._client.get_object(**kwargs)
+            return {**response, "Body": io.BytesIO(response["Body"].read())}
+        return self._timer.wrap("s3", fetch, "s3:GetObject")()
+
+
+class TimedDetector:
+    def __init__(self, detector: Any, timer: Timer) -> None:
+        self._detector, self._timer = detector, timer
+        self.analysis_max_side = detector.analysis_max_side
+
+    def detect(self, image: Any) -> Any:
+        return self._timer.wrap("detect", self._detector.detect)(image)
+
+
+def instrumented_engine(detect_side: int, timer: Timer) -> Any:
+    from chalicelib.identity.face_detector import YuNetFaceDetector
+    from chalicelib.identity.face_engine import OpenCvFaceEngine
+
+    engine = OpenCvFaceEngine(detector=TimedDetector(YuNetFaceDetector(analysis_max_side=detect_side), timer))
+    observe = engine.observe
+    engine.observe = timer.wrap("observe", observe)  # detect + pose/lighting/sharpness; detect is taken out later
+    engine.aligned_face = timer.wrap("align", engine.aligned_face)
+    embed_crops = timer.wrap("embed", engine.embed_crops)
+
+    def counted(crops: list[Any]) -> Any:
+        timer.calls["sface_pass"] += len(crops)  # one forward pass per crop (the cover check sends two)
+        return embed_crops(crops)
+
+    engine.embed_crops = counted
+    return engine
+
+
+def patch_dynamodb(timer: Timer) -> Callable[[], None]:
+    """Time and count every DynamoDB call PynamoDB makes (models and the recorder's TransactWrite)."""
+    from pynamodb.connection.base import Connection
+
+    original = Connection.dispatch
+
+    def dispatch(self: Any, operation_name: str, operation_kwargs: dict) -> Any:
+        table = str(operation_kwargs.get("TableName", "")).rsplit("-", 1)[-1] if "TableName" in operation_kwargs \
+            else "multi"
+        return timer.wrap("dynamodb", original, f"ddb:{operation_name}:{table}")(self, operation_name,
+                                                                                  operation_kwargs)
+
+    Connection.dispatch = dispatch
+
+    def undo() -> None:
+        Connection.dispatch = original
+    return undo
+
+
+def patch_decode(timer: Timer) -> Callable[[], None]:
+    from functions.frame_analyzer import analysis
+
+    original = analysis.decode_image
+    analysis.decode_image = timer.wrap("decode", original)
+
+    def undo() -> None:
+        analysis.decode_image = original
+    return undo
+
+
+def start_session(exam_id: str, agency_id: str, admin: Any) -> str:
+    """Admit, consent and start one candidate through the same services the API routes call."""
+    from chalicelib.core import wiring
+    from chalicelib.exam.catalog import load_exam
+    from chalicelib.identity.tokens import Principal
+
+    candidate = f"cand-{uuid.uuid4().hex[:10]}"
+    wiring.exam_catalog().admit(admin, load_exam(exam_id, agency_id), {"candidates": [
+        {"user_id": candidate, "full_name": "Bench Candidate", "password": common.BENCH_PASSWORD}]})
+    principal = Principal(candidate, "candidate", agency_id)
+    wiring.exam_sessions().record_consent(principal, exam_id, {"accepted": True, "language": "ru"})
+    view, _ = wiring.exam_sessions().start(principal, exam_id, {"language": "ru"})
+    return view["session_id"]
+
+
+def create_exam(admin: Any, analysis: dict[str, Any] | None) -> str:
+    from chalicelib.core import wiring
+    from chalicelib.exam.bank_import import parse_json_bank
+    from chalicelib.exam.catalog import load_exam
+    from local.seed import demo_bank
+
+    exam = wiring.exam_catalog().create_exam(admin, common.exam_body(4 * 3600, analysis))
+    record = load_exam(exam["exam_id"], admin.agency_id)
+    wiring.exam_catalog().import_bank(record, parse_json_bank(demo_bank(6), list(record.languages),
+                                                              {"law", "ethics"}))
+    return exam["exam_id"]
+
+
+def upload_and_collect(s3: Any, sqs: Any, bucket: str, queue_url: str, session_id: str,
+                       frames: list[tuple[str, bytes]]) -> tuple[list[dict[str, Any]], float]:
+    """PUT every frame under the session's webcam prefix, then read the S3 event records back from the queue."""
+    keys = []
+    start = time.perf_counter()
+    for _ in frames:
+        stamp = datetime.now(UTC)
+        keys.append(f"sessions/{session_id}/webcam/{stamp:%Y%m%dT%H%M%S}{stamp.microsecond // 1000:03d}Z-"
+                    f"{uuid.uuid4().hex[:12]}.jpg")
+    for key, (_, data) in zip(keys, frames, strict=True):
+        s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType="image/jpeg")
+    put_s = time.perf_counter() - start
+    wanted, records = set(keys), {}
+    deadline = time.monotonic() + 60
+    while wanted - records.keys() and time.monotonic() < deadline:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        for message in messages.get("Messages", []):
+            for record in json.loads(message["Body"]).get("Records", []):
+                key = unquote_plus(record["s3"]["object"]["key"])
+                if key in wanted:
+                    records[key] = record
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    missing = wanted - records.keys()
+    if missing:
+        raise RuntimeError(f"{len(missing)} S3 notifications never reached the media queue")
+    return [records[key] for key in keys], put_s
+
+
+def run_one(name: str, size: tuple[int, int], detect_side: int, reid_every_n: int, frames_count: int,
+            setup: dict[str, Any], seed: int) -> dict[str, Any]:
+    from chalicelib.core import wiring
+    from chalicelib.identity.face_detector import decode_image
+    from functions.frame_analyzer.analysis import FrameAnalyzer
+    from functions.frame_analyzer.handler import speech_detector
+
+    timer = Timer()
+    engine = instrumented_engine(detect_side, timer)
+    exam_id = setup["exams"][reid_every_n]
+    session_id = start_session(exam_id, setup["agency_id"], setup["admin"])
+    common.enroll(session_id, setup["reference"])
+    frames = common.frame_sequence(frames_count, size, seed=seed)
+    settings = wiring.settings()
+    records, put_s = upload_and_collect(wiring.s3(), wiring.sqs(), settings.media_bucket, settings.media_queue_url,
+                                        session_id, frames)
+    analyzer = FrameAnalyzer(TimedS3(wiring.s3(), timer), lambda _name: engine, lambda _agency: engine,
+                             wiring.signal_tracker(), speech_detector, wiring.clock(), wiring.media_uploads().kinds)
+    # Warm-up outside the timed loop: the first detection at a size and the first forward pass allocate buffers.
+    warm = decode_image(frames[0][1])
+    for face in engine.observe(warm)[:1]:
+        engine.embed(warm, face)
+    per_frame, outcomes, flags, by_kind = [], Counter(), Counter(), defaultdict(list)
+    undo = [patch_dynamodb(timer), patch_decode(timer)]
+    timer.reset()
+    machine_before = common.cpu_busy()
+    try:
+        cpu_start, wall_start = time.process_time(), time.perf_counter()
+        for record, (kind, _) in zip(records, frames, strict=True):
+            start = time.perf_counter()
+            outcome = analyzer.process(record)
+            elapsed = time.perf_counter() - start
+            per_frame.append(elapsed * 1000)
+            by_kind[kind].append(elapsed * 1000)
+            outcomes[outcome.outcome if outcome.outcome != "rejected" else f"rejected:{outcome.reason}"] += 1
+            flags.update(f"{kind}:{flag}" for flag in outcome.flags)
+        wall_s, cpu_s = time.perf_counter() - wall_start, time.process_time() - cpu_start
+    finally:
+        for fn in undo:
+            fn()
+    machine_busy = common.busy_share(machine_before, common.cpu_busy())
+    n = len(records)
+    seconds = dict(timer.seconds)
+    stage_ms = {
+        "s3": seconds.get("s3", 0.0), "decode": seconds.get("decode", 0.0), "detect": seconds.get("detect", 0.0),
+        "face_features": seconds.get("observe", 0.0) - seconds.get("detect", 0.0),
+        "align": seconds.get("align", 0.0), "embed": seconds.get("embed", 0.0),
+        "dynamodb": seconds.get("dynamodb", 0.0),
+    }
+    stage_ms["other"] = wall_s - sum(stage_ms.values())
+    stage_ms = {k: round(v * 1000 / n, 2) for k, v in stage_ms.items()}
+    compute_ms = sum(stage_ms[k] for k in ("decode", "detect", "face_features", "align", "embed"))
+    calls = {k: round(v / n, 3) for k, v in sorted(timer.calls.items()) if ":" in k}
+    return {
+        "name": name, "frame_size": f"{size[0]}x{size[1]}", "detect_side": detect_side, "reid_every_n": reid_every_n,
+        "frames": n, "frame_kb_mean": round(sum(len(d) for _, d in frames) / n / 1024, 1),
+        "fps": round(n / wall_s, 2), "cpu_fps": round(n / cpu_s, 2),
+        "compute_ms_per_frame": round(compute_ms, 2), "compute_fps": round(1000 / compute_ms, 2),
+        "machine_cpu_busy": machine_busy,
+        "ms_per_frame": common.summary(per_frame), "cpu_ms_per_frame": round(cpu_s * 1000 / n, 2),
+        "ms_by_scene": {k: round(sum(v) / len(v), 1) for k, v in sorted(by_kind.items())},
+        "stage_ms": stage_ms, "sface_passes_per_frame": round(timer.calls["sface_pass"] / n, 3),
+        "calls_per_frame": calls, "outcomes": dict(outcomes), "flags": dict(sorted(flags.items())),
+        "s3_put_per_frame_ms": round(put_s * 1000 / n, 2),
+    }
+
+
+def run(frames: int = 150, seed: int = 5) -> dict[str, Any]:
+    cv2.setNumThreads(1)
+    from chalicelib.identity.face_engine import OpenCvFaceEngine
+    from chalicelib.identity.tokens import Principal
+
+    with common.local_stack("analyzer", services=False):
+        users = common.new_agency()
+        admin = Principal(users["admin"], "admin", users["agency_id"])
+        setup = {"agency_id": users["agency_id"], "admin": admin,
+                 "exams": {1: create_exam(admin, {"reid_every_n": 1}), 3: create_exam(admin, None)},
+                 "reference": common.reference(OpenCvFaceEngine())}
+        results = []
+        for name, size, side, every in RUNS:
+            result = run_one(name, size, side, every, frames, setup, seed)
+            results.append(result)
+            print(f"  analyzer {name:<11} {result['fps']:6.2f} frames/s  {result['ms_per_frame']['mean']:7.1f} ms"
+                  f"/frame  (cpu {result['cpu_ms_per_frame']} ms)", file=sys.stderr, flush=True)
+    by_name = {r["name"]: r for r in results}
+    naive, best = by_name["naive"], by_name["optimised"]
+    return {
+        "analyzer_fps_per_core": best["fps"],
+        "analyzer_cpu_fps_per_core": best["cpu_fps"],
+        "analyzer_speedup_vs_naive": round(naive["ms_per_frame"]["mean"] / best["ms_per_frame"]["mean"], 2),
+        "target_fps_per_core": 40,
+        "runs": results,
+        "method": "single thread, cv2.setNumThreads(1), FrameAnalyzer.process on S3 event records read from the "
+                  "media queue, against moto server on 127.0.0.1; fps = frames / wall seconds of the loop",
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.analyzer", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--frames", type=int, default=150, help="frames per run (default 150)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    result = run(frames=args.frames)
+    print(json.dumps(result, indent=2) if args.json else json.dumps(result["runs"], indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

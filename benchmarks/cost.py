@@ -1,0 +1,389 @@
+"""Cost per proctored exam-hour and capacity for 100,000 concurrent candidates: pure functions, no I/O.
+
+Every input is a dataclass field with its default written next to it; the benchmark replaces the measured ones
+(analyzer CPU per frame, DynamoDB calls per frame, item sizes, frame size, API CPU per call) with what it measured.
+
+Unit prices: AWS list prices, region us-east-1 (N. Virginia), on-demand, no free tier, no savings plans, as
+published on aws.amazon.com/pricing and last checked 2025-06 (PRICES_CHECKED). This machine has no internet access
+on 2026-11-21 to re-check them: re-check before quoting a customer. eu-central-1 is ~10-20 % dearer for most lines.
+
+  Lambda (x86)              $0.0000166667 per GB-second, $0.20 per million requests (Arm: $0.0000133334 per GB-s)
+  API Gateway REST API      $3.50 per million requests (first 333 million a month; HTTP API: $1.00 per million)
+  S3 Standard               $0.005 per 1,000 PUT/COPY/POST/LIST; $0.0004 per 1,000 GET/HEAD; $0.023 per GB-month
+  SQS standard queue        $0.40 per million requests (each 64 KB of payload is one request)
+  DynamoDB on-demand        $0.625 per million write request units, $0.125 per million read request units
+                            (prices after the November 2024 reduction); storage $0.25 per GB-month
+  Step Functions standard   $0.025 per 1,000 state transitions
+  CloudWatch Logs           $0.50 per GB ingested
+
+Formulas (per candidate and exam-hour; H = 3600 s):
+  frames        = H / frame_every_s;  audio = H / audio_chunk_s;  uploads = frames + audio
+  api_calls     = uploads / uploads_per_presign + H / heartbeat_every_s + H / answer_every_s
+                  + proctor_calls_per_hour + session_calls / exam_hours
+  Lambda        = GB-s * price_gb_s + invocations * price_request, where
+                  GB-s per object = (cpu_ms * max(1, 1769 / memory_mb) + io_ms) / 1000 * memory_mb / 1024
+                  (Lambda gives one full vCPU at 1,769 MB and a proportional share below; a single-threaded handler
+                  cannot use more), analyzer invocations = uploads / batch_size, API invocations = api_calls
+  API Gateway   = api_calls * price_request
+  S3            = uploads * (PUT + s3_reads_per_object * GET price) + GB uploaded * GB-month price
+                  * retention_days / 30
+  SQS           = uploads * (1 send by S3 + 2 / batch_size for receive + delete) * price
+                  + lifecycle messages per session * 3 requests / exam_hours
+  DynamoDB      = (per frame WRU + per API call WRU + ...) * price_wru + (... RRU) * price_rru; an item costs
+                  ceil(bytes / 1024) WRU per write (x2 in a transaction) and ceil(bytes / 4096) * 0.5 RRU per
+                  eventually consistent read; an update to an item with a GSI of ALL projection writes the GSI too
+  Step Functions = transitions per session / exam_hours * price_transition
+  Logs          = (uploads * log_bytes_per_object + invocations * lambda_report_bytes) / 1e9 * price_gb
+
+Capacity (candidates C): rate of each request type = C * per-candidate rate. Concurrency = arrival rate x duration
+(Little's law). Each limit gives headroom = limit / demand (< 1: over the limit); the bottleneck is the constraint
+with the least headroom; whether a quota can be raised is recorded with it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+PRICES_CHECKED = "2025-06"
+REGION = "us-east-1"
+LAMBDA_FULL_VCPU_MB = 1769
+HOUR_S = 3600.0
+
+
+@dataclass(frozen=True)
+class Prices:
+    lambda_gb_s: float = 0.0000166667
+    lambda_request: float = 0.20 / 1e6
+    apigw_rest_request: float = 3.50 / 1e6
+    apigw_http_request: float = 1.00 / 1e6
+    s3_put: float = 0.005 / 1000
+    s3_get: float = 0.0004 / 1000  # GET and HEAD
+    s3_gb_month: float = 0.023
+    sqs_request: float = 0.40 / 1e6
+    ddb_wru: float = 0.625 / 1e6
+    ddb_rru: float = 0.125 / 1e6
+    ddb_gb_month: float = 0.25
+    sfn_transition: float = 0.025 / 1000
+    logs_gb: float = 0.50
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One candidate writing an exam, as the browser client behaves (and the load benchmark simulates)."""
+
+    frame_every_s: float = 5.0
+    audio_chunk_s: float = 10.0  # 16 kHz mono WAV chunks of 10 s (the policy assumes 5-10 s chunks)
+    heartbeat_every_s: float = 10.0
+    answer_every_s: float = 30.0
+    uploads_per_presign: float = 1.0  # today: one presigned POST per upload
+    proctor_calls_per_hour: float = 10.0  # a proctor's dashboard polling, shared out per candidate
+    session_calls: float = 6.0  # login, my exams, consent, start, get session, submit
+    exam_hours: float = 1.0  # per-session costs are spread over this many hours (1 h: the dearest case)
+    frame_bytes: float = 47_000.0  # 640x480 JPEG at quality 90 (measured mean of the benchmark frames)
+    audio_bytes: float = 320_044.0  # 10 s of 16-bit 16 kHz mono + WAV header
+    retention_days: float = 30.0
+    sfn_transitions_per_session: float = 7.0  # Route, CheckDeadline, InProgress, AwaitReview, Verdict, end (+1)
+    lifecycle_messages_per_session: float = 3.0  # exam_started, review_requested, (deadline_passed)
+
+
+@dataclass(frozen=True)
+class Compute:
+    """Lambda sizes and per-object/per-call times. cpu_ms is one vCPU's worth of work, io_ms is waiting."""
+
+    analyzer_memory_mb: int = 1024
+    frame_cpu_ms: float = 80.0  # measured: analyzer CPU per 640x480 frame, one core (benchmarks.analyzer)
+    audio_cpu_ms: float = 80.0  # silero VAD 4.6-7.4 ms per second of audio (docs/BENCHMARKS.md) + parsing
+    object_io_ms: float = 40.0  # AWS in-region waits per object: S3 HEAD+GET ~2x10 ms, 6 DynamoDB calls ~4 ms
+    batch_size: int = 10
+    api_memory_mb: int = 512  # .chalice/config.json lambda_memory_size
+    api_cpu_ms: float = 10.0  # measured: chalice API CPU per call (load benchmark), one core
+    api_io_ms: float = 10.0  # one or two DynamoDB calls per API request
+    arm: bool = False
+
+
+@dataclass(frozen=True)
+class Storage:
+    """DynamoDB item sizes in bytes (measured from the local stack) and calls per object / per API call."""
+
+    session_item: float = 2_600.0
+    signal_states_item: float = 1_400.0
+    ledger_item: float = 300.0
+    violation_item: float = 700.0
+    frame_reads: tuple[tuple[str, float], ...] = (("ledger", 1.0), ("session", 1.0), ("signal_states", 1.8))
+    frame_writes: tuple[tuple[str, float], ...] = (("ledger", 1.0), ("signal_states", 1.0))
+    violations_per_hour: float = 4.0  # episodes opened (transaction: violation + session counters) per hour
+    sessions_gsi_all_projection: bool = True  # sessions.by_agency projects ALL: every session update writes it
+    heartbeat_item: float | None = None  # None: heartbeats update the session item; else a small presence item
+    s3_reads_per_object: float = 2.0  # HeadObject + GetObject
+
+
+@dataclass(frozen=True)
+class Model:
+    prices: Prices = field(default_factory=Prices)
+    workload: Workload = field(default_factory=Workload)
+    compute: Compute = field(default_factory=Compute)
+    storage: Storage = field(default_factory=Storage)
+    logs_bytes_per_object: float = 400.0  # one JSON "media processed" line
+    lambda_report_bytes: float = 350.0  # START/END/REPORT lines per invocation
+
+
+# --------------------------------------------------------------------------------------------- unit arithmetic
+
+def write_units(item_bytes: float, transactional: bool = False) -> float:
+    """WRU for writing one item: 1 per started KB, doubled inside a transaction."""
+    return max(1, math.ceil(item_bytes / 1024)) * (2 if transactional else 1)
+
+
+def read_units(item_bytes: float, consistent: bool = False) -> float:
+    """RRU for reading one item (a missing item costs the minimum): 1 per started 4 KB, half when eventual."""
+    return max(1, math.ceil(item_bytes / 4096)) * (1.0 if consistent else 0.5)
+
+
+def dynamodb_value_size(value: dict[str, Any]) -> int:
+    """Bytes DynamoDB counts for one attribute value in its wire format ({"S": ...}, {"M": {...}}, ...)."""
+    (kind, raw), = value.items()
+    if kind == "S":
+        return len(raw.encode("utf-8"))
+    if kind == "N":
+        digits = raw.lstrip("-").replace(".", "").strip("0") or "0"
+        return math.ceil(len(digits) / 2) + 1
+    if kind == "B":
+        return len(raw)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind in ("SS", "NS", "BS"):
+        return sum(dynamodb_value_size({kind[0]: v}) for v in raw)
+    if kind == "L":
+        return 3 + sum(1 + dynamodb_value_size(v) for v in raw)
+    if kind == "M":
+        return 3 + sum(1 + len(k.encode("utf-8")) + dynamodb_value_size(v) for k, v in raw.items())
+    raise ValueError(f"unknown DynamoDB type {kind!r}")
+
+
+def dynamodb_item_size(item: dict[str, dict[str, Any]]) -> int:
+    """Item size as DynamoDB bills it: attribute names plus values (docs: 'Item sizes and formats')."""
+    return sum(len(name.encode("utf-8")) + dynamodb_value_size(value) for name, value in item.items())
+
+
+def lambda_gb_seconds(cpu_ms: float, io_ms: float, memory_mb: int) -> float:
+    """Billed GB-s of one call: CPU work stretches below 1,769 MB (a share of one vCPU), waits do not."""
+    stretch = max(1.0, LAMBDA_FULL_VCPU_MB / memory_mb)
+    return (cpu_ms * stretch + io_ms) / 1000 * memory_mb / 1024
+
+
+# --------------------------------------------------------------------------------------------- cost
+
+def hourly_counts(model: Model) -> dict[str, float]:
+    """Requests per candidate-hour."""
+    w = model.workload
+    frames, audio = HOUR_S / w.frame_every_s, HOUR_S / w.audio_chunk_s
+    uploads = frames + audio
+    presigns = uploads / w.uploads_per_presign
+    heartbeats, answers = HOUR_S / w.heartbeat_every_s, HOUR_S / w.answer_every_s
+    session_calls = w.session_calls / w.exam_hours
+    api_calls = presigns + heartbeats + answers + w.proctor_calls_per_hour + session_calls
+    return {"frames": frames, "audio_chunks": audio, "uploads": uploads, "presigns": presigns,
+            "heartbeats": heartbeats, "answers": answers, "api_calls": api_calls,
+            "analyzer_invocations": uploads / model.compute.batch_size}
+
+
+def dynamodb_units(model: Model) -> dict[str, float]:
+    """(WRU, RRU) per candidate-hour, from per-frame calls, per-API-call updates and violation transactions."""
+    s, counts = model.storage, hourly_counts(model)
+    size = {"ledger": s.ledger_item, "session": s.session_item, "signal_states": s.signal_states_item}
+    per_frame_rru = sum(n * read_units(size[item]) for item, n in s.frame_reads)
+    per_frame_wru = sum(n * write_units(size[item]) for item, n in s.frame_writes)
+    # Audio chunks go through the same ledger/session/episode path as frames (no re-identification read).
+    objects = counts["uploads"]
+    gsi = 2 if s.sessions_gsi_all_projection else 1  # the base item and its copy in sessions.by_agency
+    session_write = write_units(s.session_item) * gsi
+    heartbeat_write = write_units(s.heartbeat_item) if s.heartbeat_item else session_write
+    wru = (objects * per_frame_wru
+           + counts["heartbeats"] * heartbeat_write  # last_seen_at / presence claim
+           + counts["answers"] * session_write  # answers map + answers_rev
+           + s.violations_per_hour * (write_units(s.violation_item, True) + write_units(s.session_item, True)
+                                      + write_units(s.session_item) * (gsi - 1)))
+    api_reads = counts["presigns"] + counts["heartbeats"] + counts["answers"]  # each loads the own session
+    rru = objects * per_frame_rru + api_reads * read_units(s.session_item)
+    if s.heartbeat_item:  # the presence item is read instead of the session
+        rru += counts["heartbeats"] * (read_units(s.heartbeat_item) - read_units(s.session_item))
+    return {"wru": wru, "rru": rru, "per_frame_wru": per_frame_wru, "per_frame_rru": per_frame_rru,
+            "session_write_wru": session_write}
+
+
+def cost_per_exam_hour(model: Model, *, http_api: bool = False) -> dict[str, Any]:
+    """USD per candidate per proctored exam-hour, by service, and the total."""
+    p, w, c = model.prices, model.workload, model.compute
+    counts = hourly_counts(model)
+    gb_s_price = p.lambda_gb_s * (0.8 if c.arm else 1.0)  # Arm $0.0000133334 = 80 % of x86
+    analyzer_gb_s = (counts["frames"] * lambda_gb_seconds(c.frame_cpu_ms, c.object_io_ms, c.analyzer_memory_mb)
+                     + counts["audio_chunks"] * lambda_gb_seconds(c.audio_cpu_ms, c.object_io_ms,
+                                                                  c.analyzer_memory_mb))
+    api_gb_s = counts["api_calls"] * lambda_gb_seconds(c.api_cpu_ms, c.api_io_ms, c.api_memory_mb)
+    invocations = counts["analyzer_invocations"] + counts["api_calls"]
+    uploaded_gb = (counts["frames"] * w.frame_bytes + counts["audio_chunks"] * w.audio_bytes) / 1e9
+    ddb = dynamodb_units(model)
+    sqs_requests = (counts["uploads"] * (1 + 2 / c.batch_size)
+                    + w.lifecycle_messages_per_session * 3 / w.exam_hours)
+    log_gb = (counts["uploads"] * model.logs_bytes_per_object + invocations * model.lambda_report_bytes) / 1e9
+    lines = {
+        "lambda_analyzer": analyzer_gb_s * gb_s_price + counts["analyzer_invocations"] * p.lambda_request,
+        "lambda_api": api_gb_s * gb_s_price + counts["api_calls"] * p.lambda_request,
+        "api_gateway": counts["api_calls"] * (p.apigw_http_request if http_api else p.apigw_rest_request),
+        "s3_requests": counts["uploads"] * (p.s3_put + model.storage.s3_reads_per_object * p.s3_get),
+        "s3_storage": uploaded_gb * p.s3_gb_month * w.retention_days / 30,
+        "sqs": sqs_requests * p.sqs_request,
+        "dynamodb": ddb["wru"] * p.ddb_wru + ddb["rru"] * p.ddb_rru,
+        "step_functions": w.sfn_transitions_per_session / w.exam_hours * p.sfn_transition,
+        "cloudwatch_logs": log_gb * p.logs_gb,
+    }
+    return {"total_usd": sum(lines.values()), "by_service_usd": lines, "counts": counts,
+            "analyzer_gb_s": analyzer_gb_s, "api_gb_s": api_gb_s, "uploaded_gb": uploaded_gb,
+            "sqs_requests": sqs_requests, "dynamodb": ddb, "http_api": http_api}
+
+
+def _read_signal_state_once(reads: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
+    return tuple((item, min(n, 1.0) if item == "signal_states" else n) for item, n in reads)
+
+
+LEVERS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("HTTP API instead of REST API", {"http_api": True}),
+    ("one POST policy per session-minute (starts-with key) instead of one per upload",
+     {"workload.uploads_per_presign": 18.0}),
+    ("keep non-evidence media 7 days instead of 30 (evidence frames copied to a 30-day prefix)",
+     {"workload.retention_days": 7.0}),
+    ("audio uploaded only when the browser's VAD hears speech, ~10 % of chunks (a client-side check can be "
+     "tampered with: a trade-off)", {"workload.audio_chunk_s": 100.0}),
+    ("Arm (Graviton) Lambdas", {"compute.arm": True}),
+    ("heartbeats on a small presence item; sessions.by_agency GSI KEYS_ONLY",
+     {"storage.heartbeat_item": 200.0, "storage.sessions_gsi_all_projection": False}),
+    ("one GetObject instead of HeadObject + GetObject; signal state read once per frame",
+     {"storage.s3_reads_per_object": 1.0, "storage.frame_reads": _read_signal_state_once}),
+)
+
+
+def with_changes(model: Model, changes: dict[str, Any]) -> Model:
+    parts = {"workload": model.workload, "compute": model.compute, "storage": model.storage}
+    for name, value in changes.items():
+        if "." in name:
+            part, attr = name.split(".", 1)
+            old = getattr(parts[part], attr)
+            parts[part] = replace(parts[part], **{attr: value(old) if callable(value) else value})
+    return replace(model, **parts)
+
+
+def levers(model: Model) -> list[dict[str, Any]]:
+    """The cost after each lever, applied cumulatively in the order of LEVERS."""
+    rows, current, http_api = [], model, False
+    base = cost_per_exam_hour(model)["total_usd"]
+    rows.append({"lever": "as built", "total_usd": base})
+    for name, changes in LEVERS:
+        http_api = http_api or bool(changes.get("http_api"))
+        current = with_changes(current, changes)
+        rows.append({"lever": name, "total_usd": cost_per_exam_hour(current, http_api=http_api)["total_usd"]})
+    return rows
+
+
+# --------------------------------------------------------------------------------------------- capacity
+
+@dataclass(frozen=True)
+class Quotas:
+    """Default quotas (us-east-1) with whether AWS raises them on request."""
+
+    lambda_account_concurrency: int = 1000  # raisable (to tens of thousands)
+    lambda_scale_per_10s: int = 1000  # per function, fixed
+    sqs_esm_max_concurrent_batches: int = 1000  # standard mode; provisioned mode scales pollers further
+    sqs_esm_start: int = 5
+    sqs_esm_scale_per_min: int = 300
+    sqs_inflight_per_queue: int = 120_000  # standard queue, hard
+    apigw_account_rps: int = 10_000  # raisable
+    ddb_partition_wcu: int = 1000  # per partition, hard
+    ddb_partition_rcu: int = 3000
+    ddb_table_wru: int = 40_000  # on-demand table maximum, raisable
+    ddb_table_rru: int = 40_000
+    ddb_new_table_wru: int = 4_000  # a new on-demand table before it has seen a higher peak (warm throughput)
+    s3_prefix_put: int = 3_500  # per prefix, per second
+    s3_prefix_get: int = 5_500
+    sfn_start_refill_per_s: int = 300  # StartExecution token bucket refill (bucket 1,300), raisable
+    sfn_transitions_per_s: int = 5_000  # standard workflows state transitions refill, raisable
+    sfn_open_executions: int = 1_000_000
+
+
+def capacity(model: Model, candidates: int = 100_000, *, quotas: Quotas | None = None, agencies: int = 1,
+             start_window_s: float = 300.0) -> dict[str, Any]:
+    """Demand at `candidates` against each limit; the bottleneck and its headroom."""
+    q = quotas or Quotas()
+    c, w, s = model.compute, model.workload, model.storage
+    counts = hourly_counts(model)
+    per_s = {k: v * candidates / HOUR_S for k, v in counts.items()}
+    stretch_analyzer = max(1.0, LAMBDA_FULL_VCPU_MB / c.analyzer_memory_mb)
+    frame_s = (c.frame_cpu_ms * stretch_analyzer + c.object_io_ms) / 1000
+    audio_s = (c.audio_cpu_ms * stretch_analyzer + c.object_io_ms) / 1000
+    analyzer_conc = per_s["frames"] * frame_s + per_s["audio_chunks"] * audio_s
+    api_conc = per_s["api_calls"] * (c.api_cpu_ms * max(1.0, LAMBDA_FULL_VCPU_MB / c.api_memory_mb)
+                                     + c.api_io_ms) / 1000
+    ddb = dynamodb_units(model)
+    wru_per_s, rru_per_s = ddb["wru"] * candidates / HOUR_S, ddb["rru"] * candidates / HOUR_S
+    session_item_wru = write_units(s.session_item)
+    session_updates_per_s = ((0.0 if s.heartbeat_item else per_s["heartbeats"]) + per_s["answers"]
+                             + s.violations_per_hour * candidates / HOUR_S)
+    gsi_partition_wcu = session_updates_per_s * session_item_wru / agencies if s.sessions_gsi_all_projection \
+        else 0.0
+    frame_wru = dict(s.frame_writes)
+    signal_table_wru = per_s["uploads"] * frame_wru.get("signal_states", 0) * write_units(s.signal_states_item)
+    ledger_table_wru = per_s["uploads"] * frame_wru.get("ledger", 0) * write_units(s.ledger_item)
+    sessions_table_wru = session_updates_per_s * session_item_wru
+    per_session_item_wcu = (HOUR_S / w.frame_every_s + HOUR_S / w.audio_chunk_s) / HOUR_S \
+        * write_units(s.signal_states_item)
+    starts_per_s = candidates / start_window_s
+    constraints = [
+        ("Lambda account concurrency (analyzer + API)", analyzer_conc + api_conc, q.lambda_account_concurrency,
+         "quota, raisable"),
+        ("SQS event source: concurrent batches (standard mode)", analyzer_conc, q.sqs_esm_max_concurrent_batches,
+         "fixed in standard mode; provisioned mode or more queues lift it"),
+        ("SQS in-flight messages per queue", analyzer_conc * c.batch_size, q.sqs_inflight_per_queue, "hard"),
+        ("API Gateway requests/s (account, region)", per_s["api_calls"], q.apigw_account_rps, "quota, raisable"),
+        ("DynamoDB sessions.by_agency GSI: one partition per agency (WCU/s)", gsi_partition_wcu,
+         q.ddb_partition_wcu, "hard per partition: needs a design change"),
+        ("DynamoDB signal-states table WRU/s", signal_table_wru, q.ddb_table_wru, "quota, raisable"),
+        ("DynamoDB media-objects (ledger) table WRU/s", ledger_table_wru, q.ddb_table_wru, "quota, raisable"),
+        ("DynamoDB sessions table WRU/s (base table)", sessions_table_wru, q.ddb_table_wru, "quota, raisable"),
+        ("DynamoDB one signal-states item (WCU/s per partition)", per_session_item_wcu, q.ddb_partition_wcu, "hard"),
+        ("S3 PUT/s per prefix sessions/<session_id>/", 1 / w.frame_every_s + 1 / w.audio_chunk_s, q.s3_prefix_put,
+         "hard per prefix; keys are per session"),
+        ("S3 GET+HEAD/s per prefix", 2 * (1 / w.frame_every_s + 1 / w.audio_chunk_s), q.s3_prefix_get, "hard"),
+        (f"Step Functions StartExecution/s (all start within {start_window_s:.0f} s)", starts_per_s,
+         q.sfn_start_refill_per_s, "quota, raisable"),
+        ("Step Functions state transitions/s (at the start wave)", starts_per_s * 3, q.sfn_transitions_per_s,
+         "quota, raisable"),
+        ("Step Functions open executions", candidates, q.sfn_open_executions, "quota, raisable"),
+    ]
+    rows = [{"constraint": name, "demand": round(demand, 3), "limit": limit,
+             "headroom": round(limit / demand, 3) if demand > 0 else None, "kind": kind}
+            for name, demand, limit, kind in constraints]
+    ranked = sorted((r for r in rows if r["headroom"] is not None), key=lambda r: r["headroom"])
+    bottleneck = ranked[0]
+    hard = next((r for r in ranked if not r["kind"].startswith("quota")), None)
+    total_conc = analyzer_conc + api_conc
+    return {
+        "candidates": candidates,
+        "rates_per_s": {k: round(v, 1) for k, v in per_s.items()},
+        "lambda_concurrency": {"analyzer": round(analyzer_conc), "api": round(api_conc), "total": round(total_conc)},
+        "lambda_ramp_s": round(math.ceil(total_conc / q.lambda_scale_per_10s) * 10, 1),
+        "sqs_esm_ramp_s": round(max(0.0, min(analyzer_conc, q.sqs_esm_max_concurrent_batches) - q.sqs_esm_start)
+                                / q.sqs_esm_scale_per_min * 60, 1),
+        "dynamodb_wru_per_s": round(wru_per_s), "dynamodb_rru_per_s": round(rru_per_s),
+        "dynamodb_new_table_headroom": round(q.ddb_new_table_wru / max(signal_table_wru, ledger_table_wru), 3),
+        "sfn_start_wave_s": round(candidates / q.sfn_start_refill_per_s, 1),
+        "constraints": rows,
+        "bottleneck": bottleneck["constraint"], "headroom": bottleneck["headroom"], "bottleneck_kind":
+            bottleneck["kind"],
+        "first_hard_limit": hard["constraint"] if hard else None,
+        "first_hard_limit_headroom": hard["headroom"] if hard else None,
+    }
+
+
+def as_dict(model: Model) -> dict[str, Any]:
+    return asdict(model)

@@ -1,0 +1,587 @@
+"""Load: N simulated candidates against the whole local platform, for a bounded time, on 127.0.0.1 only.
+
+    python -m benchmarks.load [--n 50,150,300] [--duration 30] [--drain-timeout 90] [--workers 2] [--json]
+
+For each N a fresh local stack starts (moto server, chalice local API, the queue dispatcher with
+PROCTOR_DISPATCH_WORKERS media workers). One exam (persistence of multiple_faces = 1, so one two-person frame opens
+a violation) gets N admitted candidates (roster over the API), each consents and starts over the API; their
+sessions get an enrollment reference so re-identification runs as in production. Tokens are minted with the API's
+own secret instead of N scrypt logins (login is not part of the steady load).
+
+Each candidate is one thread with its own timers, as a browser tab has: a webcam frame every 5 s (POST
+/sessions/{id}/media for a presigned POST, then the multipart POST of a 640x480 JPEG to S3), a heartbeat every 10 s
+and an answer save every 30 s; every 6th frame shows two people (each candidate with its own phase). After the load
+stops, the queue drains; every uploaded key is looked up in the media-objects ledger. If the drain times out, the
+dispatcher is stopped and the keys still in the media queue are read back (pending: late, not lost). An uploaded
+frame that is in neither is lost.
+
+Latency "upload -> visible": from the moment the S3 POST returned (object stored) to the commit of the violation
+that frame opened (the violation's recorded_at, written in the same transaction the proctor timeline reads).
+A proctor thread also polls GET /proctor/sessions/{id}/timeline every 0.25 s for a sample of sessions and reports
+when the violation appeared through the API (includes the poll interval). "upload -> analysis start" uses the
+ledger's analyzed_at (stamped when the analyzer picks the object up) for every frame.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import random
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote_plus, urlparse
+
+import requests
+
+from benchmarks import common
+
+API_TIMEOUT_S = 30
+PROBE_POLL_S = 0.25
+PROBE_TIMEOUT_S = 60
+
+
+@dataclass
+class Config:
+    ns: tuple[int, ...] = (50, 150, 300)
+    duration_s: float = 30.0
+    workers: int = 2
+    frame_every_s: float = 5.0
+    heartbeat_every_s: float = 10.0
+    answer_every_s: float = 30.0
+    two_face_every: int = 6  # every Nth frame of a candidate shows two people
+    drain_timeout_s: float = 90.0
+    probe_sessions: int = 6
+
+
+@dataclass
+class Recorder:
+    """Everything the candidate threads measure; appends are atomic under the GIL."""
+
+    api: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: Counter = field(default_factory=Counter)
+    error_samples: list[str] = field(default_factory=list)
+    uploads: list[dict[str, Any]] = field(default_factory=list)  # key, session, kind, uploaded (epoch s)
+    lag: list[float] = field(default_factory=list)
+
+    def error(self, kind: str, detail: str) -> None:
+        self.errors[kind] += 1
+        if len(self.error_samples) < 10:
+            self.error_samples.append(f"{kind}: {detail[:200]}")
+
+
+def only_local(url: str) -> str:
+    """The load generator talks to this machine only."""
+    host = urlparse(url).hostname
+    if host not in ("127.0.0.1", "localhost"):
+        raise SystemExit(f"refusing to send load to {url}: only 127.0.0.1 is allowed")
+    return url
+
+
+def call(rec: Recorder, kind: str, method: str, url: str, token: str, **kwargs: Any) -> requests.Response | None:
+    """One API call on a fresh connection (chalice local answers kept-alive connections slowly)."""
+    start = time.perf_counter()
+    try:
+        response = requests.request(method, url, headers={"Authorization": f"Bearer {token}"}, timeout=API_TIMEOUT_S,
+                                    **kwargs)
+    except requests.RequestException as exc:
+        rec.api[kind].append(time.perf_counter() - start)
+        rec.error(kind, repr(exc))
+        return None
+    rec.api[kind].append(time.perf_counter() - start)
+    if response.status_code >= 400:
+        rec.error(kind, f"{response.status_code} {response.text}")
+        return None
+    return response
+
+
+class Candidate:
+    def __init__(self, index: int, api_url: str, token: str, session: dict[str, Any], frames: dict[str, list[bytes]],
+                 cfg: Config, rec: Recorder, probes: queue.Queue | None) -> None:
+        self.index, self.api_url, self.token, self.cfg, self.rec, self.probes = index, api_url, token, cfg, rec, probes
+        self.session_id = session["session_id"]
+        self.items = [item["item_id"] for item in session["items"]]
+        self.frames = frames
+        self.client_id = f"bench-{uuid.uuid4().hex[:16]}"
+        self.sent = 0
+        self.rng = random.Random(index)
+
+    def frame(self) -> None:
+        # Each candidate has its own phase, so two-person frames (the latency probes) spread evenly over the run.
+        two = (self.sent + self.index) % self.cfg.two_face_every == 0
+        kind = "two_faces" if two else "enrolled"
+        data = self.frames[kind][(self.index + self.sent) % len(self.frames[kind])]
+        self.sent += 1
+        post = call(self.rec, "presign", "POST", f"{self.api_url}/sessions/{self.session_id}/media", self.token,
+                    json={"kind": "webcam"})
+        if post is None:
+            return
+        presigned = post.json()
+        fields = dict(presigned["fields"])
+        start = time.perf_counter()
+        try:
+            response = requests.post(only_local(presigned["url"]), data=fields,
+                                     files={"file": ("frame.jpg", data, "image/jpeg")}, timeout=API_TIMEOUT_S)
+        except requests.RequestException as exc:
+            self.rec.error("s3_upload", repr(exc))
+            return
+        finally:
+            self.rec.api["s3_upload"].append(time.perf_counter() - start)
+        if response.status_code not in (200, 201, 204):
+            self.rec.error("s3_upload", f"{response.status_code} {response.text}")
+            return
+        uploaded = time.time()
+        self.rec.uploads.append({"key": presigned["key"], "session": self.session_id, "kind": kind,
+                                 "uploaded": uploaded})
+        if two and self.probes is not None:
+            self.probes.put((self.session_id, presigned["key"], uploaded))
+
+    def heartbeat(self) -> None:
+        call(self.rec, "heartbeat", "POST", f"{self.api_url}/sessions/{self.session_id}/heartbeat", self.token,
+             json={"client_id": self.client_id})
+
+    def answer(self) -> None:
+        item = self.items[self.rng.randrange(len(self.items))]
+        call(self.rec, "answer", "PUT", f"{self.api_url}/sessions/{self.session_id}/answers/{item}", self.token,
+             json={"option_id": self.rng.choice("abcd")})
+
+    def run(self, start_at: float, stop_at: float) -> None:
+        """Fixed-rate timers with a random phase; an action that comes due while another runs goes right after.
+
+        Actions still due when the load window ends are dropped, so an overloaded stack does not stretch the window.
+        """
+        actions = [(self.frame, self.cfg.frame_every_s), (self.heartbeat, self.cfg.heartbeat_every_s),
+                   (self.answer, self.cfg.answer_every_s)]
+        due = [start_at + self.rng.uniform(0, every) for _, every in actions]
+        while True:
+            i = min(range(len(actions)), key=due.__getitem__)
+            if due[i] >= stop_at or time.monotonic() >= stop_at:  # a browser closed at the end does nothing late
+                return
+            wait = due[i] - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            else:
+                self.rec.lag.append(-wait)
+            actions[i][0]()
+            due[i] += actions[i][1]
+
+
+def prober(api_url: str, token: str, probes: queue.Queue, results: list[float], misses: list[str],
+           stop: threading.Event) -> None:
+    """A proctor watching: polls the timeline until the violation a two-person frame opened shows up."""
+    while not stop.is_set():
+        try:
+            session_id, key, uploaded = probes.get(timeout=0.5)
+        except queue.Empty:
+            continue
+        deadline = time.time() + PROBE_TIMEOUT_S
+        while time.time() < deadline and not stop.is_set():
+            try:
+                response = requests.get(f"{api_url}/proctor/sessions/{session_id}/timeline",
+                                        headers={"Authorization": f"Bearer {token}"}, timeout=API_TIMEOUT_S)
+                if response.ok and any(v.get("evidence_key") == key for v in response.json()["violations"]):
+                    results.append(time.time() - uploaded)
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(PROBE_POLL_S)
+        else:
+            if not stop.is_set():
+                misses.append(key)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its children that are still alive."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / tick
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += cpu_seconds(int(child))
+    except (OSError, IndexError, ValueError):
+        pass
+    return total
+
+
+def process_name(args: list[str]) -> str:
+    text = " ".join(map(str, args))
+    return "moto" if "moto_server" in text else "api" if "chalice" in text else "dispatcher"
+
+
+def monitor(sqs: Any, queue_url: str, samples: list[tuple[float, int]], stop: threading.Event) -> None:
+    while not stop.wait(2):
+        try:
+            attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=[
+                "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+            samples.append((time.time(), int(attrs["ApproximateNumberOfMessages"])
+                            + int(attrs["ApproximateNumberOfMessagesNotVisible"])))
+        except Exception:  # noqa: BLE001 - a busy endpoint skips a sample
+            continue
+
+
+def stop_dispatcher(stack: Any) -> None:
+    """SIGTERM the dispatcher (ours: the stack started it) and let its workers settle the batch in hand."""
+    for process in stack._processes:
+        if process_name(process.args) == "dispatcher" and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+
+
+def queued_keys(sqs: Any, queue_url: str, settle_s: float = 60.0) -> set[str]:
+    """Object keys of every S3 notification still in a queue (after its consumers stopped)."""
+    deadline = time.monotonic() + settle_s
+    while time.monotonic() < deadline:  # wait for in-flight messages to come back, if any were stranded
+        attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=[
+            "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        if attrs["ApproximateNumberOfMessagesNotVisible"] == "0":
+            break
+        time.sleep(2)
+    keys, empty = set(), 0
+    while empty < 2:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=3600,
+                                       WaitTimeSeconds=0).get("Messages", [])
+        empty = empty + 1 if not messages else 0
+        for message in messages:
+            for record in json.loads(message["Body"]).get("Records", []):
+                keys.add(unquote_plus(record["s3"]["object"]["key"]))
+    return keys
+
+
+def frame_pool() -> dict[str, list[bytes]]:
+    frames: dict[str, list[bytes]] = defaultdict(list)
+    for kind, data in common.frame_sequence(60, (640, 480), seed=11, share_two=0.3, share_empty=0.0):
+        frames[kind].append(data)
+    return dict(frames)
+
+
+def setup(stack: Any, n: int, cfg: Config) -> dict[str, Any]:
+    """Agency, exam, roster, consent and start over the API; enrollment references set directly."""
+    from chalicelib.core import wiring
+    from chalicelib.identity.face_engine import OpenCvFaceEngine
+    from chalicelib.identity.tokens import Principal
+    from local.seed import demo_bank
+
+    api = only_local(stack.api_url)
+    users = common.new_agency()
+
+    def login(user_id: str) -> str:
+        response = requests.post(f"{api}/auth/login", json={"user_id": user_id, "password": common.BENCH_PASSWORD},
+                                 timeout=API_TIMEOUT_S)
+        response.raise_for_status()
+        return response.json()["token"]
+
+    admin, proctor = login(users["admin"]), login(users["proctor"])
+    auth = {"Authorization": f"Bearer {admin}"}
+    body = common.exam_body(int(cfg.duration_s + cfg.drain_timeout_s + 1800), {"persistence": {"multiple_faces": 1}})
+    exam = requests.post(f"{api}/admin/exams", json=body, headers=auth, timeout=API_TIMEOUT_S)
+    exam.raise_for_status()
+    exam_id = exam.json()["exam_id"]
+    requests.post(f"{api}/admin/exams/{exam_id}/questions", json=demo_bank(8), headers=auth,
+                  timeout=API_TIMEOUT_S).raise_for_status()
+    ids = [f"c{i:04d}-{uuid.uuid4().hex[:6]}" for i in range(n + 1)]  # the last one warms the workers up
+
+    def admit(chunk: list[str]) -> None:
+        requests.post(f"{api}/admin/exams/{exam_id}/roster", headers=auth, timeout=120, json={"candidates": [
+            {"user_id": cid, "full_name": "Load Candidate", "password": common.BENCH_PASSWORD} for cid in chunk]},
+        ).raise_for_status()
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(admit, [ids[i:i + 100] for i in range(0, len(ids), 100)]))
+    now = wiring.clock().now()
+    tokens = {cid: wiring.tokens().issue(Principal(cid, "candidate", users["agency_id"]), now)[0] for cid in ids}
+    ref = common.reference(OpenCvFaceEngine())
+
+    def begin(cid: str) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {tokens[cid]}"}
+        requests.post(f"{api}/exams/{exam_id}/consent", headers=headers, timeout=API_TIMEOUT_S,
+                      json={"accepted": True, "language": "ru"}).raise_for_status()
+        started = requests.post(f"{api}/exams/{exam_id}/sessions", headers=headers, timeout=API_TIMEOUT_S,
+                                json={"language": "ru"})
+        started.raise_for_status()
+        session = started.json()
+        common.enroll(session["session_id"], ref)
+        return session
+
+    with ThreadPoolExecutor(8) as pool:
+        sessions = list(pool.map(begin, ids))
+    return {"exam_id": exam_id, "proctor": proctor, "ids": ids, "tokens": tokens, "sessions": sessions}
+
+
+def ledger() -> dict[str, Any]:
+    """Every ledger row by object key (bucket/key without the #etag)."""
+    from chalicelib.violations.models import MediaObjectRecord
+
+    rows = {}
+    for row in MediaObjectRecord.scan():
+        path = row.object_id.rsplit("#", 1)[0]
+        rows[path.split("/", 1)[1]] = row
+    return rows
+
+
+def warm_up(api: str, ctx: dict[str, Any], frames: dict[str, list[bytes]], workers: int) -> None:
+    """Load the models in every worker (cold start) before the clock starts."""
+    rec = Recorder()
+    cid = ctx["ids"][-1]
+    candidate = Candidate(10_000, api, ctx["tokens"][cid], ctx["sessions"][-1], frames, Config(), rec, None)
+    for _ in range(4 * workers):
+        candidate.frame()
+    wanted = {u["key"] for u in rec.uploads}
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and wanted - ledger().keys():
+        time.sleep(1)
+
+
+def run_n(n: int, cfg: Config, frames: dict[str, list[bytes]]) -> dict[str, Any]:
+    from chalicelib.core import wiring
+    from chalicelib.violations.models import ViolationRecord
+
+    env = {"PROCTOR_DISPATCH_WORKERS": str(cfg.workers)}
+    with common.local_stack(f"load-{n}", services=True, env=env) as stack:
+        api = only_local(stack.api_url)
+        only_local(stack.endpoint_url)
+        setup_start = time.monotonic()
+        ctx = setup(stack, n, cfg)
+        warm_up(api, ctx, frames, cfg.workers)
+        setup_s = time.monotonic() - setup_start
+        settings = wiring.settings()
+        sqs = wiring.sqs()
+        rec, probes, probe_results, probe_misses = Recorder(), queue.Queue(), [], []
+        stop_probes, stop_monitor = threading.Event(), threading.Event()
+        depth: list[tuple[float, int]] = []
+        probe_every = max(1, n // max(1, cfg.probe_sessions))
+        candidates = [Candidate(i, api, ctx["tokens"][cid], ctx["sessions"][i], frames, cfg, rec,
+                                probes if i % probe_every == 0 else None) for i, cid in enumerate(ctx["ids"][:n])]
+        pids = {process_name(p.args): p.pid for p in stack._processes}
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        machine_before = common.cpu_busy()
+        self_before = time.process_time()
+        helpers = [threading.Thread(target=prober, args=(api, ctx["proctor"], probes, probe_results, probe_misses,
+                                                         stop_probes), daemon=True) for _ in range(3)]
+        helpers.append(threading.Thread(target=monitor, args=(sqs, settings.media_queue_url, depth, stop_monitor),
+                                        daemon=True))
+        for helper in helpers:
+            helper.start()
+        start_at = time.monotonic() + 0.5
+        stop_at = start_at + cfg.duration_s
+        threads = [threading.Thread(target=c.run, args=(start_at, stop_at), daemon=True) for c in candidates]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        load_end, load_end_epoch = time.monotonic(), time.time()
+        cpu_load = {name: round(cpu_seconds(pid) - cpu_before[name], 1) for name, pid in pids.items()}
+        cpu_load["load generator"] = round(time.process_time() - self_before, 1)
+        machine_busy = common.busy_share(machine_before, common.cpu_busy())
+        # Drain: wait until the media queue is empty twice in a row, then look every upload up in the ledger.
+        empty_checks = 0
+        while time.monotonic() - load_end < cfg.drain_timeout_s and empty_checks < 2:
+            time.sleep(2)
+            attrs = sqs.get_queue_attributes(QueueUrl=settings.media_queue_url, AttributeNames=[
+                "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+            empty_checks = empty_checks + 1 if attrs == {"ApproximateNumberOfMessages": "0",
+                                                         "ApproximateNumberOfMessagesNotVisible": "0"} else 0
+        drain_s = time.monotonic() - load_end
+        stop_probes.set()
+        for helper in helpers[:-1]:
+            helper.join(timeout=API_TIMEOUT_S)
+        stop_monitor.set()
+        dlq_url = sqs.get_queue_url(QueueName=settings.media_queue_url.rsplit("/", 1)[-1] + "-dlq")["QueueUrl"]
+        rows = ledger()
+        missing = {u["key"] for u in rec.uploads} - rows.keys()
+        queued, dead = set(), set()
+        if missing:  # not drained in time: stop the analyzer and account for every missing frame in the queues
+            stop_dispatcher(stack)
+            queued, dead = queued_keys(sqs, settings.media_queue_url), queued_keys(sqs, dlq_url, settle_s=0)
+            rows = ledger()
+        dlq = int(sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["ApproximateNumberOfMessages"])
+                  ["Attributes"]["ApproximateNumberOfMessages"]) + len(dead)
+        uploads = list(rec.uploads)
+        lost = [u["key"] for u in uploads if u["key"] not in rows and u["key"] not in queued]
+        pending = sum(1 for u in uploads if u["key"] not in rows and u["key"] in queued)
+        rejected = Counter(rows[u["key"]].reason for u in uploads
+                           if u["key"] in rows and rows[u["key"]].outcome != "analyzed")
+        to_start = [rows[u["key"]].analyzed_at.timestamp() - u["uploaded"] for u in uploads if u["key"] in rows]
+        visible, unseen = [], 0
+        by_session: dict[str, dict[str, Any]] = {}
+        for upload in uploads:
+            if upload["kind"] != "two_faces":
+                continue
+            if upload["session"] not in by_session:
+                by_session[upload["session"]] = {v.evidence_key: v for v in ViolationRecord.query(upload["session"])
+                                                 if v.type == "multiple_faces"}
+            violation = by_session[upload["session"]].get(upload["key"])
+            if violation is None:
+                unseen += 1
+            else:
+                visible.append(violation.recorded_at.timestamp() - upload["uploaded"])
+        analyzed_in_window = sum(1 for u in uploads if u["key"] in rows
+                                 and rows[u["key"]].analyzed_at.timestamp() <= load_end_epoch)
+        sizes = item_sizes(ctx["sessions"][0]["session_id"])
+        api_all = [v for kind, values in rec.api.items() if kind != "s3_upload" for v in values]
+        vis = common.summary(visible)
+        api_sum = common.summary(api_all)
+        return {
+            "n": n, "duration_s": cfg.duration_s, "load_window_s": round(load_end - start_at, 1),
+            "media_workers": cfg.workers,
+            "p50_upload_to_visible_s": vis["p50"], "p95_upload_to_visible_s": vis["p95"],
+            "p99_upload_to_visible_s": vis["p99"], "max_upload_to_visible_s": vis["max"],
+            "p50_api_s": api_sum["p50"], "p95_api_s": api_sum["p95"], "p99_api_s": api_sum["p99"],
+            "errors": sum(rec.errors.values()), "errors_by_kind": dict(rec.errors), "error_samples": rec.error_samples,
+            "lost_frames": len(lost), "lost_sample": lost[:5],
+            "frames_uploaded": len(uploads), "upload_rate_per_s": round(len(uploads) / cfg.duration_s, 1),
+            "analyzed_during_load_per_s": round(analyzed_in_window / cfg.duration_s, 1),
+            "rejected": dict(rejected), "dlq_messages": dlq,
+            "pending_at_end": pending,  # still queued when the drain timed out: late, not lost
+            "latency_is_lower_bound": pending > 0,
+            "two_face_frames": sum(1 for u in uploads if u["kind"] == "two_faces"),
+            "violations_visible": len(visible), "two_face_frames_without_violation": unseen,
+            "upload_to_visible_s": vis, "upload_to_analysis_start_s": common.summary(to_start),
+            "proctor_api_visible_s": common.summary(probe_results), "proctor_probe_misses": len(probe_misses),
+            "api_s_by_kind": {kind: common.summary(values) for kind, values in sorted(rec.api.items())},
+            "api_calls": sum(len(v) for k, v in rec.api.items() if k != "s3_upload"),
+            "client_lag_s": common.summary(rec.lag),
+            "max_queue_depth": max((d for _, d in depth), default=0),
+            "drain_s": round(drain_s, 1), "drained": not missing, "setup_s": round(setup_s, 1),
+            "cpu_s_during_load": cpu_load, "machine_cpu_busy": machine_busy, "loadavg_end": os.getloadavg()[0],
+            "item_bytes": sizes,
+            "api_cpu_ms_per_call": round(cpu_load.get("api", 0.0) * 1000 / max(1, sum(
+                len(v) for k, v in rec.api.items() if k != "s3_upload")), 1),
+            "saturated": bool(missing) or drain_s > 10,
+        }
+
+
+def item_sizes(session_id: str) -> dict[str, int]:
+    """Billed sizes of the DynamoDB items one session ends up with (for the cost model)."""
+    from benchmarks.cost import dynamodb_item_size
+    from chalicelib.core import wiring
+    from chalicelib.violations.models import MediaObjectRecord, SignalStatesRecord, ViolationRecord
+
+    client = MediaObjectRecord._get_connection().connection.client
+    settings = wiring.settings()
+
+    def size(suffix: str, key: dict[str, Any]) -> int:
+        item = client.get_item(TableName=settings.table_name(suffix), Key=key).get("Item")
+        return dynamodb_item_size(item) if item else 0
+
+    sizes = {"session_item": size("sessions", {"session_id": {"S": session_id}}),
+             "signal_states_item": size(SignalStatesRecord.TABLE_SUFFIX, {"session_id": {"S": session_id}})}
+    for violation in ViolationRecord.query(session_id, limit=1):
+        sizes["violation_item"] = size(ViolationRecord.TABLE_SUFFIX, {"session_id": {"S": session_id},
+                                                                      "violation_id": {"S": violation.violation_id}})
+    prefix = f"sessions/{session_id}/"
+    for row in MediaObjectRecord.scan(limit=200):
+        if prefix in row.object_id:
+            sizes["ledger_item"] = size(MediaObjectRecord.TABLE_SUFFIX, {"object_id": {"S": row.object_id}})
+            break
+    return sizes
+
+
+def dispatcher_capacity(workers: int, frames: int = 300, sessions: int = 10) -> dict[str, Any]:
+    """Analyzed frames/s of the local dispatcher with `workers` media workers: a burst of frames put straight into
+    S3 (no API load), timed from the first PUT until every frame is in the ledger."""
+    from benchmarks.analyzer import create_exam, start_session
+    from chalicelib.core import wiring
+    from chalicelib.identity.face_engine import OpenCvFaceEngine
+    from chalicelib.identity.tokens import Principal
+
+    with common.local_stack(f"capacity-{workers}", services=True,
+                            env={"PROCTOR_DISPATCH_WORKERS": str(workers)}) as stack:
+        users = common.new_agency()
+        admin = Principal(users["admin"], "admin", users["agency_id"])
+        exam_id = create_exam(admin, None)
+        ref = common.reference(OpenCvFaceEngine())
+        ids = [start_session(exam_id, users["agency_id"], admin) for _ in range(sessions + 1)]
+        for session_id in ids:
+            common.enroll(session_id, ref)
+        pool = [data for _, data in common.frame_sequence(40, (640, 480), seed=7)]
+        s3, bucket = wiring.s3(), wiring.settings().media_bucket
+
+        def put(session_id: str, data: bytes) -> str:
+            stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"{int(time.time() * 1000) % 1000:03d}Z"
+            key = f"sessions/{session_id}/webcam/{stamp}-{uuid.uuid4().hex[:12]}.jpg"
+            s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType="image/jpeg")
+            return key
+
+        def wait(keys: set[str], timeout: float) -> float:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if not keys - ledger().keys():
+                    return time.monotonic()
+                time.sleep(0.5)
+            raise RuntimeError(f"{len(keys - ledger().keys())} frames not analyzed within {timeout} s")
+
+        wait({put(ids[-1], pool[i % len(pool)]) for i in range(4 * workers)}, 120)  # cold start of every worker
+        pids = {process_name(p.args): p.pid for p in stack._processes}
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        machine_before = common.cpu_busy()
+        start = time.monotonic()
+        with ThreadPoolExecutor(4) as executor:
+            keys = set(executor.map(lambda i: put(ids[i % sessions], pool[i % len(pool)]), range(frames)))
+        put_s = time.monotonic() - start
+        done = wait(keys, 600)
+        machine_busy = common.busy_share(machine_before, common.cpu_busy())
+        cpu = {name: round((cpu_seconds(pid) - cpu_before[name]) * 1000 / frames, 1) for name, pid in pids.items()}
+        elapsed = done - start
+        return {"workers": workers, "frames": frames, "seconds": round(elapsed, 1),
+                "frames_per_s": round(frames / elapsed, 2), "put_s": round(put_s, 1),
+                "cpu_ms_per_frame": cpu, "machine_cpu_busy": machine_busy, "loadavg_end": os.getloadavg()[0]}
+
+
+def run(cfg: Config) -> list[dict[str, Any]]:
+    frames = frame_pool()
+    results = []
+    for n in cfg.ns:
+        result = run_n(n, cfg, frames)
+        results.append(result)
+        print(f"  load N={n:<4} p95 upload->visible {result['p95_upload_to_visible_s']} s, p95 API "
+              f"{result['p95_api_s']} s, errors {result['errors']}, lost {result['lost_frames']}, "
+              f"drain {result['drain_s']} s", file=sys.stderr, flush=True)
+    return results
+
+
+def parse_ns(text: str) -> tuple[int, ...]:
+    values = tuple(int(v) for v in text.split(",") if v.strip())
+    if not values or any(v < 1 or v > 2000 for v in values):
+        raise argparse.ArgumentTypeError("a comma-separated list of 1..2000")
+    return values
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--n", type=parse_ns, default=Config.ns, help="concurrent candidates (default 50,150,300)")
+    parser.add_argument("--duration", type=float, default=Config.duration_s, help="seconds of load per N (30)")
+    parser.add_argument("--workers", type=int, default=Config.workers,
+                        help="PROCTOR_DISPATCH_WORKERS for the media queue (default 2: one per core)")
+    parser.add_argument("--drain-timeout", type=float, default=Config.drain_timeout_s,
+                        help="seconds to wait for the queue to empty after the load (90)")
+
+
+def config_from(args: argparse.Namespace) -> Config:
+    return Config(ns=args.n, duration_s=args.duration, workers=args.workers, drain_timeout_s=args.drain_timeout)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.load", description=__doc__.split("\n\n")[0])
+    add_arguments(parser)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    print(json.dumps(run(config_from(args)), indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""The cost and capacity model's arithmetic on inputs small enough to check by hand (no timings here)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from benchmarks import cost
+
+
+def simple_model() -> cost.Model:
+    """A candidate who uploads one frame a minute and nothing else, with round prices."""
+    prices = cost.Prices(lambda_gb_s=1e-5, lambda_request=1e-6, apigw_rest_request=2e-6, apigw_http_request=1e-6,
+                         s3_put=1e-5, s3_get=1e-6, s3_gb_month=0.1, sqs_request=1e-6, ddb_wru=1e-6, ddb_rru=1e-7,
+                         sfn_transition=1e-4, logs_gb=1.0)
+    workload = cost.Workload(frame_every_s=60, audio_chunk_s=1e12, heartbeat_every_s=1e12, answer_every_s=1e12,
+                             uploads_per_presign=1, proctor_calls_per_hour=0, session_calls=0, exam_hours=1,
+                             frame_bytes=1e6, audio_bytes=0, retention_days=30, sfn_transitions_per_session=10,
+                             lifecycle_messages_per_session=0)
+    compute = cost.Compute(analyzer_memory_mb=1024, frame_cpu_ms=100, audio_cpu_ms=0, object_io_ms=50,
+                           batch_size=10, api_memory_mb=1024, api_cpu_ms=0, api_io_ms=100)
+    storage = cost.Storage(session_item=1000, signal_states_item=2000, ledger_item=100, violation_item=500,
+                           frame_reads=(("ledger", 1.0), ("signal_states", 2.0)), frame_writes=(("ledger", 1.0),),
+                           violations_per_hour=0)
+    return cost.Model(prices, workload, compute, storage, logs_bytes_per_object=0, lambda_report_bytes=0)
+
+
+def test_request_units_follow_dynamodb_rounding():
+    assert cost.write_units(100) == 1 and cost.write_units(1024) == 1 and cost.write_units(1025) == 2
+    assert cost.write_units(1500, transactional=True) == 4
+    assert cost.read_units(100) == 0.5 and cost.read_units(4097) == 1.0 and cost.read_units(4097, True) == 2.0
+
+
+def test_item_size_counts_names_and_values_like_dynamodb():
+    item = {"id": {"S": "abc"}, "n": {"N": "12345"}, "b": {"B": b"\x00" * 10}, "ok": {"BOOL": True},
+            "m": {"M": {"k": {"S": "v"}}}, "l": {"L": [{"N": "1"}, {"S": "xy"}]}}
+    # id 2+3, n 1+(3+1), b 1+10, ok 2+1, m 1+(3 + 1+1+1), l 1+(3 + (1+2) + (1+2))
+    assert cost.dynamodb_item_size(item) == 5 + 5 + 11 + 3 + 7 + 10
+
+
+def test_lambda_gb_seconds_stretch_cpu_below_one_vcpu_but_not_waits():
+    assert cost.lambda_gb_seconds(100, 0, 1769) == pytest.approx(0.1 * 1769 / 1024)
+    assert cost.lambda_gb_seconds(100, 50, 1024) == pytest.approx((100 * 1769 / 1024 + 50) / 1000)
+    assert cost.lambda_gb_seconds(0, 200, 512) == pytest.approx(0.2 * 0.5)
+
+
+def test_cost_per_exam_hour_adds_up_each_service_by_its_formula():
+    model = simple_model()
+    result = cost.cost_per_exam_hour(model)
+    lines = result["by_service_usd"]
+    frames = 60  # one a minute
+    assert result["counts"]["frames"] == pytest.approx(frames)
+    assert result["counts"]["api_calls"] == pytest.approx(frames)  # one presign per upload, nothing else
+    gb_s = frames * (100 * 1769 / 1024 + 50) / 1000 * 1.0
+    assert lines["lambda_analyzer"] == pytest.approx(gb_s * 1e-5 + frames / 10 * 1e-6)
+    assert lines["lambda_api"] == pytest.approx(frames * 0.1 * 1e-5 + frames * 1e-6)
+    assert lines["api_gateway"] == pytest.approx(frames * 2e-6)
+    assert lines["s3_requests"] == pytest.approx(frames * (1e-5 + 2e-6))
+    assert lines["s3_storage"] == pytest.approx(frames * 1e6 / 1e9 * 0.1)  # 30 of 30 days
+    assert lines["sqs"] == pytest.approx(frames * 1.2 * 1e-6)
+    # ledger read 0.5 + two state reads of 0.5 + the presign's session read 0.5; one ledger write of 1 WRU
+    assert lines["dynamodb"] == pytest.approx(frames * 1 * 1e-6 + frames * (0.5 + 2 * 0.5 + 0.5) * 1e-7)
+    assert lines["step_functions"] == pytest.approx(10 * 1e-4)
+    assert lines["cloudwatch_logs"] == 0
+    assert result["total_usd"] == pytest.approx(sum(lines.values()))
+    assert cost.cost_per_exam_hour(model, http_api=True)["by_service_usd"]["api_gateway"] == pytest.approx(
+        frames * 1e-6)
+
+
+def test_session_updates_write_the_all_projection_gsi_too():
+    model = simple_model()
+    model = replace(model, workload=replace(model.workload, heartbeat_every_s=360))  # 10 heartbeats an hour
+    units = cost.dynamodb_units(model)
+    assert units["session_write_wru"] == 2  # 1 KB item + its GSI copy
+    without = replace(model, storage=replace(model.storage, sessions_gsi_all_projection=False))
+    assert units["wru"] - cost.dynamodb_units(without)["wru"] == pytest.approx(10)
+    presence = replace(model, storage=replace(model.storage, heartbeat_item=200))
+    assert units["wru"] - cost.dynamodb_units(presence)["wru"] == pytest.approx(10 * (2 - 1))
+
+
+def test_a_lever_may_derive_its_value_from_the_current_one():
+    model = cost.with_changes(cost.Model(), {"storage.frame_reads": lambda reads: reads[:1],
+                                             "workload.retention_days": 7.0})
+    assert model.storage.frame_reads == cost.Storage().frame_reads[:1] and model.workload.retention_days == 7.0
+
+
+def test_levers_apply_cumulatively_and_never_raise_the_cost_here():
+    rows = cost.levers(cost.Model())
+    assert rows[0]["lever"] == "as built"
+    totals = [r["total_usd"] for r in rows]
+    assert totals == sorted(totals, reverse=True)
+
+
+def test_capacity_names_the_constraint_with_least_headroom():
+    model = simple_model()
+    result = cost.capacity(model, 60_000, quotas=cost.Quotas(lambda_account_concurrency=100))
+    # 60,000 candidates x 1 frame/min = 1,000 frames/s; each frame (100 ms x 1769/1024 + 50 ms) = 0.2228 s
+    assert result["rates_per_s"]["frames"] == pytest.approx(1000)
+    assert result["lambda_concurrency"]["analyzer"] == round(1000 * (0.1 * 1769 / 1024 + 0.05))
+    assert result["bottleneck"] == "Lambda account concurrency (analyzer + API)"
+    lam = next(r for r in result["constraints"] if r["constraint"] == result["bottleneck"])
+    assert result["headroom"] == lam["headroom"] == pytest.approx(100 / lam["demand"], abs=1e-3)
+    assert all(r["headroom"] >= result["headroom"] for r in result["constraints"] if r["headroom"] is not None)
+    assert result["lambda_ramp_s"] == 10  # under 1,000: within the first 10 s step
+
+
+def test_capacity_gsi_demand_is_session_updates_times_item_units_per_agency():
+    model = cost.Model()
+    result = cost.capacity(model, 100_000, agencies=4)
+    gsi = next(r for r in result["constraints"] if "by_agency" in r["constraint"])
+    updates = 100_000 / 10 + 100_000 / 30 + model.storage.violations_per_hour * 100_000 / 3600
+    assert gsi["demand"] == pytest.approx(updates * cost.write_units(model.storage.session_item) / 4, abs=1e-3)
