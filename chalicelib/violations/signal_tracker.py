@@ -56,21 +56,26 @@ class SignalTracker:
     def __init__(self, recorder: ViolationRecorder) -> None:
         self._recorder = recorder
 
-    def load(self, session_id: str) -> dict[str, SignalState]:
+    def load(self, session_id: str) -> SignalStatesRecord:
+        """The session's signal-state item (a new, unsaved one before the first observation)."""
         try:
-            return _decode(SignalStatesRecord.get(session_id).signals_json)
+            return SignalStatesRecord.get(session_id)
         except DoesNotExist:
-            return {}
+            return SignalStatesRecord(session_id)
+
+    @staticmethod
+    def states(record: SignalStatesRecord) -> dict[str, SignalState]:
+        return _decode(record.signals_json)
 
     def apply(self, session: Any, at: datetime, observations: dict[str, Observation], policy: AnalysisPolicy,
-              evidence_key: str | None) -> list[tuple[str, EpisodeChange]]:
-        """Feed one moment's observations in; returns the episode changes it caused (already recorded)."""
+              evidence_key: str | None, record: SignalStatesRecord | None = None) -> list[tuple[str, EpisodeChange]]:
+        """Feed one moment's observations in; returns the episode changes it caused (already recorded).
+
+        `record` is the item as the caller already read it; after a lost race the item is read again.
+        """
         max_gap = timedelta(seconds=policy.max_gap_s)
         for _ in range(MAX_ATTEMPTS):
-            try:
-                record = SignalStatesRecord.get(session.session_id)
-            except DoesNotExist:
-                record = SignalStatesRecord(session.session_id)
+            record = record or self.load(session.session_id)
             states = _decode(record.signals_json)
             changes: list[tuple[str, EpisodeChange]] = []
             for signal, seen in observations.items():
@@ -87,6 +92,7 @@ class SignalTracker:
             except PutError as exc:
                 if not is_condition_failure(exc):
                     raise
+                record = None
         raise RuntimeError(f"signal state of {session.session_id} kept changing under us")
 
     def _record(self, session: Any, signal: str, change: EpisodeChange, seen: Observation,

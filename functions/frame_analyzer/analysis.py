@@ -7,6 +7,7 @@ episode ids are derived, so even a crash between the writes cannot duplicate a v
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -95,8 +96,10 @@ class FrameAnalyzer:
             with self._trace("s3.fetch"):
                 data = self._fetch(bucket, key, self._kinds[media_key.kind])
             policy = AnalysisPolicy.from_dict(session.analysis.as_dict() or None)
+            signal_record = None
             if media_key.kind == "webcam":
-                observations, ledger.faces = self._observe_frame(session, data, policy)
+                signal_record = self._tracker.load(session.session_id)  # read once: frame count + episode state
+                observations, ledger.faces = self._observe_frame(session, data, policy, signal_record)
             else:
                 observations = self._observe_audio(data, policy)
         except Rejected as rejection:
@@ -106,7 +109,8 @@ class FrameAnalyzer:
             logger.info("rejected %s: %s", key, rejection)
             return Outcome(object_id, "rejected", str(rejection), kind=ledger.kind)
         with self._trace("dynamodb.episodes"):
-            changes = self._tracker.apply(session, uploaded_at, observations, policy, evidence_key=key)
+            changes = self._tracker.apply(session, uploaded_at, observations, policy, evidence_key=key,
+                                          record=signal_record)
         ledger.outcome = "analyzed"
         with self._trace("dynamodb.ledger"):
             ledger.save()
@@ -127,19 +131,22 @@ class FrameAnalyzer:
 
     def _fetch(self, bucket: str, key: str, kind: MediaKind) -> bytes:
         # S3 enforces the POST policy on AWS, but not every compatible endpoint does: check again here.
+        # One GetObject: its headers carry length and type; the body is read only when they pass.
         try:
-            head = self._s3.head_object(Bucket=bucket, Key=key)
+            response = self._s3.get_object(Bucket=bucket, Key=key)
         except ClientError as exc:
             raise Rejected("missing") from exc
-        if head["ContentLength"] > kind.max_bytes:
-            raise Rejected("too_large")
-        if head["ContentLength"] == 0:
-            raise Rejected("empty")
-        if head.get("ContentType", "").split(";")[0].strip().lower() != kind.content_type:
-            raise Rejected("wrong_content_type")
-        return self._s3.get_object(Bucket=bucket, Key=key)["Body"].read(kind.max_bytes + 1)
+        with contextlib.closing(response["Body"]) as body:
+            if response["ContentLength"] > kind.max_bytes:
+                raise Rejected("too_large")
+            if response["ContentLength"] == 0:
+                raise Rejected("empty")
+            if response.get("ContentType", "").split(";")[0].strip().lower() != kind.content_type:
+                raise Rejected("wrong_content_type")
+            return body.read(kind.max_bytes + 1)
 
-    def _observe_frame(self, session: Any, data: bytes, policy: AnalysisPolicy) -> tuple[dict[str, Any], int]:
+    def _observe_frame(self, session: Any, data: bytes, policy: AnalysisPolicy,
+                       signal_record: Any) -> tuple[dict[str, Any], int]:
         try:
             image = decode_image(data)
         except InvalidImage as exc:
@@ -151,7 +158,7 @@ class FrameAnalyzer:
         identity = None
         template = FaceTemplate(engine.name, session.reference_vector, session.reference_image_key)
         if faces and (template.vector or template.image_key):
-            frame_number = self._tracker.load(session.session_id).get("no_face", SignalState()).observations
+            frame_number = self._tracker.states(signal_record).get("no_face", SignalState()).observations
             if frame_number % policy.reid_every_n == 0:
                 with self._trace("inference.similarity"):
                     identity = reidentify(engine, template, session.reference_regions, image, faces[0], data, policy)
