@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from tests.api_client import ApiClient
@@ -38,3 +39,25 @@ def admit(api: ApiClient, admin: str, exam_id: str, *, consent: bool = True) -> 
 def login_response(api: ApiClient, user_id: str, password: str):
     """The raw login answer (for tests that expect it to fail)."""
     return api.call("POST", "/auth/login", json={"user_id": user_id, "password": password})
+
+
+SESSION_KEYS = ("status", "answers", "submitted_at", "score", "verdict")
+
+
+def snapshot(api: ApiClient, world: dict[str, Any], session_keys: tuple[str, ...] = SESSION_KEYS) -> dict[str, Any]:
+    """Everything a wrongly accepted call on the world's exam or session could change, as its owners see it."""
+    tokens, exam_id, session_id = world["tokens"], world["exam_id"], world["session_id"]
+    reads = [(f"/sessions/{session_id}", tokens["candidate"]),
+             (f"/proctor/sessions/{session_id}/timeline", tokens["proctor"]),
+             (f"/admin/exams/{exam_id}/roster", tokens["admin"]),
+             ("/admin/exams", tokens["admin"])]  # each exam as GET /admin/exams/{id} shows it, bank_size included
+    with ThreadPoolExecutor(len(reads)) as pool:  # both local servers are threaded
+        session, timeline, roster, exams = pool.map(lambda read: ok(api.call("GET", *read)), reads)
+    return {
+        "session": {k: session[k] for k in session_keys},
+        "monitoring": {k: timeline["session"][k] for k in ("status", "last_seen_at", "violation_counts",
+                                                            "risk_score")},
+        "violations": timeline["violations"],
+        "exams": sorted(exams["exams"], key=lambda e: e["exam_id"]),
+        "roster": roster["candidates"],
+    }

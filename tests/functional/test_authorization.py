@@ -10,7 +10,6 @@ import json
 import os
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,7 +18,7 @@ import pytest
 
 from tests.api_client import ApiClient
 from tests.conftest import PASSWORD, exam_payload, wait_for
-from tests.helpers import admit, assert_error, login_response, ok
+from tests.helpers import admit, assert_error, login_response, ok, snapshot
 
 ADMIN, PROCTOR, CANDIDATE = "admin", "proctor", "candidate"
 ROLES = (ADMIN, PROCTOR, CANDIDATE)
@@ -80,23 +79,6 @@ def world(api: ApiClient, agency: dict[str, str], other_agency: dict[str, str]) 
     return world
 
 
-def snapshot(api: ApiClient, world: dict[str, Any]) -> dict[str, Any]:
-    """Everything a misrouted call on the world's exam or session could change, as its owners see it."""
-    tokens, exam_id, session_id = world["tokens"], world["exam_id"], world["session_id"]
-    reads = [(f"/sessions/{session_id}", tokens[CANDIDATE]),
-             (f"/proctor/sessions/{session_id}/timeline", tokens[PROCTOR]),
-             (f"/admin/exams/{exam_id}/roster", tokens[ADMIN]),
-             ("/admin/exams", tokens[ADMIN])]  # each exam as GET /admin/exams/{id} shows it, bank_size included
-    with ThreadPoolExecutor(len(reads)) as pool:  # both local servers are threaded
-        session, timeline, roster, exams = pool.map(lambda read: ok(api.call("GET", *read)), reads)
-    summary = timeline["session"]
-    return {
-        "session": {k: session[k] for k in ("status", "answers", "submitted_at", "score", "verdict")},
-        "monitoring": {k: summary[k] for k in ("status", "last_seen_at", "violation_counts", "risk_score")},
-        "violations": timeline["violations"],
-        "exams": sorted(exams["exams"], key=lambda e: e["exam_id"]),
-        "roster": roster["candidates"],
-    }
 
 
 def assert_pristine(state: dict[str, Any], exam_id: str) -> None:

@@ -7,7 +7,6 @@ something, that nothing changed.
 from __future__ import annotations
 
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,7 +15,8 @@ import requests
 
 from tests.api_client import ApiClient
 from tests.conftest import PASSWORD, exam_payload, wait_for
-from tests.helpers import admit, assert_error, login_response, ok
+from tests.helpers import SESSION_KEYS, admit, assert_error, login_response, ok
+from tests.helpers import snapshot as owners_view
 
 ADMIN, PROCTOR, CANDIDATE = "admin", "proctor", "candidate"
 MISSING_EXAM = "ex-000000000000"
@@ -58,26 +58,6 @@ def without(data: dict[str, Any], key: str) -> dict[str, Any]:
 
 
 
-
-
-
-def snapshot(api: ApiClient, world: dict[str, Any]) -> dict[str, Any]:
-    """What a wrongly accepted request on the world's exam or session would change, as its owners see it."""
-    tokens, exam_id, session_id = world["tokens"], world["exam_id"], world["session_id"]
-    reads = [(f"/sessions/{session_id}", tokens[CANDIDATE]),
-             (f"/proctor/sessions/{session_id}/timeline", tokens[PROCTOR]),
-             (f"/admin/exams/{exam_id}/roster", tokens[ADMIN]),
-             ("/admin/exams", tokens[ADMIN])]  # each exam as GET /admin/exams/{id} shows it, bank_size included
-    with ThreadPoolExecutor(len(reads)) as pool:  # both local servers are threaded
-        session, timeline, roster, exams = pool.map(lambda read: ok(api.call("GET", *read)), reads)
-    return {
-        "session": {k: session[k] for k in ("status", "answers", "submitted_at", "score", "verdict", "items")},
-        "monitoring": {k: timeline["session"][k] for k in ("status", "last_seen_at", "violation_counts",
-                                                            "risk_score")},
-        "violations": timeline["violations"],
-        "exams": sorted(exams["exams"], key=lambda e: e["exam_id"]),
-        "roster": roster["candidates"],
-    }
 
 
 @pytest.fixture(scope="module")
@@ -808,3 +788,8 @@ def test_verdict_rules_on_a_session_awaiting_review(api, started):
     closed = api.call("POST", f"/sessions/{session_id}/events", candidate, json={"events": [event()]})
     assert_error(closed, 409, "session.closed")
     assert timeline(api, started)["violations"] == []
+
+
+def snapshot(api: ApiClient, world: dict[str, Any]) -> dict[str, Any]:
+    """The owners' view, including the drawn items (bad input must not redraw them)."""
+    return owners_view(api, world, (*SESSION_KEYS, "items"))
