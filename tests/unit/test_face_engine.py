@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
+from chalicelib.core.model_files import bundled_model
 from chalicelib.identity.__main__ import main as cli
 from chalicelib.identity.face_detector import decode_image
 from chalicelib.identity.face_engine import (
@@ -18,10 +19,10 @@ from chalicelib.identity.face_engine import (
     FaceTemplate,
     OpenCvFaceEngine,
     cosine,
+    similarity_transform,
     vector_from_bytes,
 )
 from chalicelib.identity.head_pose import estimate_head_pose
-from chalicelib.identity.model_files import bundled_model
 from tests.paths import FACES_DIR
 
 MANIFEST = json.loads((FACES_DIR / "manifest.json").read_text())
@@ -120,15 +121,40 @@ def test_collapsed_landmarks_never_read_as_frontal() -> None:
 # ---- templates and verification ----------------------------------------------------------------------------
 
 
-def test_dnn_path_gives_the_same_embedding_as_face_recognizer_feature(engine: OpenCvFaceEngine) -> None:
-    image = load("rose_leslie__img2.jpg")
-    (face,) = engine.observe(image)
+def test_alignment_and_embedding_match_opencv_face_recognizer_sf(engine: OpenCvFaceEngine) -> None:
+    """Our alignment and ONNX Runtime embedding give OpenCV's own numbers (alignCrop, and feature() or cv2.dnn on
+    the int8 file as shipped) for every single-face photo of the dev set."""
     recognizer = cv2.FaceRecognizerSF.create(str(bundled_model("sface")), "")
-    try:
-        reference = recognizer.feature(engine.aligned_face(image, face)).ravel()
-    except cv2.error:  # OpenCV 5.x: feature() asserts on the int8 model; nothing to compare against
-        pytest.skip("FaceRecognizerSF.feature() fails on this OpenCV build")
-    assert cosine(engine.embed(image, face), reference / np.linalg.norm(reference)) > 0.9999
+    net = cv2.dnn.readNet(str(bundled_model("sface")))
+    compared = 0
+    for item in (i for i in MANIFEST["images"] if i.get("faces") == 1):
+        image = load(item["file"])
+        faces = engine.observe(image)
+        if len(faces) != 1:
+            continue
+        face = faces[0]
+        row = np.array([[*face.box, *np.ravel(face.landmarks), face.score]], np.float32)
+        expected_crop = recognizer.alignCrop(image, row)
+        ours_crop = engine.aligned_face(image, face)
+        difference = np.abs(ours_crop.astype(int) - expected_crop.astype(int))  # float rounding of the warp only
+        assert difference.max() <= 3 and difference.mean() < 0.05, item["file"]
+        net.setInput(cv2.dnn.blobFromImage(expected_crop, 1.0, (112, 112), (0, 0, 0), swapRB=True), "data")
+        reference = net.forward().ravel()
+        reference /= np.linalg.norm(reference)
+        assert cosine(engine.embed_crops([expected_crop])[0], reference) > 0.9999, item["file"]
+        assert cosine(engine.embed(image, face), reference) > 0.999, item["file"]
+        compared += 1
+    assert compared >= 20
+
+
+def test_similarity_transform_maps_the_template_onto_itself_and_refuses_coincident_points() -> None:
+    template = np.array([[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655],
+                         [70.7299, 92.2041]])
+    matrix = similarity_transform(template * 2 + 10)  # twice as large, shifted
+    mapped = (matrix[:, :2] @ (template * 2 + 10).T).T + matrix[:, 2]
+    np.testing.assert_allclose(mapped, template, atol=0.01)
+    with pytest.raises(ValueError, match="coincide"):
+        similarity_transform(np.full((5, 2), 7.0))
 
 
 def test_template_round_trip_matches_the_same_face(engine: OpenCvFaceEngine) -> None:

