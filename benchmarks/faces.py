@@ -8,8 +8,10 @@ Genuine scores are the manifest's same-person pairs. Impostor scores are ALL cro
 images (person set and different), which include the manifest's different-person pairs: the manifest has only
 44 of those, too few to say anything at FAR 1 %. FAR resolution is 1 / impostor_pairs (reported), so "TAR at FAR
 0.1 %" with fewer than 1000 impostors is the TAR above the highest impostor score. A pair image without a face
-scores -1 (a rejection). Speed: one core (cv2.setNumThreads(1)), each image letterboxed to 640x480 like a webcam
-frame; detection is timed at the engine's 640 analysis size and at 320 (a 320x240 analysis), embedding per face.
+scores -1 (a rejection). Speed: one core (cv2.setNumThreads(1), one ONNX Runtime thread), each image letterboxed
+to 640x480 like a webcam frame; detection is timed at the engine's 640 analysis size and at 320 (a 320x240
+analysis), embedding per face (alignment included). For comparison the same int8 files are also timed through
+OpenCV's own dnn (cv2.FaceDetectorYN at 640x480, cv2.dnn SFace on the aligned crop), which the engine used before.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from typing import Any
 
 import cv2
 import numpy as np
+import onnxruntime
 
+from chalicelib.core.model_files import bundled_model
 from chalicelib.identity.face_detector import InvalidImage, YuNetFaceDetector, decode_image
 from chalicelib.identity.face_engine import DEFAULT_MATCH_THRESHOLD, OpenCvFaceEngine, cosine
 
@@ -77,6 +81,13 @@ def run(dataset: Path, *, limit: int | None = None, repeat: int = 3, threshold: 
     small = YuNetFaceDetector(analysis_max_side=320)
     counted, counted_320, single, extra, embeddings, misses = 0, 0, 0, 0, {}, []
     detect_ms, detect_320_ms, observe_ms, embed_ms = [], [], [], []
+    opencv_detect_ms, opencv_embed_ms = [], []
+    opencv_detector = cv2.FaceDetectorYN.create(str(bundled_model("yunet")), "", FRAME, 0.9, 0.3, 5000)
+    opencv_sface = cv2.dnn.readNet(str(bundled_model("sface")))
+
+    def opencv_embed(crop: np.ndarray) -> np.ndarray:
+        opencv_sface.setInput(cv2.dnn.blobFromImage(crop, 1.0, (112, 112), (0, 0, 0), swapRB=True), "data")
+        return opencv_sface.forward()
     for item in items:
         try:
             image = decode_image((dataset / item["file"]).read_bytes())
@@ -95,10 +106,15 @@ def run(dataset: Path, *, limit: int | None = None, repeat: int = 3, threshold: 
                 engine.embed(image, faces[0])  # warm-up: the first forward pass allocates the network's buffers
             embeddings[item["file"]], ms = _timed(engine.embed, image, faces[0])
             embed_ms.append(ms)
+            crop = engine.aligned_face(image, faces[0])
+            opencv_embed(crop)  # warm-up
+            opencv_embed_ms.append(_timed(opencv_embed, crop)[1])
         frame = letterbox(image)
         engine.detector.detect(frame), small.detect(frame)  # warm-up: first call per input size allocates
+        opencv_detector.detect(frame)
         for _ in range(repeat):
             detect_ms.append(_timed(engine.detector.detect, frame)[1])
+            opencv_detect_ms.append(_timed(opencv_detector.detect, frame)[1])
             detect_320_ms.append(_timed(small.detect, frame)[1])
             observe_ms.append(_timed(engine.observe, frame)[1])
 
@@ -140,6 +156,8 @@ def run(dataset: Path, *, limit: int | None = None, repeat: int = 3, threshold: 
         "observe_ms_median": _ms(observe_ms)[0],
         "embed_ms_median": _ms(embed_ms)[0],
         "embed_ms_p95": _ms(embed_ms)[1],
+        "opencv_dnn_detect_ms_median": _ms(opencv_detect_ms)[0],
+        "opencv_dnn_embed_ms_median": _ms(opencv_embed_ms)[0],
         "count_accuracy_320": round(counted_320 / len(items), 4),
         "images": len(items),
         "single_face_images": single,
@@ -151,6 +169,7 @@ def run(dataset: Path, *, limit: int | None = None, repeat: int = 3, threshold: 
         "count_misses": misses,
         "threads": 1,
         "opencv": cv2.__version__,
+        "onnxruntime": onnxruntime.__version__,
     }
 
 
@@ -184,10 +203,14 @@ def format_table(result: dict) -> str:
         ("detect 320x240 ms median/p95", f"{result['detect_320_ms_median']} / {result['detect_320_ms_p95']}"),
         ("observe 640x480 ms median", f"{result['observe_ms_median']}"),
         ("embed ms per face median/p95", f"{result['embed_ms_median']} / {result['embed_ms_p95']}"),
+        (
+            "same files in OpenCV dnn (ms)",
+            f"detect 640x480 {result['opencv_dnn_detect_ms_median']}, embed {result['opencv_dnn_embed_ms_median']}",
+        ),
     ]
     lines = [f"{name:<30} {value}" for name, value in rows]
     lines += [f"count miss: {miss}" for miss in result["count_misses"]]
-    return "\n".join(lines + [f"(one core, OpenCV {result['opencv']})"])
+    return "\n".join(lines + [f"(one core, ONNX Runtime {result['onnxruntime']}, OpenCV {result['opencv']})"])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,7 +29,7 @@ import numpy as np
 MODEL_GRAPH = 7
 GRAPH_NODE, GRAPH_INITIALIZER, GRAPH_INPUT, GRAPH_OUTPUT, GRAPH_VALUE_INFO = 1, 5, 11, 12, 13
 NODE_INPUT, NODE_OUTPUT, NODE_OP_TYPE, NODE_ATTRIBUTE, NODE_DOMAIN = 1, 2, 4, 5, 7
-ATTR_NAME, ATTR_I = 1, 3
+ATTR_NAME, ATTR_I, ATTR_G, ATTR_GRAPHS = 1, 3, 6, 11
 TENSOR_DIMS, TENSOR_DATA_TYPE, TENSOR_FLOAT_DATA, TENSOR_INT32_DATA = 1, 2, 4, 5
 TENSOR_INT64_DATA, TENSOR_NAME, TENSOR_RAW_DATA, TENSOR_DATA_LOCATION = 7, 8, 9, 14
 VALUE_NAME, VALUE_TYPE = 1, 2
@@ -40,8 +40,19 @@ DIM_VALUE, DIM_PARAM = 1, 2
 
 VARINT, FIXED64, LENGTH, FIXED32 = 0, 1, 2, 5
 FLOAT = 1
-DTYPES = {1: np.float32, 2: np.uint8, 3: np.int8, 4: np.uint16, 5: np.int16, 6: np.int32, 7: np.int64,
-          10: np.float16, 11: np.float64, 12: np.uint32, 13: np.uint64}
+DTYPES = {
+    1: np.float32,
+    2: np.uint8,
+    3: np.int8,
+    4: np.uint16,
+    5: np.int16,
+    6: np.int32,
+    7: np.int64,
+    10: np.float16,
+    11: np.float64,
+    12: np.uint32,
+    13: np.uint64,
+}
 
 
 class ModelFormatError(ValueError):
@@ -115,16 +126,30 @@ def bytes_field(number: int, payload: bytes) -> bytes:
     return _encode_varint(number << 3 | LENGTH) + _encode_varint(len(payload)) + payload
 
 
-def _string(value: int | bytes) -> str:
-    if not isinstance(value, bytes):
-        raise ModelFormatError("expected a string field")
-    return value.decode("utf-8")
+def _payload(field: Field) -> bytes:
+    """The bytes of a length-delimited field (a message, string or raw data); anything else is malformed."""
+    if field.wire != LENGTH or not isinstance(field.value, bytes):
+        raise ModelFormatError(f"field {field.number} should be length-delimited")
+    return field.value
+
+
+def _number(field: Field) -> int:
+    if field.wire != VARINT or not isinstance(field.value, int):
+        raise ModelFormatError(f"field {field.number} should be a varint")
+    return field.value
+
+
+def _string(field: Field) -> str:
+    try:
+        return _payload(field).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ModelFormatError(f"field {field.number} is not UTF-8 text") from exc
 
 
 def _packed_ints(field: Field) -> list[int]:
     if field.wire == VARINT:
-        return [_int64(int(field.value))]
-    values, pos, payload = [], 0, bytes(field.value)
+        return [_int64(_number(field))]
+    values, pos, payload = [], 0, _payload(field)
     while pos < len(payload):
         value, pos = _varint(payload, pos)
         values.append(_int64(value))
@@ -137,18 +162,20 @@ def tensor_to_array(message: bytes) -> tuple[str, np.ndarray]:
     floats, ints = bytearray(), []
     for f in fields(message):
         if f.number == TENSOR_NAME:
-            name = _string(f.value)
+            name = _string(f)
         elif f.number == TENSOR_DIMS:
             dims += _packed_ints(f)
         elif f.number == TENSOR_DATA_TYPE:
-            data_type = int(f.value)
+            data_type = _number(f)
         elif f.number == TENSOR_RAW_DATA:
-            raw = bytes(f.value)
+            raw = _payload(f)
         elif f.number == TENSOR_FLOAT_DATA:
+            if f.wire not in (LENGTH, FIXED32):
+                raise ModelFormatError("float_data should be packed or fixed32")
             floats += bytes(f.value)  # packed, or a single fixed32
         elif f.number in (TENSOR_INT32_DATA, TENSOR_INT64_DATA):
             ints += _packed_ints(f)
-        elif f.number == TENSOR_DATA_LOCATION and f.value:
+        elif f.number == TENSOR_DATA_LOCATION and _number(f):
             raise ModelFormatError(f"tensor {name!r} keeps its data in an external file")
     if data_type not in DTYPES:
         raise ModelFormatError(f"tensor {name!r} has unsupported data type {data_type}")
@@ -157,6 +184,8 @@ def tensor_to_array(message: bytes) -> tuple[str, np.ndarray]:
         array = np.frombuffer(raw, dtype=dtype)
     elif floats:
         array = np.frombuffer(bytes(floats), dtype="<f4").astype(dtype)
+    elif dtype == np.float16:  # int32_data holds float16 values as their bit patterns
+        array = np.array(ints, dtype=np.int64).astype(np.uint16).view(np.float16)
     else:
         array = np.array(ints, dtype=np.int64).astype(dtype)
     if array.size != math.prod(dims):
@@ -166,10 +195,14 @@ def tensor_to_array(message: bytes) -> tuple[str, np.ndarray]:
 
 def array_to_tensor(name: str, array: np.ndarray) -> bytes:
     """A float32 TensorProto (raw little-endian data)."""
-    array = np.ascontiguousarray(array, dtype="<f4")
+    array = np.asarray(array, dtype="<f4")  # a 0-d array stays 0-d (no dims): ascontiguousarray would make it 1-d
     dims = b"".join(_encode_varint(d) for d in array.shape)
-    return (bytes_field(TENSOR_DIMS, dims) if array.ndim else b"") + varint_field(TENSOR_DATA_TYPE, FLOAT) \
-        + bytes_field(TENSOR_NAME, name.encode()) + bytes_field(TENSOR_RAW_DATA, array.tobytes())
+    return (
+        (bytes_field(TENSOR_DIMS, dims) if array.ndim else b"")
+        + varint_field(TENSOR_DATA_TYPE, FLOAT)
+        + bytes_field(TENSOR_NAME, name.encode())
+        + bytes_field(TENSOR_RAW_DATA, array.tobytes())
+    )
 
 
 @dataclass(frozen=True)
@@ -180,24 +213,41 @@ class Node:
     outputs: tuple[str, ...]
     attributes: Mapping[str, int]  # integer attributes only (all DequantizeLinear has)
     raw: bytes
+    subgraph_reads: frozenset[str] = frozenset()  # names read inside If/Loop/Scan bodies (outer-scope values)
 
 
 def parse_node(field: Field) -> Node:
-    op_type, domain, inputs, outputs, attributes = "", "", [], [], {}
-    for f in fields(bytes(field.value)):
+    op_type, domain, inputs, outputs, attributes, reads = "", "", [], [], {}, set()
+    for f in fields(_payload(field)):
         if f.number == NODE_OP_TYPE:
-            op_type = _string(f.value)
+            op_type = _string(f)
         elif f.number == NODE_DOMAIN:
-            domain = _string(f.value)
+            domain = _string(f)
         elif f.number == NODE_INPUT:
-            inputs.append(_string(f.value))
+            inputs.append(_string(f))
         elif f.number == NODE_OUTPUT:
-            outputs.append(_string(f.value))
+            outputs.append(_string(f))
         elif f.number == NODE_ATTRIBUTE:
-            parts = {a.number: a.value for a in fields(bytes(f.value))}
-            if ATTR_I in parts:
-                attributes[_string(parts[ATTR_NAME])] = _int64(int(parts[ATTR_I]))
-    return Node(op_type, domain, tuple(inputs), tuple(outputs), attributes, field.raw)
+            parts = list(fields(_payload(f)))
+            names = [_string(a) for a in parts if a.number == ATTR_NAME]
+            values = [_int64(_number(a)) for a in parts if a.number == ATTR_I]
+            if values:
+                if not names:
+                    raise ModelFormatError("an attribute without a name")
+                attributes[names[-1]] = values[-1]
+            for graph in (a for a in parts if a.number in (ATTR_G, ATTR_GRAPHS)):
+                reads |= _graph_reads(_payload(graph))
+    return Node(op_type, domain, tuple(inputs), tuple(outputs), attributes, field.raw, frozenset(reads))
+
+
+def _graph_reads(graph: bytes) -> set[str]:
+    """Every name the nodes of a (sub)graph read, nested subgraphs included (a superset of its outer-scope reads)."""
+    reads: set[str] = set()
+    for f in fields(graph):
+        if f.number == GRAPH_NODE:
+            node = parse_node(f)
+            reads |= set(node.inputs) | node.subgraph_reads
+    return reads
 
 
 def dequantize(
@@ -207,14 +257,21 @@ def dequantize(
     x = x.astype(np.float32)
     zero = np.zeros_like(scale, dtype=np.float32) if zero_point is None else zero_point.astype(np.float32)
     scale = scale.astype(np.float32)
+    if zero.shape != scale.shape:
+        raise ModelFormatError(f"zero point shape {zero.shape} differs from scale shape {scale.shape}")
     if scale.size == 1:
         return (x - zero.reshape(())) * scale.reshape(())
+    if x.ndim == 0 or not -x.ndim <= axis < x.ndim:
+        raise ModelFormatError(f"axis {axis} does not fit a tensor of shape {x.shape}")
     axis %= x.ndim
     if block_size > 0:
-        if scale.shape[axis] != -(-x.shape[axis] // block_size):
+        blocks = [-(-n // block_size) if i == axis else n for i, n in enumerate(x.shape)]
+        if list(scale.shape) != blocks:
             raise ModelFormatError(f"blocked scale shape {scale.shape} does not fit {x.shape} / {block_size}")
         keep = tuple(slice(0, x.shape[axis]) if i == axis else slice(None) for i in range(x.ndim))
         return (x - np.repeat(zero, block_size, axis=axis)[keep]) * np.repeat(scale, block_size, axis=axis)[keep]
+    if scale.shape != (x.shape[axis],):
+        raise ModelFormatError(f"per-axis scale shape {scale.shape} does not fit axis {axis} of {x.shape}")
     shape = [1] * x.ndim
     shape[axis] = -1
     return (x - zero.reshape(shape)) * scale.reshape(shape)
@@ -227,34 +284,39 @@ def _dimension(dim: int | str) -> bytes:
 
 
 def _value_info(name: str, elem_type: int, dims: tuple[int | str, ...] | None) -> bytes:
+    """A ValueInfoProto for a tensor; dims None: no shape at all (unknown rank), () a scalar."""
     tensor = varint_field(TENSOR_TYPE_ELEM, elem_type)
     if dims is not None:
-        shape = b"".join(
-            bytes_field(SHAPE_DIM, _dimension(d)) for d in dims
-        )
+        shape = b"".join(bytes_field(SHAPE_DIM, _dimension(d)) for d in dims)
         tensor += bytes_field(TENSOR_TYPE_SHAPE, shape)
     return bytes_field(VALUE_NAME, name.encode()) + bytes_field(VALUE_TYPE, bytes_field(TYPE_TENSOR, tensor))
 
 
-def _value_name_type(field: Field) -> tuple[str, int, tuple[int | str, ...]]:
-    """(name, element type, dims) of a ValueInfoProto; unknown dims come back as ''."""
-    name, elem, dims = "", FLOAT, []
-    for f in fields(bytes(field.value)):
+def _value_name_type(field: Field) -> tuple[str, int, tuple[int | str, ...] | None]:
+    """(name, element type, dims) of a ValueInfoProto; dims None when it has no shape, '' for an unknown dim."""
+    name, elem, dims = "", FLOAT, None
+    for f in fields(_payload(field)):
         if f.number == VALUE_NAME:
-            name = _string(f.value)
+            name = _string(f)
         elif f.number == VALUE_TYPE:
-            for t in fields(bytes(f.value)):
+            for t in fields(_payload(f)):
                 if t.number != TYPE_TENSOR:
-                    continue
-                for tt in fields(bytes(t.value)):
+                    raise ModelFormatError(f"graph value {name!r} is not a tensor")
+                for tt in fields(_payload(t)):
                     if tt.number == TENSOR_TYPE_ELEM:
-                        elem = int(tt.value)
+                        elem = _number(tt)
                     elif tt.number == TENSOR_TYPE_SHAPE:
-                        for d in fields(bytes(tt.value)):
-                            parts = {p.number: p.value for p in fields(bytes(d.value))}
-                            dims.append(_int64(int(parts[DIM_VALUE])) if DIM_VALUE in parts
-                                        else _string(parts.get(DIM_PARAM, b"")))
-    return name, elem, tuple(dims)
+                        dims = [] if dims is None else dims
+                        for d in fields(_payload(tt)):
+                            parts = {p.number: p for p in fields(_payload(d))}
+                            dims.append(
+                                _int64(_number(parts[DIM_VALUE]))
+                                if DIM_VALUE in parts
+                                else _string(parts[DIM_PARAM])
+                                if DIM_PARAM in parts
+                                else ""
+                            )
+    return name, elem, None if dims is None else tuple(dims)
 
 
 def prepare(model: bytes, symbolic_dims: Mapping[str, Mapping[int, str]] | None = None) -> bytes:
@@ -267,12 +329,12 @@ def prepare(model: bytes, symbolic_dims: Mapping[str, Mapping[int, str]] | None 
     graphs = [f for f in model_fields if f.number == MODEL_GRAPH]
     if len(graphs) != 1:
         raise ModelFormatError("not an ONNX model (expected exactly one graph)")
-    graph_fields = list(fields(bytes(graphs[0].value)))
+    graph_fields = list(fields(_payload(graphs[0])))
     constants: dict[str, np.ndarray] = {}
     initializer_raw: dict[str, bytes] = {}
     for f in graph_fields:
         if f.number == GRAPH_INITIALIZER:
-            name, array = tensor_to_array(bytes(f.value))
+            name, array = tensor_to_array(_payload(f))
             constants[name], initializer_raw[name] = array, f.raw
     kept_nodes: list[Node] = []
     folded: dict[str, np.ndarray] = {}
@@ -282,9 +344,16 @@ def prepare(model: bytes, symbolic_dims: Mapping[str, Mapping[int, str]] | None 
         node = parse_node(f)
         constant = all(i in constants for i in node.inputs if i)
         if node.op_type == "DequantizeLinear" and node.domain in ("", "ai.onnx") and constant:
+            if len(node.inputs) < 2 or not node.inputs[1] or len(node.outputs) != 1:
+                raise ModelFormatError("DequantizeLinear needs an input, a scale and one output")
             zero_point = constants[node.inputs[2]] if len(node.inputs) > 2 and node.inputs[2] else None
-            value = dequantize(constants[node.inputs[0]], constants[node.inputs[1]], zero_point,
-                               node.attributes.get("axis", 1), node.attributes.get("block_size", 0))
+            value = dequantize(
+                constants[node.inputs[0]],
+                constants[node.inputs[1]],
+                zero_point,
+                node.attributes.get("axis", 1),
+                node.attributes.get("block_size", 0),
+            )
             constants[node.outputs[0]] = folded[node.outputs[0]] = value
             continue
         kept_nodes.append(node)
@@ -293,7 +362,7 @@ def prepare(model: bytes, symbolic_dims: Mapping[str, Mapping[int, str]] | None 
     if unknown:
         raise ModelFormatError(f"no graph input named {sorted(unknown)}")
     outputs = [_value_name_type(f) for f in graph_fields if f.number == GRAPH_OUTPUT]
-    used = {i for node in kept_nodes for i in node.inputs} | {name for name, _, _ in outputs}
+    used = {i for node in kept_nodes for i in (*node.inputs, *node.subgraph_reads)} | {name for name, _, _ in outputs}
 
     out = bytearray()
     for f in graph_fields:
@@ -310,7 +379,10 @@ def prepare(model: bytes, symbolic_dims: Mapping[str, Mapping[int, str]] | None 
             out += bytes_field(GRAPH_INITIALIZER, array_to_tensor(name, value))
     for name, elem, dims in inputs:
         if name in used and name not in constants:
-            renamed = tuple(symbolic_dims.get(name, {}).get(i, d) for i, d in enumerate(dims))
+            wanted = symbolic_dims.get(name, {})
+            if wanted and (dims is None or not all(0 <= i < len(dims) for i in wanted)):
+                raise ModelFormatError(f"input {name!r} has no dimension {sorted(wanted)} to make symbolic")
+            renamed = None if dims is None else tuple(wanted.get(i, d) for i, d in enumerate(dims))
             out += bytes_field(GRAPH_INPUT, _value_info(name, elem, renamed))
     for name, elem, _ in outputs:
         out += bytes_field(GRAPH_OUTPUT, _value_info(name, elem, None))
