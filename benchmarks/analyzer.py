@@ -6,8 +6,8 @@ A fresh local endpoint (moto server) holds a real exam and one in-progress sessi
 reference template from a selfie (as a passed identity check would copy onto the session), so re-identification
 runs. Frames are uploaded to S3 with boto3; S3 sends its notifications to the media queue; the benchmark reads
 those S3 event records back from SQS and hands them, one at a time and in upload order, to
-FrameAnalyzer.process in this process on one thread with cv2.setNumThreads(1): ledger check (DynamoDB), session
-load, HeadObject + GetObject (S3), decode, detection, every Nth frame re-identification (whole face + the two
+FrameAnalyzer.process in this process on one thread (cv2.setNumThreads(1), one ONNX Runtime thread): ledger check
+(DynamoDB), session load, one GetObject (S3), decode, detection, every Nth frame re-identification (whole face + the two
 halves for the cover check), episode tracking and the ledger write. Timed: wall clock per frame and the
 process's CPU time; stages are timed by wrapping the S3 client, the decoder, the detector, the aligner, the
 SFace forward pass and PynamoDB's dispatch (so every DynamoDB call is counted per operation).
@@ -69,13 +69,10 @@ class Timer:
 
 
 class TimedS3:
-    """The analyzer's S3 client with HeadObject and GetObject (body read included) timed."""
+    """The analyzer's S3 client with GetObject (body read included) timed."""
 
     def __init__(self, client: Any, timer: Timer) -> None:
         self._client, self._timer = client, timer
-
-    def head_object(self, **kwargs: Any) -> Any:
-        return self._timer.wrap("s3", self._client.head_object, "s3:HeadObject")(**kwargs)
 
     def get_object(self, **kwargs: Any) -> Any:
         import io

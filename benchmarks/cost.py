@@ -111,12 +111,12 @@ class Storage:
     signal_states_item: float = 1_400.0
     ledger_item: float = 300.0
     violation_item: float = 700.0
-    frame_reads: tuple[tuple[str, float], ...] = (("ledger", 1.0), ("session", 1.0), ("signal_states", 1.8))
+    frame_reads: tuple[tuple[str, float], ...] = (("ledger", 1.0), ("session", 1.0), ("signal_states", 1.0))
     frame_writes: tuple[tuple[str, float], ...] = (("ledger", 1.0), ("signal_states", 1.0))
     violations_per_hour: float = 4.0  # episodes opened (transaction: violation + session counters) per hour
     sessions_gsi_all_projection: bool = True  # sessions.by_agency projects ALL: every session update writes it
     heartbeat_item: float | None = None  # None: heartbeats update the session item; else a small presence item
-    s3_reads_per_object: float = 2.0  # HeadObject + GetObject
+    s3_reads_per_object: float = 1.0  # one GetObject (size and type come with the body)
 
 
 @dataclass(frozen=True)
@@ -244,10 +244,6 @@ def cost_per_exam_hour(model: Model, *, http_api: bool = False) -> dict[str, Any
             "sqs_requests": sqs_requests, "dynamodb": ddb, "http_api": http_api}
 
 
-def _read_signal_state_once(reads: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
-    return tuple((item, min(n, 1.0) if item == "signal_states" else n) for item, n in reads)
-
-
 LEVERS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("HTTP API instead of REST API", {"http_api": True}),
     ("one POST policy per session-minute (starts-with key) instead of one per upload",
@@ -259,8 +255,6 @@ LEVERS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("Arm (Graviton) Lambdas", {"compute.arm": True}),
     ("heartbeats on a small presence item; sessions.by_agency GSI KEYS_ONLY",
      {"storage.heartbeat_item": 200.0, "storage.sessions_gsi_all_projection": False}),
-    ("one GetObject instead of HeadObject + GetObject; signal state read once per frame",
-     {"storage.s3_reads_per_object": 1.0, "storage.frame_reads": _read_signal_state_once}),
 )
 
 

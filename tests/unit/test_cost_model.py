@@ -56,7 +56,7 @@ def test_cost_per_exam_hour_adds_up_each_service_by_its_formula():
     assert lines["lambda_analyzer"] == pytest.approx(gb_s * 1e-5 + frames / 10 * 1e-6)
     assert lines["lambda_api"] == pytest.approx(frames * 0.1 * 1e-5 + frames * 1e-6)
     assert lines["api_gateway"] == pytest.approx(frames * 2e-6)
-    assert lines["s3_requests"] == pytest.approx(frames * (1e-5 + 2e-6))
+    assert lines["s3_requests"] == pytest.approx(frames * (1e-5 + 1e-6))  # a PUT and one GetObject per frame
     assert lines["s3_storage"] == pytest.approx(frames * 1e6 / 1e9 * 0.1)  # 30 of 30 days
     assert lines["sqs"] == pytest.approx(frames * 1.2 * 1e-6)
     # ledger read 0.5 + two state reads of 0.5 + the presign's session read 0.5; one ledger write of 1 WRU

@@ -28,6 +28,7 @@ from chalicelib.core.onnx_models import (
     inference_session,
     parse_node,
     prepare,
+    reshape,
     tensor_to_array,
     varint_field,
 )
@@ -726,16 +727,23 @@ def test_prepared_shipped_models_have_no_dequantize_left(name: str, request: pyt
     before, after = nodes_of(original), nodes_of(prepared)
     dq = [n for n in before if n.op_type == "DequantizeLinear"]
     assert not [n for n in after if n.op_type == "DequantizeLinear"]
-    assert [n.raw for n in after] == [n.raw for n in before if n.op_type != "DequantizeLinear"]
+    folded_reshapes = {
+        n.outputs[0] for n in before if n.op_type == "Reshape" and n.inputs[0] in {d.outputs[0] for d in dq}
+    }
+    kept = [n.raw for n in before if n.op_type != "DequantizeLinear" and n.outputs[0] not in folded_reshapes]
+    assert [n.raw for n in after] == kept  # only DequantizeLinear and the Reshape of its outputs are folded
     initializers, original_initializers = initializers_of(prepared), initializers_of(original)
-    for node in dq:  # each folded weight is a float32 initializer shaped like its int8 source, equal to dequantize
+    reshaped_from = {n.inputs[0]: n.outputs[0] for n in before if n.outputs[0] in folded_reshapes}
+    for node in dq:  # each folded weight is a float32 initializer (reshaped where the graph reshaped it)
         source = original_initializers[node.inputs[0]]
-        folded = initializers[node.outputs[0]]
-        assert folded.dtype == np.float32 and folded.shape == source.shape
+        folded = initializers[reshaped_from.get(node.outputs[0], node.outputs[0])]
+        assert folded.dtype == np.float32 and folded.size == source.size
         assert node.inputs[0] not in initializers
     node = dq[0]
     np.testing.assert_array_equal(
-        initializers[node.outputs[0]],
+        initializers[reshaped_from.get(node.outputs[0], node.outputs[0])].reshape(
+            original_initializers[node.inputs[0]].shape
+        ),
         reference_dequantize(
             *(original_initializers[i] for i in node.inputs[:3]),
             node.attributes.get("axis", 1),
@@ -802,6 +810,89 @@ def test_sface_matches_opencv_on_the_shipped_file(sface_session) -> None:
     net.setInput(x)
     expected = net.forward()
     np.testing.assert_allclose(sface_session.run(None, {"data": x})[0], expected, atol=1e-4)
+
+
+def test_sface_with_prelu_as_batchnorm_runs_in_nchwc_and_matches_opencv(sface_original: bytes) -> None:
+    rewritten = prepare(sface_original, SFACE_DIMS, prelu_to_batchnorm=True)
+    ops = [n.op_type for n in nodes_of(rewritten)]
+    assert "PRelu" not in ops and ops.count("BatchNormalization") >= 2 * 27
+    x = np.random.default_rng(11).uniform(-1, 1, (2, 3, 112, 112)).astype(np.float32)
+    net = cv2.dnn.readNetFromONNX(str(bundled_model("sface")))
+    expected = []
+    for one in x:
+        net.setInput(one[None])
+        expected.append(net.forward()[0])
+    np.testing.assert_allclose(inference_session(rewritten).run(None, {"data": x})[0], expected, atol=1e-4)
+    assert is_closed(rewritten)
+
+
+@pytest.mark.parametrize("slope_shape", [(3, 1, 1), (1, 3, 1, 1)])
+def test_prelu_as_batchnorm_equals_prelu_for_per_channel_slopes(slope_shape: tuple[int, ...]) -> None:
+    slope = np.array([-0.8, 0.25, 1.12], np.float32).reshape(slope_shape)  # negative and > 1 slopes too
+    graph = graph_proto(
+        [node_proto("PRelu", ["x", "slope"], ["y"])],
+        initializers=[raw_tensor("slope", slope)],
+        inputs=[value_info("x", FLOAT, [1, 3, 4, 5])],
+        outputs=[value_info("y", FLOAT, [1, 3, 4, 5])],
+    )
+    model = model_proto(graph)
+    rewritten = prepare(model, prelu_to_batchnorm=True)
+    assert [n.op_type for n in nodes_of(rewritten)] == [
+        "Relu",
+        "BatchNormalization",
+        "Relu",
+        "BatchNormalization",
+        "Add",
+    ]
+    x = {"x": np.random.default_rng(3).normal(0, 2, (1, 3, 4, 5)).astype(np.float32)}
+    (expected,) = inference_session(model).run(None, x)
+    np.testing.assert_allclose(inference_session(rewritten).run(None, x)[0], expected, atol=1e-6)
+    assert [n.op_type for n in nodes_of(prepare(model))] == ["PRelu"]  # only on request
+
+
+@pytest.mark.parametrize(
+    "slope", [np.float32(0.25), np.full((5,), 0.25, np.float32), np.full((3, 4, 5), 0.1, np.float32)]
+)
+def test_prelu_with_other_slopes_is_left_alone(slope: np.ndarray) -> None:
+    graph = graph_proto(
+        [node_proto("PRelu", ["x", "slope"], ["y"])],
+        initializers=[raw_tensor("slope", np.asarray(slope))],
+        inputs=[value_info("x", FLOAT, [1, 3, 4, 5])],
+        outputs=[value_info("y", FLOAT, [1, 3, 4, 5])],
+    )
+    assert [n.op_type for n in nodes_of(prepare(model_proto(graph), prelu_to_batchnorm=True))] == ["PRelu"]
+
+
+def test_reshape_of_a_constant_float_is_folded_and_other_reshapes_kept() -> None:
+    graph = graph_proto(
+        [
+            node_proto("Reshape", ["w", "shape"], ["w2"]),
+            node_proto("Add", ["x", "w2"], ["y"]),
+            node_proto("Reshape", ["x", "flat"], ["z"]),
+        ],
+        initializers=[
+            raw_tensor("w", np.arange(6, dtype=np.float32)),
+            raw_tensor("shape", np.array([2, -1], np.int64)),
+            raw_tensor("flat", np.array([-1], np.int64)),
+        ],
+        inputs=[value_info("x", FLOAT, [2, 3])],
+        outputs=[value_info("y", FLOAT, None), value_info("z", FLOAT, None)],
+    )
+    model = model_proto(graph)
+    prepared = prepare(model)
+    assert [n.op_type for n in nodes_of(prepared)] == ["Add", "Reshape"]
+    assert initializers_of(prepared)["w2"].shape == (2, 3)
+    x = {"x": np.ones((2, 3), np.float32)}
+    for got, want in zip(inference_session(prepared).run(None, x), inference_session(model).run(None, x), strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_reshape_follows_onnx_semantics() -> None:
+    data = np.zeros((2, 3, 4), np.float32)
+    assert reshape(data, np.array([0, -1])).shape == (2, 12)  # 0 copies the input's dimension
+    assert reshape(np.zeros((0, 3), np.float32), np.array([0, 3]), allowzero=1).shape == (0, 3)
+    with pytest.raises(ModelFormatError, match="reshape"):
+        reshape(data, np.array([5, -1]))
 
 
 def test_prepare_is_deterministic_and_idempotent(yunet_original: bytes, yunet: bytes) -> None:
