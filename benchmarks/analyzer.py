@@ -288,7 +288,8 @@ def run(frames: int = 150, seed: int = 5) -> dict[str, Any]:
         "analyzer_speedup_vs_naive": round(naive["ms_per_frame"]["mean"] / best["ms_per_frame"]["mean"], 2),
         "target_fps_per_core": 40,
         "runs": results,
-        "method": "single thread, cv2.setNumThreads(1), FrameAnalyzer.process on S3 event records read from the "
+        "method": "single thread (cv2.setNumThreads(1), one ONNX Runtime thread), FrameAnalyzer.process on S3 "
+                  "event records read from the "
                   "media queue, against moto server on 127.0.0.1; fps = frames / wall seconds of the loop",
     }
 

@@ -93,6 +93,7 @@ def analyzer_section(result: dict[str, Any]) -> str:
     detect, embed = best["stage_ms"]["detect"], best["stage_ms"]["embed"]
     per_pass = embed / best["sface_passes_per_frame"] if best["sface_passes_per_frame"] else 0
     reachable = best["compute_fps"] >= TARGET_FPS
+    small_ms = (result.get("faces") or {}).get("detect_320_ms_median", "~4")
     out += ["", "What limits it and what would lift it:",
             f"- The two networks alone cost {detect + embed:.0f} ms per frame here (detection {detect:.0f} ms at "
             f"640×480, SFace {per_pass:.0f} ms per pass × {best['sface_passes_per_frame']} passes per frame), so "
@@ -107,10 +108,10 @@ def analyzer_section(result: dict[str, Any]) -> str:
             "- Levers not taken yet: (1) the cover check embeds both halves on every re-identification; embedding "
             "the lower half only and using the whole-face similarity for the upper-half condition saves one of "
             "three SFace passes; (2) a two-pass detector (320×240 on every frame, 640 on every Nth frame or when "
-            "the small pass is unsure) cuts detection ~2× (faces benchmark: 3.4 ms at 320) at some cost in small "
-            "background faces; (3) static int8 quantization for ONNX Runtime's VNNI kernels (this CPU has "
-            "AVX-512 VNNI), which needs calibration frames and a fresh accuracy check on held-out faces; "
-            "(4) Arm (Graviton) Lambdas are 20 % cheaper per GB-s."]
+            f"the small pass is unsure) cuts detection ~2× (faces benchmark: {small_ms} ms at 320) at some cost in "
+            "small background faces; (3) Arm (Graviton) Lambdas are 20 % cheaper per GB-s. Tried and not a lever: "
+            "static int8 quantization (ONNX Runtime's QLinearConv has no NCHWc path and ran YuNet slower than "
+            "float, see Faces)."]
     _ = naive
     return "\n".join(line for line in out if line is not None)
 

@@ -5,7 +5,7 @@ Decoding its outputs follows OpenCV's cv2.FaceDetectorYN (modules/objdetect/src/
 padded to a multiple of 32 at the bottom/right, each of the three strides scores every grid cell as
 sqrt(cls * obj), boxes and landmarks are offsets from the cell in stride units, and overlapping boxes are
 suppressed with cv2.dnn.NMSBoxes. tests/unit/test_face_detector.py checks the rows against cv2.FaceDetectorYN.
-ONNX Runtime runs it 2x faster than OpenCV's dnn on one core (docs/BENCHMARKS.md).
+ONNX Runtime runs it ~2.2x faster than OpenCV's dnn on one core (docs/BENCHMARKS.md).
 """
 
 from __future__ import annotations

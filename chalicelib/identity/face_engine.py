@@ -6,7 +6,8 @@ it: this one, which runs in-process, and RekognitionFaceEngine (rekognition_engi
 
 The in-process engine is named "opencv" (its models are OpenCV Zoo's; images are handled with OpenCV). Both networks
 run in ONNX Runtime from the int8 files as shipped, dequantized once at load (core/onnx_models.py); the numbers are
-OpenCV's own to float rounding (tests/unit/test_face_engine.py compares them), at twice OpenCV's dnn speed.
+OpenCV's own to float rounding (tests/unit/test_face_engine.py compares them), at twice OpenCV's dnn speed
+(docs/BENCHMARKS.md).
 """
 
 from __future__ import annotations
