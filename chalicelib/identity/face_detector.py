@@ -85,15 +85,15 @@ class FaceDetector(Protocol):
     def detect(self, image_bgr: np.ndarray) -> list[DetectedFace]: ...
 
 
-def _as_bgr(image: np.ndarray) -> np.ndarray:
+def as_bgr(image: np.ndarray) -> np.ndarray:
+    """A 3-channel uint8 view of a grey, BGR or BGRA image; ValueError for anything else."""
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.size == 0:
         raise ValueError("expected a non-empty uint8 image array")
-    channels = 1 if image.ndim == 2 else image.shape[2] if image.ndim == 3 else 0
-    if channels == 1:
+    if image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 1):
         return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-    if channels == 4:
+    if image.ndim == 3 and image.shape[2] == 4:
         return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
-    if channels == 3:
+    if image.ndim == 3 and image.shape[2] == 3:
         return image
     raise ValueError(f"unsupported image shape {image.shape}")
 
@@ -120,7 +120,7 @@ class YuNetFaceDetector:
         self._outputs = [f"{kind}_{stride}" for kind in ("cls", "obj", "bbox", "kps") for stride in STRIDES]
 
     def detect(self, image_bgr: np.ndarray) -> list[DetectedFace]:
-        image = _as_bgr(image_bgr)
+        image = as_bgr(image_bgr)
         height, width = image.shape[:2]
         scale = min(self.analysis_max_side / max(height, width), MAX_UPSCALE)
         work = image
@@ -129,13 +129,10 @@ class YuNetFaceDetector:
             work = cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
         work_h, work_w = work.shape[:2]
         sx, sy = work_w / width, work_h / height
-        if min(work_h, work_w) < MIN_CANVAS:  # pad bottom/right: coordinates are unchanged
-            pad_b, pad_r = max(0, MIN_CANVAS - work_h), max(0, MIN_CANVAS - work_w)
-            work = cv2.copyMakeBorder(work, 0, pad_b, 0, pad_r, cv2.BORDER_CONSTANT, value=(0, 0, 0))
         faces = []
-        for row in self.rows(work):
+        for row in self.rows(work):  # scores are >= the threshold already
             x, y, w, h, score = (float(v) for v in (*row[:4], row[14]))
-            if not np.isfinite(row).all() or w <= 0 or h <= 0 or score < self.score_threshold:
+            if not np.isfinite(row).all() or w <= 0 or h <= 0:
                 continue
             if not (0 <= x + w / 2 < work_w and 0 <= y + h / 2 < work_h):  # centred in padding: not a face
                 continue
@@ -148,7 +145,8 @@ class YuNetFaceDetector:
         """Raw detections of a BGR image at its own size, as cv2.FaceDetectorYN.detect returns them: float32 rows
         (x, y, w, h, five landmark x/y pairs, score), score >= threshold, after non-maximum suppression."""
         height, width = image_bgr.shape[:2]
-        pad_h, pad_w = -(-height // DIVISOR) * DIVISOR, -(-width // DIVISOR) * DIVISOR
+        # zero padding at the bottom/right (coordinates unchanged): to a multiple of 32, and at least MIN_CANVAS
+        pad_h, pad_w = (max(MIN_CANVAS, -(-side // DIVISOR) * DIVISOR) for side in (height, width))
         blob = np.zeros((1, 3, pad_h, pad_w), np.float32)
         blob[0, :, :height, :width] = image_bgr.transpose(2, 0, 1)
         outputs = dict(zip(self._outputs, self._session.run(self._outputs, {"input": blob}), strict=True))

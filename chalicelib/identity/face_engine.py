@@ -21,7 +21,7 @@ import numpy as np
 
 from chalicelib.core.model_files import bundled_model
 from chalicelib.core.onnx_models import inference_session, prepare
-from chalicelib.identity.face_detector import DetectedFace, FaceDetector, YuNetFaceDetector
+from chalicelib.identity.face_detector import DetectedFace, FaceDetector, YuNetFaceDetector, as_bgr
 from chalicelib.identity.head_pose import estimate_head_pose
 from chalicelib.identity.quality import face_brightness, face_sharpness
 
@@ -90,19 +90,6 @@ class FaceEngine(Protocol):
     ) -> float:
         """How alike the template and one observed face of this image are; compare with match_threshold."""
         ...
-
-
-def as_bgr(image: np.ndarray) -> np.ndarray:
-    """A 3-channel uint8 view of a grey, BGR or BGRA image; ValueError for anything else."""
-    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.size == 0:
-        raise ValueError("expected a non-empty uint8 image array")
-    if image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 1):
-        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-    if image.ndim == 3 and image.shape[2] == 4:
-        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
-    if image.ndim == 3 and image.shape[2] == 3:
-        return image
-    raise ValueError(f"unsupported image shape {image.shape}")
 
 
 def observation(image_bgr: np.ndarray, face: DetectedFace, gray: np.ndarray | None = None) -> FaceObservation:
@@ -196,11 +183,10 @@ class OpenCvFaceEngine:
 
     def aligned_face(self, image_bgr: np.ndarray, face: FaceObservation) -> np.ndarray:
         """The 112x112 BGR crop SFace embeds, warped from the face's five landmarks in this image."""
-        row = np.array([[*face.box, *np.ravel(face.landmarks), face.score]], dtype=np.float32)
-        if row.shape != (1, 15) or not np.isfinite(row).all():
-            raise ValueError("a face needs a box, five landmarks and a score, all finite")
-        return cv2.warpAffine(as_bgr(image_bgr), similarity_transform(row[0, 4:14]), _SFACE_INPUT,
-                              flags=cv2.INTER_LINEAR)
+        points = np.asarray(face.landmarks, dtype=np.float32)
+        if points.shape != (5, 2) or not np.isfinite(points).all():
+            raise ValueError("a face needs five finite landmarks")
+        return cv2.warpAffine(as_bgr(image_bgr), similarity_transform(points), _SFACE_INPUT, flags=cv2.INTER_LINEAR)
 
     def embed(self, image_bgr: np.ndarray, face: FaceObservation) -> np.ndarray:
         """Unit-length SFace embedding (float64, 128 values) of one face as detected in this image."""

@@ -15,7 +15,8 @@ import cv2
 import numpy as np
 from botocore.exceptions import ClientError
 
-from chalicelib.identity.face_engine import FaceObservation, FaceTemplate, as_bgr
+from chalicelib.identity.face_detector import as_bgr
+from chalicelib.identity.face_engine import FaceObservation, FaceTemplate
 from chalicelib.identity.quality import face_brightness, face_sharpness
 
 ENGINE_NAME = "rekognition"

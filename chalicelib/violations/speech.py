@@ -172,7 +172,6 @@ class SpeechDetector:
         self.neg_threshold = neg
         self.min_speech_s = min_speech_s
         self.min_silence_s = min_silence_s
-        self.window = WINDOW
         path = model_path if model_path is not None else bundled_model("silero_vad")
         self._session = inference_session(Path(path).read_bytes(), threads)  # loaded once: a broken install fails here
         self._rate = np.array([SAMPLE_RATE], dtype=np.int64)
@@ -209,7 +208,7 @@ class SpeechDetector:
         return bool(analysis.speech_segments) and analysis.speech_ratio >= min_ratio
 
     def _segments(self, probs: np.ndarray, duration: float) -> list[tuple[float, float]]:
-        step = self.window / SAMPLE_RATE
+        step = WINDOW / SAMPLE_RATE
         raw: list[tuple[float, float]] = []
         start: float | None = None
         silence_from: float | None = None  # start of the current run of below-neg_threshold windows
