@@ -6,7 +6,6 @@ import os
 import platform
 import random
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -198,13 +197,9 @@ def exam_body(duration_s: int, analysis: dict[str, Any] | None = None) -> dict[s
 
 
 def new_agency() -> dict[str, str]:
-    from local.seed import create_user
+    from local.seed import create_agency
 
-    agency = f"bench-{uuid.uuid4().hex[:8]}"
-    users = {"agency_id": agency, "admin": f"admin-{agency}", "proctor": f"proctor-{agency}"}
-    create_user(users["admin"], "admin", "Bench Admin", BENCH_PASSWORD, agency_id=agency)
-    create_user(users["proctor"], "proctor", "Bench Proctor", BENCH_PASSWORD, agency_id=agency)
-    return users
+    return create_agency("bench", BENCH_PASSWORD)
 
 
 BENCH_PASSWORD = "bench-password-123"

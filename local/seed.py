@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -40,6 +41,15 @@ def create_user(user_id: str, role: str, full_name: str, password: str, agency_i
     wiring.settings()
     UserRecord(user_id=user_id, agency_id=agency_id, role=role, full_name=full_name,
                password_hash=hash_password(password), created_at=wiring.clock().now()).save()
+
+
+def create_agency(prefix: str, password: str) -> dict[str, str]:
+    """A fresh agency with an admin and a proctor (tests and benchmarks): its id and the two user ids."""
+    agency = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    users = {"agency_id": agency, "admin": f"admin-{agency}", "proctor": f"proctor-{agency}"}
+    create_user(users["admin"], "admin", "Admin", password, agency_id=agency)
+    create_user(users["proctor"], "proctor", "Proctor", password, agency_id=agency)
+    return users
 
 
 def seed(password: str | None = None, duration_s: int = 1500) -> dict[str, Any]:

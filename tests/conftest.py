@@ -36,13 +36,9 @@ def api(stack: LocalStack) -> ApiClient:
 
 
 def _new_agency() -> dict[str, str]:
-    from local.seed import create_user
+    from local.seed import create_agency
 
-    agency = f"agency-{uuid.uuid4().hex[:8]}"
-    users = {"agency_id": agency, "admin": f"admin-{agency}", "proctor": f"proctor-{agency}"}
-    create_user(users["admin"], "admin", "Admin", PASSWORD, agency_id=agency)
-    create_user(users["proctor"], "proctor", "Proctor", PASSWORD, agency_id=agency)
-    return users
+    return create_agency("agency", PASSWORD)
 
 
 @pytest.fixture(scope="session")
