@@ -16,8 +16,7 @@ $(STAMP): requirements.txt requirements-dev.txt functions/frame_analyzer/require
 run: $(STAMP)
 	$(PY) -m local.run
 
-test: $(STAMP)
-	$(PY) -m ruff check .
+test: lint
 	$(PY) -m pytest
 
 lint: $(STAMP)

@@ -20,16 +20,26 @@ from typing import Any
 
 from benchmarks import common, cost, load, report
 
-TARGETS = {"analyzer_fps_per_core": 40, "p95_upload_to_visible_s_at_300": 1.5, "lost_frames": 0,
-           "cost_per_exam_hour_usd": 0.01}
+TARGETS = {
+    "analyzer_fps_per_core": 40,
+    "p95_upload_to_visible_s_at_300": 1.5,
+    "lost_frames": 0,
+    "cost_per_exam_hour_usd": 0.01,
+}
 
 
 def run_faces() -> dict[str, Any] | None:
     """benchmarks.faces on the shared dev set, in its own process (its JSON goes under "faces")."""
     if not (common.FACES_DIR / "manifest.json").is_file():
         return None
-    done = subprocess.run([sys.executable, "-m", "benchmarks.faces", str(common.FACES_DIR), "--json"],
-                          cwd=common.REPO_ROOT, capture_output=True, text=True, timeout=900, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.faces", str(common.FACES_DIR), "--json"],
+        cwd=common.REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     if done.returncode != 0:
         print(f"benchmarks.faces failed: {done.stderr[-500:]}", file=sys.stderr)
         return None
@@ -47,16 +57,23 @@ def model_from(result: dict[str, Any]) -> tuple[cost.Model, dict[str, Any]]:
         table_of = {"objects": "ledger", "sessions": "session", "states": "signal_states"}
 
         def per_frame(op: str) -> tuple[tuple[str, float], ...]:
-            return tuple((table_of[k.rsplit(":", 1)[1]], v) for k, v in calls.items()
-                         if k.startswith(f"ddb:{op}:") and k.rsplit(":", 1)[1] in table_of)
+            return tuple(
+                (table_of[k.rsplit(":", 1)[1]], v)
+                for k, v in calls.items()
+                if k.startswith(f"ddb:{op}:") and k.rsplit(":", 1)[1] in table_of
+            )
 
         compute = replace(compute, frame_cpu_ms=best["cpu_ms_per_frame"])
         workload = replace(workload, frame_bytes=round(best["frame_kb_mean"] * 1024))
         storage = replace(storage, frame_reads=per_frame("GetItem"), frame_writes=per_frame("PutItem"))
-        measured.update({"analyzer CPU ms/frame": best["cpu_ms_per_frame"],
-                         "frame KB": best["frame_kb_mean"],
-                         "DynamoDB reads/frame": dict(storage.frame_reads),
-                         "writes/frame": dict(storage.frame_writes)})
+        measured.update(
+            {
+                "analyzer CPU ms/frame": best["cpu_ms_per_frame"],
+                "frame KB": best["frame_kb_mean"],
+                "DynamoDB reads/frame": dict(storage.frame_reads),
+                "writes/frame": dict(storage.frame_writes),
+            }
+        )
     runs = result.get("load") or []
     if runs:
         sizes: dict[str, int] = {}
@@ -65,17 +82,25 @@ def model_from(result: dict[str, Any]) -> tuple[cost.Model, dict[str, Any]]:
                 sizes[name] = max(sizes.get(name, 0), size)
         storage = replace(storage, **{k: float(v) for k, v in sizes.items() if v})
         compute = replace(compute, api_cpu_ms=runs[0]["api_cpu_ms_per_call"])
-        measured.update({"item bytes": sizes, f"API CPU ms/call (chalice local, N={runs[0]['n']})":
-                         runs[0]["api_cpu_ms_per_call"]})
+        measured.update(
+            {"item bytes": sizes, f"API CPU ms/call (chalice local, N={runs[0]['n']})": runs[0]["api_cpu_ms_per_call"]}
+        )
     model = replace(model, compute=compute, workload=workload, storage=storage)
     w, c = model.workload, model.compute
-    assumed = {"frame every": f"{w.frame_every_s} s", "audio chunk": f"{w.audio_chunk_s} s",
-               "heartbeat": f"{w.heartbeat_every_s} s", "answer": f"{w.answer_every_s} s",
-               "analyzer memory": f"{c.analyzer_memory_mb} MB", "API memory": f"{c.api_memory_mb} MB",
-               "AWS I/O wait per object": f"{c.object_io_ms} ms", "audio CPU per chunk": f"{c.audio_cpu_ms} ms",
-               "SQS batch": c.batch_size, "retention": f"{w.retention_days} days",
-               "exam length for per-session costs": f"{w.exam_hours} h",
-               "violations opened per hour": model.storage.violations_per_hour}
+    assumed = {
+        "frame every": f"{w.frame_every_s} s",
+        "audio chunk": f"{w.audio_chunk_s} s",
+        "heartbeat": f"{w.heartbeat_every_s} s",
+        "answer": f"{w.answer_every_s} s",
+        "analyzer memory": f"{c.analyzer_memory_mb} MB",
+        "API memory": f"{c.api_memory_mb} MB",
+        "AWS I/O wait per object": f"{c.object_io_ms} ms",
+        "audio CPU per chunk": f"{c.audio_cpu_ms} ms",
+        "SQS batch": c.batch_size,
+        "retention": f"{w.retention_days} days",
+        "exam length for per-session costs": f"{w.exam_hours} h",
+        "violations opened per hour": model.storage.violations_per_hour,
+    }
     return model, {"measured": measured, "assumed": assumed}
 
 
@@ -83,14 +108,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
     parser.add_argument("--frames", type=int, default=150, help="analyzer frames per run (150)")
     load.add_arguments(parser)
-    parser.add_argument("--capacity-frames", type=int, default=200,
-                        help="frames in the dispatcher 1-vs-2-worker burst (200; 0 skips it)")
+    parser.add_argument(
+        "--capacity-frames",
+        type=int,
+        default=200,
+        help="frames in the dispatcher 1-vs-2-worker burst (200; 0 skips it)",
+    )
     parser.add_argument("--skip", default="", help="comma-separated: analyzer, capacity, load, faces")
     parser.add_argument("--no-docs", action="store_true", help="do not refresh docs/BENCHMARKS.md")
-    parser.add_argument("--report-only", action="store_true",
-                        help="recompute the cost model and rewrite the docs from benchmarks/results/latest.json")
-    parser.add_argument("--quiet-wait", type=float, default=300,
-                        help="wait up to this many seconds for other work on the machine to calm down (300)")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="recompute the cost model and rewrite the docs from benchmarks/results/latest.json",
+    )
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=300,
+        help="wait up to this many seconds for other work on the machine to calm down (300)",
+    )
     args = parser.parse_args(argv)
     argv = sys.argv[1:] if argv is None else argv
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
@@ -101,9 +137,13 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     print("Waiting for the machine to be quiet ...", file=sys.stderr, flush=True)
     background = common.wait_for_quiet(args.quiet_wait)
-    result: dict[str, Any] = {"machine": common.machine(), "date": common.now_iso(), "background_cpu_busy": background,
-                              "command": "python -m benchmarks " + " ".join(argv) if argv else "make bench",
-                              "targets": TARGETS}
+    result: dict[str, Any] = {
+        "machine": common.machine(),
+        "date": common.now_iso(),
+        "background_cpu_busy": background,
+        "command": "python -m benchmarks " + " ".join(argv) if argv else "make bench",
+        "targets": TARGETS,
+    }
     if "analyzer" not in skip:
         print("Analyzer throughput ...", file=sys.stderr, flush=True)
         from benchmarks import analyzer
@@ -117,8 +157,12 @@ def main(argv: list[str] | None = None) -> int:
     if "load" not in skip:
         cfg = load.config_from(args)
         print(f"Load at N = {', '.join(map(str, cfg.ns))} ...", file=sys.stderr, flush=True)
-        result["load_config"] = {"duration_s": cfg.duration_s, "workers": cfg.workers, "ns": list(cfg.ns),
-                                 "drain_timeout_s": cfg.drain_timeout_s}
+        result["load_config"] = {
+            "duration_s": cfg.duration_s,
+            "workers": cfg.workers,
+            "ns": list(cfg.ns),
+            "drain_timeout_s": cfg.drain_timeout_s,
+        }
         result["load"] = load.run(cfg)
     if "faces" not in skip:
         print("Faces (benchmarks.faces) ...", file=sys.stderr, flush=True)
@@ -131,8 +175,12 @@ def main(argv: list[str] | None = None) -> int:
 def finish(result: dict[str, Any], *, docs: bool) -> None:
     """Cost model from the measurements, latest.json, the tables on stdout, and the docs sections."""
     model, inputs = model_from(result)
-    result["cost"] = {**cost.cost_per_exam_hour(model), "levers": cost.levers(model), "inputs": inputs,
-                      "model": cost.as_dict(model)}
+    result["cost"] = {
+        **cost.cost_per_exam_hour(model),
+        "levers": cost.levers(model),
+        "inputs": inputs,
+        "model": cost.as_dict(model),
+    }
     result["cost_per_exam_hour_usd"] = round(result["cost"]["total_usd"], 5)
     result["capacity_100k"] = cost.capacity(model, 100_000)
     common.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
@@ -142,8 +190,11 @@ def finish(result: dict[str, Any], *, docs: bool) -> None:
         print(f"\n{heading}\n\n{sections[name]}")
     if docs:
         report.refresh(result)
-    print(f"\nWrote {common.RESULTS_DIR / 'latest.json'}" + (f" and refreshed {report.DOC}" if docs else "")
-          + f" (benchmarks took {result.get('duration_s', 0):.0f} s).")
+    print(
+        f"\nWrote {common.RESULTS_DIR / 'latest.json'}"
+        + (f" and refreshed {report.DOC}" if docs else "")
+        + f" (benchmarks took {result.get('duration_s', 0):.0f} s)."
+    )
 
 
 if __name__ == "__main__":

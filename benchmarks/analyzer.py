@@ -61,6 +61,7 @@ class Timer:
             finally:
                 self.seconds[stage] += time.perf_counter() - start
                 self.calls[count_as or stage] += 1
+
         return timed
 
     def reset(self) -> None:
@@ -80,6 +81,7 @@ class TimedS3:
         def fetch() -> dict[str, Any]:
             response = self._client.get_object(**kwargs)
             return {**response, "Body": io.BytesIO(response["Body"].read())}
+
         return self._timer.wrap("s3", fetch, "s3:GetObject")()
 
 
@@ -117,15 +119,18 @@ def patch_dynamodb(timer: Timer) -> Callable[[], None]:
     original = Connection.dispatch
 
     def dispatch(self: Any, operation_name: str, operation_kwargs: dict) -> Any:
-        table = str(operation_kwargs.get("TableName", "")).rsplit("-", 1)[-1] if "TableName" in operation_kwargs \
+        table = (
+            str(operation_kwargs.get("TableName", "")).rsplit("-", 1)[-1]
+            if "TableName" in operation_kwargs
             else "multi"
-        return timer.wrap("dynamodb", original, f"ddb:{operation_name}:{table}")(self, operation_name,
-                                                                                  operation_kwargs)
+        )
+        return timer.wrap("dynamodb", original, f"ddb:{operation_name}:{table}")(self, operation_name, operation_kwargs)
 
     Connection.dispatch = dispatch
 
     def undo() -> None:
         Connection.dispatch = original
+
     return undo
 
 
@@ -137,6 +142,7 @@ def patch_decode(timer: Timer) -> Callable[[], None]:
 
     def undo() -> None:
         analysis.decode_image = original
+
     return undo
 
 
@@ -147,8 +153,11 @@ def start_session(exam_id: str, agency_id: str, admin: Any) -> str:
     from chalicelib.identity.tokens import Principal
 
     candidate = f"cand-{uuid.uuid4().hex[:10]}"
-    wiring.exam_catalog().admit(admin, load_exam(exam_id, agency_id), {"candidates": [
-        {"user_id": candidate, "full_name": "Bench Candidate", "password": common.BENCH_PASSWORD}]})
+    wiring.exam_catalog().admit(
+        admin,
+        load_exam(exam_id, agency_id),
+        {"candidates": [{"user_id": candidate, "full_name": "Bench Candidate", "password": common.BENCH_PASSWORD}]},
+    )
     principal = Principal(candidate, "candidate", agency_id)
     wiring.exam_sessions().record_consent(principal, exam_id, {"accepted": True, "language": "ru"})
     view, _ = wiring.exam_sessions().start(principal, exam_id, {"language": "ru"})
@@ -163,20 +172,22 @@ def create_exam(admin: Any, analysis: dict[str, Any] | None) -> str:
 
     exam = wiring.exam_catalog().create_exam(admin, common.exam_body(4 * 3600, analysis))
     record = load_exam(exam["exam_id"], admin.agency_id)
-    wiring.exam_catalog().import_bank(record, parse_json_bank(demo_bank(6), list(record.languages),
-                                                              {"law", "ethics"}))
+    wiring.exam_catalog().import_bank(record, parse_json_bank(demo_bank(6), list(record.languages), {"law", "ethics"}))
     return exam["exam_id"]
 
 
-def upload_and_collect(s3: Any, sqs: Any, bucket: str, queue_url: str, session_id: str,
-                       frames: list[tuple[str, bytes]]) -> tuple[list[dict[str, Any]], float]:
+def upload_and_collect(
+    s3: Any, sqs: Any, bucket: str, queue_url: str, session_id: str, frames: list[tuple[str, bytes]]
+) -> tuple[list[dict[str, Any]], float]:
     """PUT every frame under the session's webcam prefix, then read the S3 event records back from the queue."""
     keys = []
     start = time.perf_counter()
     for _ in frames:
         stamp = datetime.now(UTC)
-        keys.append(f"sessions/{session_id}/webcam/{stamp:%Y%m%dT%H%M%S}{stamp.microsecond // 1000:03d}Z-"
-                    f"{uuid.uuid4().hex[:12]}.jpg")
+        keys.append(
+            f"sessions/{session_id}/webcam/{stamp:%Y%m%dT%H%M%S}{stamp.microsecond // 1000:03d}Z-"
+            f"{uuid.uuid4().hex[:12]}.jpg"
+        )
     for key, (_, data) in zip(keys, frames, strict=True):
         s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType="image/jpeg")
     put_s = time.perf_counter() - start
@@ -196,8 +207,15 @@ def upload_and_collect(s3: Any, sqs: Any, bucket: str, queue_url: str, session_i
     return [records[key] for key in keys], put_s
 
 
-def run_one(name: str, size: tuple[int, int], detect_side: int, reid_every_n: int, frames_count: int,
-            setup: dict[str, Any], seed: int) -> dict[str, Any]:
+def run_one(
+    name: str,
+    size: tuple[int, int],
+    detect_side: int,
+    reid_every_n: int,
+    frames_count: int,
+    setup: dict[str, Any],
+    seed: int,
+) -> dict[str, Any]:
     from chalicelib.core import wiring
     from chalicelib.identity.face_detector import decode_image
     from functions.frame_analyzer.analysis import FrameAnalyzer
@@ -210,10 +228,18 @@ def run_one(name: str, size: tuple[int, int], detect_side: int, reid_every_n: in
     common.enroll(session_id, setup["reference"])
     frames = common.frame_sequence(frames_count, size, seed=seed)
     settings = wiring.settings()
-    records, put_s = upload_and_collect(wiring.s3(), wiring.sqs(), settings.media_bucket, settings.media_queue_url,
-                                        session_id, frames)
-    analyzer = FrameAnalyzer(TimedS3(wiring.s3(), timer), lambda _name: engine, lambda _agency: engine,
-                             wiring.signal_tracker(), speech_detector, wiring.clock(), wiring.media_uploads().kinds)
+    records, put_s = upload_and_collect(
+        wiring.s3(), wiring.sqs(), settings.media_bucket, settings.media_queue_url, session_id, frames
+    )
+    analyzer = FrameAnalyzer(
+        TimedS3(wiring.s3(), timer),
+        lambda _name: engine,
+        lambda _agency: engine,
+        wiring.signal_tracker(),
+        speech_detector,
+        wiring.clock(),
+        wiring.media_uploads().kinds,
+    )
     # Warm-up outside the timed loop: the first detection at a size and the first forward pass allocate buffers.
     warm = decode_image(frames[0][1])
     for face in engine.observe(warm)[:1]:
@@ -240,9 +266,12 @@ def run_one(name: str, size: tuple[int, int], detect_side: int, reid_every_n: in
     n = len(records)
     seconds = dict(timer.seconds)
     stage_ms = {
-        "s3": seconds.get("s3", 0.0), "decode": seconds.get("decode", 0.0), "detect": seconds.get("detect", 0.0),
+        "s3": seconds.get("s3", 0.0),
+        "decode": seconds.get("decode", 0.0),
+        "detect": seconds.get("detect", 0.0),
         "face_features": seconds.get("observe", 0.0) - seconds.get("detect", 0.0),
-        "align": seconds.get("align", 0.0), "embed": seconds.get("embed", 0.0),
+        "align": seconds.get("align", 0.0),
+        "embed": seconds.get("embed", 0.0),
         "dynamodb": seconds.get("dynamodb", 0.0),
     }
     stage_ms["other"] = wall_s - sum(stage_ms.values())
@@ -250,15 +279,25 @@ def run_one(name: str, size: tuple[int, int], detect_side: int, reid_every_n: in
     compute_ms = sum(stage_ms[k] for k in ("decode", "detect", "face_features", "align", "embed"))
     calls = {k: round(v / n, 3) for k, v in sorted(timer.calls.items()) if ":" in k}
     return {
-        "name": name, "frame_size": f"{size[0]}x{size[1]}", "detect_side": detect_side, "reid_every_n": reid_every_n,
-        "frames": n, "frame_kb_mean": round(sum(len(d) for _, d in frames) / n / 1024, 1),
-        "fps": round(n / wall_s, 2), "cpu_fps": round(n / cpu_s, 2),
-        "compute_ms_per_frame": round(compute_ms, 2), "compute_fps": round(1000 / compute_ms, 2),
+        "name": name,
+        "frame_size": f"{size[0]}x{size[1]}",
+        "detect_side": detect_side,
+        "reid_every_n": reid_every_n,
+        "frames": n,
+        "frame_kb_mean": round(sum(len(d) for _, d in frames) / n / 1024, 1),
+        "fps": round(n / wall_s, 2),
+        "cpu_fps": round(n / cpu_s, 2),
+        "compute_ms_per_frame": round(compute_ms, 2),
+        "compute_fps": round(1000 / compute_ms, 2),
         "machine_cpu_busy": machine_busy,
-        "ms_per_frame": common.summary(per_frame), "cpu_ms_per_frame": round(cpu_s * 1000 / n, 2),
+        "ms_per_frame": common.summary(per_frame),
+        "cpu_ms_per_frame": round(cpu_s * 1000 / n, 2),
         "ms_by_scene": {k: round(sum(v) / len(v), 1) for k, v in sorted(by_kind.items())},
-        "stage_ms": stage_ms, "sface_passes_per_frame": round(timer.calls["sface_pass"] / n, 3),
-        "calls_per_frame": calls, "outcomes": dict(outcomes), "flags": dict(sorted(flags.items())),
+        "stage_ms": stage_ms,
+        "sface_passes_per_frame": round(timer.calls["sface_pass"] / n, 3),
+        "calls_per_frame": calls,
+        "outcomes": dict(outcomes),
+        "flags": dict(sorted(flags.items())),
         "s3_put_per_frame_ms": round(put_s * 1000 / n, 2),
     }
 
@@ -271,15 +310,22 @@ def run(frames: int = 150, seed: int = 5) -> dict[str, Any]:
     with common.local_stack("analyzer", services=False):
         users = common.new_agency()
         admin = Principal(users["admin"], "admin", users["agency_id"])
-        setup = {"agency_id": users["agency_id"], "admin": admin,
-                 "exams": {1: create_exam(admin, {"reid_every_n": 1}), 3: create_exam(admin, None)},
-                 "reference": common.reference(OpenCvFaceEngine())}
+        setup = {
+            "agency_id": users["agency_id"],
+            "admin": admin,
+            "exams": {1: create_exam(admin, {"reid_every_n": 1}), 3: create_exam(admin, None)},
+            "reference": common.reference(OpenCvFaceEngine()),
+        }
         results = []
         for name, size, side, every in RUNS:
             result = run_one(name, size, side, every, frames, setup, seed)
             results.append(result)
-            print(f"  analyzer {name:<11} {result['fps']:6.2f} frames/s  {result['ms_per_frame']['mean']:7.1f} ms"
-                  f"/frame  (cpu {result['cpu_ms_per_frame']} ms)", file=sys.stderr, flush=True)
+            print(
+                f"  analyzer {name:<11} {result['fps']:6.2f} frames/s  {result['ms_per_frame']['mean']:7.1f} ms"
+                f"/frame  (cpu {result['cpu_ms_per_frame']} ms)",
+                file=sys.stderr,
+                flush=True,
+            )
     by_name = {r["name"]: r for r in results}
     naive, best = by_name["naive"], by_name["optimised"]
     return {
@@ -289,8 +335,8 @@ def run(frames: int = 150, seed: int = 5) -> dict[str, Any]:
         "target_fps_per_core": 40,
         "runs": results,
         "method": "single thread (cv2.setNumThreads(1), one ONNX Runtime thread), FrameAnalyzer.process on S3 "
-                  "event records read from the "
-                  "media queue, against moto server on 127.0.0.1; fps = frames / wall seconds of the loop",
+        "event records read from the "
+        "media queue, against moto server on 127.0.0.1; fps = frames / wall seconds of the loop",
     }
 
 

@@ -54,14 +54,23 @@ def machine() -> dict[str, Any]:
         pass
     from importlib.metadata import version
 
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": mem_gib, "os": os_name,
-            "python": platform.python_version(), "opencv": cv2.__version__, "moto": version("moto"),
-            "endpoint": "moto server (local AWS endpoint), chalice local API"}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": mem_gib,
+        "os": os_name,
+        "python": platform.python_version(),
+        "opencv": cv2.__version__,
+        "moto": version("moto"),
+        "endpoint": "moto server (local AWS endpoint), chalice local API",
+    }
 
 
 def machine_line(info: dict[str, Any]) -> str:
-    return (f"{info['cores']} vCPU {info['cpu']}, {info['memory_gib']} GiB, {info['os']}, Python {info['python']}, "
-            f"OpenCV {info['opencv']}, moto {info['moto']}")
+    return (
+        f"{info['cores']} vCPU {info['cpu']}, {info['memory_gib']} GiB, {info['os']}, Python {info['python']}, "
+        f"OpenCV {info['opencv']}, moto {info['moto']}"
+    )
 
 
 def now_iso() -> str:
@@ -76,8 +85,14 @@ def summary(values: list[float]) -> dict[str, Any]:
     """n, mean, p50, p95, p99 and max of a sample (None when empty)."""
     if not values:
         return {"n": 0, "mean": None, "p50": None, "p95": None, "p99": None, "max": None}
-    return {"n": len(values), "mean": round(float(np.mean(values)), 4), "p50": percentile(values, 50),
-            "p95": percentile(values, 95), "p99": percentile(values, 99), "max": round(float(max(values)), 4)}
+    return {
+        "n": len(values),
+        "mean": round(float(np.mean(values)), 4),
+        "p50": percentile(values, 50),
+        "p95": percentile(values, 95),
+        "p99": percentile(values, 99),
+        "max": round(float(max(values)), 4),
+    }
 
 
 def cpu_busy() -> tuple[float, float]:
@@ -109,6 +124,7 @@ def wait_for_quiet(max_wait_s: float, *, threshold: float = 0.25, window_s: floa
 
 # ---------------------------------------------------------------------------------------------------- frames
 
+
 def letterbox(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """The image scaled to fit size (w, h) with black bars, like a webcam frame of that size (up or down)."""
     width, height = size
@@ -117,7 +133,7 @@ def letterbox(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     canvas = np.zeros((height, width, 3), np.uint8)
     top, left = (height - h) // 2, (width - w) // 2
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    canvas[top:top + h, left:left + w] = cv2.resize(image, (w, h), interpolation=interpolation)
+    canvas[top : top + h, left : left + w] = cv2.resize(image, (w, h), interpolation=interpolation)
     return canvas
 
 
@@ -138,21 +154,26 @@ def encode_jpeg(image: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:
 def jitter(image: np.ndarray, rng: random.Random) -> np.ndarray:
     """A slightly different frame of the same scene: a few pixels of camera shake and a small exposure change."""
     dx, dy = rng.randint(-12, 12), rng.randint(-8, 8)
-    shifted = cv2.warpAffine(image, np.float32([[1, 0, dx], [0, 1, dy]]), (image.shape[1], image.shape[0]),
-                             borderMode=cv2.BORDER_REPLICATE)
+    shifted = cv2.warpAffine(
+        image, np.float32([[1, 0, dx], [0, 1, dy]]), (image.shape[1], image.shape[0]), borderMode=cv2.BORDER_REPLICATE
+    )
     gain, bias = rng.uniform(0.92, 1.08), rng.uniform(-8, 8)
     return cv2.convertScaleAbs(shifted, alpha=gain, beta=bias)
 
 
-def frame_sequence(count: int, size: tuple[int, int], *, seed: int = 5, share_two: float = 0.1,
-                   share_empty: float = 0.1) -> list[tuple[str, bytes]]:
+def frame_sequence(
+    count: int, size: tuple[int, int], *, seed: int = 5, share_two: float = 0.1, share_empty: float = 0.1
+) -> list[tuple[str, bytes]]:
     """`count` webcam JPEGs of `size`: mostly the enrolled candidate alone, some empty scenes and two people.
 
     The same seed gives the same scenes in the same order at every size, so runs at different sizes compare.
     """
     rng = random.Random(seed)
-    sources = {"enrolled": [read_image(n) for n in ENROLLED], "two_faces": [read_image(n) for n in TWO_PEOPLE],
-               "no_face": [read_image(n) for n in EMPTY]}
+    sources = {
+        "enrolled": [read_image(n) for n in ENROLLED],
+        "two_faces": [read_image(n) for n in TWO_PEOPLE],
+        "no_face": [read_image(n) for n in EMPTY],
+    }
     frames = []
     for _ in range(count):
         roll = rng.random()
@@ -163,6 +184,7 @@ def frame_sequence(count: int, size: tuple[int, int], *, seed: int = 5, share_tw
 
 
 # ---------------------------------------------------------------------------------------------------- stack
+
 
 @contextmanager
 def local_stack(name: str, *, services: bool, env: dict[str, str] | None = None) -> Iterator[Any]:
@@ -188,11 +210,16 @@ def exam_body(duration_s: int, analysis: dict[str, Any] | None = None) -> dict[s
     now = datetime.now(UTC)
     title = {"kk": "Бенчмарк", "ru": "Бенчмарк", "en": "Benchmark"}
     return {
-        "title": title, "duration_s": duration_s,
-        "blocks": [{"block_id": "law", "title": title, "item_count": 5},
-                   {"block_id": "ethics", "title": title, "item_count": 5}],
-        "opens_at": (now - timedelta(minutes=5)).isoformat(), "closes_at": (now + timedelta(days=1)).isoformat(),
-        "require_identity": False, "analysis": analysis,
+        "title": title,
+        "duration_s": duration_s,
+        "blocks": [
+            {"block_id": "law", "title": title, "item_count": 5},
+            {"block_id": "ethics", "title": title, "item_count": 5},
+        ],
+        "opens_at": (now - timedelta(minutes=5)).isoformat(),
+        "closes_at": (now + timedelta(days=1)).isoformat(),
+        "require_identity": False,
+        "analysis": analysis,
     }
 
 
@@ -217,9 +244,13 @@ def reference(engine: Any, selfie: str = SELFIE) -> dict[str, Any]:
         raise RuntimeError(f"no face in the selfie {selfie}")
     face = faces[0]
     template = engine.template(image, face, encoded=data)
-    return {"reference_engine": engine.name, "reference_vector": template.vector,
-            "reference_regions": region_template(engine, image, face),
-            "baseline_yaw": round(face.yaw, 2), "baseline_pitch": round(face.pitch, 2)}
+    return {
+        "reference_engine": engine.name,
+        "reference_vector": template.vector,
+        "reference_regions": region_template(engine, image, face),
+        "baseline_yaw": round(face.yaw, 2),
+        "baseline_pitch": round(face.pitch, 2),
+    }
 
 
 def enroll(session_id: str, ref: dict[str, Any]) -> None:

@@ -131,6 +131,7 @@ class Model:
 
 # --------------------------------------------------------------------------------------------- unit arithmetic
 
+
 def write_units(item_bytes: float, transactional: bool = False) -> float:
     """WRU for writing one item: 1 per started KB, doubled inside a transaction."""
     return max(1, math.ceil(item_bytes / 1024)) * (2 if transactional else 1)
@@ -143,7 +144,7 @@ def read_units(item_bytes: float, consistent: bool = False) -> float:
 
 def dynamodb_value_size(value: dict[str, Any]) -> int:
     """Bytes DynamoDB counts for one attribute value in its wire format ({"S": ...}, {"M": {...}}, ...)."""
-    (kind, raw), = value.items()
+    ((kind, raw),) = value.items()
     if kind == "S":
         return len(raw.encode("utf-8"))
     if kind == "N":
@@ -175,6 +176,7 @@ def lambda_gb_seconds(cpu_ms: float, io_ms: float, memory_mb: int) -> float:
 
 # --------------------------------------------------------------------------------------------- cost
 
+
 def hourly_counts(model: Model) -> dict[str, float]:
     """Requests per candidate-hour."""
     w = model.workload
@@ -184,9 +186,16 @@ def hourly_counts(model: Model) -> dict[str, float]:
     heartbeats, answers = HOUR_S / w.heartbeat_every_s, HOUR_S / w.answer_every_s
     session_calls = w.session_calls / w.exam_hours
     api_calls = presigns + heartbeats + answers + w.proctor_calls_per_hour + session_calls
-    return {"frames": frames, "audio_chunks": audio, "uploads": uploads, "presigns": presigns,
-            "heartbeats": heartbeats, "answers": answers, "api_calls": api_calls,
-            "analyzer_invocations": uploads / model.compute.batch_size}
+    return {
+        "frames": frames,
+        "audio_chunks": audio,
+        "uploads": uploads,
+        "presigns": presigns,
+        "heartbeats": heartbeats,
+        "answers": answers,
+        "api_calls": api_calls,
+        "analyzer_invocations": uploads / model.compute.batch_size,
+    }
 
 
 def dynamodb_units(model: Model) -> dict[str, float]:
@@ -200,17 +209,28 @@ def dynamodb_units(model: Model) -> dict[str, float]:
     gsi = 2 if s.sessions_gsi_all_projection else 1  # the base item and its copy in sessions.by_agency
     session_write = write_units(s.session_item) * gsi
     heartbeat_write = write_units(s.heartbeat_item) if s.heartbeat_item else session_write
-    wru = (objects * per_frame_wru
-           + counts["heartbeats"] * heartbeat_write  # last_seen_at / presence claim
-           + counts["answers"] * session_write  # answers map + answers_rev
-           + s.violations_per_hour * (write_units(s.violation_item, True) + write_units(s.session_item, True)
-                                      + write_units(s.session_item) * (gsi - 1)))
+    wru = (
+        objects * per_frame_wru
+        + counts["heartbeats"] * heartbeat_write  # last_seen_at / presence claim
+        + counts["answers"] * session_write  # answers map + answers_rev
+        + s.violations_per_hour
+        * (
+            write_units(s.violation_item, True)
+            + write_units(s.session_item, True)
+            + write_units(s.session_item) * (gsi - 1)
+        )
+    )
     api_reads = counts["presigns"] + counts["heartbeats"] + counts["answers"]  # each loads the own session
     rru = objects * per_frame_rru + api_reads * read_units(s.session_item)
     if s.heartbeat_item:  # the presence item is read instead of the session
         rru += counts["heartbeats"] * (read_units(s.heartbeat_item) - read_units(s.session_item))
-    return {"wru": wru, "rru": rru, "per_frame_wru": per_frame_wru, "per_frame_rru": per_frame_rru,
-            "session_write_wru": session_write}
+    return {
+        "wru": wru,
+        "rru": rru,
+        "per_frame_wru": per_frame_wru,
+        "per_frame_rru": per_frame_rru,
+        "session_write_wru": session_write,
+    }
 
 
 def cost_per_exam_hour(model: Model, *, http_api: bool = False) -> dict[str, Any]:
@@ -218,15 +238,14 @@ def cost_per_exam_hour(model: Model, *, http_api: bool = False) -> dict[str, Any
     p, w, c = model.prices, model.workload, model.compute
     counts = hourly_counts(model)
     gb_s_price = p.lambda_gb_s * (0.8 if c.arm else 1.0)  # Arm $0.0000133334 = 80 % of x86
-    analyzer_gb_s = (counts["frames"] * lambda_gb_seconds(c.frame_cpu_ms, c.object_io_ms, c.analyzer_memory_mb)
-                     + counts["audio_chunks"] * lambda_gb_seconds(c.audio_cpu_ms, c.object_io_ms,
-                                                                  c.analyzer_memory_mb))
+    analyzer_gb_s = counts["frames"] * lambda_gb_seconds(c.frame_cpu_ms, c.object_io_ms, c.analyzer_memory_mb) + counts[
+        "audio_chunks"
+    ] * lambda_gb_seconds(c.audio_cpu_ms, c.object_io_ms, c.analyzer_memory_mb)
     api_gb_s = counts["api_calls"] * lambda_gb_seconds(c.api_cpu_ms, c.api_io_ms, c.api_memory_mb)
     invocations = counts["analyzer_invocations"] + counts["api_calls"]
     uploaded_gb = (counts["frames"] * w.frame_bytes + counts["audio_chunks"] * w.audio_bytes) / 1e9
     ddb = dynamodb_units(model)
-    sqs_requests = (counts["uploads"] * (1 + 2 / c.batch_size)
-                    + w.lifecycle_messages_per_session * 3 / w.exam_hours)
+    sqs_requests = counts["uploads"] * (1 + 2 / c.batch_size) + w.lifecycle_messages_per_session * 3 / w.exam_hours
     log_gb = (counts["uploads"] * model.logs_bytes_per_object + invocations * model.lambda_report_bytes) / 1e9
     lines = {
         "lambda_analyzer": analyzer_gb_s * gb_s_price + counts["analyzer_invocations"] * p.lambda_request,
@@ -239,22 +258,39 @@ def cost_per_exam_hour(model: Model, *, http_api: bool = False) -> dict[str, Any
         "step_functions": w.sfn_transitions_per_session / w.exam_hours * p.sfn_transition,
         "cloudwatch_logs": log_gb * p.logs_gb,
     }
-    return {"total_usd": sum(lines.values()), "by_service_usd": lines, "counts": counts,
-            "analyzer_gb_s": analyzer_gb_s, "api_gb_s": api_gb_s, "uploaded_gb": uploaded_gb,
-            "sqs_requests": sqs_requests, "dynamodb": ddb, "http_api": http_api}
+    return {
+        "total_usd": sum(lines.values()),
+        "by_service_usd": lines,
+        "counts": counts,
+        "analyzer_gb_s": analyzer_gb_s,
+        "api_gb_s": api_gb_s,
+        "uploaded_gb": uploaded_gb,
+        "sqs_requests": sqs_requests,
+        "dynamodb": ddb,
+        "http_api": http_api,
+    }
 
 
 LEVERS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("HTTP API instead of REST API", {"http_api": True}),
-    ("one POST policy per session-minute (starts-with key) instead of one per upload",
-     {"workload.uploads_per_presign": 18.0}),
-    ("keep non-evidence media 7 days instead of 30 (evidence frames copied to a 30-day prefix)",
-     {"workload.retention_days": 7.0}),
-    ("audio uploaded only when the browser's VAD hears speech, ~10 % of chunks (a client-side check can be "
-     "tampered with: a trade-off)", {"workload.audio_chunk_s": 100.0}),
+    (
+        "one POST policy per session-minute (starts-with key) instead of one per upload",
+        {"workload.uploads_per_presign": 18.0},
+    ),
+    (
+        "keep non-evidence media 7 days instead of 30 (evidence frames copied to a 30-day prefix)",
+        {"workload.retention_days": 7.0},
+    ),
+    (
+        "audio uploaded only when the browser's VAD hears speech, ~10 % of chunks (a client-side check can be "
+        "tampered with: a trade-off)",
+        {"workload.audio_chunk_s": 100.0},
+    ),
     ("Arm (Graviton) Lambdas", {"compute.arm": True}),
-    ("heartbeats on a small presence item; sessions.by_agency GSI KEYS_ONLY",
-     {"storage.heartbeat_item": 200.0, "storage.sessions_gsi_all_projection": False}),
+    (
+        "heartbeats on a small presence item; sessions.by_agency GSI KEYS_ONLY",
+        {"storage.heartbeat_item": 200.0, "storage.sessions_gsi_all_projection": False},
+    ),
 )
 
 
@@ -282,6 +318,7 @@ def levers(model: Model) -> list[dict[str, Any]]:
 
 # --------------------------------------------------------------------------------------------- capacity
 
+
 @dataclass(frozen=True)
 class Quotas:
     """Default quotas (us-east-1) with whether AWS raises them on request."""
@@ -305,8 +342,14 @@ class Quotas:
     sfn_open_executions: int = 1_000_000
 
 
-def capacity(model: Model, candidates: int = 100_000, *, quotas: Quotas | None = None, agencies: int = 1,
-             start_window_s: float = 300.0) -> dict[str, Any]:
+def capacity(
+    model: Model,
+    candidates: int = 100_000,
+    *,
+    quotas: Quotas | None = None,
+    agencies: int = 1,
+    start_window_s: float = 300.0,
+) -> dict[str, Any]:
     """Demand at `candidates` against each limit; the bottleneck and its headroom."""
     q = quotas or Quotas()
     c, w, s = model.compute, model.workload, model.storage
@@ -316,47 +359,82 @@ def capacity(model: Model, candidates: int = 100_000, *, quotas: Quotas | None =
     frame_s = (c.frame_cpu_ms * stretch_analyzer + c.object_io_ms) / 1000
     audio_s = (c.audio_cpu_ms * stretch_analyzer + c.object_io_ms) / 1000
     analyzer_conc = per_s["frames"] * frame_s + per_s["audio_chunks"] * audio_s
-    api_conc = per_s["api_calls"] * (c.api_cpu_ms * max(1.0, LAMBDA_FULL_VCPU_MB / c.api_memory_mb)
-                                     + c.api_io_ms) / 1000
+    api_conc = (
+        per_s["api_calls"] * (c.api_cpu_ms * max(1.0, LAMBDA_FULL_VCPU_MB / c.api_memory_mb) + c.api_io_ms) / 1000
+    )
     ddb = dynamodb_units(model)
     wru_per_s, rru_per_s = ddb["wru"] * candidates / HOUR_S, ddb["rru"] * candidates / HOUR_S
     session_item_wru = write_units(s.session_item)
-    session_updates_per_s = ((0.0 if s.heartbeat_item else per_s["heartbeats"]) + per_s["answers"]
-                             + s.violations_per_hour * candidates / HOUR_S)
-    gsi_partition_wcu = session_updates_per_s * session_item_wru / agencies if s.sessions_gsi_all_projection \
-        else 0.0
+    session_updates_per_s = (
+        (0.0 if s.heartbeat_item else per_s["heartbeats"])
+        + per_s["answers"]
+        + s.violations_per_hour * candidates / HOUR_S
+    )
+    gsi_partition_wcu = session_updates_per_s * session_item_wru / agencies if s.sessions_gsi_all_projection else 0.0
     frame_wru = dict(s.frame_writes)
     signal_table_wru = per_s["uploads"] * frame_wru.get("signal_states", 0) * write_units(s.signal_states_item)
     ledger_table_wru = per_s["uploads"] * frame_wru.get("ledger", 0) * write_units(s.ledger_item)
     sessions_table_wru = session_updates_per_s * session_item_wru
-    per_session_item_wcu = (HOUR_S / w.frame_every_s + HOUR_S / w.audio_chunk_s) / HOUR_S \
-        * write_units(s.signal_states_item)
+    per_session_item_wcu = (
+        (HOUR_S / w.frame_every_s + HOUR_S / w.audio_chunk_s) / HOUR_S * write_units(s.signal_states_item)
+    )
     starts_per_s = candidates / start_window_s
     constraints = [
-        ("Lambda account concurrency (analyzer + API)", analyzer_conc + api_conc, q.lambda_account_concurrency,
-         "quota, raisable"),
-        ("SQS event source: concurrent batches (standard mode)", analyzer_conc, q.sqs_esm_max_concurrent_batches,
-         "fixed in standard mode; provisioned mode or more queues lift it"),
+        (
+            "Lambda account concurrency (analyzer + API)",
+            analyzer_conc + api_conc,
+            q.lambda_account_concurrency,
+            "quota, raisable",
+        ),
+        (
+            "SQS event source: concurrent batches (standard mode)",
+            analyzer_conc,
+            q.sqs_esm_max_concurrent_batches,
+            "fixed in standard mode; provisioned mode or more queues lift it",
+        ),
         ("SQS in-flight messages per queue", analyzer_conc * c.batch_size, q.sqs_inflight_per_queue, "hard"),
         ("API Gateway requests/s (account, region)", per_s["api_calls"], q.apigw_account_rps, "quota, raisable"),
-        ("DynamoDB sessions.by_agency GSI: one partition per agency (WCU/s)", gsi_partition_wcu,
-         q.ddb_partition_wcu, "hard per partition: needs a design change"),
+        (
+            "DynamoDB sessions.by_agency GSI: one partition per agency (WCU/s)",
+            gsi_partition_wcu,
+            q.ddb_partition_wcu,
+            "hard per partition: needs a design change",
+        ),
         ("DynamoDB signal-states table WRU/s", signal_table_wru, q.ddb_table_wru, "quota, raisable"),
         ("DynamoDB media-objects (ledger) table WRU/s", ledger_table_wru, q.ddb_table_wru, "quota, raisable"),
         ("DynamoDB sessions table WRU/s (base table)", sessions_table_wru, q.ddb_table_wru, "quota, raisable"),
         ("DynamoDB one signal-states item (WCU/s per partition)", per_session_item_wcu, q.ddb_partition_wcu, "hard"),
-        ("S3 PUT/s per prefix sessions/<session_id>/", 1 / w.frame_every_s + 1 / w.audio_chunk_s, q.s3_prefix_put,
-         "hard per prefix; keys are per session"),
+        (
+            "S3 PUT/s per prefix sessions/<session_id>/",
+            1 / w.frame_every_s + 1 / w.audio_chunk_s,
+            q.s3_prefix_put,
+            "hard per prefix; keys are per session",
+        ),
         ("S3 GET+HEAD/s per prefix", 2 * (1 / w.frame_every_s + 1 / w.audio_chunk_s), q.s3_prefix_get, "hard"),
-        (f"Step Functions StartExecution/s (all start within {start_window_s:.0f} s)", starts_per_s,
-         q.sfn_start_refill_per_s, "quota, raisable"),
-        ("Step Functions state transitions/s (at the start wave)", starts_per_s * 3, q.sfn_transitions_per_s,
-         "quota, raisable"),
+        (
+            f"Step Functions StartExecution/s (all start within {start_window_s:.0f} s)",
+            starts_per_s,
+            q.sfn_start_refill_per_s,
+            "quota, raisable",
+        ),
+        (
+            "Step Functions state transitions/s (at the start wave)",
+            starts_per_s * 3,
+            q.sfn_transitions_per_s,
+            "quota, raisable",
+        ),
         ("Step Functions open executions", candidates, q.sfn_open_executions, "quota, raisable"),
     ]
-    rows = [{"constraint": name, "demand": round(demand, 3), "limit": limit,
-             "headroom": round(limit / demand, 3) if demand > 0 else None, "kind": kind}
-            for name, demand, limit, kind in constraints]
+    rows = [
+        {
+            "constraint": name,
+            "demand": round(demand, 3),
+            "limit": limit,
+            "headroom": round(limit / demand, 3) if demand > 0 else None,
+            "kind": kind,
+        }
+        for name, demand, limit, kind in constraints
+    ]
     ranked = sorted((r for r in rows if r["headroom"] is not None), key=lambda r: r["headroom"])
     bottleneck = ranked[0]
     hard = next((r for r in ranked if not r["kind"].startswith("quota")), None)
@@ -366,14 +444,20 @@ def capacity(model: Model, candidates: int = 100_000, *, quotas: Quotas | None =
         "rates_per_s": {k: round(v, 1) for k, v in per_s.items()},
         "lambda_concurrency": {"analyzer": round(analyzer_conc), "api": round(api_conc), "total": round(total_conc)},
         "lambda_ramp_s": round(math.ceil(total_conc / q.lambda_scale_per_10s) * 10, 1),
-        "sqs_esm_ramp_s": round(max(0.0, min(analyzer_conc, q.sqs_esm_max_concurrent_batches) - q.sqs_esm_start)
-                                / q.sqs_esm_scale_per_min * 60, 1),
-        "dynamodb_wru_per_s": round(wru_per_s), "dynamodb_rru_per_s": round(rru_per_s),
+        "sqs_esm_ramp_s": round(
+            max(0.0, min(analyzer_conc, q.sqs_esm_max_concurrent_batches) - q.sqs_esm_start)
+            / q.sqs_esm_scale_per_min
+            * 60,
+            1,
+        ),
+        "dynamodb_wru_per_s": round(wru_per_s),
+        "dynamodb_rru_per_s": round(rru_per_s),
         "dynamodb_new_table_headroom": round(q.ddb_new_table_wru / max(signal_table_wru, ledger_table_wru), 3),
         "sfn_start_wave_s": round(candidates / q.sfn_start_refill_per_s, 1),
         "constraints": rows,
-        "bottleneck": bottleneck["constraint"], "headroom": bottleneck["headroom"], "bottleneck_kind":
-            bottleneck["kind"],
+        "bottleneck": bottleneck["constraint"],
+        "headroom": bottleneck["headroom"],
+        "bottleneck_kind": bottleneck["kind"],
         "first_hard_limit": hard["constraint"] if hard else None,
         "first_hard_limit_headroom": hard["headroom"] if hard else None,
     }

@@ -88,6 +88,7 @@ def run(dataset: Path, *, limit: int | None = None, repeat: int = 3, threshold: 
     def opencv_embed(crop: np.ndarray) -> np.ndarray:
         opencv_sface.setInput(cv2.dnn.blobFromImage(crop, 1.0, (112, 112), (0, 0, 0), swapRB=True), "data")
         return opencv_sface.forward()
+
     for item in items:
         try:
             image = decode_image((dataset / item["file"]).read_bytes())

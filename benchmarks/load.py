@@ -91,8 +91,9 @@ def call(rec: Recorder, kind: str, method: str, url: str, token: str, **kwargs: 
     """One API call on a fresh connection (chalice local answers kept-alive connections slowly)."""
     start = time.perf_counter()
     try:
-        response = requests.request(method, url, headers={"Authorization": f"Bearer {token}"}, timeout=API_TIMEOUT_S,
-                                    **kwargs)
+        response = requests.request(
+            method, url, headers={"Authorization": f"Bearer {token}"}, timeout=API_TIMEOUT_S, **kwargs
+        )
     except requests.RequestException as exc:
         rec.api[kind].append(time.perf_counter() - start)
         rec.error(kind, repr(exc))
@@ -105,8 +106,17 @@ def call(rec: Recorder, kind: str, method: str, url: str, token: str, **kwargs: 
 
 
 class Candidate:
-    def __init__(self, index: int, api_url: str, token: str, session: dict[str, Any], frames: dict[str, list[bytes]],
-                 cfg: Config, rec: Recorder, probes: queue.Queue | None) -> None:
+    def __init__(
+        self,
+        index: int,
+        api_url: str,
+        token: str,
+        session: dict[str, Any],
+        frames: dict[str, list[bytes]],
+        cfg: Config,
+        rec: Recorder,
+        probes: queue.Queue | None,
+    ) -> None:
         self.index, self.api_url, self.token, self.cfg, self.rec, self.probes = index, api_url, token, cfg, rec, probes
         self.session_id = session["session_id"]
         self.items = [item["item_id"] for item in session["items"]]
@@ -121,16 +131,26 @@ class Candidate:
         kind = "two_faces" if two else "enrolled"
         data = self.frames[kind][(self.index + self.sent) % len(self.frames[kind])]
         self.sent += 1
-        post = call(self.rec, "presign", "POST", f"{self.api_url}/sessions/{self.session_id}/media", self.token,
-                    json={"kind": "webcam"})
+        post = call(
+            self.rec,
+            "presign",
+            "POST",
+            f"{self.api_url}/sessions/{self.session_id}/media",
+            self.token,
+            json={"kind": "webcam"},
+        )
         if post is None:
             return
         presigned = post.json()
         fields = dict(presigned["fields"])
         start = time.perf_counter()
         try:
-            response = requests.post(only_local(presigned["url"]), data=fields,
-                                     files={"file": ("frame.jpg", data, "image/jpeg")}, timeout=API_TIMEOUT_S)
+            response = requests.post(
+                only_local(presigned["url"]),
+                data=fields,
+                files={"file": ("frame.jpg", data, "image/jpeg")},
+                timeout=API_TIMEOUT_S,
+            )
         except requests.RequestException as exc:
             self.rec.error("s3_upload", repr(exc))
             return
@@ -140,27 +160,43 @@ class Candidate:
             self.rec.error("s3_upload", f"{response.status_code} {response.text}")
             return
         uploaded = time.time()
-        self.rec.uploads.append({"key": presigned["key"], "session": self.session_id, "kind": kind,
-                                 "uploaded": uploaded})
+        self.rec.uploads.append(
+            {"key": presigned["key"], "session": self.session_id, "kind": kind, "uploaded": uploaded}
+        )
         if two and self.probes is not None:
             self.probes.put((self.session_id, presigned["key"], uploaded))
 
     def heartbeat(self) -> None:
-        call(self.rec, "heartbeat", "POST", f"{self.api_url}/sessions/{self.session_id}/heartbeat", self.token,
-             json={"client_id": self.client_id})
+        call(
+            self.rec,
+            "heartbeat",
+            "POST",
+            f"{self.api_url}/sessions/{self.session_id}/heartbeat",
+            self.token,
+            json={"client_id": self.client_id},
+        )
 
     def answer(self) -> None:
         item = self.items[self.rng.randrange(len(self.items))]
-        call(self.rec, "answer", "PUT", f"{self.api_url}/sessions/{self.session_id}/answers/{item}", self.token,
-             json={"option_id": self.rng.choice("abcd")})
+        call(
+            self.rec,
+            "answer",
+            "PUT",
+            f"{self.api_url}/sessions/{self.session_id}/answers/{item}",
+            self.token,
+            json={"option_id": self.rng.choice("abcd")},
+        )
 
     def run(self, start_at: float, stop_at: float) -> None:
         """Fixed-rate timers with a random phase; an action that comes due while another runs goes right after.
 
         Actions still due when the load window ends are dropped, so an overloaded stack does not stretch the window.
         """
-        actions = [(self.frame, self.cfg.frame_every_s), (self.heartbeat, self.cfg.heartbeat_every_s),
-                   (self.answer, self.cfg.answer_every_s)]
+        actions = [
+            (self.frame, self.cfg.frame_every_s),
+            (self.heartbeat, self.cfg.heartbeat_every_s),
+            (self.answer, self.cfg.answer_every_s),
+        ]
         due = [start_at + self.rng.uniform(0, every) for _, every in actions]
         while True:
             i = min(range(len(actions)), key=due.__getitem__)
@@ -175,8 +211,9 @@ class Candidate:
             due[i] += actions[i][1]
 
 
-def prober(api_url: str, token: str, probes: queue.Queue, results: list[float], misses: list[str],
-           stop: threading.Event) -> None:
+def prober(
+    api_url: str, token: str, probes: queue.Queue, results: list[float], misses: list[str], stop: threading.Event
+) -> None:
     """A proctor watching: polls the timeline until the violation a two-person frame opened shows up."""
     while not stop.is_set():
         try:
@@ -186,8 +223,11 @@ def prober(api_url: str, token: str, probes: queue.Queue, results: list[float], 
         deadline = time.time() + PROBE_TIMEOUT_S
         while time.time() < deadline and not stop.is_set():
             try:
-                response = requests.get(f"{api_url}/proctor/sessions/{session_id}/timeline",
-                                        headers={"Authorization": f"Bearer {token}"}, timeout=API_TIMEOUT_S)
+                response = requests.get(
+                    f"{api_url}/proctor/sessions/{session_id}/timeline",
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=API_TIMEOUT_S,
+                )
                 if response.ok and any(v.get("evidence_key") == key for v in response.json()["violations"]):
                     results.append(time.time() - uploaded)
                     break
@@ -222,10 +262,16 @@ def process_name(args: list[str]) -> str:
 def monitor(sqs: Any, queue_url: str, samples: list[tuple[float, int]], stop: threading.Event) -> None:
     while not stop.wait(2):
         try:
-            attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=[
-                "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
-            samples.append((time.time(), int(attrs["ApproximateNumberOfMessages"])
-                            + int(attrs["ApproximateNumberOfMessagesNotVisible"])))
+            attrs = sqs.get_queue_attributes(
+                QueueUrl=queue_url,
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )["Attributes"]
+            samples.append(
+                (
+                    time.time(),
+                    int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"]),
+                )
+            )
         except Exception:  # noqa: BLE001 - a busy endpoint skips a sample
             continue
 
@@ -246,15 +292,17 @@ def queued_keys(sqs: Any, queue_url: str, settle_s: float = 60.0) -> set[str]:
     """Object keys of every S3 notification still in a queue (after its consumers stopped)."""
     deadline = time.monotonic() + settle_s
     while time.monotonic() < deadline:  # wait for in-flight messages to come back, if any were stranded
-        attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=[
-            "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"])[
+            "Attributes"
+        ]
         if attrs["ApproximateNumberOfMessagesNotVisible"] == "0":
             break
         time.sleep(2)
     keys, empty = set(), 0
     while empty < 2:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=3600,
-                                       WaitTimeSeconds=0).get("Messages", [])
+        messages = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=3600, WaitTimeSeconds=0
+        ).get("Messages", [])
         empty = empty + 1 if not messages else 0
         for message in messages:
             for record in json.loads(message["Body"]).get("Records", []):
@@ -280,8 +328,9 @@ def setup(stack: Any, n: int, cfg: Config) -> dict[str, Any]:
     users = common.new_agency()
 
     def login(user_id: str) -> str:
-        response = requests.post(f"{api}/auth/login", json={"user_id": user_id, "password": common.BENCH_PASSWORD},
-                                 timeout=API_TIMEOUT_S)
+        response = requests.post(
+            f"{api}/auth/login", json={"user_id": user_id, "password": common.BENCH_PASSWORD}, timeout=API_TIMEOUT_S
+        )
         response.raise_for_status()
         return response.json()["token"]
 
@@ -291,27 +340,40 @@ def setup(stack: Any, n: int, cfg: Config) -> dict[str, Any]:
     exam = requests.post(f"{api}/admin/exams", json=body, headers=auth, timeout=API_TIMEOUT_S)
     exam.raise_for_status()
     exam_id = exam.json()["exam_id"]
-    requests.post(f"{api}/admin/exams/{exam_id}/questions", json=demo_bank(8), headers=auth,
-                  timeout=API_TIMEOUT_S).raise_for_status()
+    requests.post(
+        f"{api}/admin/exams/{exam_id}/questions", json=demo_bank(8), headers=auth, timeout=API_TIMEOUT_S
+    ).raise_for_status()
     ids = [f"c{i:04d}-{uuid.uuid4().hex[:6]}" for i in range(n + 1)]  # the last one warms the workers up
 
     def admit(chunk: list[str]) -> None:
-        requests.post(f"{api}/admin/exams/{exam_id}/roster", headers=auth, timeout=120, json={"candidates": [
-            {"user_id": cid, "full_name": "Load Candidate", "password": common.BENCH_PASSWORD} for cid in chunk]},
+        requests.post(
+            f"{api}/admin/exams/{exam_id}/roster",
+            headers=auth,
+            timeout=120,
+            json={
+                "candidates": [
+                    {"user_id": cid, "full_name": "Load Candidate", "password": common.BENCH_PASSWORD} for cid in chunk
+                ]
+            },
         ).raise_for_status()
 
     with ThreadPoolExecutor(4) as pool:
-        list(pool.map(admit, [ids[i:i + 100] for i in range(0, len(ids), 100)]))
+        list(pool.map(admit, [ids[i : i + 100] for i in range(0, len(ids), 100)]))
     now = wiring.clock().now()
     tokens = {cid: wiring.tokens().issue(Principal(cid, "candidate", users["agency_id"]), now)[0] for cid in ids}
     ref = common.reference(OpenCvFaceEngine())
 
     def begin(cid: str) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {tokens[cid]}"}
-        requests.post(f"{api}/exams/{exam_id}/consent", headers=headers, timeout=API_TIMEOUT_S,
-                      json={"accepted": True, "language": "ru"}).raise_for_status()
-        started = requests.post(f"{api}/exams/{exam_id}/sessions", headers=headers, timeout=API_TIMEOUT_S,
-                                json={"language": "ru"})
+        requests.post(
+            f"{api}/exams/{exam_id}/consent",
+            headers=headers,
+            timeout=API_TIMEOUT_S,
+            json={"accepted": True, "language": "ru"},
+        ).raise_for_status()
+        started = requests.post(
+            f"{api}/exams/{exam_id}/sessions", headers=headers, timeout=API_TIMEOUT_S, json={"language": "ru"}
+        )
         started.raise_for_status()
         session = started.json()
         common.enroll(session["session_id"], ref)
@@ -364,16 +426,32 @@ def run_n(n: int, cfg: Config, frames: dict[str, list[bytes]]) -> dict[str, Any]
         stop_probes, stop_monitor = threading.Event(), threading.Event()
         depth: list[tuple[float, int]] = []
         probe_every = max(1, n // max(1, cfg.probe_sessions))
-        candidates = [Candidate(i, api, ctx["tokens"][cid], ctx["sessions"][i], frames, cfg, rec,
-                                probes if i % probe_every == 0 else None) for i, cid in enumerate(ctx["ids"][:n])]
+        candidates = [
+            Candidate(
+                i,
+                api,
+                ctx["tokens"][cid],
+                ctx["sessions"][i],
+                frames,
+                cfg,
+                rec,
+                probes if i % probe_every == 0 else None,
+            )
+            for i, cid in enumerate(ctx["ids"][:n])
+        ]
         pids = {process_name(p.args): p.pid for p in stack._processes}
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         machine_before = common.cpu_busy()
         self_before = time.process_time()
-        helpers = [threading.Thread(target=prober, args=(api, ctx["proctor"], probes, probe_results, probe_misses,
-                                                         stop_probes), daemon=True) for _ in range(3)]
-        helpers.append(threading.Thread(target=monitor, args=(sqs, settings.media_queue_url, depth, stop_monitor),
-                                        daemon=True))
+        helpers = [
+            threading.Thread(
+                target=prober, args=(api, ctx["proctor"], probes, probe_results, probe_misses, stop_probes), daemon=True
+            )
+            for _ in range(3)
+        ]
+        helpers.append(
+            threading.Thread(target=monitor, args=(sqs, settings.media_queue_url, depth, stop_monitor), daemon=True)
+        )
         for helper in helpers:
             helper.start()
         start_at = time.monotonic() + 0.5
@@ -391,10 +469,15 @@ def run_n(n: int, cfg: Config, frames: dict[str, list[bytes]]) -> dict[str, Any]
         empty_checks = 0
         while time.monotonic() - load_end < cfg.drain_timeout_s and empty_checks < 2:
             time.sleep(2)
-            attrs = sqs.get_queue_attributes(QueueUrl=settings.media_queue_url, AttributeNames=[
-                "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
-            empty_checks = empty_checks + 1 if attrs == {"ApproximateNumberOfMessages": "0",
-                                                         "ApproximateNumberOfMessagesNotVisible": "0"} else 0
+            attrs = sqs.get_queue_attributes(
+                QueueUrl=settings.media_queue_url,
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )["Attributes"]
+            empty_checks = (
+                empty_checks + 1
+                if attrs == {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"}
+                else 0
+            )
         drain_s = time.monotonic() - load_end
         stop_probes.set()
         for helper in helpers[:-1]:
@@ -408,13 +491,17 @@ def run_n(n: int, cfg: Config, frames: dict[str, list[bytes]]) -> dict[str, Any]
             stop_dispatcher(stack)
             queued, dead = queued_keys(sqs, settings.media_queue_url), queued_keys(sqs, dlq_url, settle_s=0)
             rows = ledger()
-        dlq = int(sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["ApproximateNumberOfMessages"])
-                  ["Attributes"]["ApproximateNumberOfMessages"]) + len(dead)
+        dlq = int(
+            sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"][
+                "ApproximateNumberOfMessages"
+            ]
+        ) + len(dead)
         uploads = list(rec.uploads)
         lost = [u["key"] for u in uploads if u["key"] not in rows and u["key"] not in queued]
         pending = sum(1 for u in uploads if u["key"] not in rows and u["key"] in queued)
-        rejected = Counter(rows[u["key"]].reason for u in uploads
-                           if u["key"] in rows and rows[u["key"]].outcome != "analyzed")
+        rejected = Counter(
+            rows[u["key"]].reason for u in uploads if u["key"] in rows and rows[u["key"]].outcome != "analyzed"
+        )
         to_start = [rows[u["key"]].analyzed_at.timestamp() - u["uploaded"] for u in uploads if u["key"] in rows]
         visible, unseen = [], 0
         by_session: dict[str, dict[str, Any]] = {}
@@ -422,45 +509,66 @@ def run_n(n: int, cfg: Config, frames: dict[str, list[bytes]]) -> dict[str, Any]
             if upload["kind"] != "two_faces":
                 continue
             if upload["session"] not in by_session:
-                by_session[upload["session"]] = {v.evidence_key: v for v in ViolationRecord.query(upload["session"])
-                                                 if v.type == "multiple_faces"}
+                by_session[upload["session"]] = {
+                    v.evidence_key: v for v in ViolationRecord.query(upload["session"]) if v.type == "multiple_faces"
+                }
             violation = by_session[upload["session"]].get(upload["key"])
             if violation is None:
                 unseen += 1
             else:
                 visible.append(violation.recorded_at.timestamp() - upload["uploaded"])
-        analyzed_in_window = sum(1 for u in uploads if u["key"] in rows
-                                 and rows[u["key"]].analyzed_at.timestamp() <= load_end_epoch)
+        analyzed_in_window = sum(
+            1 for u in uploads if u["key"] in rows and rows[u["key"]].analyzed_at.timestamp() <= load_end_epoch
+        )
         sizes = item_sizes(ctx["sessions"][0]["session_id"])
         api_all = [v for kind, values in rec.api.items() if kind != "s3_upload" for v in values]
         vis = common.summary(visible)
         api_sum = common.summary(api_all)
         return {
-            "n": n, "duration_s": cfg.duration_s, "load_window_s": round(load_end - start_at, 1),
+            "n": n,
+            "duration_s": cfg.duration_s,
+            "load_window_s": round(load_end - start_at, 1),
             "media_workers": cfg.workers,
-            "p50_upload_to_visible_s": vis["p50"], "p95_upload_to_visible_s": vis["p95"],
-            "p99_upload_to_visible_s": vis["p99"], "max_upload_to_visible_s": vis["max"],
-            "p50_api_s": api_sum["p50"], "p95_api_s": api_sum["p95"], "p99_api_s": api_sum["p99"],
-            "errors": sum(rec.errors.values()), "errors_by_kind": dict(rec.errors), "error_samples": rec.error_samples,
-            "lost_frames": len(lost), "lost_sample": lost[:5],
-            "frames_uploaded": len(uploads), "upload_rate_per_s": round(len(uploads) / cfg.duration_s, 1),
+            "p50_upload_to_visible_s": vis["p50"],
+            "p95_upload_to_visible_s": vis["p95"],
+            "p99_upload_to_visible_s": vis["p99"],
+            "max_upload_to_visible_s": vis["max"],
+            "p50_api_s": api_sum["p50"],
+            "p95_api_s": api_sum["p95"],
+            "p99_api_s": api_sum["p99"],
+            "errors": sum(rec.errors.values()),
+            "errors_by_kind": dict(rec.errors),
+            "error_samples": rec.error_samples,
+            "lost_frames": len(lost),
+            "lost_sample": lost[:5],
+            "frames_uploaded": len(uploads),
+            "upload_rate_per_s": round(len(uploads) / cfg.duration_s, 1),
             "analyzed_during_load_per_s": round(analyzed_in_window / cfg.duration_s, 1),
-            "rejected": dict(rejected), "dlq_messages": dlq,
+            "rejected": dict(rejected),
+            "dlq_messages": dlq,
             "pending_at_end": pending,  # still queued when the drain timed out: late, not lost
             "latency_is_lower_bound": pending > 0,
             "two_face_frames": sum(1 for u in uploads if u["kind"] == "two_faces"),
-            "violations_visible": len(visible), "two_face_frames_without_violation": unseen,
-            "upload_to_visible_s": vis, "upload_to_analysis_start_s": common.summary(to_start),
-            "proctor_api_visible_s": common.summary(probe_results), "proctor_probe_misses": len(probe_misses),
+            "violations_visible": len(visible),
+            "two_face_frames_without_violation": unseen,
+            "upload_to_visible_s": vis,
+            "upload_to_analysis_start_s": common.summary(to_start),
+            "proctor_api_visible_s": common.summary(probe_results),
+            "proctor_probe_misses": len(probe_misses),
             "api_s_by_kind": {kind: common.summary(values) for kind, values in sorted(rec.api.items())},
             "api_calls": sum(len(v) for k, v in rec.api.items() if k != "s3_upload"),
             "client_lag_s": common.summary(rec.lag),
             "max_queue_depth": max((d for _, d in depth), default=0),
-            "drain_s": round(drain_s, 1), "drained": not missing, "setup_s": round(setup_s, 1),
-            "cpu_s_during_load": cpu_load, "machine_cpu_busy": machine_busy, "loadavg_end": os.getloadavg()[0],
+            "drain_s": round(drain_s, 1),
+            "drained": not missing,
+            "setup_s": round(setup_s, 1),
+            "cpu_s_during_load": cpu_load,
+            "machine_cpu_busy": machine_busy,
+            "loadavg_end": os.getloadavg()[0],
             "item_bytes": sizes,
-            "api_cpu_ms_per_call": round(cpu_load.get("api", 0.0) * 1000 / max(1, sum(
-                len(v) for k, v in rec.api.items() if k != "s3_upload")), 1),
+            "api_cpu_ms_per_call": round(
+                cpu_load.get("api", 0.0) * 1000 / max(1, sum(len(v) for k, v in rec.api.items() if k != "s3_upload")), 1
+            ),
             "saturated": bool(missing) or drain_s > 10,
         }
 
@@ -478,11 +586,15 @@ def item_sizes(session_id: str) -> dict[str, int]:
         item = client.get_item(TableName=settings.table_name(suffix), Key=key).get("Item")
         return dynamodb_item_size(item) if item else 0
 
-    sizes = {"session_item": size("sessions", {"session_id": {"S": session_id}}),
-             "signal_states_item": size(SignalStatesRecord.TABLE_SUFFIX, {"session_id": {"S": session_id}})}
+    sizes = {
+        "session_item": size("sessions", {"session_id": {"S": session_id}}),
+        "signal_states_item": size(SignalStatesRecord.TABLE_SUFFIX, {"session_id": {"S": session_id}}),
+    }
     for violation in ViolationRecord.query(session_id, limit=1):
-        sizes["violation_item"] = size(ViolationRecord.TABLE_SUFFIX, {"session_id": {"S": session_id},
-                                                                      "violation_id": {"S": violation.violation_id}})
+        sizes["violation_item"] = size(
+            ViolationRecord.TABLE_SUFFIX,
+            {"session_id": {"S": session_id}, "violation_id": {"S": violation.violation_id}},
+        )
     prefix = f"sessions/{session_id}/"
     for row in MediaObjectRecord.scan(limit=200):
         if prefix in row.object_id:
@@ -499,8 +611,9 @@ def dispatcher_capacity(workers: int, frames: int = 300, sessions: int = 10) -> 
     from chalicelib.identity.face_engine import OpenCvFaceEngine
     from chalicelib.identity.tokens import Principal
 
-    with common.local_stack(f"capacity-{workers}", services=True,
-                            env={"PROCTOR_DISPATCH_WORKERS": str(workers)}) as stack:
+    with common.local_stack(
+        f"capacity-{workers}", services=True, env={"PROCTOR_DISPATCH_WORKERS": str(workers)}
+    ) as stack:
         users = common.new_agency()
         admin = Principal(users["admin"], "admin", users["agency_id"])
         exam_id = create_exam(admin, None)
@@ -537,9 +650,16 @@ def dispatcher_capacity(workers: int, frames: int = 300, sessions: int = 10) -> 
         machine_busy = common.busy_share(machine_before, common.cpu_busy())
         cpu = {name: round((cpu_seconds(pid) - cpu_before[name]) * 1000 / frames, 1) for name, pid in pids.items()}
         elapsed = done - start
-        return {"workers": workers, "frames": frames, "seconds": round(elapsed, 1),
-                "frames_per_s": round(frames / elapsed, 2), "put_s": round(put_s, 1),
-                "cpu_ms_per_frame": cpu, "machine_cpu_busy": machine_busy, "loadavg_end": os.getloadavg()[0]}
+        return {
+            "workers": workers,
+            "frames": frames,
+            "seconds": round(elapsed, 1),
+            "frames_per_s": round(frames / elapsed, 2),
+            "put_s": round(put_s, 1),
+            "cpu_ms_per_frame": cpu,
+            "machine_cpu_busy": machine_busy,
+            "loadavg_end": os.getloadavg()[0],
+        }
 
 
 def run(cfg: Config) -> list[dict[str, Any]]:
@@ -548,9 +668,13 @@ def run(cfg: Config) -> list[dict[str, Any]]:
     for n in cfg.ns:
         result = run_n(n, cfg, frames)
         results.append(result)
-        print(f"  load N={n:<4} p95 upload->visible {result['p95_upload_to_visible_s']} s, p95 API "
-              f"{result['p95_api_s']} s, errors {result['errors']}, lost {result['lost_frames']}, "
-              f"drain {result['drain_s']} s", file=sys.stderr, flush=True)
+        print(
+            f"  load N={n:<4} p95 upload->visible {result['p95_upload_to_visible_s']} s, p95 API "
+            f"{result['p95_api_s']} s, errors {result['errors']}, lost {result['lost_frames']}, "
+            f"drain {result['drain_s']} s",
+            file=sys.stderr,
+            flush=True,
+        )
     return results
 
 
@@ -564,10 +688,18 @@ def parse_ns(text: str) -> tuple[int, ...]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n", type=parse_ns, default=Config.ns, help="concurrent candidates (default 50,150,300)")
     parser.add_argument("--duration", type=float, default=Config.duration_s, help="seconds of load per N (30)")
-    parser.add_argument("--workers", type=int, default=Config.workers,
-                        help="PROCTOR_DISPATCH_WORKERS for the media queue (default 2: one per core)")
-    parser.add_argument("--drain-timeout", type=float, default=Config.drain_timeout_s,
-                        help="seconds to wait for the queue to empty after the load (90)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=Config.workers,
+        help="PROCTOR_DISPATCH_WORKERS for the media queue (default 2: one per core)",
+    )
+    parser.add_argument(
+        "--drain-timeout",
+        type=float,
+        default=Config.drain_timeout_s,
+        help="seconds to wait for the queue to empty after the load (90)",
+    )
 
 
 def config_from(args: argparse.Namespace) -> Config:

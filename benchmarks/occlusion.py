@@ -34,8 +34,13 @@ def cover_lower_face(image: np.ndarray, face: FaceObservation, colour=(200, 170,
 def spread(values: list[float]) -> dict[str, float]:
     if not values:
         return {}
-    return {"n": len(values), "min": round(min(values), 3), "p05": round(float(np.percentile(values, 5)), 3),
-            "median": round(float(np.median(values)), 3), "max": round(max(values), 3)}
+    return {
+        "n": len(values),
+        "min": round(min(values), 3),
+        "p05": round(float(np.percentile(values, 5)), 3),
+        "median": round(float(np.median(values)), 3),
+        "max": round(max(values), 3),
+    }
 
 
 def run(dataset: Path) -> dict:
@@ -68,7 +73,8 @@ def run(dataset: Path) -> dict:
             impostor_upper.append(check_cover(engine, regions[a], images[b], faces[b]).upper)
     return {
         "lower_threshold": LOWER_MATCH,
-        "bare_lower_similarity": spread(bare_lower), "covered_lower_similarity": spread(covered_lower),
+        "bare_lower_similarity": spread(bare_lower),
+        "covered_lower_similarity": spread(covered_lower),
         "impostor_upper_similarity": spread(impostor_upper),
         "false_cover_rate": round(flagged_bare / max(len(same), 1), 4),
         "cover_detection_rate": round(flagged_cover / max(len(covered_lower), 1), 4),

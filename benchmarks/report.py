@@ -29,9 +29,11 @@ def _f(value: Any, digits: int = 2) -> str:
 
 
 def measured_on(result: dict[str, Any]) -> str:
-    return (f"Measured {result['date']} on {common.machine_line(result['machine'])}; command "
-            f"`{result.get('command', 'make bench')}`. Other work on the machine just before the start: "
-            f"{_pct(result.get('background_cpu_busy'))} of all cores.")
+    return (
+        f"Measured {result['date']} on {common.machine_line(result['machine'])}; command "
+        f"`{result.get('command', 'make bench')}`. Other work on the machine just before the start: "
+        f"{_pct(result.get('background_cpu_busy'))} of all cores."
+    )
 
 
 def _pct(share: float | None) -> str:
@@ -40,6 +42,7 @@ def _pct(share: float | None) -> str:
 
 # --------------------------------------------------------------------------------------------- analyzer
 
+
 def analyzer_section(result: dict[str, Any]) -> str:
     a = result.get("analyzer")
     if not a:
@@ -47,180 +50,304 @@ def analyzer_section(result: dict[str, Any]) -> str:
     runs = a["runs"]
     by = {r["name"]: r for r in runs}
     best, naive = by["optimised"], by["naive"]
-    out = [measured_on(result), "",
-           f"**{a['analyzer_fps_per_core']} frames/s per core** end to end (target ≥ 40: "
-           f"{'met' if a['analyzer_fps_per_core'] >= 40 else '**missed**'}); "
-           f"{a['analyzer_cpu_fps_per_core']} frames per CPU-second of the analyzer process; "
-           f"**{a['analyzer_speedup_vs_naive']}× faster than the naive pipeline**. "
-           f"Method: {a['method']}. Each run: {best['frames']} frames, ~80 % the enrolled candidate alone, ~10 % "
-           "an empty scene, ~10 % two people, letterboxed from `../shared/datasets/faces` (a few pixels of shake and "
-           "exposure jitter per frame), JPEG quality 90.", ""]
+    out = [
+        measured_on(result),
+        "",
+        f"**{a['analyzer_fps_per_core']} frames/s per core** end to end (target ≥ 40: "
+        f"{'met' if a['analyzer_fps_per_core'] >= 40 else '**missed**'}); "
+        f"{a['analyzer_cpu_fps_per_core']} frames per CPU-second of the analyzer process; "
+        f"**{a['analyzer_speedup_vs_naive']}× faster than the naive pipeline**. "
+        f"Method: {a['method']}. Each run: {best['frames']} frames, ~80 % the enrolled candidate alone, ~10 % "
+        "an empty scene, ~10 % two people, letterboxed from `../shared/datasets/faces` (a few pixels of shake and "
+        "exposure jitter per frame), JPEG quality 90.",
+        "",
+    ]
     busy = max((r.get("machine_cpu_busy") or 0) for r in runs)
     if busy > 0.7:
-        out += [f"⚠ Other processes shared the machine during these runs (up to {_pct(busy)} of both cores busy; "
-                "this single-threaded loop plus moto alone keeps it near 50-55 %): the wall-clock rates are "
-                "pessimistic, the CPU ms/frame column much less so.", ""]
-    out.append(table(
-        ["run", "frame size", "detect at", "re-id every", "KB/frame", "ms/frame mean (p95)", "CPU ms/frame",
-         "frames/s (wall)", "frames/CPU-s", "compute-only frames/s", "machine busy"],
-        [[f"`{r['name']}`", r["frame_size"], r["detect_side"], r["reid_every_n"], r["frame_kb_mean"],
-          f"{r['ms_per_frame']['mean']:.1f} ({r['ms_per_frame']['p95']:.1f})", r["cpu_ms_per_frame"], r["fps"],
-          r["cpu_fps"], r["compute_fps"], _pct(r.get("machine_cpu_busy"))] for r in runs]))
-    out += ["", "Milliseconds per frame by stage (wall clock, mean over all frames; each column adds one "
-            "optimisation to the one on its left):", ""]
+        out += [
+            f"⚠ Other processes shared the machine during these runs (up to {_pct(busy)} of both cores busy; "
+            "this single-threaded loop plus moto alone keeps it near 50-55 %): the wall-clock rates are "
+            "pessimistic, the CPU ms/frame column much less so.",
+            "",
+        ]
+    out.append(
+        table(
+            [
+                "run",
+                "frame size",
+                "detect at",
+                "re-id every",
+                "KB/frame",
+                "ms/frame mean (p95)",
+                "CPU ms/frame",
+                "frames/s (wall)",
+                "frames/CPU-s",
+                "compute-only frames/s",
+                "machine busy",
+            ],
+            [
+                [
+                    f"`{r['name']}`",
+                    r["frame_size"],
+                    r["detect_side"],
+                    r["reid_every_n"],
+                    r["frame_kb_mean"],
+                    f"{r['ms_per_frame']['mean']:.1f} ({r['ms_per_frame']['p95']:.1f})",
+                    r["cpu_ms_per_frame"],
+                    r["fps"],
+                    r["cpu_fps"],
+                    r["compute_fps"],
+                    _pct(r.get("machine_cpu_busy")),
+                ]
+                for r in runs
+            ],
+        )
+    )
+    out += [
+        "",
+        "Milliseconds per frame by stage (wall clock, mean over all frames; each column adds one "
+        "optimisation to the one on its left):",
+        "",
+    ]
     names = [r["name"] for r in runs]
-    rows = [[stage] + [r["stage_ms"][stage] for r in runs] for stage in (
-        "s3", "decode", "detect", "face_features", "align", "embed", "dynamodb", "other")]
+    rows = [
+        [stage] + [r["stage_ms"][stage] for r in runs]
+        for stage in ("s3", "decode", "detect", "face_features", "align", "embed", "dynamodb", "other")
+    ]
     rows.append(["SFace passes per frame"] + [r["sface_passes_per_frame"] for r in runs])
     rows.append(["**total**"] + [f"**{r['ms_per_frame']['mean']:.1f}**" for r in runs])
     out.append(table(["stage"] + [f"`{n}`" for n in names], rows))
     calls = ", ".join(f"{k.split(':', 1)[1]} {v}" for k, v in best["calls_per_frame"].items())
-    out += ["", f"Stages: `s3` one GetObject (body read), `decode` the JPEG (Pillow header check + "
-            "cv2.imdecode), `detect` YuNet (ONNX Runtime), `face_features` head pose + face lighting/sharpness, "
-            "`align` the 5-point warp to 112×112, `embed` SFace forward passes (re-identification: whole face + "
-            "upper half + lower half for the cover check = 3 passes), `dynamodb` every PynamoDB call, `other` Python "
-            "around them. "
-            f"Calls per frame (`optimised`): {calls}.",
-            f"Outcomes: {best['outcomes']}; flags by scene: {best['flags']}."]
+    out += [
+        "",
+        f"Stages: `s3` one GetObject (body read), `decode` the JPEG (Pillow header check + "
+        "cv2.imdecode), `detect` YuNet (ONNX Runtime), `face_features` head pose + face lighting/sharpness, "
+        "`align` the 5-point warp to 112×112, `embed` SFace forward passes (re-identification: whole face + "
+        "upper half + lower half for the cover check = 3 passes), `dynamodb` every PynamoDB call, `other` Python "
+        "around them. "
+        f"Calls per frame (`optimised`): {calls}.",
+        f"Outcomes: {best['outcomes']}; flags by scene: {best['flags']}.",
+    ]
     cap = result.get("dispatcher_capacity") or []
     if cap:
-        out += ["", "The local dispatcher with `PROCTOR_DISPATCH_WORKERS` media workers, fed a burst of "
-                f"{cap[0]['frames']} frames straight into S3 (no API load), from the first PUT until every frame "
-                "is in the ledger:", "",
-                table(["workers", "frames/s", "dispatcher CPU ms/frame", "moto CPU ms/frame", "machine busy"],
-                      [[c["workers"], c["frames_per_s"], c["cpu_ms_per_frame"].get("dispatcher"),
-                        c["cpu_ms_per_frame"].get("moto"), _pct(c.get("machine_cpu_busy"))] for c in cap])]
+        out += [
+            "",
+            "The local dispatcher with `PROCTOR_DISPATCH_WORKERS` media workers, fed a burst of "
+            f"{cap[0]['frames']} frames straight into S3 (no API load), from the first PUT until every frame "
+            "is in the ledger:",
+            "",
+            table(
+                ["workers", "frames/s", "dispatcher CPU ms/frame", "moto CPU ms/frame", "machine busy"],
+                [
+                    [
+                        c["workers"],
+                        c["frames_per_s"],
+                        c["cpu_ms_per_frame"].get("dispatcher"),
+                        c["cpu_ms_per_frame"].get("moto"),
+                        _pct(c.get("machine_cpu_busy")),
+                    ]
+                    for c in cap
+                ],
+            ),
+        ]
     detect, embed = best["stage_ms"]["detect"], best["stage_ms"]["embed"]
     per_pass = embed / best["sface_passes_per_frame"] if best["sface_passes_per_frame"] else 0
     reachable = best["compute_fps"] >= TARGET_FPS
     small_ms = (result.get("faces") or {}).get("detect_320_ms_median", "~4")
-    out += ["", "What limits it and what would lift it:",
-            f"- The two networks alone cost {detect + embed:.0f} ms per frame here (detection {detect:.0f} ms at "
-            f"640×480, SFace {per_pass:.0f} ms per pass × {best['sface_passes_per_frame']} passes per frame), so "
-            f"even with free I/O one core tops out near {best['compute_fps']} frames/s: **{TARGET_FPS} frames/s per "
-            f"core is {'within reach' if reachable else 'not reachable with these networks on one core of this CPU'}"
-            f"**. Detection at 640 alone allows ~{1000 / detect:.0f} frames/s." if detect else "",
-            f"- The endpoint: DynamoDB and S3 calls take {best['stage_ms']['dynamodb'] + best['stage_ms']['s3']:.0f}"
-            " ms of every frame against moto (a Python emulator sharing these 2 cores); AWS answers a GetItem in "
-            "a few ms, so on Lambda the I/O share is smaller (the cost model assumes 40 ms per object).",
-            "- Configuration, not code: frames from the browser at 640×480 instead of 1280×960, and the policy's "
-            "`reid_every_n` — raising it from 3 to 6 (re-identify every 30 s) halves the embedding cost.",
-            "- Levers not taken yet: (1) the cover check embeds both halves on every re-identification; embedding "
-            "the lower half only and using the whole-face similarity for the upper-half condition saves one of "
-            "three SFace passes; (2) a two-pass detector (320×240 on every frame, 640 on every Nth frame or when "
-            f"the small pass is unsure) cuts detection ~2× (faces benchmark: {small_ms} ms at 320) at some cost in "
-            "small background faces; (3) Arm (Graviton) Lambdas are 20 % cheaper per GB-s. Tried and not a lever: "
-            "static int8 quantization (ONNX Runtime's QLinearConv has no NCHWc path and ran YuNet slower than "
-            "float, see Faces)."]
+    out += [
+        "",
+        "What limits it and what would lift it:",
+        f"- The two networks alone cost {detect + embed:.0f} ms per frame here (detection {detect:.0f} ms at "
+        f"640×480, SFace {per_pass:.0f} ms per pass × {best['sface_passes_per_frame']} passes per frame), so "
+        f"even with free I/O one core tops out near {best['compute_fps']} frames/s: **{TARGET_FPS} frames/s per "
+        f"core is {'within reach' if reachable else 'not reachable with these networks on one core of this CPU'}"
+        f"**. Detection at 640 alone allows ~{1000 / detect:.0f} frames/s."
+        if detect
+        else "",
+        f"- The endpoint: DynamoDB and S3 calls take {best['stage_ms']['dynamodb'] + best['stage_ms']['s3']:.0f}"
+        " ms of every frame against moto (a Python emulator sharing these 2 cores); AWS answers a GetItem in "
+        "a few ms, so on Lambda the I/O share is smaller (the cost model assumes 40 ms per object).",
+        "- Configuration, not code: frames from the browser at 640×480 instead of 1280×960, and the policy's "
+        "`reid_every_n` — raising it from 3 to 6 (re-identify every 30 s) halves the embedding cost.",
+        "- Levers not taken yet: (1) the cover check embeds both halves on every re-identification; embedding "
+        "the lower half only and using the whole-face similarity for the upper-half condition saves one of "
+        "three SFace passes; (2) a two-pass detector (320×240 on every frame, 640 on every Nth frame or when "
+        f"the small pass is unsure) cuts detection ~2× (faces benchmark: {small_ms} ms at 320) at some cost in "
+        "small background faces; (3) Arm (Graviton) Lambdas are 20 % cheaper per GB-s. Tried and not a lever: "
+        "static int8 quantization (ONNX Runtime's QLinearConv has no NCHWc path and ran YuNet slower than "
+        "float, see Faces).",
+    ]
     _ = naive
     return "\n".join(line for line in out if line is not None)
 
 
 # --------------------------------------------------------------------------------------------- load
 
+
 def load_section(result: dict[str, Any]) -> str:
     runs = result.get("load")
     if not runs:
         return "_Not run in the last `make bench` (skipped)._"
     cfg = result.get("load_config", {})
-    out = [measured_on(result), "",
-           f"{cfg.get('duration_s', 30):.0f} s of load per N, then up to {cfg.get('drain_timeout_s', 90):.0f} s for "
-           f"the queue to drain; media workers `PROCTOR_DISPATCH_WORKERS={runs[0]['media_workers']}`; everything on "
-           "127.0.0.1 (moto server, chalice local, the dispatcher and the load generator itself share the 2 cores). "
-           "Each simulated candidate (one thread, like a browser tab): a webcam frame every 5 s (presign over the API "
-           "+ multipart POST of a 640×480 JPEG to S3), a heartbeat every 10 s, an answer save every 30 s; every 6th "
-           "frame shows two people and, with the exam's persistence `multiple_faces: 1`, opens a violation. "
-           "**upload → visible** runs from the moment the S3 POST returned to the commit of the violation that frame "
-           "opened (its `recorded_at`, written in the transaction the proctor timeline reads); the proctor column is "
-           "the same seen through `GET /proctor/sessions/{id}/timeline`, polled every 0.25 s for a sample of "
-           "sessions. After the drain, every uploaded key is looked up in the media-objects ledger; if the drain "
-           "timed out, the dispatcher is stopped and the keys still in the media queue are read back: those are "
-           "**pending** (late, not lost). **Lost** = uploaded (S3 answered 204) but neither in the ledger nor in the "
-           "queue. With pending frames the latency percentiles cover only the frames analyzed in time, so they are "
-           "lower bounds (marked ≥).", ""]
+    out = [
+        measured_on(result),
+        "",
+        f"{cfg.get('duration_s', 30):.0f} s of load per N, then up to {cfg.get('drain_timeout_s', 90):.0f} s for "
+        f"the queue to drain; media workers `PROCTOR_DISPATCH_WORKERS={runs[0]['media_workers']}`; everything on "
+        "127.0.0.1 (moto server, chalice local, the dispatcher and the load generator itself share the 2 cores). "
+        "Each simulated candidate (one thread, like a browser tab): a webcam frame every 5 s (presign over the API "
+        "+ multipart POST of a 640×480 JPEG to S3), a heartbeat every 10 s, an answer save every 30 s; every 6th "
+        "frame shows two people and, with the exam's persistence `multiple_faces: 1`, opens a violation. "
+        "**upload → visible** runs from the moment the S3 POST returned to the commit of the violation that frame "
+        "opened (its `recorded_at`, written in the transaction the proctor timeline reads); the proctor column is "
+        "the same seen through `GET /proctor/sessions/{id}/timeline`, polled every 0.25 s for a sample of "
+        "sessions. After the drain, every uploaded key is looked up in the media-objects ledger; if the drain "
+        "timed out, the dispatcher is stopped and the keys still in the media queue are read back: those are "
+        "**pending** (late, not lost). **Lost** = uploaded (S3 answered 204) but neither in the ledger nor in the "
+        "queue. With pending frames the latency percentiles cover only the frames analyzed in time, so they are "
+        "lower bounds (marked ≥).",
+        "",
+    ]
     rows = []
     for r in runs:
         mark = "≥ " if r.get("latency_is_lower_bound") else ""
-        rows.append([r["n"], r["frames_uploaded"],
-                     f"{mark}{_f(r['p50_upload_to_visible_s'])} / {mark}{_f(r['p95_upload_to_visible_s'])} / "
-                     f"{mark}{_f(r['p99_upload_to_visible_s'])} (n={r['upload_to_visible_s']['n']})",
-                     f"{_f(r['proctor_api_visible_s']['p95'])} ({r['proctor_api_visible_s']['n']})",
-                     f"{_f(r['p50_api_s'], 3)} / {_f(r['p95_api_s'], 3)}", r["errors"], r["lost_frames"],
-                     r.get("pending_at_end", 0), f"{r['analyzed_during_load_per_s']} of {r['upload_rate_per_s']}",
-                     r["max_queue_depth"], _pct(r.get("machine_cpu_busy"))])
-    out.append(table(["N", "frames up", "upload → visible p50 / p95 / p99 s", "proctor API p95 s (n)",
-                      "API p50 / p95 s", "errors", "lost", "pending", "analyzed/s of uploaded/s during load",
-                      "max queue", "machine busy"], rows))
+        rows.append(
+            [
+                r["n"],
+                r["frames_uploaded"],
+                f"{mark}{_f(r['p50_upload_to_visible_s'])} / {mark}{_f(r['p95_upload_to_visible_s'])} / "
+                f"{mark}{_f(r['p99_upload_to_visible_s'])} (n={r['upload_to_visible_s']['n']})",
+                f"{_f(r['proctor_api_visible_s']['p95'])} ({r['proctor_api_visible_s']['n']})",
+                f"{_f(r['p50_api_s'], 3)} / {_f(r['p95_api_s'], 3)}",
+                r["errors"],
+                r["lost_frames"],
+                r.get("pending_at_end", 0),
+                f"{r['analyzed_during_load_per_s']} of {r['upload_rate_per_s']}",
+                r["max_queue_depth"],
+                _pct(r.get("machine_cpu_busy")),
+            ]
+        )
+    out.append(
+        table(
+            [
+                "N",
+                "frames up",
+                "upload → visible p50 / p95 / p99 s",
+                "proctor API p95 s (n)",
+                "API p50 / p95 s",
+                "errors",
+                "lost",
+                "pending",
+                "analyzed/s of uploaded/s during load",
+                "max queue",
+                "machine busy",
+            ],
+            rows,
+        )
+    )
     last = runs[-1]
     window = cfg.get("duration_s", 30)
-    out += ["", f"API latency by call at N = {last['n']} (seconds):", "",
-            table(["call", "n", "p50", "p95", "p99"],
-                  [[k, v["n"], _f(v["p50"], 3), _f(v["p95"], 3), _f(v["p99"], 3)]
-                   for k, v in last["api_s_by_kind"].items()]),
-            "", "CPU used during the load window, by process (cores = CPU-seconds / window): " + "; ".join(
-                f"N={r['n']}: " + ", ".join(f"{k} {v / r.get('load_window_s', window):.2f}"
-                                          for k, v in r["cpu_s_during_load"].items())
-                for r in runs) + ".",
-            "", "Other checks: " + "; ".join(
-                f"N={r['n']}: {r['violations_visible']}/{r['two_face_frames']} two-person frames had opened their "
-                f"violation by the end, rejected {r['rejected'] or 0}, DLQ {r['dlq_messages']}, upload → analysis "
-                f"start p95 {_f(r['upload_to_analysis_start_s']['p95'])} s, drain {r['drain_s']} s"
-                + (f", errors {r['errors_by_kind']}" if r["errors"] else "") for r in runs) + "."]
+    out += [
+        "",
+        f"API latency by call at N = {last['n']} (seconds):",
+        "",
+        table(
+            ["call", "n", "p50", "p95", "p99"],
+            [[k, v["n"], _f(v["p50"], 3), _f(v["p95"], 3), _f(v["p99"], 3)] for k, v in last["api_s_by_kind"].items()],
+        ),
+        "",
+        "CPU used during the load window, by process (cores = CPU-seconds / window): "
+        + "; ".join(
+            f"N={r['n']}: "
+            + ", ".join(f"{k} {v / r.get('load_window_s', window):.2f}" for k, v in r["cpu_s_during_load"].items())
+            for r in runs
+        )
+        + ".",
+        "",
+        "Other checks: "
+        + "; ".join(
+            f"N={r['n']}: {r['violations_visible']}/{r['two_face_frames']} two-person frames had opened their "
+            f"violation by the end, rejected {r['rejected'] or 0}, DLQ {r['dlq_messages']}, upload → analysis "
+            f"start p95 {_f(r['upload_to_analysis_start_s']['p95'])} s, drain {r['drain_s']} s"
+            + (f", errors {r['errors_by_kind']}" if r["errors"] else "")
+            for r in runs
+        )
+        + ".",
+    ]
     target = next((r for r in runs if r["n"] == 300), last)
-    met = (target["p95_upload_to_visible_s"] is not None and target["p95_upload_to_visible_s"] <= 1.5
-           and target["lost_frames"] == 0 and not target.get("pending_at_end"))
+    met = (
+        target["p95_upload_to_visible_s"] is not None
+        and target["p95_upload_to_visible_s"] <= 1.5
+        and target["lost_frames"] == 0
+        and not target.get("pending_at_end")
+    )
     lost_total = sum(r["lost_frames"] for r in runs)
-    out += ["", f"Target at N = {target['n']}: p95 upload → visible ≤ 1.5 s with 0 lost frames — "
-            f"{'met' if met else '**missed**'} (p95 {'≥ ' if target.get('latency_is_lower_bound') else ''}"
-            f"{_f(target['p95_upload_to_visible_s'])} s, lost {target['lost_frames']}, pending "
-            f"{target.get('pending_at_end', 0)}). Lost frames over all runs: **{lost_total}**."]
+    out += [
+        "",
+        f"Target at N = {target['n']}: p95 upload → visible ≤ 1.5 s with 0 lost frames — "
+        f"{'met' if met else '**missed**'} (p95 {'≥ ' if target.get('latency_is_lower_bound') else ''}"
+        f"{_f(target['p95_upload_to_visible_s'])} s, lost {target['lost_frames']}, pending "
+        f"{target.get('pending_at_end', 0)}). Lost frames over all runs: **{lost_total}**.",
+    ]
     cap = result.get("dispatcher_capacity") or []
     best_cap = max((c["frames_per_s"] for c in cap), default=None)
     cpu_frame = _cpu_per_frame(result)
-    moto_cores = max((r["cpu_s_during_load"].get("moto", 0) / r.get("load_window_s", window) for r in runs),
-                     default=0)
+    moto_cores = max((r["cpu_s_during_load"].get("moto", 0) / r.get("load_window_s", window) for r in runs), default=0)
     errors = [r for r in runs if r["errors"]]
-    out += ["", "What limits it and what would lift it:",
-            f"- Arithmetic first: N candidates upload N / 5 frames per second, so N = 300 is 60 frames/s. One frame "
-            f"costs ~{cpu_frame} ms of CPU here (the analyzer plus the moto server answering its ~9 S3/DynamoDB/SQS "
-            f"calls), so 60 frames/s needs ~{cpu_frame * 60 / 1000:.1f} cores before the API, the uploads and the "
-            "load generator: **this 2-core machine cannot analyze N = 300 in real time**, and the measured ceiling of "
-            f"the local stack is {best_cap} frames/s (the burst test above) ≈ {round((best_cap or 0) * 5)} "
-            "candidates without any API traffic. Above that the media queue grows for the whole run and upload → "
-            "visible is the time a frame waits in it (it grows with the run's length, so the p95 of a saturated "
-            "run is not a property of the system; the rate columns are).",
-            f"- The local endpoint saturates first: moto is one Python process (at most one core under the GIL; it "
-            f"used up to {moto_cores:.2f} cores of the load window) and it serves every connection from one "
-            "interpreter, so with N candidate threads hammering it the two media workers get a small share of its "
-            "time and analysis nearly stops while uploads continue (the analyzed/s column; the dispatcher's CPU "
-            "above). The frames queued meanwhile are analyzed at full speed as soon as the load stops (drain).",
-            "- The load generator is closed-loop like a browser: a candidate whose presign took seconds uploads "
-            "later, and actions still due at the end of the window are dropped, so the uploaded frames fall short "
-            "of what N candidates would offer: " + "; ".join(
-                f"N={r['n']}: {r['frames_uploaded']} of {round(r['n'] * r['duration_s'] / 5)}" for r in runs) + ".",
-            ("- Errors: " + "; ".join(f"N={r['n']}: {r['errors_by_kind']}" for r in errors) + " — HTTP 500 "
-             "`internal.error` from the API whose DynamoDB calls to the saturated endpoint hit their timeouts "
-             "(connect 3 s, read 10 s; see `.local/bench-logs/load-N/api.log`), and S3 POSTs refused by it."
-             if errors else "- No API or upload errors."),
-            ("- Nothing is lost: SQS keeps the backlog (every uploaded frame is in the ledger or still queued, DLQ "
-             "empty), so overload turns into delay, not loss." if lost_total == 0 and not any(
-                 r["dlq_messages"] for r in runs) else
-             f"- **{lost_total} frames were lost** (neither in the ledger nor in the queue; DLQ "
-             f"{sum(r['dlq_messages'] for r in runs)}): see `lost_sample` in benchmarks/results/latest.json."),
-            "- Two media workers (`PROCTOR_DISPATCH_WORKERS=2`, one process per core) "
-            + (f"lifted the burst rate from {cap[0]['frames_per_s']} to {cap[-1]['frames_per_s']} frames/s "
-               f"({(cap[-1]['frames_per_s'] / cap[0]['frames_per_s'] - 1) * 100:+.0f} %)" if len(cap) > 1 else
-               "were used") + "; they help only with the cores moto, the API and the load generator leave. On AWS "
-            "none of these share a machine: the analyzer "
-            "runs as Lambda behind the SQS event source, so upload → visible "
-            f"stays near the single-frame path ({_single_frame_ms(result)} ms of analysis per frame, Analyzer "
-            "throughput, plus ~0.1 s of S3 → SQS → poll) as long as concurrency and the event source's "
-            "scaling keep up (Cost and capacity) — with one caveat: an invocation handles its batch of up to 10 "
-            f"frames in turn, so the last frame of a full batch also waits for nine others "
-            f"({_nine_frames_s(result)}); a "
-            "batch size of 2-3 (or frames of a batch analyzed in parallel on a 2-vCPU Lambda) keeps p95 well "
-            "under 1.5 s. To meet the target on this machine: more cores, a faster endpoint than moto, and the "
-            "per-frame savings listed under Analyzer throughput."]
+    out += [
+        "",
+        "What limits it and what would lift it:",
+        f"- Arithmetic first: N candidates upload N / 5 frames per second, so N = 300 is 60 frames/s. One frame "
+        f"costs ~{cpu_frame} ms of CPU here (the analyzer plus the moto server answering its ~9 S3/DynamoDB/SQS "
+        f"calls), so 60 frames/s needs ~{cpu_frame * 60 / 1000:.1f} cores before the API, the uploads and the "
+        "load generator: **this 2-core machine cannot analyze N = 300 in real time**, and the measured ceiling of "
+        f"the local stack is {best_cap} frames/s (the burst test above) ≈ {round((best_cap or 0) * 5)} "
+        "candidates without any API traffic. Above that the media queue grows for the whole run and upload → "
+        "visible is the time a frame waits in it (it grows with the run's length, so the p95 of a saturated "
+        "run is not a property of the system; the rate columns are).",
+        f"- The local endpoint saturates first: moto is one Python process (at most one core under the GIL; it "
+        f"used up to {moto_cores:.2f} cores of the load window) and it serves every connection from one "
+        "interpreter, so with N candidate threads hammering it the two media workers get a small share of its "
+        "time and analysis nearly stops while uploads continue (the analyzed/s column; the dispatcher's CPU "
+        "above). The frames queued meanwhile are analyzed at full speed as soon as the load stops (drain).",
+        "- The load generator is closed-loop like a browser: a candidate whose presign took seconds uploads "
+        "later, and actions still due at the end of the window are dropped, so the uploaded frames fall short "
+        "of what N candidates would offer: "
+        + "; ".join(f"N={r['n']}: {r['frames_uploaded']} of {round(r['n'] * r['duration_s'] / 5)}" for r in runs)
+        + ".",
+        (
+            "- Errors: " + "; ".join(f"N={r['n']}: {r['errors_by_kind']}" for r in errors) + " — HTTP 500 "
+            "`internal.error` from the API whose DynamoDB calls to the saturated endpoint hit their timeouts "
+            "(connect 3 s, read 10 s; see `.local/bench-logs/load-N/api.log`), and S3 POSTs refused by it."
+            if errors
+            else "- No API or upload errors."
+        ),
+        (
+            "- Nothing is lost: SQS keeps the backlog (every uploaded frame is in the ledger or still queued, DLQ "
+            "empty), so overload turns into delay, not loss."
+            if lost_total == 0 and not any(r["dlq_messages"] for r in runs)
+            else f"- **{lost_total} frames were lost** (neither in the ledger nor in the queue; DLQ "
+            f"{sum(r['dlq_messages'] for r in runs)}): see `lost_sample` in benchmarks/results/latest.json."
+        ),
+        "- Two media workers (`PROCTOR_DISPATCH_WORKERS=2`, one process per core) "
+        + (
+            f"lifted the burst rate from {cap[0]['frames_per_s']} to {cap[-1]['frames_per_s']} frames/s "
+            f"({(cap[-1]['frames_per_s'] / cap[0]['frames_per_s'] - 1) * 100:+.0f} %)"
+            if len(cap) > 1
+            else "were used"
+        )
+        + "; they help only with the cores moto, the API and the load generator leave. On AWS "
+        "none of these share a machine: the analyzer "
+        "runs as Lambda behind the SQS event source, so upload → visible "
+        f"stays near the single-frame path ({_single_frame_ms(result)} ms of analysis per frame, Analyzer "
+        "throughput, plus ~0.1 s of S3 → SQS → poll) as long as concurrency and the event source's "
+        "scaling keep up (Cost and capacity) — with one caveat: an invocation handles its batch of up to 10 "
+        f"frames in turn, so the last frame of a full batch also waits for nine others "
+        f"({_nine_frames_s(result)}); a "
+        "batch size of 2-3 (or frames of a batch analyzed in parallel on a 2-vCPU Lambda) keeps p95 well "
+        "under 1.5 s. To meet the target on this machine: more cores, a faster endpoint than moto, and the "
+        "per-frame savings listed under Analyzer throughput.",
+    ]
     return "\n".join(out)
 
 
@@ -247,6 +374,7 @@ def _cpu_per_frame(result: dict[str, Any]) -> int:
 
 # --------------------------------------------------------------------------------------------- cost
 
+
 def cost_section(result: dict[str, Any]) -> str:
     cost, cap = result.get("cost"), result.get("capacity_100k")
     if not cost:
@@ -255,68 +383,107 @@ def cost_section(result: dict[str, Any]) -> str:
 
     total = cost["total_usd"]
     inputs = cost["inputs"]
-    out = [measured_on(result), "",
-           f"Model: `benchmarks/cost.py` (pure functions; formulas and unit prices in its docstring: AWS list "
-           f"prices, {model_module.REGION}, checked {model_module.PRICES_CHECKED}; re-check before use). "
-           "Arithmetic is unit-tested in `tests/unit/test_cost_model.py`.", "",
-           f"**${total:.4f} per proctored exam-hour** (one candidate, one hour; target ≤ $0.01: "
-           f"{'met' if total <= 0.01 else '**missed**'}).", ""]
+    out = [
+        measured_on(result),
+        "",
+        f"Model: `benchmarks/cost.py` (pure functions; formulas and unit prices in its docstring: AWS list "
+        f"prices, {model_module.REGION}, checked {model_module.PRICES_CHECKED}; re-check before use). "
+        "Arithmetic is unit-tested in `tests/unit/test_cost_model.py`.",
+        "",
+        f"**${total:.4f} per proctored exam-hour** (one candidate, one hour; target ≤ $0.01: "
+        f"{'met' if total <= 0.01 else '**missed**'}).",
+        "",
+    ]
     counts = cost["counts"]
-    out.append(table(["service", "USD per exam-hour", "share"],
-                     [[k, f"{v:.5f}", f"{v / total * 100:.0f} %"]
-                      for k, v in sorted(cost["by_service_usd"].items(), key=lambda kv: -kv[1])]
-                     + [["**total**", f"**{total:.5f}**", "100 %"]]))
-    out += ["", "Per candidate-hour: " + ", ".join(f"{k.replace('_', ' ')} {v:.0f}" for k, v in counts.items())
-            + f"; analyzer {cost['analyzer_gb_s']:.1f} GB-s, API {cost['api_gb_s']:.2f} GB-s, "
-            f"{cost['uploaded_gb'] * 1000:.0f} MB uploaded, DynamoDB {cost['dynamodb']['wru']:.0f} WRU + "
-            f"{cost['dynamodb']['rru']:.0f} RRU.", "",
-            "Inputs — measured here: " + ", ".join(f"{k} {v}" for k, v in inputs["measured"].items())
-            + ". Assumed: " + ", ".join(f"{k} {v}" for k, v in inputs["assumed"].items()) + ".", "",
-            "What the levers would do (applied cumulatively, same detection cadence):", "",
-            table(["lever", "USD per exam-hour"], [[r["lever"], f"{r['total_usd']:.4f}"] for r in cost["levers"]])]
+    out.append(
+        table(
+            ["service", "USD per exam-hour", "share"],
+            [
+                [k, f"{v:.5f}", f"{v / total * 100:.0f} %"]
+                for k, v in sorted(cost["by_service_usd"].items(), key=lambda kv: -kv[1])
+            ]
+            + [["**total**", f"**{total:.5f}**", "100 %"]],
+        )
+    )
+    out += [
+        "",
+        "Per candidate-hour: "
+        + ", ".join(f"{k.replace('_', ' ')} {v:.0f}" for k, v in counts.items())
+        + f"; analyzer {cost['analyzer_gb_s']:.1f} GB-s, API {cost['api_gb_s']:.2f} GB-s, "
+        f"{cost['uploaded_gb'] * 1000:.0f} MB uploaded, DynamoDB {cost['dynamodb']['wru']:.0f} WRU + "
+        f"{cost['dynamodb']['rru']:.0f} RRU.",
+        "",
+        "Inputs — measured here: "
+        + ", ".join(f"{k} {v}" for k, v in inputs["measured"].items())
+        + ". Assumed: "
+        + ", ".join(f"{k} {v}" for k, v in inputs["assumed"].items())
+        + ".",
+        "",
+        "What the levers would do (applied cumulatively, same detection cadence):",
+        "",
+        table(["lever", "USD per exam-hour"], [[r["lever"], f"{r['total_usd']:.4f}"] for r in cost["levers"]]),
+    ]
     if total > 0.01:
         reach = next((r["lever"] for r in cost["levers"] if r["total_usd"] <= 0.01), None)
         top = sorted(cost["by_service_usd"].items(), key=lambda kv: -kv[1])[:3]
-        out += ["", f"Why the target is missed: the biggest lines are {', '.join(k for k, _ in top)}. Per-object "
-                "request charges dominate (S3 PUT at $0.005 per 1,000 is $0.0054 a candidate-hour for 1,080 "
-                "uploads on its own), then a presign API call per upload through REST API Gateway, then 30 days of "
-                "storage. " + (f"The cumulative levers reach ≤ $0.01 at: {reach}." if reach else
-                               "Even all listed levers together stay above $0.01; the remaining step is fewer "
-                               "uploads (e.g. a frame every 10 s, or two frames per object).")]
+        out += [
+            "",
+            f"Why the target is missed: the biggest lines are {', '.join(k for k, _ in top)}. Per-object "
+            "request charges dominate (S3 PUT at $0.005 per 1,000 is $0.0054 a candidate-hour for 1,080 "
+            "uploads on its own), then a presign API call per upload through REST API Gateway, then 30 days of "
+            "storage. "
+            + (
+                f"The cumulative levers reach ≤ $0.01 at: {reach}."
+                if reach
+                else "Even all listed levers together stay above $0.01; the remaining step is fewer "
+                "uploads (e.g. a frame every 10 s, or two frames per object)."
+            ),
+        ]
     if cap:
-        out += ["", f"### Capacity for {cap['candidates']:,} concurrent candidates", "",
-                f"Rates: {cap['rates_per_s']['frames']:,.0f} frames/s + {cap['rates_per_s']['audio_chunks']:,.0f} "
-                f"audio chunks/s, {cap['rates_per_s']['api_calls']:,.0f} API requests/s, DynamoDB "
-                f"{cap['dynamodb_wru_per_s']:,} WRU/s and {cap['dynamodb_rru_per_s']:,} RRU/s. Lambda concurrency "
-                f"needed: analyzer {cap['lambda_concurrency']['analyzer']:,} + API {cap['lambda_concurrency']['api']:,}"
-                f" = {cap['lambda_concurrency']['total']:,} (account default 1,000); ramp at 1,000 per 10 s per "
-                f"function ≈ {cap['lambda_ramp_s']:.0f} s; the SQS event source adds 300 concurrent batches a minute "
-                f"from 5 (≈ {cap['sqs_esm_ramp_s']:.0f} s to its standard-mode maximum of 1,000). Starting 100,000 "
-                f"executions at 300/s takes {cap['sfn_start_wave_s']:.0f} s. New on-demand tables start at ~4,000 "
-                f"WRU/s (headroom {cap['dynamodb_new_table_headroom']}): set warm throughput before the first exam.",
-                "",
-                f"**Bottleneck: {cap['bottleneck']} — headroom {cap['headroom']}× ({cap['bottleneck_kind']}).**", "",
-                table(["constraint", "demand", "limit", "headroom (limit/demand)", "kind"],
-                      [[r["constraint"], f"{r['demand']:,}", f"{r['limit']:,}", r["headroom"], r["kind"]]
-                       for r in sorted(cap["constraints"], key=lambda r: r["headroom"] or 0)]),
-                "", "How to lift the limits, in order: (1) the `sessions.by_agency` GSI projects ALL attributes, so "
-                "every heartbeat and answer save rewrites the session's copy under the agency's single partition "
-                "key — give the index a KEYS_ONLY/INCLUDE projection of attributes that rarely change, shard its key "
-                "(`agency_id#0..15`) and keep `last_seen_at` on a separate small item; (2) ask for Lambda "
-                "concurrency (≥ 10,000), API Gateway RPS and Step Functions StartExecution quota increases before "
-                "the exam day; (3) switch the SQS event source to provisioned mode (or split the media queue by "
-                "key prefix across several queues) to pass 1,000 concurrent batches; (4) cut API traffic with one "
-                "POST policy per session-minute; (5) pre-warm the tables and stagger exam starts over ≥ 5 minutes. "
-                "Per-session items (signal state, S3 prefixes `sessions/<id>/`) are far from their per-partition "
-                "limits. Assumptions: all candidates in one agency (a national test; with k agencies the GSI demand "
-                "divides by k); DynamoDB may split a hot item collection by sort key over time (split for heat), but "
-                "not by 40× within an exam start. S3 spreads `sessions/<hex id>/` keys over partitions as traffic "
-                "grows; a bucket that has never seen 30,000 PUT/s answers 503 SlowDown at first (the browser must "
-                "retry with backoff), so ramp it up before the first large exam."]
+        out += [
+            "",
+            f"### Capacity for {cap['candidates']:,} concurrent candidates",
+            "",
+            f"Rates: {cap['rates_per_s']['frames']:,.0f} frames/s + {cap['rates_per_s']['audio_chunks']:,.0f} "
+            f"audio chunks/s, {cap['rates_per_s']['api_calls']:,.0f} API requests/s, DynamoDB "
+            f"{cap['dynamodb_wru_per_s']:,} WRU/s and {cap['dynamodb_rru_per_s']:,} RRU/s. Lambda concurrency "
+            f"needed: analyzer {cap['lambda_concurrency']['analyzer']:,} + API {cap['lambda_concurrency']['api']:,}"
+            f" = {cap['lambda_concurrency']['total']:,} (account default 1,000); ramp at 1,000 per 10 s per "
+            f"function ≈ {cap['lambda_ramp_s']:.0f} s; the SQS event source adds 300 concurrent batches a minute "
+            f"from 5 (≈ {cap['sqs_esm_ramp_s']:.0f} s to its standard-mode maximum of 1,000). Starting 100,000 "
+            f"executions at 300/s takes {cap['sfn_start_wave_s']:.0f} s. New on-demand tables start at ~4,000 "
+            f"WRU/s (headroom {cap['dynamodb_new_table_headroom']}): set warm throughput before the first exam.",
+            "",
+            f"**Bottleneck: {cap['bottleneck']} — headroom {cap['headroom']}× ({cap['bottleneck_kind']}).**",
+            "",
+            table(
+                ["constraint", "demand", "limit", "headroom (limit/demand)", "kind"],
+                [
+                    [r["constraint"], f"{r['demand']:,}", f"{r['limit']:,}", r["headroom"], r["kind"]]
+                    for r in sorted(cap["constraints"], key=lambda r: r["headroom"] or 0)
+                ],
+            ),
+            "",
+            "How to lift the limits, in order: (1) the `sessions.by_agency` GSI projects ALL attributes, so "
+            "every heartbeat and answer save rewrites the session's copy under the agency's single partition "
+            "key — give the index a KEYS_ONLY/INCLUDE projection of attributes that rarely change, shard its key "
+            "(`agency_id#0..15`) and keep `last_seen_at` on a separate small item; (2) ask for Lambda "
+            "concurrency (≥ 10,000), API Gateway RPS and Step Functions StartExecution quota increases before "
+            "the exam day; (3) switch the SQS event source to provisioned mode (or split the media queue by "
+            "key prefix across several queues) to pass 1,000 concurrent batches; (4) cut API traffic with one "
+            "POST policy per session-minute; (5) pre-warm the tables and stagger exam starts over ≥ 5 minutes. "
+            "Per-session items (signal state, S3 prefixes `sessions/<id>/`) are far from their per-partition "
+            "limits. Assumptions: all candidates in one agency (a national test; with k agencies the GSI demand "
+            "divides by k); DynamoDB may split a hot item collection by sort key over time (split for heat), but "
+            "not by 40× within an exam start. S3 spreads `sessions/<hex id>/` keys over partitions as traffic "
+            "grows; a bucket that has never seen 30,000 PUT/s answers 503 SlowDown at first (the browser must "
+            "retry with backoff), so ramp it up before the first large exam.",
+        ]
     return "\n".join(out)
 
 
 # --------------------------------------------------------------------------------------------- refresh
+
 
 def render(result: dict[str, Any]) -> dict[str, str]:
     return {"analyzer": analyzer_section(result), "load": load_section(result), "cost": cost_section(result)}

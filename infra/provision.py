@@ -30,6 +30,7 @@ ACCOUNT_ID = "123456789012"
 
 def table_request(table: Table, name: str) -> dict[str, Any]:
     """The CreateTable request for one table definition (on-demand capacity)."""
+
     def key_schema(hash_key: str, range_key: str | None) -> list[dict[str, str]]:
         schema = [{"AttributeName": hash_key, "KeyType": "HASH"}]
         if range_key:
@@ -42,9 +43,16 @@ def table_request(table: Table, name: str) -> dict[str, Any]:
         "AttributeDefinitions": [{"AttributeName": k, "AttributeType": t} for k, t in table.attributes.items()],
         "KeySchema": key_schema(table.hash_key, table.range_key),
     }
+
     def indexes(defined: tuple[Index, ...]) -> list[dict[str, Any]]:
-        return [{"IndexName": i.name, "KeySchema": key_schema(i.hash_key, i.range_key),
-                 "Projection": {"ProjectionType": "ALL"}} for i in defined]
+        return [
+            {
+                "IndexName": i.name,
+                "KeySchema": key_schema(i.hash_key, i.range_key),
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for i in defined
+        ]
 
     if table.global_indexes:
         request["GlobalSecondaryIndexes"] = indexes(table.global_indexes)
@@ -72,19 +80,25 @@ def provision(stage: str, *, region: str, endpoint_url: str | None, web_origins:
             if not _exists(error, "ResourceInUseException"):
                 raise
         if table.ttl_attribute:
-            dynamodb.update_time_to_live(TableName=names.table(table), TimeToLiveSpecification={
-                "Enabled": True, "AttributeName": table.ttl_attribute})
+            dynamodb.update_time_to_live(
+                TableName=names.table(table),
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
+            )
 
     queue_urls: dict[str, str] = {}
     for queue in QUEUES:
-        dlq_url = sqs.create_queue(QueueName=names.dead_letter_queue(queue),
-                                   Attributes={"MessageRetentionPeriod": str(14 * 86400)})["QueueUrl"]
+        dlq_url = sqs.create_queue(
+            QueueName=names.dead_letter_queue(queue), Attributes={"MessageRetentionPeriod": str(14 * 86400)}
+        )["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(queue.max_receive_count)}
-        queue_urls[queue.suffix] = sqs.create_queue(QueueName=names.queue(queue), Attributes={
-            "VisibilityTimeout": str(queue.visibility_timeout_s), "RedrivePolicy": json.dumps(redrive)})["QueueUrl"]
-    media_queue_arn = sqs.get_queue_attributes(
-        QueueUrl=queue_urls[MEDIA_QUEUE.suffix], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        queue_urls[queue.suffix] = sqs.create_queue(
+            QueueName=names.queue(queue),
+            Attributes={"VisibilityTimeout": str(queue.visibility_timeout_s), "RedrivePolicy": json.dumps(redrive)},
+        )["QueueUrl"]
+    media_queue_arn = sqs.get_queue_attributes(QueueUrl=queue_urls[MEDIA_QUEUE.suffix], AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
 
     bucket = names.media_bucket
     try:
@@ -95,24 +109,67 @@ def provision(stage: str, *, region: str, endpoint_url: str | None, web_origins:
     except ClientError as error:
         if not _exists(error, "BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
             raise
-    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
-        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
-    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
-        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
-    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [{
-        "AllowedMethods": ["POST"], "AllowedOrigins": web_origins, "AllowedHeaders": ["*"], "MaxAgeSeconds": 3600}]})
-    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [{
-        "ID": f"expire-{prefix.strip('/')}", "Status": "Enabled", "Filter": {"Prefix": prefix},
-        "Expiration": {"Days": MEDIA_RETENTION_DAYS}} for prefix in (MEDIA_PREFIX, ENROLLMENT_PREFIX)]})
-    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"QueueConfigurations": [{
-        "QueueArn": media_queue_arn, "Events": ["s3:ObjectCreated:*"],
-        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": MEDIA_PREFIX}]}}}]})
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    s3.put_bucket_cors(
+        Bucket=bucket,
+        CORSConfiguration={
+            "CORSRules": [
+                {
+                    "AllowedMethods": ["POST"],
+                    "AllowedOrigins": web_origins,
+                    "AllowedHeaders": ["*"],
+                    "MaxAgeSeconds": 3600,
+                }
+            ]
+        },
+    )
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket,
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": f"expire-{prefix.strip('/')}",
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": prefix},
+                    "Expiration": {"Days": MEDIA_RETENTION_DAYS},
+                }
+                for prefix in (MEDIA_PREFIX, ENROLLMENT_PREFIX)
+            ]
+        },
+    )
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "QueueArn": media_queue_arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": MEDIA_PREFIX}]}},
+                }
+            ]
+        },
+    )
 
     definition = state_machine_definition(queue_urls[LIFECYCLE_QUEUE.suffix])
     role_arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{names.prefix}state-machine"
     try:
-        state_machine_arn = sfn.create_state_machine(
-            name=names.state_machine, definition=definition, roleArn=role_arn)["stateMachineArn"]
+        state_machine_arn = sfn.create_state_machine(name=names.state_machine, definition=definition, roleArn=role_arn)[
+            "stateMachineArn"
+        ]
     except ClientError as error:
         if not _exists(error, "StateMachineAlreadyExists"):
             raise

@@ -71,8 +71,30 @@ WORKER_TABLES = {"sessions": "write", "questions": "read"}  # SessionProgression
 ANALYZER_TABLES = {"media-objects": "write", "sessions": "write", "violations": "write", "signal-states": "write"}
 
 RETAINED_STAGES = {"prod"}  # data survives a stack delete (and a replacement) there
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-                      3288, 3653)
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 STAGE_DEFAULTS: dict[str, dict[str, str]] = {
     "local": {"WebOrigins": "http://localhost:8000,http://127.0.0.1:8000"},
     "dev": {"WebOrigins": "http://localhost:8000,http://127.0.0.1:8000"},
@@ -118,27 +140,50 @@ def _retention(stage: str) -> dict[str, str]:
 
 def parameters(stage: str) -> Json:
     defaults = STAGE_DEFAULTS.get(stage, STAGE_DEFAULTS["dev"])
-    web_origins: Json = {"Type": "CommaDelimitedList",
-                         "Description": "Origins of the web app allowed to POST uploads to the media bucket (CORS)"}
+    web_origins: Json = {
+        "Type": "CommaDelimitedList",
+        "Description": "Origins of the web app allowed to POST uploads to the media bucket (CORS)",
+    }
     if "WebOrigins" in defaults:
         web_origins["Default"] = defaults["WebOrigins"]
     return {
         "WebOrigins": web_origins,
-        "MediaRetentionDays": {"Type": "Number", "Default": str(MEDIA_RETENTION_DAYS), "MinValue": 1, "MaxValue": 3650,
-                               "Description": f"Days before objects under {MEDIA_PREFIX} and {ENROLLMENT_PREFIX} "
-                                              "expire"},
-        "LogRetentionDays": {"Type": "Number", "Default": "30", "AllowedValues": [str(d) for d in LOG_RETENTION_DAYS],
-                             "Description": "CloudWatch Logs retention of the functions and the state machine"},
+        "MediaRetentionDays": {
+            "Type": "Number",
+            "Default": str(MEDIA_RETENTION_DAYS),
+            "MinValue": 1,
+            "MaxValue": 3650,
+            "Description": f"Days before objects under {MEDIA_PREFIX} and {ENROLLMENT_PREFIX} expire",
+        },
+        "LogRetentionDays": {
+            "Type": "Number",
+            "Default": "30",
+            "AllowedValues": [str(d) for d in LOG_RETENTION_DAYS],
+            "Description": "CloudWatch Logs retention of the functions and the state machine",
+        },
         "AnalyzerReservedConcurrency": {
-            "Type": "Number", "Default": "0", "MinValue": 0,
+            "Type": "Number",
+            "Default": "0",
+            "MinValue": 0,
             "Description": "Reserved concurrency of the frame analyzer, also its SQS event source's maximum "
-                           "concurrency (0 = no reservation; otherwise at least 2)"},
-        "AlarmEmail": {"Type": "String", "Default": "",
-                       "Description": "E-mail subscribed to the alarms' SNS topic (empty = no topic)"},
-        "FaceEngine": {"Type": "String", "Default": "opencv", "AllowedValues": ["opencv", "rekognition"],
-                       "Description": "Default face engine (PROCTOR_FACE_ENGINE)"},
-        "FaceEngineByAgency": {"Type": "String", "Default": "",
-                               "Description": "Per-agency engines, e.g. agency-a=rekognition (comma-separated)"},
+            "concurrency (0 = no reservation; otherwise at least 2)",
+        },
+        "AlarmEmail": {
+            "Type": "String",
+            "Default": "",
+            "Description": "E-mail subscribed to the alarms' SNS topic (empty = no topic)",
+        },
+        "FaceEngine": {
+            "Type": "String",
+            "Default": "opencv",
+            "AllowedValues": ["opencv", "rekognition"],
+            "Description": "Default face engine (PROCTOR_FACE_ENGINE)",
+        },
+        "FaceEngineByAgency": {
+            "Type": "String",
+            "Default": "",
+            "Description": "Per-agency engines, e.g. agency-a=rekognition (comma-separated)",
+        },
     }
 
 
@@ -166,24 +211,53 @@ def tables(names: StackNames, stage: str) -> Json:
 def queues(names: StackNames) -> Json:
     resources: Json = {}
     for queue in QUEUES:
-        resources[dead_letter_queue_id(queue)] = {"Type": "AWS::SQS::Queue", **EPHEMERAL, "Properties": {
-            "QueueName": names.dead_letter_queue(queue), "MessageRetentionPeriod": DEAD_LETTER_RETENTION_S,
-            "SqsManagedSseEnabled": True}}
-        resources[queue_id(queue)] = {"Type": "AWS::SQS::Queue", **EPHEMERAL, "Properties": {
-            "QueueName": names.queue(queue), "VisibilityTimeout": queue.visibility_timeout_s,
-            "MessageRetentionPeriod": QUEUE_RETENTION_S,
-            "SqsManagedSseEnabled": True,
-            "RedrivePolicy": {"deadLetterTargetArn": get_att(dead_letter_queue_id(queue)),
-                              "maxReceiveCount": queue.max_receive_count}}}
+        resources[dead_letter_queue_id(queue)] = {
+            "Type": "AWS::SQS::Queue",
+            **EPHEMERAL,
+            "Properties": {
+                "QueueName": names.dead_letter_queue(queue),
+                "MessageRetentionPeriod": DEAD_LETTER_RETENTION_S,
+                "SqsManagedSseEnabled": True,
+            },
+        }
+        resources[queue_id(queue)] = {
+            "Type": "AWS::SQS::Queue",
+            **EPHEMERAL,
+            "Properties": {
+                "QueueName": names.queue(queue),
+                "VisibilityTimeout": queue.visibility_timeout_s,
+                "MessageRetentionPeriod": QUEUE_RETENTION_S,
+                "SqsManagedSseEnabled": True,
+                "RedrivePolicy": {
+                    "deadLetterTargetArn": get_att(dead_letter_queue_id(queue)),
+                    "maxReceiveCount": queue.max_receive_count,
+                },
+            },
+        }
     # S3 may send the bucket's notifications to the media queue; nobody else gets in through the queue policy.
     bucket_arn = sub(f"arn:${{AWS::Partition}}:s3:::{media_bucket_name(names)}")
-    resources["MediaQueuePolicy"] = {"Type": "AWS::SQS::QueuePolicy", "Properties": {
-        "Queues": [ref(queue_id(MEDIA_QUEUE))],
-        "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
-            "Sid": "MediaBucketNotifications", "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
-            "Action": "sqs:SendMessage", "Resource": get_att(queue_id(MEDIA_QUEUE)),
-            "Condition": {"ArnEquals": {"aws:SourceArn": bucket_arn},
-                          "StringEquals": {"aws:SourceAccount": ref("AWS::AccountId")}}}]}}}
+    resources["MediaQueuePolicy"] = {
+        "Type": "AWS::SQS::QueuePolicy",
+        "Properties": {
+            "Queues": [ref(queue_id(MEDIA_QUEUE))],
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "MediaBucketNotifications",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "s3.amazonaws.com"},
+                        "Action": "sqs:SendMessage",
+                        "Resource": get_att(queue_id(MEDIA_QUEUE)),
+                        "Condition": {
+                            "ArnEquals": {"aws:SourceArn": bucket_arn},
+                            "StringEquals": {"aws:SourceAccount": ref("AWS::AccountId")},
+                        },
+                    }
+                ],
+            },
+        },
+    }
     return resources
 
 
@@ -196,63 +270,122 @@ def media_bucket(names: StackNames, stage: str) -> Json:
             "DependsOn": ["MediaQueuePolicy"],  # S3 checks it may send to the queue when the notification is set
             "Properties": {
                 "BucketName": sub(media_bucket_name(names)),
-                "BucketEncryption": {"ServerSideEncryptionConfiguration": [
-                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
-                "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "IgnorePublicAcls": True,
-                                                   "BlockPublicPolicy": True, "RestrictPublicBuckets": True},
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+                },
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": True,
+                    "IgnorePublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "RestrictPublicBuckets": True,
+                },
                 "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
-                "CorsConfiguration": {"CorsRules": [{"AllowedMethods": ["POST"], "AllowedOrigins": ref("WebOrigins"),
-                                                     "AllowedHeaders": ["*"], "MaxAge": 3600}]},
-                "LifecycleConfiguration": {"Rules": [{
-                    "Id": f"expire-{prefix.strip('/')}", "Status": "Enabled", "Prefix": prefix,
-                    "ExpirationInDays": ref("MediaRetentionDays"),
-                    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
-                } for prefix in (MEDIA_PREFIX, ENROLLMENT_PREFIX)]},
-                "NotificationConfiguration": {"QueueConfigurations": [{
-                    "Event": "s3:ObjectCreated:*", "Queue": get_att(queue_id(MEDIA_QUEUE)),
-                    "Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": MEDIA_PREFIX}]}},
-                }]},
+                "CorsConfiguration": {
+                    "CorsRules": [
+                        {
+                            "AllowedMethods": ["POST"],
+                            "AllowedOrigins": ref("WebOrigins"),
+                            "AllowedHeaders": ["*"],
+                            "MaxAge": 3600,
+                        }
+                    ]
+                },
+                "LifecycleConfiguration": {
+                    "Rules": [
+                        {
+                            "Id": f"expire-{prefix.strip('/')}",
+                            "Status": "Enabled",
+                            "Prefix": prefix,
+                            "ExpirationInDays": ref("MediaRetentionDays"),
+                            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                        }
+                        for prefix in (MEDIA_PREFIX, ENROLLMENT_PREFIX)
+                    ]
+                },
+                "NotificationConfiguration": {
+                    "QueueConfigurations": [
+                        {
+                            "Event": "s3:ObjectCreated:*",
+                            "Queue": get_att(queue_id(MEDIA_QUEUE)),
+                            "Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": MEDIA_PREFIX}]}},
+                        }
+                    ]
+                },
             },
         },
-        "MediaBucketPolicy": {"Type": "AWS::S3::BucketPolicy", "Properties": {
-            "Bucket": ref(BUCKET_ID),
-            "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
-                "Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-                "Resource": [bucket_arn, sub(f"${{{BUCKET_ID}.Arn}}/*")],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}}},
+        "MediaBucketPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": ref(BUCKET_ID),
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "TlsOnly",
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "s3:*",
+                            "Resource": [bucket_arn, sub(f"${{{BUCKET_ID}.Arn}}/*")],
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        }
+                    ],
+                },
+            },
+        },
     }
 
 
 def state_machine(names: StackNames) -> Json:
     return {
-        "SessionLifecycleLogGroup": {"Type": "AWS::Logs::LogGroup", **EPHEMERAL, "Properties": {
-            "LogGroupName": f"/aws/vendedlogs/states/{names.state_machine}",
-            "RetentionInDays": ref("LogRetentionDays")}},
+        "SessionLifecycleLogGroup": {
+            "Type": "AWS::Logs::LogGroup",
+            **EPHEMERAL,
+            "Properties": {
+                "LogGroupName": f"/aws/vendedlogs/states/{names.state_machine}",
+                "RetentionInDays": ref("LogRetentionDays"),
+            },
+        },
         STATE_MACHINE_ROLE_ID: iam.role(
             "Session lifecycle state machine: task-token messages to the lifecycle queue, traces, error logs",
-            "states.amazonaws.com", "session-lifecycle", [
+            "states.amazonaws.com",
+            "session-lifecycle",
+            [
                 allow(["sqs:SendMessage"], get_att(queue_id(LIFECYCLE_QUEUE))),
                 allow(iam.XRAY_WRITE, "*"),
                 allow(iam.STATES_LOG_DELIVERY, "*"),
-            ], source_account=True),
-        STATE_MACHINE_ID: {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
-            "StateMachineName": names.state_machine,
-            "StateMachineType": "STANDARD",  # waits last up to the review window (days); Express stops at 5 min
-            "DefinitionString": STATE_MACHINE_FILE.read_text(),
-            "DefinitionSubstitutions": {"LifecycleQueueUrl": ref(queue_id(LIFECYCLE_QUEUE))},
-            "RoleArn": get_att(STATE_MACHINE_ROLE_ID),
-            "TracingConfiguration": {"Enabled": True},
-            "LoggingConfiguration": {
-                "Level": "ERROR", "IncludeExecutionData": False,  # no candidate data in the logs
-                "Destinations": [{"CloudWatchLogsLogGroup": {"LogGroupArn": get_att("SessionLifecycleLogGroup")}}]},
-        }},
+            ],
+            source_account=True,
+        ),
+        STATE_MACHINE_ID: {
+            "Type": "AWS::StepFunctions::StateMachine",
+            "Properties": {
+                "StateMachineName": names.state_machine,
+                "StateMachineType": "STANDARD",  # waits last up to the review window (days); Express stops at 5 min
+                "DefinitionString": STATE_MACHINE_FILE.read_text(),
+                "DefinitionSubstitutions": {"LifecycleQueueUrl": ref(queue_id(LIFECYCLE_QUEUE))},
+                "RoleArn": get_att(STATE_MACHINE_ROLE_ID),
+                "TracingConfiguration": {"Enabled": True},
+                "LoggingConfiguration": {
+                    "Level": "ERROR",
+                    "IncludeExecutionData": False,  # no candidate data in the logs
+                    "Destinations": [{"CloudWatchLogsLogGroup": {"LogGroupArn": get_att("SessionLifecycleLogGroup")}}],
+                },
+            },
+        },
     }
 
 
 def jwt_secret(stage: str) -> Json:
-    return {SECRET_ID: {"Type": "AWS::SecretsManager::Secret", **_retention(stage), "Properties": {
-        "Description": "HS256 signing key of the API's bearer tokens (PROCTOR_JWT_SECRET)",
-        "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True}}}}
+    return {
+        SECRET_ID: {
+            "Type": "AWS::SecretsManager::Secret",
+            **_retention(stage),
+            "Properties": {
+                "Description": "HS256 signing key of the API's bearer tokens (PROCTOR_JWT_SECRET)",
+                "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True},
+            },
+        }
+    }
 
 
 def environment(names: StackNames, stage: str) -> Json:
@@ -325,77 +458,137 @@ def roles(names: StackNames) -> Json:
         iam.log_streams([log_group_id(ANALYZER_ID)]),
     ]
     return {
-        API_ROLE_ID: iam.role("API Lambda: every table, media uploads and evidence, session lifecycle",
-                              "lambda.amazonaws.com", "proctor-api", api),
-        WORKER_ROLE_ID: iam.role("Lifecycle queue consumer and reconcile schedule: sessions and executions",
-                                 "lambda.amazonaws.com", "proctor-lifecycle", worker),
-        ANALYZER_ROLE_ID: iam.role("Frame analyzer: media queue, media objects, ledger and violations",
-                                   "lambda.amazonaws.com", "proctor-frame-analyzer", analyzer),
+        API_ROLE_ID: iam.role(
+            "API Lambda: every table, media uploads and evidence, session lifecycle",
+            "lambda.amazonaws.com",
+            "proctor-api",
+            api,
+        ),
+        WORKER_ROLE_ID: iam.role(
+            "Lifecycle queue consumer and reconcile schedule: sessions and executions",
+            "lambda.amazonaws.com",
+            "proctor-lifecycle",
+            worker,
+        ),
+        ANALYZER_ROLE_ID: iam.role(
+            "Frame analyzer: media queue, media objects, ledger and violations",
+            "lambda.amazonaws.com",
+            "proctor-frame-analyzer",
+            analyzer,
+        ),
     }
 
 
 def log_groups(names: StackNames) -> Json:
-    return {log_group_id(function_id): {"Type": "AWS::Logs::LogGroup", **EPHEMERAL, "Properties": {
-        "LogGroupName": f"/aws/lambda/{function_name(names, function_id)}",
-        "RetentionInDays": ref("LogRetentionDays")}} for function_id in (*CHALICE_FUNCTIONS, ANALYZER_ID)}
+    return {
+        log_group_id(function_id): {
+            "Type": "AWS::Logs::LogGroup",
+            **EPHEMERAL,
+            "Properties": {
+                "LogGroupName": f"/aws/lambda/{function_name(names, function_id)}",
+                "RetentionInDays": ref("LogRetentionDays"),
+            },
+        }
+        for function_id in (*CHALICE_FUNCTIONS, ANALYZER_ID)
+    }
 
 
 def analyzer(names: StackNames, stage: str) -> Json:
     limit = ref("AnalyzerReservedConcurrency")
-    return {ANALYZER_ID: {
-        "Type": "AWS::Serverless::Function",
-        "DependsOn": [log_group_id(ANALYZER_ID)],
-        "Properties": {
-            "FunctionName": function_name(names, ANALYZER_ID),
-            "Description": "S3 notifications via the media queue -> face, gaze, lighting and speech checks",
-            "CodeUri": ANALYZER_CODE,
-            "Handler": ANALYZER_HANDLER,
-            "Runtime": LAMBDA_RUNTIME,
-            "Architectures": [LAMBDA_ARCHITECTURE],
-            "MemorySize": ANALYZER_MEMORY_MB,
-            "Timeout": ANALYZER_TIMEOUT_S,
-            "Tracing": "Active",
-            "Role": get_att(ANALYZER_ROLE_ID),
-            "ReservedConcurrentExecutions": {"Fn::If": ["LimitsAnalyzerConcurrency", limit, ref("AWS::NoValue")]},
-            "Environment": {"Variables": environment(names, stage)},
-            "Events": {"MediaQueue": {"Type": "SQS", "Properties": {
-                "Queue": get_att(queue_id(MEDIA_QUEUE)),
-                "BatchSize": ANALYZER_BATCH_SIZE,
-                "FunctionResponseTypes": ["ReportBatchItemFailures"],
-                # Without this cap, pollers beyond the reserved concurrency get throttled and every throttle
-                # counts as a receive: messages would reach the DLQ untried.
-                "ScalingConfig": {"Fn::If": ["LimitsAnalyzerConcurrency", {"MaximumConcurrency": limit},
-                                             ref("AWS::NoValue")]},
-            }}},
-        },
-    }}
+    return {
+        ANALYZER_ID: {
+            "Type": "AWS::Serverless::Function",
+            "DependsOn": [log_group_id(ANALYZER_ID)],
+            "Properties": {
+                "FunctionName": function_name(names, ANALYZER_ID),
+                "Description": "S3 notifications via the media queue -> face, gaze, lighting and speech checks",
+                "CodeUri": ANALYZER_CODE,
+                "Handler": ANALYZER_HANDLER,
+                "Runtime": LAMBDA_RUNTIME,
+                "Architectures": [LAMBDA_ARCHITECTURE],
+                "MemorySize": ANALYZER_MEMORY_MB,
+                "Timeout": ANALYZER_TIMEOUT_S,
+                "Tracing": "Active",
+                "Role": get_att(ANALYZER_ROLE_ID),
+                "ReservedConcurrentExecutions": {"Fn::If": ["LimitsAnalyzerConcurrency", limit, ref("AWS::NoValue")]},
+                "Environment": {"Variables": environment(names, stage)},
+                "Events": {
+                    "MediaQueue": {
+                        "Type": "SQS",
+                        "Properties": {
+                            "Queue": get_att(queue_id(MEDIA_QUEUE)),
+                            "BatchSize": ANALYZER_BATCH_SIZE,
+                            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                            # Without this cap, pollers beyond the reserved concurrency get throttled and every throttle
+                            # counts as a receive: messages would reach the DLQ untried.
+                            "ScalingConfig": {
+                                "Fn::If": [
+                                    "LimitsAnalyzerConcurrency",
+                                    {"MaximumConcurrency": limit},
+                                    ref("AWS::NoValue"),
+                                ]
+                            },
+                        },
+                    }
+                },
+            },
+        }
+    }
 
 
 def alarms(names: StackNames) -> Json:
     actions = {"Fn::If": ["HasAlarmEmail", [ref(ALARM_TOPIC_ID)], ref("AWS::NoValue")]}
 
-    def alarm(name: str, description: str, namespace: str, metric: str, dimension: tuple[str, Json],
-              statistic: str) -> Json:
-        return {"Type": "AWS::CloudWatch::Alarm", "Properties": {
-            "AlarmName": names.prefix + name, "AlarmDescription": description,
-            "Namespace": namespace, "MetricName": metric,
-            "Dimensions": [{"Name": dimension[0], "Value": dimension[1]}],
-            "Statistic": statistic, "Period": 300, "EvaluationPeriods": 1, "Threshold": 0,
-            "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching",
-            "AlarmActions": actions, "OKActions": actions}}
+    def alarm(
+        name: str, description: str, namespace: str, metric: str, dimension: tuple[str, Json], statistic: str
+    ) -> Json:
+        return {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmName": names.prefix + name,
+                "AlarmDescription": description,
+                "Namespace": namespace,
+                "MetricName": metric,
+                "Dimensions": [{"Name": dimension[0], "Value": dimension[1]}],
+                "Statistic": statistic,
+                "Period": 300,
+                "EvaluationPeriods": 1,
+                "Threshold": 0,
+                "ComparisonOperator": "GreaterThanThreshold",
+                "TreatMissingData": "notBreaching",
+                "AlarmActions": actions,
+                "OKActions": actions,
+            },
+        }
 
-    resources: Json = {ALARM_TOPIC_ID: {"Type": "AWS::SNS::Topic", "Condition": "HasAlarmEmail", "Properties": {
-        "TopicName": names.prefix + "alarms",
-        "Subscription": [{"Protocol": "email", "Endpoint": ref("AlarmEmail")}]}}}
+    resources: Json = {
+        ALARM_TOPIC_ID: {
+            "Type": "AWS::SNS::Topic",
+            "Condition": "HasAlarmEmail",
+            "Properties": {
+                "TopicName": names.prefix + "alarms",
+                "Subscription": [{"Protocol": "email", "Endpoint": ref("AlarmEmail")}],
+            },
+        }
+    }
     for queue in QUEUES:
         dlq = dead_letter_queue_id(queue)
         resources[dlq + "Alarm"] = alarm(
             f"{queue.suffix}-dlq-not-empty",
             f"Messages of the {queue.suffix} queue failed {queue.max_receive_count} times and wait in its DLQ",
-            "AWS/SQS", "ApproximateNumberOfMessagesVisible", ("QueueName", get_att(dlq, "QueueName")), "Maximum")
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            ("QueueName", get_att(dlq, "QueueName")),
+            "Maximum",
+        )
     resources[ANALYZER_ID + "ErrorsAlarm"] = alarm(
-        "frame-analyzer-errors", "The frame analyzer failed invocations (whole batches, not single records)",
-        "AWS/Lambda", "Errors", ("FunctionName", ref(ANALYZER_ID)), "Sum")
+        "frame-analyzer-errors",
+        "The frame analyzer failed invocations (whole batches, not single records)",
+        "AWS/Lambda",
+        "Errors",
+        ("FunctionName", ref(ANALYZER_ID)),
+        "Sum",
+    )
     return resources
 
 
@@ -404,15 +597,23 @@ def chalice_overrides(names: StackNames, stage: str) -> Json:
     env = environment(names, stage)
     resources: Json = {}
     for function_id, (_, role_id) in CHALICE_FUNCTIONS.items():
-        resources[function_id] = {"DependsOn": [log_group_id(function_id)], "Properties": {
-            "FunctionName": function_name(names, function_id), "Runtime": LAMBDA_RUNTIME,
-            "Architectures": [LAMBDA_ARCHITECTURE], "Tracing": "Active", "Role": get_att(role_id),
-            "Environment": {"Variables": env}}}
+        resources[function_id] = {
+            "DependsOn": [log_group_id(function_id)],
+            "Properties": {
+                "FunctionName": function_name(names, function_id),
+                "Runtime": LAMBDA_RUNTIME,
+                "Architectures": [LAMBDA_ARCHITECTURE],
+                "Tracing": "Active",
+                "Role": get_att(role_id),
+                "Environment": {"Variables": env},
+            },
+        }
     function_id, event_id = LIFECYCLE_EVENT_SOURCE
     # Chalice writes the queue ARN as a Fn::Sub string of the queue name, with no dependency on the queue; a Fn::Sub
     # here replaces that string (the merge is key by key) and makes CloudFormation create the queue first.
-    resources[function_id]["Properties"]["Events"] = {event_id: {"Properties": {
-        "Queue": sub(f"${{{queue_id(LIFECYCLE_QUEUE)}.Arn}}")}}}
+    resources[function_id]["Properties"]["Events"] = {
+        event_id: {"Properties": {"Queue": sub(f"${{{queue_id(LIFECYCLE_QUEUE)}.Arn}}")}}
+    }
     resources["RestAPI"] = {"Properties": {"TracingEnabled": True}}
     return resources
 
@@ -434,9 +635,18 @@ def merge_template(stage: str) -> Json:
     """The template passed to `chalice package --merge-template` for one stage."""
     names = StackNames(stage)
     resources: Json = {}
-    for part in (tables(names, stage), queues(names), media_bucket(names, stage), state_machine(names),
-                 jwt_secret(stage), roles(names), log_groups(names), analyzer(names, stage), alarms(names),
-                 chalice_overrides(names, stage)):
+    for part in (
+        tables(names, stage),
+        queues(names),
+        media_bucket(names, stage),
+        state_machine(names),
+        jwt_secret(stage),
+        roles(names),
+        log_groups(names),
+        analyzer(names, stage),
+        alarms(names),
+        chalice_overrides(names, stage),
+    ):
         overlap = resources.keys() & part.keys()
         assert not overlap, f"logical ids defined twice: {overlap}"
         resources.update(part)

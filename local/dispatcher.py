@@ -31,18 +31,33 @@ WORKERS_ENV = "PROCTOR_DISPATCH_WORKERS"
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
     """The event Lambda's SQS source would build for these messages."""
-    return {"Records": [{
-        "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-        "attributes": m.get("Attributes", {}), "messageAttributes": m.get("MessageAttributes", {}),
-        "md5OfBody": m.get("MD5OfBody", ""), "eventSource": "aws:sqs", "eventSourceARN": queue_arn,
-        "awsRegion": region,
-    } for m in messages]}
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": m.get("MessageAttributes", {}),
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": region,
+            }
+            for m in messages
+        ]
+    }
 
 
 def lambda_context(name: str) -> SimpleNamespace:
-    return SimpleNamespace(function_name=name, function_version="$LATEST", memory_limit_in_mb=1024,
-                           invoked_function_arn=f"arn:aws:lambda:local:000000000000:function:{name}",
-                           aws_request_id=str(uuid.uuid4()), get_remaining_time_in_millis=lambda: 60_000)
+    return SimpleNamespace(
+        function_name=name,
+        function_version="$LATEST",
+        memory_limit_in_mb=1024,
+        invoked_function_arn=f"arn:aws:lambda:local:000000000000:function:{name}",
+        aws_request_id=str(uuid.uuid4()),
+        get_remaining_time_in_millis=lambda: 60_000,
+    )
 
 
 def failed_ids(response: Any) -> set[str]:
@@ -56,8 +71,9 @@ def poll_queue(sqs: Any, queue_url: str, handler: Handler, name: str, stop: thre
     region = sqs.meta.region_name
     while not stop.is_set():
         try:
-            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
-                                           AttributeNames=["All"]).get("Messages", [])
+            messages = sqs.receive_message(
+                QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["All"]
+            ).get("Messages", [])
         except Exception:  # noqa: BLE001 - the endpoint restarting must not end the poller
             logger.warning("%s could not receive; retrying", name, exc_info=True)
             stop.wait(1)
@@ -79,12 +95,15 @@ def settle(sqs: Any, queue_url: str, messages: list[dict[str, Any]], failed: set
     """Delete what succeeded; make what failed visible again soon (SQS counts receives for the DLQ)."""
     done = [m for m in messages if m["MessageId"] not in failed]
     if done:
-        sqs.delete_message_batch(QueueUrl=queue_url, Entries=[
-            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
+        sqs.delete_message_batch(
+            QueueUrl=queue_url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+        )
     for message in messages:
         if message["MessageId"] in failed:
-            sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"],
-                                          VisibilityTimeout=RETRY_DELAY_S)
+            sqs.change_message_visibility(
+                QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=RETRY_DELAY_S
+            )
 
 
 def media_workers(env: dict[str, str] | None = None) -> int:
@@ -132,23 +151,42 @@ def main() -> None:
     count = media_workers()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    workers = [threading.Thread(target=poll_queue, args=(sqs, settings.lifecycle_queue_url, handle_lifecycle,
-                                                         "lifecycle", stop), daemon=True)]
+    workers = [
+        threading.Thread(
+            target=poll_queue,
+            args=(sqs, settings.lifecycle_queue_url, handle_lifecycle, "lifecycle", stop),
+            daemon=True,
+        )
+    ]
     processes: list[Any] = []
     if count == 1:
-        workers.append(threading.Thread(target=poll_queue, args=(sqs, settings.media_queue_url, lambda_handler,
-                                                                 "frame_analyzer", stop), daemon=True))
+        workers.append(
+            threading.Thread(
+                target=poll_queue,
+                args=(sqs, settings.media_queue_url, lambda_handler, "frame_analyzer", stop),
+                daemon=True,
+            )
+        )
     else:
         context = multiprocessing.get_context("spawn")
         process_stop = context.Event()
-        processes = [context.Process(target=media_process, args=(i, process_stop, os.getpid()), daemon=True,
-                                     name=f"frame_analyzer-{i}") for i in range(count)]
+        processes = [
+            context.Process(
+                target=media_process, args=(i, process_stop, os.getpid()), daemon=True, name=f"frame_analyzer-{i}"
+            )
+            for i in range(count)
+        ]
     for worker in workers:
         worker.start()
     for process in processes:
         process.start()
-    logger.info("dispatching %s (%d media worker%s) and %s", settings.media_queue_url, count,
-                "s" if count > 1 else "", settings.lifecycle_queue_url)
+    logger.info(
+        "dispatching %s (%d media worker%s) and %s",
+        settings.media_queue_url,
+        count,
+        "s" if count > 1 else "",
+        settings.lifecycle_queue_url,
+    )
     # Executions live inside the endpoint process: after a restart, sessions without one get a new one.
     logger.info("reconciled sessions: %s", wiring.progression().reconcile())
     try:

@@ -15,8 +15,10 @@ from local.stack import LocalStack
 
 
 def main() -> int:
-    stack = LocalStack(moto_port=int(os.environ.get("PROCTOR_MOTO_PORT", "4566")),
-                       api_port=int(os.environ.get("PROCTOR_API_PORT", "8000")))
+    stack = LocalStack(
+        moto_port=int(os.environ.get("PROCTOR_MOTO_PORT", "4566")),
+        api_port=int(os.environ.get("PROCTOR_API_PORT", "8000")),
+    )
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         print(f"Starting the local AWS endpoint on {stack.endpoint_url} ...", flush=True)
@@ -28,16 +30,19 @@ def main() -> int:
         demo = seed(os.environ.get("PROCTOR_DEMO_PASSWORD"))
         print("Starting the API and the queue dispatcher ...", flush=True)
         stack.start_services()
-        print(f"""
+        print(
+            f"""
 Proctoring platform is up.
   API:            {stack.api_url}   (GET {stack.api_url}/health)
   AWS endpoint:   {stack.endpoint_url}
   Logs:           {stack.log_dir}
-  Demo agency:    {demo['agency_id']}
-  Demo exam:      {demo['exam']['exam_id']} ({demo['exam']['title']['en']}, {demo['exam']['bank_size']} items in bank)
+  Demo agency:    {demo["agency_id"]}
+  Demo exam:      {demo["exam"]["exam_id"]} ({demo["exam"]["title"]["en"]}, {demo["exam"]["bank_size"]} items in bank)
   Users:          admin@demo, proctor@demo, candidate@demo
-  Password:       {demo['password']}
-Press Ctrl-C to stop.""", flush=True)
+  Password:       {demo["password"]}
+Press Ctrl-C to stop.""",
+            flush=True,
+        )
         while True:
             stack.check_alive()
             time.sleep(1)

@@ -27,20 +27,32 @@ def demo_bank(items_per_block: int) -> dict[str, Any]:
     for block_id in ("law", "ethics"):
         for n in range(1, items_per_block + 1):
             kk, ru, en = TOPICS[n % len(TOPICS)]
-            items.append({
-                "id": f"{block_id}-{n:03d}", "block": block_id, "correct": "a",
-                "text": {"kk": f"{kk}: сұрақ {n}", "ru": f"{ru}: вопрос {n}", "en": f"{en}: question {n}"},
-                "options": [{"id": oid, "text": {"kk": f"Жауап {oid}", "ru": f"Ответ {oid}", "en": f"Answer {oid}"}}
-                            for oid in ("a", "b", "c", "d")],
-            })
+            items.append(
+                {
+                    "id": f"{block_id}-{n:03d}",
+                    "block": block_id,
+                    "correct": "a",
+                    "text": {"kk": f"{kk}: сұрақ {n}", "ru": f"{ru}: вопрос {n}", "en": f"{en}: question {n}"},
+                    "options": [
+                        {"id": oid, "text": {"kk": f"Жауап {oid}", "ru": f"Ответ {oid}", "en": f"Answer {oid}"}}
+                        for oid in ("a", "b", "c", "d")
+                    ],
+                }
+            )
     return {"items": items}
 
 
 def create_user(user_id: str, role: str, full_name: str, password: str, agency_id: str = AGENCY) -> None:
     """Staff accounts are provisioned by operators, not through the public API."""
     wiring.settings()
-    UserRecord(user_id=user_id, agency_id=agency_id, role=role, full_name=full_name,
-               password_hash=hash_password(password), created_at=wiring.clock().now()).save()
+    UserRecord(
+        user_id=user_id,
+        agency_id=agency_id,
+        role=role,
+        full_name=full_name,
+        password_hash=hash_password(password),
+        created_at=wiring.clock().now(),
+    ).save()
 
 
 def create_agency(prefix: str, password: str) -> dict[str, str]:
@@ -62,17 +74,31 @@ def seed(password: str | None = None, duration_s: int = 1500) -> dict[str, Any]:
     admin = Principal("admin@demo", "admin", AGENCY)
     catalog = wiring.exam_catalog()
     title = {"kk": "Мемлекеттік қызметке тест", "ru": "Тест на госслужбу", "en": "Civil service test"}
-    exam = catalog.create_exam(admin, {
-        "title": title, "duration_s": duration_s,
-        "blocks": [{"block_id": "law", "title": {"kk": "Заң", "ru": "Право", "en": "Law"}, "item_count": 5},
-                   {"block_id": "ethics", "title": {"kk": "Әдеп", "ru": "Этика", "en": "Ethics"}, "item_count": 5}],
-        "opens_at": (now - timedelta(hours=1)).isoformat(), "closes_at": (now + timedelta(days=30)).isoformat(),
-        # The demo walkthrough skips the identity check; exams require it unless told otherwise.
-        "require_identity": False,
-    })
+    exam = catalog.create_exam(
+        admin,
+        {
+            "title": title,
+            "duration_s": duration_s,
+            "blocks": [
+                {"block_id": "law", "title": {"kk": "Заң", "ru": "Право", "en": "Law"}, "item_count": 5},
+                {"block_id": "ethics", "title": {"kk": "Әдеп", "ru": "Этика", "en": "Ethics"}, "item_count": 5},
+            ],
+            "opens_at": (now - timedelta(hours=1)).isoformat(),
+            "closes_at": (now + timedelta(days=30)).isoformat(),
+            # The demo walkthrough skips the identity check; exams require it unless told otherwise.
+            "require_identity": False,
+        },
+    )
     record = load_exam(exam["exam_id"], AGENCY)
     catalog.import_bank(record, parse_json_bank(demo_bank(8), list(record.languages), {"law", "ethics"}))
-    catalog.admit(admin, record, {"candidates": [
-        {"user_id": "candidate@demo", "full_name": "Demo Candidate", "password": password}]})
-    return {"agency_id": AGENCY, "password": password, "exam": exam_view(load_exam(exam["exam_id"], AGENCY)),
-            "users": ["admin@demo", "proctor@demo", "candidate@demo"]}
+    catalog.admit(
+        admin,
+        record,
+        {"candidates": [{"user_id": "candidate@demo", "full_name": "Demo Candidate", "password": password}]},
+    )
+    return {
+        "agency_id": AGENCY,
+        "password": password,
+        "exam": exam_view(load_exam(exam["exam_id"], AGENCY)),
+        "users": ["admin@demo", "proctor@demo", "candidate@demo"],
+    }

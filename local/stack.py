@@ -40,9 +40,16 @@ def wait_until(check, timeout_s: float, what: str) -> None:
 
 
 class LocalStack:
-    def __init__(self, *, moto_port: int | None = None, api_port: int | None = None, stage: str = "local",
-                 log_dir: Path | None = None, region: str = "us-east-1",
-                 credentials: tuple[str, str] = ("local", "local")) -> None:
+    def __init__(
+        self,
+        *,
+        moto_port: int | None = None,
+        api_port: int | None = None,
+        stage: str = "local",
+        log_dir: Path | None = None,
+        region: str = "us-east-1",
+        credentials: tuple[str, str] = ("local", "local"),
+    ) -> None:
         """region and credentials are what an operator changes to point the same code at another cloud."""
         self.region = region
         self.credentials = credentials
@@ -58,16 +65,25 @@ class LocalStack:
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
-        process = subprocess.Popen(args, cwd=REPO_ROOT, env={**os.environ, **self.env}, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            args,
+            cwd=REPO_ROOT,
+            env={**os.environ, **self.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self._processes.append(process)
         return process
 
     def start_endpoint(self) -> None:
         """Start moto server, switch on real Step Functions execution, create every resource."""
         self.env = {
-            "AWS_ACCESS_KEY_ID": self.credentials[0], "AWS_SECRET_ACCESS_KEY": self.credentials[1],
-            "AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region, "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": self.credentials[0],
+            "AWS_SECRET_ACCESS_KEY": self.credentials[1],
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            "AWS_ENDPOINT_URL": self.endpoint_url,
             "MOTO_PORT": str(self.moto_port),
             "PROCTOR_JWT_SECRET": os.environ.get("PROCTOR_JWT_SECRET") or secrets.token_urlsafe(48),
             "PYTHONUNBUFFERED": "1",
@@ -76,17 +92,36 @@ class LocalStack:
         }
         self._spawn("moto", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(self.moto_port)])
         wait_until(lambda: requests.get(f"{self.endpoint_url}/moto-api/", timeout=1).ok, 30, "moto server")
-        requests.post(f"{self.endpoint_url}/moto-api/config",
-                      json={"stepfunctions": {"execute_state_machine": True}}, timeout=5).raise_for_status()
+        requests.post(
+            f"{self.endpoint_url}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=5
+        ).raise_for_status()
         os.environ.update(self.env)  # provisioning and seeding in this process talk to the same endpoint
-        self.env.update(provision(self.stage, region=self.region, endpoint_url=self.endpoint_url,
-                                  web_origins=[self.api_url, "http://127.0.0.1", "http://localhost"]))
+        self.env.update(
+            provision(
+                self.stage,
+                region=self.region,
+                endpoint_url=self.endpoint_url,
+                web_origins=[self.api_url, "http://127.0.0.1", "http://localhost"],
+            )
+        )
         os.environ.update(self.env)
 
     def start_services(self) -> None:
         """Start the Chalice API and the queue dispatcher, and wait for /health."""
-        self._spawn("api", [str(BIN / "chalice"), "local", "--no-autoreload", "--host", "127.0.0.1",
-                            "--port", str(self.api_port), "--stage", "local"])
+        self._spawn(
+            "api",
+            [
+                str(BIN / "chalice"),
+                "local",
+                "--no-autoreload",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.api_port),
+                "--stage",
+                "local",
+            ],
+        )
         self._spawn("dispatcher", [sys.executable, "-m", "local.dispatcher"])
         wait_until(lambda: requests.get(f"{self.api_url}/health", timeout=2).status_code == 200, 60, "the API")
 

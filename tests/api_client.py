@@ -14,8 +14,9 @@ class ApiClient:
         self.base_url = base_url
 
     def login(self, user_id: str, password: str) -> str:
-        response = requests.post(f"{self.base_url}/auth/login", json={"user_id": user_id, "password": password},
-                                 timeout=10)
+        response = requests.post(
+            f"{self.base_url}/auth/login", json={"user_id": user_id, "password": password}, timeout=10
+        )
         assert response.status_code == 200, response.text
         return response.json()["token"]
 

@@ -51,16 +51,25 @@ def other_agency(stack: LocalStack) -> dict[str, str]:
     return _new_agency()
 
 
-def exam_payload(duration_s: int = 600, item_counts: tuple[int, int] = (3, 2), require_identity: bool = False,
-                 analysis: dict[str, Any] | None = None) -> dict[str, Any]:
+def exam_payload(
+    duration_s: int = 600,
+    item_counts: tuple[int, int] = (3, 2),
+    require_identity: bool = False,
+    analysis: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     now = datetime.now(UTC)
     title = {"kk": "Сынақ", "ru": "Экзамен", "en": "Exam"}
     return {
-        "title": title, "duration_s": duration_s,
-        "blocks": [{"block_id": "law", "title": title, "item_count": item_counts[0]},
-                   {"block_id": "ethics", "title": title, "item_count": item_counts[1]}],
-        "opens_at": (now - timedelta(minutes=5)).isoformat(), "closes_at": (now + timedelta(days=1)).isoformat(),
-        "require_identity": require_identity, "analysis": analysis,
+        "title": title,
+        "duration_s": duration_s,
+        "blocks": [
+            {"block_id": "law", "title": title, "item_count": item_counts[0]},
+            {"block_id": "ethics", "title": title, "item_count": item_counts[1]},
+        ],
+        "opens_at": (now - timedelta(minutes=5)).isoformat(),
+        "closes_at": (now + timedelta(days=1)).isoformat(),
+        "require_identity": require_identity,
+        "analysis": analysis,
     }
 
 
@@ -68,8 +77,12 @@ def exam_payload(duration_s: int = 600, item_counts: tuple[int, int] = (3, 2), r
 def make_exam(api: ApiClient, agency: dict[str, str]):
     """Create an exam with a bank and one admitted candidate who has consented; returns ids and tokens."""
 
-    def make(duration_s: int = 600, consent: bool = True, require_identity: bool = False,
-             analysis: dict[str, Any] | None = None) -> dict[str, Any]:
+    def make(
+        duration_s: int = 600,
+        consent: bool = True,
+        require_identity: bool = False,
+        analysis: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         from local.seed import demo_bank
 
         admin = api.login(agency["admin"], PASSWORD)
@@ -77,14 +90,24 @@ def make_exam(api: ApiClient, agency: dict[str, str]):
         exam = api.call("POST", "/admin/exams", admin, json=payload).json()
         api.call("POST", f"/admin/exams/{exam['exam_id']}/questions", admin, json=demo_bank(4)).raise_for_status()
         candidate_id = f"cand-{uuid.uuid4().hex[:10]}"
-        api.call("POST", f"/admin/exams/{exam['exam_id']}/roster", admin, json={"candidates": [
-            {"user_id": candidate_id, "full_name": "Test Candidate", "password": PASSWORD}]}).raise_for_status()
+        api.call(
+            "POST",
+            f"/admin/exams/{exam['exam_id']}/roster",
+            admin,
+            json={"candidates": [{"user_id": candidate_id, "full_name": "Test Candidate", "password": PASSWORD}]},
+        ).raise_for_status()
         candidate = api.login(candidate_id, PASSWORD)
         if consent:
-            api.call("POST", f"/exams/{exam['exam_id']}/consent", candidate,
-                     json={"accepted": True, "language": "ru"}).raise_for_status()
-        return {"exam_id": exam["exam_id"], "admin": admin, "candidate": candidate, "candidate_id": candidate_id,
-                "proctor": api.login(agency["proctor"], PASSWORD)}
+            api.call(
+                "POST", f"/exams/{exam['exam_id']}/consent", candidate, json={"accepted": True, "language": "ru"}
+            ).raise_for_status()
+        return {
+            "exam_id": exam["exam_id"],
+            "admin": admin,
+            "candidate": candidate,
+            "candidate_id": candidate_id,
+            "proctor": api.login(agency["proctor"], PASSWORD),
+        }
 
     return make
 

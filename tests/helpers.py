@@ -28,8 +28,14 @@ def ok(response) -> dict[str, Any]:
 def admit(api: ApiClient, admin: str, exam_id: str, *, consent: bool = True) -> tuple[str, str]:
     """Admit a fresh candidate to the exam; returns (candidate_id, token)."""
     candidate_id = f"cand-{uuid.uuid4().hex[:10]}"
-    ok(api.call("POST", f"/admin/exams/{exam_id}/roster", admin, json={"candidates": [
-        {"user_id": candidate_id, "full_name": "Test Candidate", "password": PASSWORD}]}))
+    ok(
+        api.call(
+            "POST",
+            f"/admin/exams/{exam_id}/roster",
+            admin,
+            json={"candidates": [{"user_id": candidate_id, "full_name": "Test Candidate", "password": PASSWORD}]},
+        )
+    )
     token = api.login(candidate_id, PASSWORD)
     if consent:
         ok(api.call("POST", f"/exams/{exam_id}/consent", token, json={"accepted": True, "language": "ru"}))
@@ -47,16 +53,17 @@ SESSION_KEYS = ("status", "answers", "submitted_at", "score", "verdict")
 def snapshot(api: ApiClient, world: dict[str, Any], session_keys: tuple[str, ...] = SESSION_KEYS) -> dict[str, Any]:
     """Everything a wrongly accepted call on the world's exam or session could change, as its owners see it."""
     tokens, exam_id, session_id = world["tokens"], world["exam_id"], world["session_id"]
-    reads = [(f"/sessions/{session_id}", tokens["candidate"]),
-             (f"/proctor/sessions/{session_id}/timeline", tokens["proctor"]),
-             (f"/admin/exams/{exam_id}/roster", tokens["admin"]),
-             ("/admin/exams", tokens["admin"])]  # each exam as GET /admin/exams/{id} shows it, bank_size included
+    reads = [
+        (f"/sessions/{session_id}", tokens["candidate"]),
+        (f"/proctor/sessions/{session_id}/timeline", tokens["proctor"]),
+        (f"/admin/exams/{exam_id}/roster", tokens["admin"]),
+        ("/admin/exams", tokens["admin"]),
+    ]  # each exam as GET /admin/exams/{id} shows it, bank_size included
     with ThreadPoolExecutor(len(reads)) as pool:  # both local servers are threaded
         session, timeline, roster, exams = pool.map(lambda read: ok(api.call("GET", *read)), reads)
     return {
         "session": {k: session[k] for k in session_keys},
-        "monitoring": {k: timeline["session"][k] for k in ("status", "last_seen_at", "violation_counts",
-                                                            "risk_score")},
+        "monitoring": {k: timeline["session"][k] for k in ("status", "last_seen_at", "violation_counts", "risk_score")},
         "violations": timeline["violations"],
         "exams": sorted(exams["exams"], key=lambda e: e["exam_id"]),
         "roster": roster["candidates"],

@@ -26,8 +26,14 @@ def json_body(request: Request) -> Any:
     return parse_json(request.raw_body)
 
 
-def route(bp: Blueprint, path: str, *, methods: list[str], roles: tuple[str, ...] | None,
-          content_types: list[str] | None = None) -> Callable[[View], View]:
+def route(
+    bp: Blueprint,
+    path: str,
+    *,
+    methods: list[str],
+    roles: tuple[str, ...] | None,
+    content_types: list[str] | None = None,
+) -> Callable[[View], View]:
     """Register `view(request, principal, **path_params)`; roles=None means a public route.
 
     The view returns a body (200) or a (body, status) pair; ApiError becomes its 4xx JSON answer and
@@ -44,15 +50,17 @@ def route(bp: Blueprint, path: str, *, methods: list[str], roles: tuple[str, ...
                 if roles is not None:
                     principal = require_role(bearer_principal(request.headers, wiring.tokens()), *roles)
                     # Who is asking, on this request's log lines from here on; never the token itself.
-                    log.thread_safe_append_keys(user_id=principal.user_id, role=principal.role,
-                                                agency_id=principal.agency_id)
+                    log.thread_safe_append_keys(
+                        user_id=principal.user_id, role=principal.role, agency_id=principal.agency_id
+                    )
                 result = view(request, principal, **params)
             except ApiError as error:
                 return error_response(error)
             except Exception:  # noqa: BLE001 - the one place that turns surprises into a clean 500
                 log.exception("unhandled error on %s %s", request.method, path)
-                return Response(body={"error": {"code": "internal.error", "message": "Internal error."}},
-                                status_code=500)
+                return Response(
+                    body={"error": {"code": "internal.error", "message": "Internal error."}}, status_code=500
+                )
             body, status = result if isinstance(result, tuple) else (result, 200)
             return Response(body=body, status_code=status)
 
@@ -79,6 +87,12 @@ def observe_request(request: Request, get_response: Callable[[Request], Response
     finally:
         if status >= 400:
             observability.metrics(observability.API).add("ApiErrors", 1, code_class=f"{status // 100}xx")
-        log.info("request handled", extra={
-            "http_method": request.method, "route": request.context.get("resourcePath"), "status_code": status,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
+        log.info(
+            "request handled",
+            extra={
+                "http_method": request.method,
+                "route": request.context.get("resourcePath"),
+                "status_code": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )

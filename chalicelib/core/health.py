@@ -13,10 +13,10 @@ def check() -> tuple[dict[str, Any], bool]:
     probes = {
         "dynamodb": lambda: SessionRecord.describe_table(),
         "s3": lambda: wiring.s3().head_bucket(Bucket=current.media_bucket),
-        "sqs": lambda: wiring.sqs().get_queue_attributes(QueueUrl=current.media_queue_url,
-                                                         AttributeNames=["QueueArn"]),
+        "sqs": lambda: wiring.sqs().get_queue_attributes(QueueUrl=current.media_queue_url, AttributeNames=["QueueArn"]),
         "stepfunctions": lambda: wiring.stepfunctions().describe_state_machine(
-            stateMachineArn=current.state_machine_arn),
+            stateMachineArn=current.state_machine_arn
+        ),
     }
     results = {}
     for name, probe in probes.items():

@@ -50,8 +50,15 @@ class Fields:
             raise invalid_field(self.prefix + name, "is required")
         return value
 
-    def text(self, name: str, *, required: bool = True, max_len: int = 200, pattern: re.Pattern | None = None,
-             choices: tuple[str, ...] | None = None) -> str | None:
+    def text(
+        self,
+        name: str,
+        *,
+        required: bool = True,
+        max_len: int = 200,
+        pattern: re.Pattern | None = None,
+        choices: tuple[str, ...] | None = None,
+    ) -> str | None:
         value = self._get(name, required)
         if value is None:
             return None
@@ -74,8 +81,9 @@ class Fields:
         except ValueError:
             raise invalid_field(self.prefix + name, "must be an ISO-8601 timestamp with a time zone") from None
 
-    def integer(self, name: str, *, required: bool = True, minimum: int | None = None,
-                maximum: int | None = None) -> int | None:
+    def integer(
+        self, name: str, *, required: bool = True, minimum: int | None = None, maximum: int | None = None
+    ) -> int | None:
         value = self._get(name, required)
         if value is None:
             return None

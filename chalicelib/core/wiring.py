@@ -23,8 +23,17 @@ from chalicelib.media.uploads import MediaKind, MediaUploads
 from chalicelib.violations.models import MediaObjectRecord, SignalStatesRecord, ViolationRecord
 from chalicelib.violations.recorder import ViolationRecorder
 
-MODELS = (UserRecord, EnrollmentRecord, ExamRecord, QuestionRecord, AdmissionRecord, SessionRecord, ViolationRecord,
-          SignalStatesRecord, MediaObjectRecord)
+MODELS = (
+    UserRecord,
+    EnrollmentRecord,
+    ExamRecord,
+    QuestionRecord,
+    AdmissionRecord,
+    SessionRecord,
+    ViolationRecord,
+    SignalStatesRecord,
+    MediaObjectRecord,
+)
 
 
 @cache
@@ -130,8 +139,9 @@ def enrollment() -> Any:
     from chalicelib.identity.enrollment import EnrollmentService
 
     current = settings()
-    return EnrollmentService(s3(), current.media_bucket, media_uploads(), face_engine_for, clock(),
-                             current.max_photo_bytes)
+    return EnrollmentService(
+        s3(), current.media_bucket, media_uploads(), face_engine_for, clock(), current.max_photo_bytes
+    )
 
 
 @cache
@@ -144,6 +154,21 @@ def signal_tracker() -> Any:
 def reset() -> None:
     """Forget every cached dependency (tests that change the environment call this)."""
     boto3.DEFAULT_SESSION = None  # it caches credentials and region resolved from the old environment
-    for getter in (settings, s3, sqs, stepfunctions, clock, tokens, lifecycle, exam_catalog, exam_sessions,
-                   progression, recorder, media_uploads, face_engine, enrollment, signal_tracker):
+    for getter in (
+        settings,
+        s3,
+        sqs,
+        stepfunctions,
+        clock,
+        tokens,
+        lifecycle,
+        exam_catalog,
+        exam_sessions,
+        progression,
+        recorder,
+        media_uploads,
+        face_engine,
+        enrollment,
+        signal_tracker,
+    ):
         getter.cache_clear()

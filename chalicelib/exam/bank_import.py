@@ -118,19 +118,24 @@ def parse_csv_bank(text: str, languages: list[str], block_ids: set[str]) -> list
     try:
         rows = list(reader)
     except csv.Error as exc:
-        raise Unprocessable("bank.invalid", f"The CSV file is malformed near line {reader.line_num}: {exc}.",
-                            details=[{"row": reader.line_num, "field": "csv", "problem": str(exc)}]) from None
+        raise Unprocessable(
+            "bank.invalid",
+            f"The CSV file is malformed near line {reader.line_num}: {exc}.",
+            details=[{"row": reader.line_num, "field": "csv", "problem": str(exc)}],
+        ) from None
     for row in rows:
         options = []
         for option_id in option_ids:
             texts = {lang: row.get(f"option_{option_id}_{lang}") or "" for lang in languages}
             if any(texts.values()):
                 options.append({"id": option_id, "text": texts})
-        items.append({
-            "id": row.get("id"),
-            "block": row.get("block"),
-            "correct": row.get("correct"),
-            "text": {lang: row.get(f"text_{lang}") or "" for lang in languages},
-            "options": options,
-        })
+        items.append(
+            {
+                "id": row.get("id"),
+                "block": row.get("block"),
+                "correct": row.get("correct"),
+                "text": {lang: row.get(f"text_{lang}") or "" for lang in languages},
+                "options": options,
+            }
+        )
     return _validate(items, languages, block_ids)

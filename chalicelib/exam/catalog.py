@@ -65,21 +65,29 @@ class ExamCatalog:
         fields = Fields(body)
         languages = fields.items("languages", required=False, min_len=1, max_len=3) or list(LANGUAGES)
         if any(lang not in LANGUAGES for lang in languages) or len(set(languages)) != len(languages):
-            raise BadRequest("request.invalid_field", "Field 'languages' must list distinct codes of kk, ru, en.",
-                             details={"field": "languages", "problem": "invalid language"})
+            raise BadRequest(
+                "request.invalid_field",
+                "Field 'languages' must list distinct codes of kk, ru, en.",
+                details={"field": "languages", "problem": "invalid language"},
+            )
         title = _titles(fields, "title", languages)
         duration_s = fields.integer("duration_s", minimum=5, maximum=12 * 3600)
         blocks = []
         for position, raw in enumerate(fields.items("blocks", min_len=1, max_len=20)):
             block = Fields(raw, prefix=f"blocks[{position}].")
-            blocks.append({
-                "block_id": block.text("block_id", pattern=BLOCK_ID),
-                "title": _titles(block, "title", languages),
-                "item_count": block.integer("item_count", minimum=1, maximum=500),
-            })
+            blocks.append(
+                {
+                    "block_id": block.text("block_id", pattern=BLOCK_ID),
+                    "title": _titles(block, "title", languages),
+                    "item_count": block.integer("item_count", minimum=1, maximum=500),
+                }
+            )
         if len({b["block_id"] for b in blocks}) != len(blocks):
-            raise BadRequest("request.invalid_field", "Block ids must be unique.",
-                             details={"field": "blocks", "problem": "duplicate block_id"})
+            raise BadRequest(
+                "request.invalid_field",
+                "Block ids must be unique.",
+                details={"field": "blocks", "problem": "duplicate block_id"},
+            )
         opens_at, closes_at = fields.timestamp("opens_at"), fields.timestamp("closes_at")
         assert opens_at is not None and closes_at is not None
         if closes_at <= opens_at:
@@ -87,10 +95,18 @@ class ExamCatalog:
         require_identity = fields.boolean("require_identity", required=False)
         analysis = AnalysisPolicy.from_dict(fields.data.get("analysis"))
         exam = ExamRecord(
-            exam_id=f"ex-{uuid.uuid4().hex[:12]}", agency_id=admin.agency_id, created_at=self._clock.now(),
-            title=title, languages=languages, duration_s=duration_s, blocks=blocks,
-            opens_at=opens_at, closes_at=closes_at, bank_size=0,
-            require_identity=require_identity is not False, analysis=analysis.to_dict(),
+            exam_id=f"ex-{uuid.uuid4().hex[:12]}",
+            agency_id=admin.agency_id,
+            created_at=self._clock.now(),
+            title=title,
+            languages=languages,
+            duration_s=duration_s,
+            blocks=blocks,
+            opens_at=opens_at,
+            closes_at=closes_at,
+            bank_size=0,
+            require_identity=require_identity is not False,
+            analysis=analysis.to_dict(),
         )
         exam.save(condition=ExamRecord.exam_id.does_not_exist())
         return exam_view(exam)
@@ -103,10 +119,16 @@ class ExamCatalog:
         """Upsert the items (same id replaces the earlier version) and refresh the bank size."""
         with QuestionRecord.batch_write() as batch:
             for draft in drafts:
-                batch.save(QuestionRecord(
-                    exam_id=exam.exam_id, item_id=draft.item_id, block_id=draft.block_id,
-                    text=draft.text, options=draft.options, correct_option=draft.correct_option,
-                ))
+                batch.save(
+                    QuestionRecord(
+                        exam_id=exam.exam_id,
+                        item_id=draft.item_id,
+                        block_id=draft.block_id,
+                        text=draft.text,
+                        options=draft.options,
+                        correct_option=draft.correct_option,
+                    )
+                )
         size = sum(1 for _ in QuestionRecord.query(exam.exam_id, attributes_to_get=["item_id"]))
         exam.update(actions=[ExamRecord.bank_size.set(size)])
         return {"imported": len(drafts), "bank_size": size}
@@ -130,8 +152,14 @@ class ExamCatalog:
         for user_id, full_name, password in entries.values():
             if user_id not in existing:
                 secret = password or secrets.token_urlsafe(9)
-                user = UserRecord(user_id=user_id, agency_id=admin.agency_id, role="candidate",
-                                  full_name=full_name, password_hash=hash_password(secret), created_at=now)
+                user = UserRecord(
+                    user_id=user_id,
+                    agency_id=admin.agency_id,
+                    role="candidate",
+                    full_name=full_name,
+                    password_hash=hash_password(secret),
+                    created_at=now,
+                )
                 try:
                     user.save(condition=UserRecord.user_id.does_not_exist())
                 except PutError as exc:  # a concurrent admit created it first; the admission below still applies
@@ -140,8 +168,9 @@ class ExamCatalog:
                     continue
                 created.append({"user_id": user_id, "password": None if password else secret})
         for user_id in entries:
-            admission = AdmissionRecord(candidate_id=user_id, exam_id=exam.exam_id,
-                                        agency_id=admin.agency_id, admitted_at=now)
+            admission = AdmissionRecord(
+                candidate_id=user_id, exam_id=exam.exam_id, agency_id=admin.agency_id, admitted_at=now
+            )
             try:  # re-admitting keeps the first admission and any consent already recorded
                 admission.save(condition=AdmissionRecord.candidate_id.does_not_exist())
             except PutError as exc:
@@ -151,7 +180,10 @@ class ExamCatalog:
 
     def roster(self, exam: ExamRecord) -> list[dict[str, Any]]:
         return [
-            {"user_id": a.candidate_id, "admitted_at": iso(a.admitted_at),
-             "consent_at": iso(a.consent_at) if a.consent_at else None}
+            {
+                "user_id": a.candidate_id,
+                "admitted_at": iso(a.admitted_at),
+                "consent_at": iso(a.consent_at) if a.consent_at else None,
+            }
             for a in AdmissionRecord.by_exam.query(exam.exam_id)
         ]

@@ -24,9 +24,13 @@ def claim(session: SessionRecord, client_id: str, now: datetime) -> bool:
     """Record the heartbeat for this client; False when another live client holds the session."""
     try:
         session.update(
-            actions=[SessionRecord.client_id.set(client_id), SessionRecord.client_seen_at.set(now),
-                     SessionRecord.last_seen_at.set(now)],
-            condition=SessionRecord.client_id.does_not_exist() | (SessionRecord.client_id == client_id)
+            actions=[
+                SessionRecord.client_id.set(client_id),
+                SessionRecord.client_seen_at.set(now),
+                SessionRecord.last_seen_at.set(now),
+            ],
+            condition=SessionRecord.client_id.does_not_exist()
+            | (SessionRecord.client_id == client_id)
             | (SessionRecord.client_seen_at < now - STALE_AFTER),
         )
     except UpdateError as exc:
@@ -36,11 +40,17 @@ def claim(session: SessionRecord, client_id: str, now: datetime) -> bool:
     return True
 
 
-def record_second_client(recorder: ViolationRecorder, session: SessionRecord, client_id: str,
-                         now: datetime) -> None:
+def record_second_client(recorder: ViolationRecorder, session: SessionRecord, client_id: str, now: datetime) -> None:
     """One violation per intruding client, however often it retries."""
-    recorder.record(session.agency_id, Violation(
-        session_id=session.session_id, violation_id=derived_violation_id("second_client", client_id),
-        type="second_client", severity="high", source="server", occurred_at=now,
-        details={"client_id": client_id, "holder": session.client_id or ""},
-    ))
+    recorder.record(
+        session.agency_id,
+        Violation(
+            session_id=session.session_id,
+            violation_id=derived_violation_id("second_client", client_id),
+            type="second_client",
+            severity="high",
+            source="server",
+            occurred_at=now,
+            details={"client_id": client_id, "holder": session.client_id or ""},
+        ),
+    )

@@ -56,24 +56,34 @@ class SessionProgression:
 
     def exam_started(self, session_id: str, token: str) -> None:
         session = SessionRecord(session_id)
-        stored = _conditional(session, [SessionRecord.submit_token.set(token)],
-                              SessionRecord.status == rules.IN_PROGRESS)
+        stored = _conditional(
+            session, [SessionRecord.submit_token.set(token)], SessionRecord.status == rules.IN_PROGRESS
+        )
         if not stored:  # the candidate submitted before we learned the token: let the machine move on now
             self._lifecycle.complete_task(token, {"submitted_by": "candidate"})
 
     def review_requested(self, session_id: str, token: str) -> None:
         session = finalize(session_id, auto=True, clock=self._clock)  # no-op unless still in progress
         assert session is not None
-        _conditional(session, [SessionRecord.status.set(rules.AWAITING_REVIEW), SessionRecord.review_token.set(token)],
-                     SessionRecord.status.is_in(rules.SUBMITTED, rules.AWAITING_REVIEW))
+        _conditional(
+            session,
+            [SessionRecord.status.set(rules.AWAITING_REVIEW), SessionRecord.review_token.set(token)],
+            SessionRecord.status.is_in(rules.SUBMITTED, rules.AWAITING_REVIEW),
+        )
 
     def review_expired(self, session_id: str) -> None:
         """Nobody reviewed in time: the result stands (accepted by the system, marked as such)."""
-        _conditional(SessionRecord(session_id), [
-            SessionRecord.status.set(rules.ACCEPTED), SessionRecord.verdict.set(rules.ACCEPTED),
-            SessionRecord.verdict_reason.set("review window expired"), SessionRecord.reviewed_by.set("system"),
-            SessionRecord.reviewed_at.set(self._clock.now()),
-        ], SessionRecord.status == rules.AWAITING_REVIEW)
+        _conditional(
+            SessionRecord(session_id),
+            [
+                SessionRecord.status.set(rules.ACCEPTED),
+                SessionRecord.verdict.set(rules.ACCEPTED),
+                SessionRecord.verdict_reason.set("review window expired"),
+                SessionRecord.reviewed_by.set("system"),
+                SessionRecord.reviewed_at.set(self._clock.now()),
+            ],
+            SessionRecord.status == rules.AWAITING_REVIEW,
+        )
 
     def record_verdict(self, proctor: Principal, session_id: str, body: Any) -> dict[str, Any]:
         fields = Fields(body)
@@ -83,11 +93,17 @@ class SessionProgression:
         if session is None or session.agency_id != proctor.agency_id:
             raise NotFound("session.not_found", "No such session.")
         now = self._clock.now()
-        recorded = _conditional(session, [
-            SessionRecord.status.set(verdict), SessionRecord.verdict.set(verdict),
-            SessionRecord.verdict_reason.set(reason or ""), SessionRecord.reviewed_by.set(proctor.user_id),
-            SessionRecord.reviewed_at.set(now),
-        ], SessionRecord.status == rules.AWAITING_REVIEW)
+        recorded = _conditional(
+            session,
+            [
+                SessionRecord.status.set(verdict),
+                SessionRecord.verdict.set(verdict),
+                SessionRecord.verdict_reason.set(reason or ""),
+                SessionRecord.reviewed_by.set(proctor.user_id),
+                SessionRecord.reviewed_at.set(now),
+            ],
+            SessionRecord.status == rules.AWAITING_REVIEW,
+        )
         if not recorded:
             raise Conflict("session.not_awaiting_review", "Only a submitted session awaiting review takes a verdict.")
         if session.review_token and not self._lifecycle.complete_task(session.review_token, {"verdict": verdict}):
@@ -106,7 +122,12 @@ class SessionProgression:
             writing = session.status == rules.IN_PROGRESS and remaining > 0
             phase = PHASE_IN_PROGRESS if writing else PHASE_AWAITING_REVIEW
             arn = self._lifecycle.start(session.session_id, phase, remaining, attempt=int(now.timestamp()))
-            session.update(actions=[SessionRecord.execution_arn.set(arn), SessionRecord.submit_token.remove(),
-                                    SessionRecord.review_token.remove()])
+            session.update(
+                actions=[
+                    SessionRecord.execution_arn.set(arn),
+                    SessionRecord.submit_token.remove(),
+                    SessionRecord.review_token.remove(),
+                ]
+            )
             counts["restarted"] += 1
         return counts

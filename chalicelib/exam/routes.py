@@ -31,8 +31,13 @@ def get_exam(request, admin, exam_id):
     return exam_view(load_exam(exam_id, admin.agency_id))
 
 
-@route(bp, "/admin/exams/{exam_id}/questions", methods=["POST"], roles=ADMIN,
-       content_types=["application/json", "text/csv"])
+@route(
+    bp,
+    "/admin/exams/{exam_id}/questions",
+    methods=["POST"],
+    roles=ADMIN,
+    content_types=["application/json", "text/csv"],
+)
 def import_questions(request, admin, exam_id):
     exam = load_exam(exam_id, admin.agency_id)
     languages, block_ids = list(exam.languages), {b["block_id"] for b in exam.blocks}

@@ -92,9 +92,13 @@ def finalize(session_id: str, *, auto: bool, clock: Clock) -> SessionRecord | No
 
 
 class ExamSessions:
-    def __init__(self, clock: Clock, lifecycle: SessionLifecycle,
-                 rng_factory: Callable[[], random.Random] = random.SystemRandom,
-                 recorder: ViolationRecorder | None = None) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        lifecycle: SessionLifecycle,
+        rng_factory: Callable[[], random.Random] = random.SystemRandom,
+        recorder: ViolationRecorder | None = None,
+    ) -> None:
         self._clock = clock
         self._lifecycle = lifecycle
         self._recorder = recorder
@@ -103,20 +107,28 @@ class ExamSessions:
     def admitted_exams(self, candidate: Principal) -> list[dict[str, Any]]:
         admissions = list(AdmissionRecord.query(candidate.user_id))
         exams = {e.exam_id: e for e in ExamRecord.batch_get([a.exam_id for a in admissions])}
-        sessions = {s.exam_id: s for s in SessionRecord.batch_get(
-            [session_id_for(a.exam_id, candidate.user_id) for a in admissions])}
+        sessions = {
+            s.exam_id: s
+            for s in SessionRecord.batch_get([session_id_for(a.exam_id, candidate.user_id) for a in admissions])
+        }
         out = []
         for admission in admissions:
             exam = exams.get(admission.exam_id)
             if exam is None:
                 continue
             session = sessions.get(exam.exam_id)
-            out.append({
-                "exam_id": exam.exam_id, "title": exam.title.as_dict(), "languages": list(exam.languages),
-                "duration_s": int(exam.duration_s), "opens_at": iso(exam.opens_at), "closes_at": iso(exam.closes_at),
-                "consent_recorded": admission.consent_at is not None,
-                "session": {"session_id": session.session_id, "status": session.status} if session else None,
-            })
+            out.append(
+                {
+                    "exam_id": exam.exam_id,
+                    "title": exam.title.as_dict(),
+                    "languages": list(exam.languages),
+                    "duration_s": int(exam.duration_s),
+                    "opens_at": iso(exam.opens_at),
+                    "closes_at": iso(exam.closes_at),
+                    "consent_recorded": admission.consent_at is not None,
+                    "session": {"session_id": session.session_id, "status": session.status} if session else None,
+                }
+            )
         return out
 
     def _admission(self, candidate: Principal, exam_id: str) -> AdmissionRecord:
@@ -138,17 +150,22 @@ class ExamSessions:
         if admission.consent_at is None:
             try:
                 admission.update(
-                    actions=[AdmissionRecord.consent_at.set(self._clock.now()),
-                             AdmissionRecord.consent_version.set(CONSENT_VERSION),
-                             AdmissionRecord.consent_language.set(language)],
+                    actions=[
+                        AdmissionRecord.consent_at.set(self._clock.now()),
+                        AdmissionRecord.consent_version.set(CONSENT_VERSION),
+                        AdmissionRecord.consent_language.set(language),
+                    ],
                     condition=AdmissionRecord.consent_at.does_not_exist(),
                 )
             except UpdateError as exc:
                 if not is_condition_failure(exc):
                     raise
                 admission.refresh()
-        return {"exam_id": exam_id, "consent_at": iso(admission.consent_at),
-                "consent_version": admission.consent_version}
+        return {
+            "exam_id": exam_id,
+            "consent_at": iso(admission.consent_at),
+            "consent_version": admission.consent_version,
+        }
 
     def start(self, candidate: Principal, exam_id: str, body: Any) -> tuple[dict[str, Any], bool]:
         """Start the session, or return the existing one (second tab, reload, retry); True when created."""
@@ -172,18 +189,32 @@ class ExamSessions:
             raise Conflict("exam.closed", "The exam window has closed.")
         if language is not None and language not in exam.languages:
             raise Conflict("exam.language_unavailable", "The exam is not offered in that language.")
-        bank = [{"item_id": q.item_id, "block_id": q.block_id, "options": q.options}
-                for q in QuestionRecord.query(exam_id)]
+        bank = [
+            {"item_id": q.item_id, "block_id": q.block_id, "options": q.options} for q in QuestionRecord.query(exam_id)
+        ]
         try:
             items = rules.draw_items(bank, exam.blocks, self._rng_factory())
         except rules.BankTooSmall as exc:
-            raise Conflict("exam.bank_insufficient", "The exam's question bank is not ready; contact the organiser.",
-                           details={"block_id": exc.block_id}) from exc
+            raise Conflict(
+                "exam.bank_insufficient",
+                "The exam's question bank is not ready; contact the organiser.",
+                details={"block_id": exc.block_id},
+            ) from exc
         session = SessionRecord(
-            session_id=session_id, exam_id=exam_id, candidate_id=candidate.user_id, agency_id=candidate.agency_id,
-            status=rules.IN_PROGRESS, language=language or exam.languages[0], started_at=now,
-            deadline_at=now + timedelta(seconds=int(exam.duration_s)), items=items, answers={}, answers_rev=0,
-            violation_counts={}, risk_score=0, analysis=exam.analysis.as_dict(),
+            session_id=session_id,
+            exam_id=exam_id,
+            candidate_id=candidate.user_id,
+            agency_id=candidate.agency_id,
+            status=rules.IN_PROGRESS,
+            language=language or exam.languages[0],
+            started_at=now,
+            deadline_at=now + timedelta(seconds=int(exam.duration_s)),
+            items=items,
+            answers={},
+            answers_rev=0,
+            violation_counts={},
+            risk_score=0,
+            analysis=exam.analysis.as_dict(),
         )
         if enrollment is not None and approved(enrollment):
             session.reference_engine = enrollment.engine
@@ -208,36 +239,49 @@ class ExamSessions:
             arn = self._lifecycle.start(session.session_id, PHASE_IN_PROGRESS, int(remaining) + 1)
         except (ClientError, BotoCoreError) as exc:
             logger.exception("could not start the lifecycle of %s", session.session_id)
-            raise ApiError("lifecycle.unavailable", "The exam service is busy; try again in a moment.",
-                           status=503) from exc
+            raise ApiError(
+                "lifecycle.unavailable", "The exam service is busy; try again in a moment.", status=503
+            ) from exc
         session.update(actions=[SessionRecord.execution_arn.set(arn)])
 
     def view(self, session: SessionRecord) -> dict[str, Any]:
-        questions = {q.item_id: q for q in QuestionRecord.batch_get(
-            [(session.exam_id, item["item_id"]) for item in session.items])}
+        questions = {
+            q.item_id: q
+            for q in QuestionRecord.batch_get([(session.exam_id, item["item_id"]) for item in session.items])
+        }
         items = []
         for item in session.items:
             question = questions[item["item_id"]]
             texts = {o["option_id"]: o["text"] for o in question.options}
-            items.append({
-                "item_id": item["item_id"], "block_id": item["block_id"], "text": question.text.as_dict(),
-                "options": [{"option_id": oid, "text": texts[oid]} for oid in item["option_ids"]],
-            })
+            items.append(
+                {
+                    "item_id": item["item_id"],
+                    "block_id": item["block_id"],
+                    "text": question.text.as_dict(),
+                    "options": [{"option_id": oid, "text": texts[oid]} for oid in item["option_ids"]],
+                }
+            )
         return {**self.status(session), "items": items, "answers": session.answers.as_dict()}
 
     def status(self, session: SessionRecord) -> dict[str, Any]:
         now = self._clock.now()
         remaining = max(0, int((session.deadline_at - now).total_seconds()))
         return {
-            "session_id": session.session_id, "exam_id": session.exam_id, "status": session.status,
-            "language": session.language, "started_at": iso(session.started_at),
-            "deadline_at": iso(session.deadline_at), "server_time": iso(now),
+            "session_id": session.session_id,
+            "exam_id": session.exam_id,
+            "status": session.status,
+            "language": session.language,
+            "started_at": iso(session.started_at),
+            "deadline_at": iso(session.deadline_at),
+            "server_time": iso(now),
             "remaining_s": remaining if session.status == rules.IN_PROGRESS else 0,
-            "answered": len(session.answers.as_dict()), "total_items": len(session.items),
+            "answered": len(session.answers.as_dict()),
+            "total_items": len(session.items),
             "submitted_at": iso(session.submitted_at) if session.submitted_at else None,
             "auto_submitted": bool(session.auto_submitted),
             "score": session.score.as_dict() if session.score and session.status != rules.ANNULLED else None,
-            "verdict": session.verdict, "verdict_reason": session.verdict_reason,
+            "verdict": session.verdict,
+            "verdict_reason": session.verdict_reason,
         }
 
     def save_answer(self, candidate: Principal, session_id: str, item_id: str, body: Any) -> dict[str, Any]:
@@ -252,8 +296,11 @@ class ExamSessions:
         now = self._clock.now()
         try:
             session.update(
-                actions=[SessionRecord.answers[item_id].set(option_id), SessionRecord.answers_rev.add(1),
-                         SessionRecord.last_seen_at.set(now)],
+                actions=[
+                    SessionRecord.answers[item_id].set(option_id),
+                    SessionRecord.answers_rev.add(1),
+                    SessionRecord.last_seen_at.set(now),
+                ],
                 condition=(SessionRecord.status == rules.IN_PROGRESS) & (SessionRecord.deadline_at > now),
             )
         except UpdateError as exc:
@@ -263,8 +310,12 @@ class ExamSessions:
             if session.status == rules.IN_PROGRESS:
                 raise Conflict("session.deadline_passed", "Time is up; the answer was not saved.") from None
             raise Conflict("session.not_in_progress", "The session is already submitted.") from None
-        return {"item_id": item_id, "option_id": option_id, "answered": len(session.answers.as_dict()),
-                "remaining_s": max(0, int((session.deadline_at - now).total_seconds()))}
+        return {
+            "item_id": item_id,
+            "option_id": option_id,
+            "answered": len(session.answers.as_dict()),
+            "remaining_s": max(0, int((session.deadline_at - now).total_seconds())),
+        }
 
     def heartbeat(self, candidate: Principal, session_id: str, body: Any) -> dict[str, Any]:
         """Keep the session alive and answer the server's timer; a second live tab/device gets 409."""

@@ -48,8 +48,15 @@ def _reason(photo: str, code: str) -> dict[str, Any]:
 
 
 class EnrollmentService:
-    def __init__(self, s3: Any, bucket: str, uploads: MediaUploads, engine_for: Callable[[str], FaceEngine],
-                 clock: Clock, max_photo_bytes: int) -> None:
+    def __init__(
+        self,
+        s3: Any,
+        bucket: str,
+        uploads: MediaUploads,
+        engine_for: Callable[[str], FaceEngine],
+        clock: Clock,
+        max_photo_bytes: int,
+    ) -> None:
         self._s3 = s3
         self._bucket = bucket
         self._uploads = uploads
@@ -84,8 +91,9 @@ class EnrollmentService:
         try:
             return decode_image(data), data
         except InvalidImage:
-            raise ApiError("enrollment.photo_unreadable", "The photo could not be read; take it again.",
-                           status=422) from None
+            raise ApiError(
+                "enrollment.photo_unreadable", "The photo could not be read; take it again.", status=422
+            ) from None
 
     def verify(self, candidate: Principal, exam_id: str, body: Any) -> dict[str, Any]:
         """Check both photos and record the decision (approved / rejected with reasons)."""
@@ -109,11 +117,21 @@ class EnrollmentService:
         document_faces = engine.observe(document, document_bytes)
         reasons = [_reason("selfie", c) for c in assess_enrollment(selfie_faces, QualityLimits())]
         reasons += [_reason("id_document", c) for c in assess_enrollment(document_faces, QualityLimits.for_document())]
-        scores: dict[str, Any] = {"selfie": _measure(selfie_faces), "id_document": _measure(document_faces),
-                                  "threshold": engine.match_threshold}
-        record = EnrollmentRecord(candidate_id=candidate.user_id, exam_id=exam_id, agency_id=admission.agency_id,
-                                  selfie_key=keys["selfie"], document_key=keys["id_document"], attempts=attempts,
-                                  decided_at=self._clock.now(), engine=engine.name)
+        scores: dict[str, Any] = {
+            "selfie": _measure(selfie_faces),
+            "id_document": _measure(document_faces),
+            "threshold": engine.match_threshold,
+        }
+        record = EnrollmentRecord(
+            candidate_id=candidate.user_id,
+            exam_id=exam_id,
+            agency_id=admission.agency_id,
+            selfie_key=keys["selfie"],
+            document_key=keys["id_document"],
+            attempts=attempts,
+            decided_at=self._clock.now(),
+            engine=engine.name,
+        )
         if not any(r["photo"] == "selfie" for r in reasons):
             face = selfie_faces[0]
             template = engine.template(selfie, face, image_key=keys["selfie"], encoded=selfie_bytes)
@@ -134,11 +152,18 @@ class EnrollmentService:
 
     def view(self, record: EnrollmentRecord) -> dict[str, Any]:
         reasons = [_reason(*reason.split(".", 1)) for reason in record.reasons]
-        return {"exam_id": record.exam_id, "candidate_id": record.candidate_id, "status": record.status,
-                "reasons": reasons, "scores": record.scores.as_dict(), "attempts": int(record.attempts),
-                "decided_at": iso(record.decided_at), "reidentification": record.template_vector is not None
-                or record.template_image_key is not None,
-                "override_by": record.override_by, "override_reason": record.override_reason}
+        return {
+            "exam_id": record.exam_id,
+            "candidate_id": record.candidate_id,
+            "status": record.status,
+            "reasons": reasons,
+            "scores": record.scores.as_dict(),
+            "attempts": int(record.attempts),
+            "decided_at": iso(record.decided_at),
+            "reidentification": record.template_vector is not None or record.template_image_key is not None,
+            "override_by": record.override_by,
+            "override_reason": record.override_reason,
+        }
 
     def status(self, candidate: Principal, exam_id: str) -> dict[str, Any]:
         self._consented_admission(candidate, exam_id)
@@ -159,10 +184,14 @@ class EnrollmentService:
         if record.status != REJECTED:
             raise Conflict("enrollment.not_rejected", "Only a rejected identity check can be overridden.")
         try:
-            record.update(actions=[EnrollmentRecord.status.set(OVERRIDDEN),
-                                   EnrollmentRecord.override_by.set(proctor.user_id),
-                                   EnrollmentRecord.override_reason.set(reason)],
-                          condition=EnrollmentRecord.status == REJECTED)
+            record.update(
+                actions=[
+                    EnrollmentRecord.status.set(OVERRIDDEN),
+                    EnrollmentRecord.override_by.set(proctor.user_id),
+                    EnrollmentRecord.override_reason.set(reason),
+                ],
+                condition=EnrollmentRecord.status == REJECTED,
+            )
         except UpdateError as exc:
             if not is_condition_failure(exc):
                 raise
@@ -174,6 +203,11 @@ def _measure(faces: list[FaceObservation]) -> dict[str, Any]:
     if not faces:
         return {"faces": 0}
     face = faces[0]
-    return {"faces": len(faces), "yaw": round(face.yaw, 1), "pitch": round(face.pitch, 1),
-            "brightness": round(face.brightness, 1), "sharpness": round(face.sharpness, 1),
-            "face_fraction": round(face.face_fraction, 3)}
+    return {
+        "faces": len(faces),
+        "yaw": round(face.yaw, 1),
+        "pitch": round(face.pitch, 1),
+        "brightness": round(face.brightness, 1),
+        "sharpness": round(face.sharpness, 1),
+        "face_fraction": round(face.face_fraction, 3),
+    }

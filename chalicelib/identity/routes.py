@@ -31,8 +31,14 @@ def login(request, _):
         raise Unauthorized("auth.invalid_credentials", "Wrong login or password.")
     principal = Principal(user_id=user.user_id, role=user.role, agency_id=user.agency_id)
     token, expires = wiring.tokens().issue(principal, wiring.clock().now())
-    return {"token": token, "expires_at": iso(expires), "user_id": user.user_id, "role": user.role,
-            "agency_id": user.agency_id, "full_name": user.full_name}
+    return {
+        "token": token,
+        "expires_at": iso(expires),
+        "user_id": user.user_id,
+        "role": user.role,
+        "agency_id": user.agency_id,
+        "full_name": user.full_name,
+    }
 
 
 @route(bp, "/exams/{exam_id}/enrollment/uploads", methods=["POST"], roles=("candidate",))
@@ -55,8 +61,11 @@ def enrollment_for_proctor(request, proctor, exam_id, candidate_id):
     service = wiring.enrollment()
     record = service.for_proctor(proctor, exam_id, candidate_id)
     uploads = wiring.media_uploads()
-    return {**service.view(record), "selfie_url": uploads.evidence_url(record.selfie_key),
-            "id_document_url": uploads.evidence_url(record.document_key)}
+    return {
+        **service.view(record),
+        "selfie_url": uploads.evidence_url(record.selfie_key),
+        "id_document_url": uploads.evidence_url(record.document_key),
+    }
 
 
 @route(bp, "/proctor/enrollments/{exam_id}/{candidate_id}/override", methods=["POST"], roles=("proctor", "admin"))

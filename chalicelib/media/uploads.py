@@ -63,9 +63,16 @@ class MediaUploads:
             Conditions=[{"Content-Type": kind.content_type}, ["content-length-range", 1, kind.max_bytes]],
             ExpiresIn=self._expiry_s,
         )
-        return {"url": post["url"], "fields": post["fields"], "key": key, "content_type": kind.content_type,
-                "max_bytes": kind.max_bytes, "expires_in_s": self._expiry_s}
+        return {
+            "url": post["url"],
+            "fields": post["fields"],
+            "key": key,
+            "content_type": kind.content_type,
+            "max_bytes": kind.max_bytes,
+            "expires_in_s": self._expiry_s,
+        }
 
     def evidence_url(self, key: str) -> str:
         return self._s3.generate_presigned_url(
-            "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=self._expiry_s)
+            "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=self._expiry_s
+        )

@@ -20,8 +20,12 @@ MAX_TIMELINE = 500
 
 def session_summary(session: SessionRecord) -> dict[str, Any]:
     return {
-        "session_id": session.session_id, "exam_id": session.exam_id, "candidate_id": session.candidate_id,
-        "status": session.status, "started_at": iso(session.started_at), "deadline_at": iso(session.deadline_at),
+        "session_id": session.session_id,
+        "exam_id": session.exam_id,
+        "candidate_id": session.candidate_id,
+        "status": session.status,
+        "started_at": iso(session.started_at),
+        "deadline_at": iso(session.deadline_at),
         "last_seen_at": iso(session.last_seen_at) if session.last_seen_at else None,
         "violation_counts": {k: int(v) for k, v in session.violation_counts.as_dict().items()},
         "risk_score": int(session.risk_score or 0),

@@ -40,10 +40,17 @@ def ingest(recorder: ViolationRecorder, clock: Clock, session: SessionRecord, bo
         if not session.started_at - EARLY_GRACE <= occurred_at <= window_end:
             results.append({"event_id": event_id, "outcome": "out_of_window"})
             continue
-        created = recorder.record(session.agency_id, Violation(
-            session_id=session.session_id, violation_id=derived_violation_id("browser", event_id),
-            type=event_type, severity=BROWSER_TYPES[event_type], source="browser", occurred_at=occurred_at,
-            details={k: str(v)[:200] for k, v in list(detail.items())[:10]},
-        ))
+        created = recorder.record(
+            session.agency_id,
+            Violation(
+                session_id=session.session_id,
+                violation_id=derived_violation_id("browser", event_id),
+                type=event_type,
+                severity=BROWSER_TYPES[event_type],
+                source="browser",
+                occurred_at=occurred_at,
+                details={k: str(v)[:200] for k, v in list(detail.items())[:10]},
+            ),
+        )
         results.append({"event_id": event_id, "outcome": "recorded" if created else "duplicate"})
     return {"results": results}

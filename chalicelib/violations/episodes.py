@@ -34,17 +34,27 @@ class EpisodeChange:
 
 def _episode(state: SignalState, kind: str) -> EpisodeChange:
     assert state.episode_started_at is not None and state.episode_last_at is not None
-    return EpisodeChange(kind, state.episode_started_at, state.episode_last_at, state.episode_peak,
-                         state.episode_frames)
+    return EpisodeChange(
+        kind, state.episode_started_at, state.episode_last_at, state.episode_peak, state.episode_frames
+    )
 
 
 def _closed(state: SignalState) -> SignalState:
-    return replace(state, streak=0, streak_started_at=None, streak_peak=0.0, episode_started_at=None,
-                   episode_last_at=None, episode_peak=0.0, episode_frames=0)
+    return replace(
+        state,
+        streak=0,
+        streak_started_at=None,
+        streak_peak=0.0,
+        episode_started_at=None,
+        episode_last_at=None,
+        episode_peak=0.0,
+        episode_frames=0,
+    )
 
 
-def observe(state: SignalState, at: datetime, flagged: bool, score: float, *, persistence: int,
-            max_gap: timedelta) -> tuple[SignalState, list[EpisodeChange]]:
+def observe(
+    state: SignalState, at: datetime, flagged: bool, score: float, *, persistence: int, max_gap: timedelta
+) -> tuple[SignalState, list[EpisodeChange]]:
     """Apply one observation taken at `at`. Observations older than the last one are ignored (returned unchanged)."""
     if state.last_at is not None and at <= state.last_at:
         return state, []
@@ -58,14 +68,27 @@ def observe(state: SignalState, at: datetime, flagged: bool, score: float, *, pe
         if state.episode_started_at is not None:
             changes.append(_episode(state, "closed"))
         return _closed(state), changes
-    state = replace(state, streak=state.streak + 1, streak_started_at=state.streak_started_at or at,
-                    streak_peak=max(state.streak_peak, score))
+    state = replace(
+        state,
+        streak=state.streak + 1,
+        streak_started_at=state.streak_started_at or at,
+        streak_peak=max(state.streak_peak, score),
+    )
     if state.episode_started_at is not None:
-        state = replace(state, episode_last_at=at, episode_peak=max(state.episode_peak, score),
-                        episode_frames=state.episode_frames + 1)
+        state = replace(
+            state,
+            episode_last_at=at,
+            episode_peak=max(state.episode_peak, score),
+            episode_frames=state.episode_frames + 1,
+        )
         changes.append(_episode(state, "extended"))
     elif state.streak >= persistence:
-        state = replace(state, episode_started_at=state.streak_started_at, episode_last_at=at,
-                        episode_peak=state.streak_peak, episode_frames=state.streak)
+        state = replace(
+            state,
+            episode_started_at=state.streak_started_at,
+            episode_last_at=at,
+            episode_peak=state.streak_peak,
+            episode_frames=state.streak,
+        )
         changes.append(_episode(state, "opened"))
     return state, changes

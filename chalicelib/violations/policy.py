@@ -8,8 +8,13 @@ from typing import Any
 from chalicelib.core.http import invalid_field
 
 DEFAULT_PERSISTENCE = {
-    "no_face": 2, "multiple_faces": 2, "face_mismatch": 2, "face_covered": 2, "looking_away": 2,
-    "poor_lighting": 3, "speech_detected": 1,
+    "no_face": 2,
+    "multiple_faces": 2,
+    "face_mismatch": 2,
+    "face_covered": 2,
+    "looking_away": 2,
+    "poor_lighting": 3,
+    "speech_detected": 1,
 }
 
 
@@ -49,15 +54,24 @@ class AnalysisPolicy:
             values[name] = int(value) if name in ("reid_every_n", "max_gap_s") else float(value)
         persistence = dict(DEFAULT_PERSISTENCE)
         for signal, frames in (raw.get("persistence") or {}).items():
-            if signal not in DEFAULT_PERSISTENCE or isinstance(frames, bool) or not isinstance(frames, int | float) \
-                    or not 1 <= frames <= 20:
+            if (
+                signal not in DEFAULT_PERSISTENCE
+                or isinstance(frames, bool)
+                or not isinstance(frames, int | float)
+                or not 1 <= frames <= 20
+            ):
                 raise invalid_field(f"analysis.persistence.{signal}", "must be a known signal with 1 to 20 frames")
             persistence[signal] = int(frames)
         return cls(**values, persistence=persistence)
 
 
 _RANGES = {
-    "reid_every_n": (1, 100), "match_threshold": (0.0, 1.0), "yaw_limit_deg": (5.0, 90.0),
-    "pitch_limit_deg": (5.0, 90.0), "min_brightness": (0.0, 255.0), "max_brightness": (0.0, 255.0),
-    "speech_min_ratio": (0.0, 1.0), "max_gap_s": (5, 600),
+    "reid_every_n": (1, 100),
+    "match_threshold": (0.0, 1.0),
+    "yaw_limit_deg": (5.0, 90.0),
+    "pitch_limit_deg": (5.0, 90.0),
+    "min_brightness": (0.0, 255.0),
+    "max_brightness": (0.0, 255.0),
+    "speech_min_ratio": (0.0, 1.0),
+    "max_gap_s": (5, 600),
 }

@@ -41,8 +41,12 @@ def derived_violation_id(*parts: str) -> str:
 
 def violation_view(record: ViolationRecord) -> dict[str, Any]:
     return {
-        "violation_id": record.violation_id, "type": record.type, "severity": record.severity,
-        "source": record.source, "occurred_at": iso(record.occurred_at), "evidence_key": record.evidence_key,
+        "violation_id": record.violation_id,
+        "type": record.type,
+        "severity": record.severity,
+        "source": record.source,
+        "occurred_at": iso(record.occurred_at),
+        "evidence_key": record.evidence_key,
         "details": record.details.as_dict() if record.details else {},
         "ended_at": iso(record.ended_at) if record.ended_at else None,
         "peak_score": float(record.peak_score) if record.peak_score is not None else None,
@@ -59,11 +63,20 @@ class ViolationRecorder:
     def record(self, agency_id: str, violation: Violation) -> bool:
         """Store the violation; False (and nothing changed) when the same violation id was stored before."""
         record = ViolationRecord(
-            session_id=violation.session_id, violation_id=violation.violation_id, agency_id=agency_id,
-            type=violation.type, severity=violation.severity, source=violation.source,
-            occurred_at=violation.occurred_at, recorded_at=self._clock.now(),
-            evidence_key=violation.evidence_key, details=violation.details, ended_at=violation.ended_at,
-            peak_score=violation.peak_score, frames=violation.frames, open=violation.open,
+            session_id=violation.session_id,
+            violation_id=violation.violation_id,
+            agency_id=agency_id,
+            type=violation.type,
+            severity=violation.severity,
+            source=violation.source,
+            occurred_at=violation.occurred_at,
+            recorded_at=self._clock.now(),
+            evidence_key=violation.evidence_key,
+            details=violation.details,
+            ended_at=violation.ended_at,
+            peak_score=violation.peak_score,
+            frames=violation.frames,
+            open=violation.open,
         )
         count = SessionRecord.violation_counts[violation.type]
         try:
@@ -71,8 +84,10 @@ class ViolationRecorder:
                 transaction.save(record, condition=ViolationRecord.violation_id.does_not_exist())
                 transaction.update(
                     SessionRecord(violation.session_id),
-                    actions=[count.set((count | 0) + 1),
-                             SessionRecord.risk_score.add(SEVERITY_WEIGHT[violation.severity])],
+                    actions=[
+                        count.set((count | 0) + 1),
+                        SessionRecord.risk_score.add(SEVERITY_WEIGHT[violation.severity]),
+                    ],
                     condition=SessionRecord.session_id.exists(),
                 )
         except TransactWriteError as exc:
@@ -82,19 +97,34 @@ class ViolationRecorder:
             raise
         return True
 
-    def extend(self, session_id: str, violation_id: str, *, ended_at: datetime, peak_score: float, frames: int,
-               still_open: bool, evidence_key: str | None) -> None:
+    def extend(
+        self,
+        session_id: str,
+        violation_id: str,
+        *,
+        ended_at: datetime,
+        peak_score: float,
+        frames: int,
+        still_open: bool,
+        evidence_key: str | None,
+    ) -> None:
         """Move an episode's end forward (never backward); a stale or repeated update changes nothing."""
-        actions = [ViolationRecord.ended_at.set(ended_at), ViolationRecord.peak_score.set(peak_score),
-                   ViolationRecord.frames.set(frames), ViolationRecord.open.set(still_open)]
+        actions = [
+            ViolationRecord.ended_at.set(ended_at),
+            ViolationRecord.peak_score.set(peak_score),
+            ViolationRecord.frames.set(frames),
+            ViolationRecord.open.set(still_open),
+        ]
         if evidence_key:
             actions.append(ViolationRecord.evidence_key.set(evidence_key))
         try:
             ViolationRecord(session_id, violation_id).update(
                 actions=actions,
                 condition=ViolationRecord.violation_id.exists()
-                & ((ViolationRecord.ended_at < ended_at) | ((ViolationRecord.ended_at == ended_at) & ~(
-                    ViolationRecord.open == still_open))),
+                & (
+                    (ViolationRecord.ended_at < ended_at)
+                    | ((ViolationRecord.ended_at == ended_at) & ~(ViolationRecord.open == still_open))
+                ),
             )
         except UpdateError as exc:
             if not is_condition_failure(exc):

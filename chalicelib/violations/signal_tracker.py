@@ -67,8 +67,15 @@ class SignalTracker:
     def states(record: SignalStatesRecord) -> dict[str, SignalState]:
         return _decode(record.signals_json)
 
-    def apply(self, session: Any, at: datetime, observations: dict[str, Observation], policy: AnalysisPolicy,
-              evidence_key: str | None, record: SignalStatesRecord | None = None) -> list[tuple[str, EpisodeChange]]:
+    def apply(
+        self,
+        session: Any,
+        at: datetime,
+        observations: dict[str, Observation],
+        policy: AnalysisPolicy,
+        evidence_key: str | None,
+        record: SignalStatesRecord | None = None,
+    ) -> list[tuple[str, EpisodeChange]]:
         """Feed one moment's observations in; returns the episode changes it caused (already recorded).
 
         `record` is the item as the caller already read it; after a lost race the item is read again.
@@ -79,8 +86,14 @@ class SignalTracker:
             states = _decode(record.signals_json)
             changes: list[tuple[str, EpisodeChange]] = []
             for signal, seen in observations.items():
-                states[signal], new = observe(states.get(signal, SignalState()), at, seen.flagged, seen.score,
-                                              persistence=policy.persistence[signal], max_gap=max_gap)
+                states[signal], new = observe(
+                    states.get(signal, SignalState()),
+                    at,
+                    seen.flagged,
+                    seen.score,
+                    persistence=policy.persistence[signal],
+                    max_gap=max_gap,
+                )
                 changes.extend((signal, change) for change in new)
             # Record first: episode ids are derived, so a retry after a lost race records nothing twice.
             for signal, change in changes:
@@ -95,19 +108,36 @@ class SignalTracker:
                 record = None
         raise RuntimeError(f"signal state of {session.session_id} kept changing under us")
 
-    def _record(self, session: Any, signal: str, change: EpisodeChange, seen: Observation,
-                evidence_key: str | None) -> None:
+    def _record(
+        self, session: Any, signal: str, change: EpisodeChange, seen: Observation, evidence_key: str | None
+    ) -> None:
         violation_id = episode_id(session.session_id, signal, change.started_at)
         if change.kind == "opened":
-            self._recorder.record(session.agency_id, Violation(
-                session_id=session.session_id, violation_id=violation_id, type=signal,
-                severity=ANALYZER_TYPES[signal], source="analyzer", occurred_at=change.started_at,
-                evidence_key=evidence_key, details=seen.details, ended_at=change.ended_at,
-                peak_score=round(change.peak, 4), frames=change.frames, open=True,
-            ))
+            self._recorder.record(
+                session.agency_id,
+                Violation(
+                    session_id=session.session_id,
+                    violation_id=violation_id,
+                    type=signal,
+                    severity=ANALYZER_TYPES[signal],
+                    source="analyzer",
+                    occurred_at=change.started_at,
+                    evidence_key=evidence_key,
+                    details=seen.details,
+                    ended_at=change.ended_at,
+                    peak_score=round(change.peak, 4),
+                    frames=change.frames,
+                    open=True,
+                ),
+            )
         else:
             peak_frame = change.kind == "extended" and seen.score >= change.peak
-            self._recorder.extend(session.session_id, violation_id, ended_at=change.ended_at,
-                                  peak_score=round(change.peak, 4), frames=change.frames,
-                                  still_open=change.kind == "extended",
-                                  evidence_key=evidence_key if peak_frame else None)
+            self._recorder.extend(
+                session.session_id,
+                violation_id,
+                ended_at=change.ended_at,
+                peak_score=round(change.peak, 4),
+                frames=change.frames,
+                still_open=change.kind == "extended",
+                evidence_key=evidence_key if peak_frame else None,
+            )

@@ -59,9 +59,17 @@ class Outcome:
 
 
 class FrameAnalyzer:
-    def __init__(self, s3: Any, engines: Callable[[str], FaceEngine], engine_for_agency: Callable[[str], FaceEngine],
-                 tracker: SignalTracker, speech: Callable[[], SpeechDetector], clock: Clock,
-                 kinds: dict[str, MediaKind], trace: Trace = untraced) -> None:
+    def __init__(
+        self,
+        s3: Any,
+        engines: Callable[[str], FaceEngine],
+        engine_for_agency: Callable[[str], FaceEngine],
+        tracker: SignalTracker,
+        speech: Callable[[], SpeechDetector],
+        clock: Clock,
+        kinds: dict[str, MediaKind],
+        trace: Trace = untraced,
+    ) -> None:
         self._s3 = s3
         self._engines = engines
         self._engine_for_agency = engine_for_agency
@@ -86,8 +94,9 @@ class FrameAnalyzer:
             pass
         media_key = parse_media_key(key)
         uploaded_at = parse_iso(record.get("eventTime") or self._clock.now().isoformat())
-        ledger = MediaObjectRecord(object_id=object_id, analyzed_at=self._clock.now(),
-                                   expires_at=self._clock.now() + LEDGER_RETENTION)
+        ledger = MediaObjectRecord(
+            object_id=object_id, analyzed_at=self._clock.now(), expires_at=self._clock.now() + LEDGER_RETENTION
+        )
         try:
             if media_key is None:
                 raise Rejected("foreign_key")
@@ -109,14 +118,20 @@ class FrameAnalyzer:
             logger.info("rejected %s: %s", key, rejection)
             return Outcome(object_id, "rejected", str(rejection), kind=ledger.kind)
         with self._trace("dynamodb.episodes"):
-            changes = self._tracker.apply(session, uploaded_at, observations, policy, evidence_key=key,
-                                          record=signal_record)
+            changes = self._tracker.apply(
+                session, uploaded_at, observations, policy, evidence_key=key, record=signal_record
+            )
         ledger.outcome = "analyzed"
         with self._trace("dynamodb.ledger"):
             ledger.save()
         flagged = tuple(sorted(signal for signal, seen in observations.items() if seen.flagged))
-        return Outcome(object_id, "analyzed", violations=tuple(f"{s}:{c.kind}" for s, c in changes), flags=flagged,
-                       kind=media_key.kind)
+        return Outcome(
+            object_id,
+            "analyzed",
+            violations=tuple(f"{s}:{c.kind}" for s, c in changes),
+            flags=flagged,
+            kind=media_key.kind,
+        )
 
     def _active_session(self, session_id: str, uploaded_at: datetime) -> Any:
         session = load_session(session_id)
@@ -145,14 +160,18 @@ class FrameAnalyzer:
                 raise Rejected("wrong_content_type")
             return body.read(kind.max_bytes + 1)
 
-    def _observe_frame(self, session: Any, data: bytes, policy: AnalysisPolicy,
-                       signal_record: Any) -> tuple[dict[str, Any], int]:
+    def _observe_frame(
+        self, session: Any, data: bytes, policy: AnalysisPolicy, signal_record: Any
+    ) -> tuple[dict[str, Any], int]:
         try:
             image = decode_image(data)
         except InvalidImage as exc:
             raise Rejected("undecodable") from exc
-        engine = self._engines(session.reference_engine) if session.reference_engine \
+        engine = (
+            self._engines(session.reference_engine)
+            if session.reference_engine
             else self._engine_for_agency(session.agency_id)
+        )
         with self._trace("inference.observe"):
             faces = engine.observe(image, data)
         identity = None
@@ -174,13 +193,28 @@ class FrameAnalyzer:
         with self._trace("inference.vad"):
             speech = detector.analyze(samples)
         flagged = detector.is_speech(speech, policy.speech_min_ratio)
-        return {"speech_detected": Observation(flagged, round(speech.speech_ratio, 3), {
-            "speech_ratio": round(speech.speech_ratio, 3), "duration_s": round(speech.duration_s, 2),
-            "segments": [[round(a, 2), round(b, 2)] for a, b in speech.speech_segments[:10]]})}
+        return {
+            "speech_detected": Observation(
+                flagged,
+                round(speech.speech_ratio, 3),
+                {
+                    "speech_ratio": round(speech.speech_ratio, 3),
+                    "duration_s": round(speech.duration_s, 2),
+                    "segments": [[round(a, 2), round(b, 2)] for a, b in speech.speech_segments[:10]],
+                },
+            )
+        }
 
 
-def reidentify(engine: FaceEngine, template: FaceTemplate, regions: bytes | None, image: Any, face: Any, data: bytes,
-               policy: AnalysisPolicy) -> Identity:
+def reidentify(
+    engine: FaceEngine,
+    template: FaceTemplate,
+    regions: bytes | None,
+    image: Any,
+    face: Any,
+    data: bytes,
+    policy: AnalysisPolicy,
+) -> Identity:
     """Whole-face match against the reference; with the OpenCV engine also whether the lower face is covered."""
     threshold = policy.match_threshold if policy.match_threshold is not None else engine.match_threshold
     similarity = float(engine.similarity(template, image, face, encoded=data))
@@ -188,5 +222,3 @@ def reidentify(engine: FaceEngine, template: FaceTemplate, regions: bytes | None
         cover = check_cover(engine, regions, image, face)
         return Identity(similarity, threshold, covered=cover.covered, lower_similarity=cover.lower)
     return Identity(similarity=similarity, threshold=threshold)
-
-

@@ -36,38 +36,52 @@ def frame_brightness(image_bgr: np.ndarray) -> float:
     return float(gray.mean())
 
 
-def frame_signals(faces: list[FaceObservation], image_bgr: np.ndarray, policy: AnalysisPolicy,
-                  reference: Reference | None, identity: Identity | None) -> dict[str, Observation]:
+def frame_signals(
+    faces: list[FaceObservation],
+    image_bgr: np.ndarray,
+    policy: AnalysisPolicy,
+    reference: Reference | None,
+    identity: Identity | None,
+) -> dict[str, Observation]:
     """One observation per signal this frame can speak to; signals it cannot judge are left out."""
     signals = {
         "no_face": Observation(not faces, 1.0 if not faces else 0.0),
-        "multiple_faces": Observation(len(faces) > 1, faces[1].score if len(faces) > 1 else 0.0,
-                                      {"faces": len(faces)}),
+        "multiple_faces": Observation(len(faces) > 1, faces[1].score if len(faces) > 1 else 0.0, {"faces": len(faces)}),
     }
     if not faces:
         # Nothing to judge per face: close face episodes; a very dark frame explains the missing face.
         level = frame_brightness(image_bgr)
-        signals["poor_lighting"] = Observation(level < policy.min_brightness, _lighting_score(level, policy),
-                                               {"brightness": round(level, 1), "scope": "frame"})
+        signals["poor_lighting"] = Observation(
+            level < policy.min_brightness,
+            _lighting_score(level, policy),
+            {"brightness": round(level, 1), "scope": "frame"},
+        )
         signals["looking_away"] = Observation(False)
         return signals
     face = faces[0]
     signals["poor_lighting"] = Observation(
         not policy.min_brightness <= face.brightness <= policy.max_brightness,
-        _lighting_score(face.brightness, policy), {"brightness": round(face.brightness, 1), "scope": "face"})
+        _lighting_score(face.brightness, policy),
+        {"brightness": round(face.brightness, 1), "scope": "face"},
+    )
     if reference is not None and reference.baseline_yaw is not None and reference.baseline_pitch is not None:
         turn_yaw = abs(face.yaw - reference.baseline_yaw) / policy.yaw_limit_deg
         turn_pitch = abs(face.pitch - reference.baseline_pitch) / policy.pitch_limit_deg
-        signals["looking_away"] = Observation(max(turn_yaw, turn_pitch) > 1.0, round(max(turn_yaw, turn_pitch), 3),
-                                              {"yaw": round(face.yaw, 1), "pitch": round(face.pitch, 1)})
+        signals["looking_away"] = Observation(
+            max(turn_yaw, turn_pitch) > 1.0,
+            round(max(turn_yaw, turn_pitch), 3),
+            {"yaw": round(face.yaw, 1), "pitch": round(face.pitch, 1)},
+        )
     if identity is not None:
         mismatch = identity.similarity < identity.threshold
         details = {"similarity": round(identity.similarity, 4), "threshold": identity.threshold}
-        signals["face_mismatch"] = Observation(mismatch and not identity.covered, 1.0 - identity.similarity,
-                                               details)
+        signals["face_mismatch"] = Observation(mismatch and not identity.covered, 1.0 - identity.similarity, details)
         if identity.lower_similarity is not None:
-            signals["face_covered"] = Observation(identity.covered, round(1.0 - identity.lower_similarity, 4),
-                                                  {**details, "lower_similarity": round(identity.lower_similarity, 4)})
+            signals["face_covered"] = Observation(
+                identity.covered,
+                round(1.0 - identity.lower_similarity, 4),
+                {**details, "lower_similarity": round(identity.lower_similarity, 4)},
+            )
     return signals
 
 

@@ -28,9 +28,16 @@ processor = BatchProcessor(event_type=EventType.SQS)
 def analyzer() -> FrameAnalyzer:
     """Built once per process: the face model loads at cold start, not per frame."""
     wiring.face_engine_for("")  # load the default engine's models now, at cold start
-    return FrameAnalyzer(wiring.s3(), wiring.face_engine, wiring.face_engine_for, wiring.signal_tracker(),
-                         speech_detector, wiring.clock(), wiring.media_uploads().kinds,
-                         trace=functools.partial(observability.segment, SERVICE))
+    return FrameAnalyzer(
+        wiring.s3(),
+        wiring.face_engine,
+        wiring.face_engine_for,
+        wiring.signal_tracker(),
+        speech_detector,
+        wiring.clock(),
+        wiring.media_uploads().kinds,
+        trace=functools.partial(observability.segment, SERVICE),
+    )
 
 
 @cache
@@ -53,8 +60,10 @@ def analyze(s3_record: dict[str, Any]) -> Outcome:
     media_key = parse_media_key(key) if key else None
     session_id = media_key.session_id if media_key else None
     annotations = {"session_id": session_id} if session_id else {}
-    with observability.log_keys(SERVICE, correlation_id=session_id, object_key=key), \
-            observability.segment(SERVICE, "media_object", **annotations):
+    with (
+        observability.log_keys(SERVICE, correlation_id=session_id, object_key=key),
+        observability.segment(SERVICE, "media_object", **annotations),
+    ):
         started = time.perf_counter()
         try:
             outcome = analyzer().process(s3_record)
@@ -62,9 +71,16 @@ def analyze(s3_record: dict[str, Any]) -> Outcome:
             log.exception("media processing failed")  # the record fails and SQS delivers it again
             raise
         duration_ms = (time.perf_counter() - started) * 1000
-        log.info("media processed", extra={"object_id": outcome.object_id, "outcome": outcome.outcome,
-                                           "reason": outcome.reason, "violations": list(outcome.violations),
-                                           "duration_ms": round(duration_ms, 1)})
+        log.info(
+            "media processed",
+            extra={
+                "object_id": outcome.object_id,
+                "outcome": outcome.outcome,
+                "reason": outcome.reason,
+                "violations": list(outcome.violations),
+                "duration_ms": round(duration_ms, 1),
+            },
+        )
         record_metrics(outcome, duration_ms, latency_ms(s3_record))
     return outcome
 
@@ -105,5 +121,4 @@ def latency_ms(s3_record: Any) -> float | None:
 
 @observability.instrumented(SERVICE)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return process_partial_response(event=event, record_handler=handle_message, processor=processor,
-                                    context=context)
+    return process_partial_response(event=event, record_handler=handle_message, processor=processor, context=context)

@@ -82,8 +82,9 @@ def test_full_session_answer_submit_and_verdict(api, started):
     items = started["session"]["items"]
     assert len(items) == 5 and started["session"]["remaining_s"] > 500
     for item in items:
-        answer = api.call("PUT", f"/sessions/{session_id}/answers/{item['item_id']}", started["candidate"],
-                          json={"option_id": "a"})
+        answer = api.call(
+            "PUT", f"/sessions/{session_id}/answers/{item['item_id']}", started["candidate"], json={"option_id": "a"}
+        )
         assert answer.status_code == 200, answer.text
 
     # Reload (F5): same items in the same order, answers kept
@@ -100,8 +101,12 @@ def test_full_session_answer_submit_and_verdict(api, started):
         return api.call("GET", f"/sessions/{session_id}", started["candidate"]).json()["status"]
 
     wait_for(lambda: status() == "awaiting_review")
-    verdict = api.call("POST", f"/proctor/sessions/{session_id}/verdict", started["proctor"],
-                       json={"verdict": "annul", "reason": "second person seen"})
+    verdict = api.call(
+        "POST",
+        f"/proctor/sessions/{session_id}/verdict",
+        started["proctor"],
+        json={"verdict": "annul", "reason": "second person seen"},
+    )
     assert verdict.status_code == 200, verdict.text
     final = api.call("GET", f"/sessions/{session_id}", started["candidate"]).json()
     assert final["status"] == "annulled" and final["score"] is None
@@ -112,8 +117,12 @@ def test_a_short_session_is_auto_submitted_when_its_deadline_passes(api, make_ex
     ctx = make_exam(duration_s=5)
     session = api.call("POST", f"/exams/{ctx['exam_id']}/sessions", ctx["candidate"], json={}).json()
     first = session["items"][0]
-    api.call("PUT", f"/sessions/{session['session_id']}/answers/{first['item_id']}", ctx["candidate"],
-             json={"option_id": "a"}).raise_for_status()
+    api.call(
+        "PUT",
+        f"/sessions/{session['session_id']}/answers/{first['item_id']}",
+        ctx["candidate"],
+        json={"option_id": "a"},
+    ).raise_for_status()
 
     def current():
         return api.call("GET", f"/sessions/{session['session_id']}", ctx["candidate"]).json()
@@ -121,8 +130,14 @@ def test_a_short_session_is_auto_submitted_when_its_deadline_passes(api, make_ex
     done = wait_for(lambda: (s := current())["status"] != "in_progress" and s, timeout_s=20)
     assert done["auto_submitted"] is True
     assert done["score"] == {"correct": 1, "total": 5, "percent": 20.0}
-    late = api.call("PUT", f"/sessions/{session['session_id']}/answers/{first['item_id']}", ctx["candidate"],
-                    json={"option_id": "b"})
-    assert late.status_code == 409 and late.json()["error"]["code"] in ("session.not_in_progress",
-                                                                        "session.deadline_passed")
+    late = api.call(
+        "PUT",
+        f"/sessions/{session['session_id']}/answers/{first['item_id']}",
+        ctx["candidate"],
+        json={"option_id": "b"},
+    )
+    assert late.status_code == 409 and late.json()["error"]["code"] in (
+        "session.not_in_progress",
+        "session.deadline_passed",
+    )
     wait_for(lambda: current()["status"] == "awaiting_review", timeout_s=10)

@@ -21,19 +21,29 @@ FIXTURES = REPO_ROOT / "tests" / "fixtures" / "audio"
 
 @pytest.fixture
 def aws(stack):
-    return {name: boto3.client(name, endpoint_url=stack.endpoint_url, region_name=stack.region)
-            for name in ("s3", "sqs")}
+    return {
+        name: boto3.client(name, endpoint_url=stack.endpoint_url, region_name=stack.region) for name in ("s3", "sqs")
+    }
 
 
 def notification(bucket: str, key: str, etag: str) -> str:
     """An S3 event notification as S3 sends it to SQS (URL-encoded key, unquoted eTag)."""
     from urllib.parse import quote_plus
 
-    return json.dumps({"Records": [{
-        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-        "eventTime": "2026-01-01T00:00:00.000Z", "eventName": "ObjectCreated:Post",
-        "s3": {"bucket": {"name": bucket}, "object": {"key": quote_plus(key), "eTag": etag, "size": 1}},
-    }]})
+    return json.dumps(
+        {
+            "Records": [
+                {
+                    "eventVersion": "2.1",
+                    "eventSource": "aws:s3",
+                    "awsRegion": "us-east-1",
+                    "eventTime": "2026-01-01T00:00:00.000Z",
+                    "eventName": "ObjectCreated:Post",
+                    "s3": {"bucket": {"name": bucket}, "object": {"key": quote_plus(key), "eTag": etag, "size": 1}},
+                }
+            ]
+        }
+    )
 
 
 def as_batch(*bodies: str) -> tuple[dict, list[str]]:
@@ -68,15 +78,23 @@ def test_the_same_s3_event_delivered_again_adds_no_violation(api, started, aws):
     aws["sqs"].send_message(QueueUrl=wiring.settings().media_queue_url, MessageBody=body)
     event, _ = as_batch(body)
     assert lambda_handler(event, None) == {"batchItemFailures": []}
-    wait_for(lambda: aws["sqs"].get_queue_attributes(
-        QueueUrl=wiring.settings().media_queue_url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"] == {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"})
+    wait_for(
+        lambda: (
+            aws["sqs"].get_queue_attributes(
+                QueueUrl=wiring.settings().media_queue_url,
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )["Attributes"]
+            == {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"}
+        )
+    )
 
     # Then there is still exactly one violation and the session counted it once
     assert [v.type for v in violations_of(session_id)] == ["multiple_faces"]
-    row = next(s for s in api.call("GET", "/proctor/sessions", started["proctor"]).json()["sessions"]
-               if s["session_id"] == session_id)
+    row = next(
+        s
+        for s in api.call("GET", "/proctor/sessions", started["proctor"]).json()["sessions"]
+        if s["session_id"] == session_id
+    )
     assert row["violation_counts"] == {"multiple_faces": 1}
 
 
@@ -108,11 +126,14 @@ def test_a_corrupt_frame_is_rejected_without_failing_the_good_frame_in_its_batch
     assert good_key in evidence and bad_key not in evidence
 
 
-@pytest.mark.parametrize(("data", "content_type", "reason"), [
-    (b"\xff\xd8" + b"x" * (600 * 1024), "image/jpeg", "too_large"),  # moto does not enforce the POST policy
-    ((FACES_DIR / "obama__obama.jpg").read_bytes(), "text/plain", "wrong_content_type"),
-    (b"not a jpeg at all", "image/jpeg", "undecodable"),
-])
+@pytest.mark.parametrize(
+    ("data", "content_type", "reason"),
+    [
+        (b"\xff\xd8" + b"x" * (600 * 1024), "image/jpeg", "too_large"),  # moto does not enforce the POST policy
+        ((FACES_DIR / "obama__obama.jpg").read_bytes(), "text/plain", "wrong_content_type"),
+        (b"not a jpeg at all", "image/jpeg", "undecodable"),
+    ],
+)
 def test_uploads_that_break_the_rules_are_rejected_with_a_reason(api, started, aws, data, content_type, reason):
     key = presign(api, started)["key"]
     etag = put_frame(aws, key, data, content_type)
@@ -181,8 +202,9 @@ def test_speech_in_an_audio_chunk_raises_speech_detected(api, started):
     post = presign(api, started, kind="audio")
     speech = (FIXTURES / "speech_dialog_ru.wav").read_bytes()
     upload(post, speech, content_type="audio/wav").raise_for_status()
-    found = wait_for(lambda: [v for v in violations_of(started["session"]["session_id"])
-                              if v.type == "speech_detected"])
+    found = wait_for(
+        lambda: [v for v in violations_of(started["session"]["session_id"]) if v.type == "speech_detected"]
+    )
     assert found[0].details["speech_ratio"] > 0.5 and found[0].evidence_key == post["key"]
 
 
@@ -197,15 +219,24 @@ def test_noise_and_hum_chunks_raise_nothing(api, started):
         upload(post, wav(chunk), content_type="audio/wav").raise_for_status()
         keys.append(post["key"])
     session_id = started["session"]["session_id"]
-    wait_for(lambda: sum(1 for r in MediaObjectRecord.scan(MediaObjectRecord.session_id == session_id)
-                         if r.outcome == "analyzed") == len(keys))
+    wait_for(
+        lambda: (
+            sum(
+                1 for r in MediaObjectRecord.scan(MediaObjectRecord.session_id == session_id) if r.outcome == "analyzed"
+            )
+            == len(keys)
+        )
+    )
     assert violations_of(started["session"]["session_id"]) == []
 
 
-@pytest.mark.parametrize(("data", "reason"), [
-    (wav(pink_noise(1), rate=8000), "unsupported_audio_format"),
-    (b"RIFF\x00\x00\x00\x00WAVEjunk", "undecodable"),
-])
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (wav(pink_noise(1), rate=8000), "unsupported_audio_format"),
+        (b"RIFF\x00\x00\x00\x00WAVEjunk", "undecodable"),
+    ],
+)
 def test_audio_in_the_wrong_format_is_rejected(api, started, aws, data, reason):
     key = presign(api, started, kind="audio")["key"]
     etag = put_frame(aws, key, data, "audio/wav")

@@ -35,12 +35,6 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
 
-
-
-
-
-
-
 def new_exam(api: ApiClient, admin: str) -> str:
     exam_id = ok(api.call("POST", "/admin/exams", admin, json=exam_payload()))["exam_id"]
     ok(api.call("POST", f"/admin/exams/{exam_id}/questions", admin, json=bank(4)))
@@ -64,12 +58,19 @@ def world(api: ApiClient, agency: dict[str, str], other_agency: dict[str, str]) 
 
     item = session["items"][0]
     world = {
-        "exam_id": exam_id, "session_id": session["session_id"], "item_id": item["item_id"],
-        "option_id": item["options"][0]["option_id"], "candidate_id": candidate_id,
-        "neighbour_exam_id": neighbour_exam_id, "rival_session_id": rival_session["session_id"],
+        "exam_id": exam_id,
+        "session_id": session["session_id"],
+        "item_id": item["item_id"],
+        "option_id": item["options"][0]["option_id"],
+        "candidate_id": candidate_id,
+        "neighbour_exam_id": neighbour_exam_id,
+        "rival_session_id": rival_session["session_id"],
         "tokens": {
-            ADMIN: admin, PROCTOR: api.login(agency["proctor"], PASSWORD), CANDIDATE: candidate,
-            "same_exam_rival": same_exam_rival, "same_agency_rival": same_agency_rival,
+            ADMIN: admin,
+            PROCTOR: api.login(agency["proctor"], PASSWORD),
+            CANDIDATE: candidate,
+            "same_exam_rival": same_exam_rival,
+            "same_agency_rival": same_agency_rival,
             "other_admin": api.login(other_agency["admin"], PASSWORD),
             "other_proctor": api.login(other_agency["proctor"], PASSWORD),
         },
@@ -79,12 +80,15 @@ def world(api: ApiClient, agency: dict[str, str], other_agency: dict[str, str]) 
     return world
 
 
-
-
 def assert_pristine(state: dict[str, Any], exam_id: str) -> None:
     """The world's session as it must stay all along: writing, nothing answered, nothing recorded."""
-    assert state["session"] == {"status": "in_progress", "answers": {}, "submitted_at": None, "score": None,
-                                "verdict": None}
+    assert state["session"] == {
+        "status": "in_progress",
+        "answers": {},
+        "submitted_at": None,
+        "score": None,
+        "verdict": None,
+    }
     assert state["monitoring"]["violation_counts"] == {} and state["monitoring"]["risk_score"] == 0
     assert state["monitoring"]["last_seen_at"] is None
     assert state["violations"] == []
@@ -131,19 +135,19 @@ ROUTES: list[tuple[str, str, Body, tuple[str, ...]]] = [
     ("POST", "/sessions/{session_id}/events", _event, (CANDIDATE,)),
     ("GET", "/proctor/sessions", None, (PROCTOR, ADMIN)),
     ("GET", "/proctor/sessions/{session_id}/timeline", None, (PROCTOR, ADMIN)),
-    ("POST", "/proctor/sessions/{session_id}/verdict", lambda w: {"verdict": "annul", "reason": "x"},
-     (PROCTOR, ADMIN)),
+    ("POST", "/proctor/sessions/{session_id}/verdict", lambda w: {"verdict": "annul", "reason": "x"}, (PROCTOR, ADMIN)),
 ]
 ROUTE_IDS = [f"{method} {path}" for method, path, _, _ in ROUTES]
 WRONG_ROLES = [
     pytest.param(method, path, body, role, id=f"{role}->{method} {path}")
-    for method, path, body, allowed in ROUTES for role in ROLES if role not in allowed
+    for method, path, body, allowed in ROUTES
+    for role in ROLES
+    if role not in allowed
 ]
 SESSION_ROUTES = [r for r in ROUTES if r[1].startswith("/sessions/")]
 
 
-def send(api: ApiClient, world: dict[str, Any], method: str, path: str, body: Body, token: str | None,
-         **kwargs: Any):
+def send(api: ApiClient, world: dict[str, Any], method: str, path: str, body: Body, token: str | None, **kwargs: Any):
     url = path.format(**world)
     if body is None:
         return api.call(method, url, token, **kwargs)
@@ -176,8 +180,12 @@ def test_control_with_the_right_role_every_call_of_the_table_is_accepted(api, ot
     _, candidate = admit(api, admin, exam_id)
     session = ok(api.call("POST", f"/exams/{exam_id}/sessions", candidate, json={"language": "ru"}))
     item = session["items"][0]
-    ctx = {"exam_id": exam_id, "session_id": session["session_id"], "item_id": item["item_id"],
-           "option_id": item["options"][0]["option_id"]}
+    ctx = {
+        "exam_id": exam_id,
+        "session_id": session["session_id"],
+        "item_id": item["item_id"],
+        "option_id": item["options"][0]["option_id"],
+    }
     tokens = {ADMIN: admin, PROCTOR: api.login(other_agency["proctor"], PASSWORD), CANDIDATE: candidate}
 
     # When every call of the table is made with each role it admits (submit last)
@@ -203,8 +211,7 @@ def test_a_call_without_a_token_is_refused_with_missing_token(api, world, unchan
 
 
 @pytest.mark.parametrize(("method", "path", "body", "allowed"), ROUTES, ids=ROUTE_IDS)
-def test_a_token_signed_with_another_secret_is_refused_as_invalid(api, world, unchanged, method, path, body,
-                                                                   allowed):
+def test_a_token_signed_with_another_secret_is_refused_as_invalid(api, world, unchanged, method, path, body, allowed):
     # Given a token with exactly the claims of a caller the route accepts, but signed with a foreign secret
     token = forge(allowed_token(world, allowed))
 
@@ -213,20 +220,22 @@ def test_a_token_signed_with_another_secret_is_refused_as_invalid(api, world, un
 
 
 @pytest.mark.parametrize(("method", "path", "body", "allowed"), ROUTES, ids=ROUTE_IDS)
-def test_a_token_with_a_garbage_signature_is_refused_as_invalid(api, world, unchanged, method, path, body,
-                                                                 allowed):
+def test_a_token_with_a_garbage_signature_is_refused_as_invalid(api, world, unchanged, method, path, body, allowed):
     token = with_garbage_signature(allowed_token(world, allowed))
 
     assert_error(send(api, world, method, path, body, token), 401, "auth.token_invalid")
 
 
-@pytest.mark.parametrize("header", [
-    pytest.param("", id="empty"),
-    pytest.param("Bearer", id="scheme-only"),
-    pytest.param("Bearer    ", id="blank-token"),
-    pytest.param("Basic YWRtaW46cGFzc3dvcmQ=", id="basic-auth"),
-    pytest.param("{token}", id="token-without-scheme"),
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        pytest.param("", id="empty"),
+        pytest.param("Bearer", id="scheme-only"),
+        pytest.param("Bearer    ", id="blank-token"),
+        pytest.param("Basic YWRtaW46cGFzc3dvcmQ=", id="basic-auth"),
+        pytest.param("{token}", id="token-without-scheme"),
+    ],
+)
 def test_an_authorization_header_without_a_bearer_token_counts_as_missing(api, world, unchanged, header):
     value = header.format(token=world["tokens"][ADMIN])
 
@@ -256,11 +265,14 @@ def test_an_unsigned_alg_none_token_is_refused(api, world, unchanged):
     assert_error(response, 401, "auth.token_invalid")
 
 
-@pytest.mark.parametrize("token", [
-    pytest.param("not-a-jwt", id="not-a-jwt"),
-    pytest.param("a.b.c", id="three-garbage-segments"),
-    pytest.param("x" * 5000, id="very-long"),
-])
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param("not-a-jwt", id="not-a-jwt"),
+        pytest.param("a.b.c", id="three-garbage-segments"),
+        pytest.param("x" * 5000, id="very-long"),
+    ],
+)
 def test_a_malformed_token_is_refused_as_invalid(api, world, unchanged, token):
     assert_error(api.call("GET", "/admin/exams", token), 401, "auth.token_invalid")
 
@@ -274,21 +286,25 @@ def _server_signed(stack, token: str, **overrides: Any) -> str:
 def test_an_expired_token_is_refused_as_expired(api, stack, world, unchanged):
     # The local stack's secret lives in this process (stack.env), so an honest-but-expired token can be minted.
     past = datetime.now(UTC) - timedelta(hours=9)
-    expired = _server_signed(stack, world["tokens"][CANDIDATE], iat=int(past.timestamp()),
-                             exp=int((past + timedelta(hours=8)).timestamp()))
+    expired = _server_signed(
+        stack, world["tokens"][CANDIDATE], iat=int(past.timestamp()), exp=int((past + timedelta(hours=8)).timestamp())
+    )
 
     response = api.call("POST", f"/sessions/{world['session_id']}/heartbeat", expired)
 
     assert_error(response, 401, "auth.token_expired")
 
 
-@pytest.mark.parametrize("overrides", [
-    pytest.param({"aud": "some-other-api"}, id="wrong-audience"),
-    pytest.param({"iss": "someone-else"}, id="wrong-issuer"),
-    pytest.param({"agency": None}, id="no-agency-claim"),
-    pytest.param({"sub": None}, id="no-subject-claim"),
-    pytest.param({"exp": None}, id="no-expiry-claim"),
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        pytest.param({"aud": "some-other-api"}, id="wrong-audience"),
+        pytest.param({"iss": "someone-else"}, id="wrong-issuer"),
+        pytest.param({"agency": None}, id="no-agency-claim"),
+        pytest.param({"sub": None}, id="no-subject-claim"),
+        pytest.param({"exp": None}, id="no-expiry-claim"),
+    ],
+)
 def test_a_correctly_signed_token_with_wrong_or_missing_claims_is_refused(api, stack, world, unchanged, overrides):
     token = _server_signed(stack, world["tokens"][ADMIN], **overrides)
 
@@ -330,8 +346,9 @@ OTHER_ADMIN_ROUTES = [
 ]
 
 
-@pytest.mark.parametrize(("method", "path", "body"), OTHER_ADMIN_ROUTES,
-                         ids=[f"{m} {p}" for m, p, _ in OTHER_ADMIN_ROUTES])
+@pytest.mark.parametrize(
+    ("method", "path", "body"), OTHER_ADMIN_ROUTES, ids=[f"{m} {p}" for m, p, _ in OTHER_ADMIN_ROUTES]
+)
 def test_an_admin_of_another_agency_cannot_see_or_change_the_exam(api, world, unchanged, method, path, body):
     # Given the admin of another agency who knows the exam id
     # When they read or change it, Then it does not exist for them
@@ -359,11 +376,15 @@ def test_an_admin_of_another_agency_does_not_see_the_exam_listed(api, world, unc
 
 
 @pytest.mark.parametrize("who", ["other_proctor", "other_admin"])
-@pytest.mark.parametrize(("method", "path", "body"), [
-    ("GET", "/proctor/sessions/{session_id}/timeline", None),
-    ("POST", "/proctor/sessions/{session_id}/verdict", lambda w: {"verdict": "annul", "reason": "x"}),
-    ("POST", "/proctor/sessions/{session_id}/verdict", lambda w: {"verdict": "accept"}),
-], ids=["timeline", "verdict-annul", "verdict-accept"])
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/proctor/sessions/{session_id}/timeline", None),
+        ("POST", "/proctor/sessions/{session_id}/verdict", lambda w: {"verdict": "annul", "reason": "x"}),
+        ("POST", "/proctor/sessions/{session_id}/verdict", lambda w: {"verdict": "accept"}),
+    ],
+    ids=["timeline", "verdict-annul", "verdict-accept"],
+)
 def test_staff_of_another_agency_cannot_see_or_judge_the_session(api, world, unchanged, who, method, path, body):
     response = send(api, world, method, path, body, world["tokens"][who])
 
@@ -388,15 +409,20 @@ def test_staff_of_another_agency_cannot_judge_a_session_awaiting_review(api, wor
 
     # When the staff of another agency try to annul it, Then it does not exist for them
     for who in ("other_proctor", "other_admin"):
-        response = api.call("POST", f"/proctor/sessions/{session_id}/verdict", world["tokens"][who],
-                            json={"verdict": "annul", "reason": "cross-tenant"})
+        response = api.call(
+            "POST",
+            f"/proctor/sessions/{session_id}/verdict",
+            world["tokens"][who],
+            json={"verdict": "annul", "reason": "cross-tenant"},
+        )
         assert_error(response, 404, "session.not_found")
 
     # And it still awaits its own agency's review with its score, which still works
     view = ok(api.call("GET", f"/sessions/{session_id}", candidate))
     assert view["status"] == "awaiting_review" and view["verdict"] is None and view["score"] is not None
-    accepted = api.call("POST", f"/proctor/sessions/{session_id}/verdict", world["tokens"][PROCTOR],
-                        json={"verdict": "accept"})
+    accepted = api.call(
+        "POST", f"/proctor/sessions/{session_id}/verdict", world["tokens"][PROCTOR], json={"verdict": "accept"}
+    )
     assert ok(accepted)["status"] == "accepted"
 
 
@@ -404,8 +430,9 @@ def test_staff_of_another_agency_cannot_judge_a_session_awaiting_review(api, wor
 
 
 @pytest.mark.parametrize("rival", ["same_exam_rival", "same_agency_rival"])
-@pytest.mark.parametrize(("method", "path", "body", "allowed"), SESSION_ROUTES,
-                         ids=[f"{m} {p}" for m, p, _, _ in SESSION_ROUTES])
+@pytest.mark.parametrize(
+    ("method", "path", "body", "allowed"), SESSION_ROUTES, ids=[f"{m} {p}" for m, p, _, _ in SESSION_ROUTES]
+)
 def test_another_candidate_cannot_touch_the_session(api, world, unchanged, rival, method, path, body, allowed):
     # Given another candidate of the same agency (same exam, or another exam) who learned the session id
     # When they read, answer, ping, submit, upload to or report events on it
@@ -415,10 +442,14 @@ def test_another_candidate_cannot_touch_the_session(api, world, unchanged, rival
     assert_error(response, 404, "session.not_found")
 
 
-@pytest.mark.parametrize(("method", "path", "body"), [
-    ("POST", "/exams/{exam_id}/consent", lambda w: {"accepted": True, "language": "ru"}),
-    ("POST", "/exams/{exam_id}/sessions", lambda w: {"language": "ru"}),
-], ids=["consent", "start"])
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/exams/{exam_id}/consent", lambda w: {"accepted": True, "language": "ru"}),
+        ("POST", "/exams/{exam_id}/sessions", lambda w: {"language": "ru"}),
+    ],
+    ids=["consent", "start"],
+)
 def test_a_candidate_not_admitted_to_the_exam_cannot_consent_or_start_it(api, world, unchanged, method, path, body):
     rival = world["tokens"]["same_agency_rival"]
 

@@ -38,8 +38,13 @@ def texts(label: str) -> dict[str, str]:
 
 
 def bank_item(item_id: str, block: Any = "law", **overrides: Any) -> dict[str, Any]:
-    item = {"id": item_id, "block": block, "correct": "a", "text": texts(f"Question {item_id}"),
-            "options": [{"id": oid, "text": texts(f"Answer {oid}")} for oid in ("a", "b", "c")]}
+    item = {
+        "id": item_id,
+        "block": block,
+        "correct": "a",
+        "text": texts(f"Question {item_id}"),
+        "options": [{"id": oid, "text": texts(f"Answer {oid}")} for oid in ("a", "b", "c")],
+    }
     return {**item, **overrides}
 
 
@@ -53,11 +58,6 @@ def event(**overrides: Any) -> dict[str, Any]:
 
 def without(data: dict[str, Any], key: str) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k != key}
-
-
-
-
-
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +82,11 @@ def world(api: ApiClient, world_agency: dict[str, str]) -> dict[str, Any]:
     candidate_id, candidate = admit(api, admin, exam_id)
     session = ok(api.call("POST", f"/exams/{exam_id}/sessions", candidate, json={"language": "ru"}))
     world = {
-        "exam_id": exam_id, "session_id": session["session_id"], "item_id": session["items"][0]["item_id"],
-        "candidate_id": candidate_id, "session": session,
+        "exam_id": exam_id,
+        "session_id": session["session_id"],
+        "item_id": session["items"][0]["item_id"],
+        "candidate_id": candidate_id,
+        "session": session,
         "tokens": {ADMIN: admin, PROCTOR: api.login(agency["proctor"], PASSWORD), CANDIDATE: candidate},
     }
     world["baseline"] = snapshot(api, world)
@@ -142,8 +145,11 @@ def test_malformed_json_is_rejected(api, world, unchanged, method, path, role):
     assert_error(response, 400, "request.malformed_json")
 
 
-@pytest.mark.parametrize("body", ["{'single': 'quotes'}", "not json at all", "{} trailing", '{"a": NaN,}'],
-                         ids=["single-quotes", "plain-text", "trailing-garbage", "trailing-comma"])
+@pytest.mark.parametrize(
+    "body",
+    ["{'single': 'quotes'}", "not json at all", "{} trailing", '{"a": NaN,}'],
+    ids=["single-quotes", "plain-text", "trailing-garbage", "trailing-comma"],
+)
 def test_every_kind_of_malformed_json_is_rejected(api, world, unchanged, body):
     response = send(api, world, "POST", "/sessions/{session_id}/events", CANDIDATE, **raw(body))
 
@@ -164,8 +170,9 @@ def test_a_json_scalar_instead_of_an_object_is_rejected(api, world, unchanged, b
     assert_error(response, 400, "request.body_not_object")
 
 
-@pytest.mark.parametrize(("method", "path", "role"), BODY_REQUIRED_ROUTES,
-                         ids=[f"{m} {p}" for m, p, _ in BODY_REQUIRED_ROUTES])
+@pytest.mark.parametrize(
+    ("method", "path", "role"), BODY_REQUIRED_ROUTES, ids=[f"{m} {p}" for m, p, _ in BODY_REQUIRED_ROUTES]
+)
 def test_a_missing_body_is_rejected_where_one_is_required(api, world, unchanged, method, path, role):
     response = send(api, world, method, path, role, headers={"Content-Type": "application/json"})
 
@@ -186,10 +193,14 @@ def test_a_body_over_one_megabyte_is_rejected(api, world, unchanged):
     assert_error(response, 400, "request.body_too_large")
 
 
-@pytest.mark.parametrize(("method", "path", "role"), [
-    ("POST", "/auth/login", None),
-    ("POST", "/sessions/{session_id}/events", CANDIDATE),
-], ids=["public login", "events"])
+@pytest.mark.parametrize(
+    ("method", "path", "role"),
+    [
+        ("POST", "/auth/login", None),
+        ("POST", "/sessions/{session_id}/events", CANDIDATE),
+    ],
+    ids=["public login", "events"],
+)
 def test_deeply_nested_json_is_rejected_as_malformed_not_a_server_error(api, world, unchanged, method, path, role):
     # Given a small (40 kB) body nesting arrays 20,000 deep, which exhausts the JSON decoder's recursion
     nested = "[" * 20_000 + "]" * 20_000
@@ -221,12 +232,30 @@ INVALID_FIELDS: list[tuple[str, str, str, str | None, Any, str]] = [
     ("exam-duration-too-long", "POST", "/admin/exams", ADMIN, {**EXAM, "duration_s": 12 * 3600 + 1}, "duration_s"),
     ("exam-no-blocks", "POST", "/admin/exams", ADMIN, without(EXAM, "blocks"), "blocks"),
     ("exam-blocks-empty", "POST", "/admin/exams", ADMIN, {**EXAM, "blocks": []}, "blocks"),
-    ("exam-block-id-space", "POST", "/admin/exams", ADMIN,
-     {**EXAM, "blocks": [{**EXAM["blocks"][0], "block_id": "law school"}]}, "blocks[0].block_id"),
-    ("exam-block-count-zero", "POST", "/admin/exams", ADMIN,
-     {**EXAM, "blocks": [EXAM["blocks"][0], {**EXAM["blocks"][1], "item_count": 0}]}, "blocks[1].item_count"),
-    ("exam-block-title-no-kk", "POST", "/admin/exams", ADMIN,
-     {**EXAM, "blocks": [{**EXAM["blocks"][0], "title": {"ru": "a", "en": "b"}}]}, "blocks[0].title.kk"),
+    (
+        "exam-block-id-space",
+        "POST",
+        "/admin/exams",
+        ADMIN,
+        {**EXAM, "blocks": [{**EXAM["blocks"][0], "block_id": "law school"}]},
+        "blocks[0].block_id",
+    ),
+    (
+        "exam-block-count-zero",
+        "POST",
+        "/admin/exams",
+        ADMIN,
+        {**EXAM, "blocks": [EXAM["blocks"][0], {**EXAM["blocks"][1], "item_count": 0}]},
+        "blocks[1].item_count",
+    ),
+    (
+        "exam-block-title-no-kk",
+        "POST",
+        "/admin/exams",
+        ADMIN,
+        {**EXAM, "blocks": [{**EXAM["blocks"][0], "title": {"ru": "a", "en": "b"}}]},
+        "blocks[0].title.kk",
+    ),
     ("exam-block-duplicate", "POST", "/admin/exams", ADMIN, {**EXAM, "blocks": [EXAM["blocks"][0]] * 2}, "blocks"),
     ("exam-no-opens-at", "POST", "/admin/exams", ADMIN, without(EXAM, "opens_at"), "opens_at"),
     ("exam-opens-at-words", "POST", "/admin/exams", ADMIN, {**EXAM, "opens_at": "tomorrow"}, "opens_at"),
@@ -236,38 +265,91 @@ INVALID_FIELDS: list[tuple[str, str, str, str | None, Any, str]] = [
     ("exam-language-twice", "POST", "/admin/exams", ADMIN, {**EXAM, "languages": ["ru", "ru"]}, "languages"),
     ("exam-languages-empty", "POST", "/admin/exams", ADMIN, {**EXAM, "languages": []}, "languages"),
     ("exam-languages-string", "POST", "/admin/exams", ADMIN, {**EXAM, "languages": "ru"}, "languages"),
-    ("exam-title-lacks-declared-language", "POST", "/admin/exams", ADMIN,
-     {**EXAM, "languages": ["kk"], "title": {"ru": "Экзамен"}}, "title.kk"),
+    (
+        "exam-title-lacks-declared-language",
+        "POST",
+        "/admin/exams",
+        ADMIN,
+        {**EXAM, "languages": ["kk"], "title": {"ru": "Экзамен"}},
+        "title.kk",
+    ),
     ("roster-empty-body", "POST", "/admin/exams/{exam_id}/roster", ADMIN, {}, "candidates"),
     ("roster-empty-list", "POST", "/admin/exams/{exam_id}/roster", ADMIN, {"candidates": []}, "candidates"),
-    ("roster-not-a-list", "POST", "/admin/exams/{exam_id}/roster", ADMIN,
-     {"candidates": {"user_id": "new-person", "full_name": "N"}}, "candidates"),
-    ("roster-too-many", "POST", "/admin/exams/{exam_id}/roster", ADMIN,
-     {"candidates": [{"user_id": f"bulk-{n}", "full_name": "N"} for n in range(101)]}, "candidates"),
-    ("roster-user-id-space", "POST", "/admin/exams/{exam_id}/roster", ADMIN,
-     {"candidates": [{"user_id": "new person", "full_name": "N"}]}, "candidates[0].user_id"),
-    ("roster-no-user-id", "POST", "/admin/exams/{exam_id}/roster", ADMIN,
-     {"candidates": [{"full_name": "N"}]}, "candidates[0].user_id"),
-    ("roster-no-full-name", "POST", "/admin/exams/{exam_id}/roster", ADMIN,
-     {"candidates": [{"user_id": "new-person-1"}, {"user_id": "new-person-2"}]}, "candidates[0].full_name"),
-    ("roster-password-int", "POST", "/admin/exams/{exam_id}/roster", ADMIN,
-     {"candidates": [{"user_id": "new-person", "full_name": "N", "password": 12345678}]}, "candidates[0].password"),
-    ("roster-password-short", "POST", "/admin/exams/{exam_id}/roster", ADMIN,
-     {"candidates": [{"user_id": "new-person", "full_name": "N", "password": "short"}]}, "candidates[0].password"),
+    (
+        "roster-not-a-list",
+        "POST",
+        "/admin/exams/{exam_id}/roster",
+        ADMIN,
+        {"candidates": {"user_id": "new-person", "full_name": "N"}},
+        "candidates",
+    ),
+    (
+        "roster-too-many",
+        "POST",
+        "/admin/exams/{exam_id}/roster",
+        ADMIN,
+        {"candidates": [{"user_id": f"bulk-{n}", "full_name": "N"} for n in range(101)]},
+        "candidates",
+    ),
+    (
+        "roster-user-id-space",
+        "POST",
+        "/admin/exams/{exam_id}/roster",
+        ADMIN,
+        {"candidates": [{"user_id": "new person", "full_name": "N"}]},
+        "candidates[0].user_id",
+    ),
+    (
+        "roster-no-user-id",
+        "POST",
+        "/admin/exams/{exam_id}/roster",
+        ADMIN,
+        {"candidates": [{"full_name": "N"}]},
+        "candidates[0].user_id",
+    ),
+    (
+        "roster-no-full-name",
+        "POST",
+        "/admin/exams/{exam_id}/roster",
+        ADMIN,
+        {"candidates": [{"user_id": "new-person-1"}, {"user_id": "new-person-2"}]},
+        "candidates[0].full_name",
+    ),
+    (
+        "roster-password-int",
+        "POST",
+        "/admin/exams/{exam_id}/roster",
+        ADMIN,
+        {"candidates": [{"user_id": "new-person", "full_name": "N", "password": 12345678}]},
+        "candidates[0].password",
+    ),
+    (
+        "roster-password-short",
+        "POST",
+        "/admin/exams/{exam_id}/roster",
+        ADMIN,
+        {"candidates": [{"user_id": "new-person", "full_name": "N", "password": "short"}]},
+        "candidates[0].password",
+    ),
     ("consent-empty", "POST", "/exams/{exam_id}/consent", CANDIDATE, {}, "accepted"),
     ("consent-accepted-string", "POST", "/exams/{exam_id}/consent", CANDIDATE, {"accepted": "yes"}, "accepted"),
     ("consent-accepted-int", "POST", "/exams/{exam_id}/consent", CANDIDATE, {"accepted": 1}, "accepted"),
     ("consent-no-language", "POST", "/exams/{exam_id}/consent", CANDIDATE, {"accepted": True}, "language"),
-    ("consent-language-unknown", "POST", "/exams/{exam_id}/consent", CANDIDATE,
-     {"accepted": True, "language": "de"}, "language"),
+    (
+        "consent-language-unknown",
+        "POST",
+        "/exams/{exam_id}/consent",
+        CANDIDATE,
+        {"accepted": True, "language": "de"},
+        "language",
+    ),
     ("start-language-unknown", "POST", "/exams/{exam_id}/sessions", CANDIDATE, {"language": "de"}, "language"),
     ("start-language-int", "POST", "/exams/{exam_id}/sessions", CANDIDATE, {"language": 7}, "language"),
     ("answer-empty", "PUT", "/sessions/{session_id}/answers/{item_id}", CANDIDATE, {}, "option_id"),
     ("answer-wrong-name", "PUT", "/sessions/{session_id}/answers/{item_id}", CANDIDATE, {"answer": "a"}, "option_id"),
     ("answer-int", "PUT", "/sessions/{session_id}/answers/{item_id}", CANDIDATE, {"option_id": 1}, "option_id"),
     ("answer-blank", "PUT", "/sessions/{session_id}/answers/{item_id}", CANDIDATE, {"option_id": ""}, "option_id"),
-    ("answer-long", "PUT", "/sessions/{session_id}/answers/{item_id}", CANDIDATE, {"option_id": "a" * 65},
-     "option_id"),
+    ("answer-long", "PUT", "/sessions/{session_id}/answers/{item_id}", CANDIDATE, {"option_id": "a" * 65}, "option_id"),
     ("media-empty", "POST", "/sessions/{session_id}/media", CANDIDATE, {}, "kind"),
     ("media-video", "POST", "/sessions/{session_id}/media", CANDIDATE, {"kind": "video"}, "kind"),
     ("media-upper-case", "POST", "/sessions/{session_id}/media", CANDIDATE, {"kind": "WEBCAM"}, "kind"),
@@ -275,58 +357,153 @@ INVALID_FIELDS: list[tuple[str, str, str, str | None, Any, str]] = [
     ("events-empty", "POST", "/sessions/{session_id}/events", CANDIDATE, {}, "events"),
     ("events-empty-list", "POST", "/sessions/{session_id}/events", CANDIDATE, {"events": []}, "events"),
     ("events-string", "POST", "/sessions/{session_id}/events", CANDIDATE, {"events": "tab_hidden"}, "events"),
-    ("events-too-many", "POST", "/sessions/{session_id}/events", CANDIDATE,
-     {"events": [event() for _ in range(101)]}, "events"),
-    ("event-no-id", "POST", "/sessions/{session_id}/events", CANDIDATE,
-     {"events": [without(VALID_EVENT, "event_id")]}, "events[0].event_id"),
-    ("event-id-short", "POST", "/sessions/{session_id}/events", CANDIDATE,
-     {"events": [{**VALID_EVENT, "event_id": "short"}]}, "events[0].event_id"),
-    ("event-id-spaces", "POST", "/sessions/{session_id}/events", CANDIDATE,
-     {"events": [{**VALID_EVENT, "event_id": "has spaces in it"}]}, "events[0].event_id"),
-    ("event-id-int", "POST", "/sessions/{session_id}/events", CANDIDATE,
-     {"events": [{**VALID_EVENT, "event_id": 12345678}]}, "events[0].event_id"),
-    ("event-type-unknown", "POST", "/sessions/{session_id}/events", CANDIDATE,
-     {"events": [{**VALID_EVENT, "type": "mouse_move"}]}, "events[0].type"),
-    ("event-no-type", "POST", "/sessions/{session_id}/events", CANDIDATE,
-     {"events": [without(VALID_EVENT, "type")]}, "events[0].type"),
-    ("event-time-words", "POST", "/sessions/{session_id}/events", CANDIDATE,
-     {"events": [{**VALID_EVENT, "occurred_at": "just now"}]}, "events[0].occurred_at"),
-    ("event-time-no-zone", "POST", "/sessions/{session_id}/events", CANDIDATE,
-     {"events": [{**VALID_EVENT, "occurred_at": datetime.now().isoformat()}]}, "events[0].occurred_at"),
-    ("event-time-epoch", "POST", "/sessions/{session_id}/events", CANDIDATE,
-     {"events": [{**VALID_EVENT, "occurred_at": 1_900_000_000}]}, "events[0].occurred_at"),
-    ("event-details-string", "POST", "/sessions/{session_id}/events", CANDIDATE,
-     {"events": [{**VALID_EVENT, "details": "x"}]}, "events[0].details"),
-    ("event-second-of-batch-bad", "POST", "/sessions/{session_id}/events", CANDIDATE,
-     {"events": [event(), event(type="mouse_move")]}, "events[1].type"),
+    (
+        "events-too-many",
+        "POST",
+        "/sessions/{session_id}/events",
+        CANDIDATE,
+        {"events": [event() for _ in range(101)]},
+        "events",
+    ),
+    (
+        "event-no-id",
+        "POST",
+        "/sessions/{session_id}/events",
+        CANDIDATE,
+        {"events": [without(VALID_EVENT, "event_id")]},
+        "events[0].event_id",
+    ),
+    (
+        "event-id-short",
+        "POST",
+        "/sessions/{session_id}/events",
+        CANDIDATE,
+        {"events": [{**VALID_EVENT, "event_id": "short"}]},
+        "events[0].event_id",
+    ),
+    (
+        "event-id-spaces",
+        "POST",
+        "/sessions/{session_id}/events",
+        CANDIDATE,
+        {"events": [{**VALID_EVENT, "event_id": "has spaces in it"}]},
+        "events[0].event_id",
+    ),
+    (
+        "event-id-int",
+        "POST",
+        "/sessions/{session_id}/events",
+        CANDIDATE,
+        {"events": [{**VALID_EVENT, "event_id": 12345678}]},
+        "events[0].event_id",
+    ),
+    (
+        "event-type-unknown",
+        "POST",
+        "/sessions/{session_id}/events",
+        CANDIDATE,
+        {"events": [{**VALID_EVENT, "type": "mouse_move"}]},
+        "events[0].type",
+    ),
+    (
+        "event-no-type",
+        "POST",
+        "/sessions/{session_id}/events",
+        CANDIDATE,
+        {"events": [without(VALID_EVENT, "type")]},
+        "events[0].type",
+    ),
+    (
+        "event-time-words",
+        "POST",
+        "/sessions/{session_id}/events",
+        CANDIDATE,
+        {"events": [{**VALID_EVENT, "occurred_at": "just now"}]},
+        "events[0].occurred_at",
+    ),
+    (
+        "event-time-no-zone",
+        "POST",
+        "/sessions/{session_id}/events",
+        CANDIDATE,
+        {"events": [{**VALID_EVENT, "occurred_at": datetime.now().isoformat()}]},
+        "events[0].occurred_at",
+    ),
+    (
+        "event-time-epoch",
+        "POST",
+        "/sessions/{session_id}/events",
+        CANDIDATE,
+        {"events": [{**VALID_EVENT, "occurred_at": 1_900_000_000}]},
+        "events[0].occurred_at",
+    ),
+    (
+        "event-details-string",
+        "POST",
+        "/sessions/{session_id}/events",
+        CANDIDATE,
+        {"events": [{**VALID_EVENT, "details": "x"}]},
+        "events[0].details",
+    ),
+    (
+        "event-second-of-batch-bad",
+        "POST",
+        "/sessions/{session_id}/events",
+        CANDIDATE,
+        {"events": [event(), event(type="mouse_move")]},
+        "events[1].type",
+    ),
     ("verdict-empty", "POST", "/proctor/sessions/{session_id}/verdict", PROCTOR, {}, "verdict"),
     ("verdict-unknown", "POST", "/proctor/sessions/{session_id}/verdict", PROCTOR, {"verdict": "maybe"}, "verdict"),
-    ("annul-without-reason", "POST", "/proctor/sessions/{session_id}/verdict", PROCTOR, {"verdict": "annul"},
-     "reason"),
-    ("annul-blank-reason", "POST", "/proctor/sessions/{session_id}/verdict", PROCTOR,
-     {"verdict": "annul", "reason": "   "}, "reason"),
-    ("annul-long-reason", "POST", "/proctor/sessions/{session_id}/verdict", PROCTOR,
-     {"verdict": "annul", "reason": "x" * 1001}, "reason"),
-    ("accept-reason-int", "POST", "/proctor/sessions/{session_id}/verdict", PROCTOR,
-     {"verdict": "accept", "reason": 5}, "reason"),
+    ("annul-without-reason", "POST", "/proctor/sessions/{session_id}/verdict", PROCTOR, {"verdict": "annul"}, "reason"),
+    (
+        "annul-blank-reason",
+        "POST",
+        "/proctor/sessions/{session_id}/verdict",
+        PROCTOR,
+        {"verdict": "annul", "reason": "   "},
+        "reason",
+    ),
+    (
+        "annul-long-reason",
+        "POST",
+        "/proctor/sessions/{session_id}/verdict",
+        PROCTOR,
+        {"verdict": "annul", "reason": "x" * 1001},
+        "reason",
+    ),
+    (
+        "accept-reason-int",
+        "POST",
+        "/proctor/sessions/{session_id}/verdict",
+        PROCTOR,
+        {"verdict": "accept", "reason": 5},
+        "reason",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("method", "path", "role", "body", "field"), [pytest.param(*case[1:], id=case[0])
-                                                                       for case in INVALID_FIELDS])
-def test_a_wrong_type_or_missing_field_is_rejected_naming_the_field(api, world, unchanged, method, path, role,
-                                                                    body, field):
+@pytest.mark.parametrize(
+    ("method", "path", "role", "body", "field"), [pytest.param(*case[1:], id=case[0]) for case in INVALID_FIELDS]
+)
+def test_a_wrong_type_or_missing_field_is_rejected_naming_the_field(
+    api, world, unchanged, method, path, role, body, field
+):
     response = send(api, world, method, path, role, json=body)
 
     error = assert_error(response, 400, "request.invalid_field")
     assert error["details"]["field"] == field, error
 
 
-@pytest.mark.parametrize(("query", "field"), [
-    ({"status": "bogus"}, "status"),
-    ({"status": "IN_PROGRESS"}, "status"),
-    ({"exam_id": "bad id!"}, "exam_id"),
-], ids=["status-bogus", "status-upper-case", "exam-id-malformed"])
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"status": "bogus"}, "status"),
+        ({"status": "IN_PROGRESS"}, "status"),
+        ({"exam_id": "bad id!"}, "exam_id"),
+    ],
+    ids=["status-bogus", "status-upper-case", "exam-id-malformed"],
+)
 def test_a_bad_filter_of_the_proctor_session_list_is_rejected(api, world, query, field):
     response = api.call("GET", "/proctor/sessions", world["tokens"][PROCTOR], params=query)
 
@@ -335,21 +512,38 @@ def test_a_bad_filter_of_the_proctor_session_list_is_rejected(api, world, query,
 
 
 def test_the_proctor_session_list_filters_by_status_and_exam(api, world):
-    sessions = ok(api.call("GET", "/proctor/sessions", world["tokens"][PROCTOR],
-                           params={"status": "in_progress", "exam_id": world["exam_id"]}))["sessions"]
+    sessions = ok(
+        api.call(
+            "GET",
+            "/proctor/sessions",
+            world["tokens"][PROCTOR],
+            params={"status": "in_progress", "exam_id": world["exam_id"]},
+        )
+    )["sessions"]
     assert [s["session_id"] for s in sessions] == [world["session_id"]]
-    submitted = ok(api.call("GET", "/proctor/sessions", world["tokens"][PROCTOR],
-                            params={"status": "submitted", "exam_id": world["exam_id"]}))["sessions"]
+    submitted = ok(
+        api.call(
+            "GET",
+            "/proctor/sessions",
+            world["tokens"][PROCTOR],
+            params={"status": "submitted", "exam_id": world["exam_id"]},
+        )
+    )["sessions"]
     assert submitted == []
 
 
-@pytest.mark.parametrize(("method", "path", "role", "body", "field"), [
-    ("POST", "/admin/exams", ADMIN, {**EXAM, "blocks": ["law"]}, "blocks[0]"),
-    ("POST", "/admin/exams/{exam_id}/roster", ADMIN, {"candidates": ["new-person"]}, "candidates[0]"),
-    ("POST", "/sessions/{session_id}/events", CANDIDATE, {"events": [VALID_EVENT, "tab_hidden"]}, "events[1]"),
-], ids=["exam-block", "roster-entry", "event"])
-def test_a_list_entry_that_is_not_an_object_is_rejected_naming_the_entry(api, world, unchanged, method, path, role,
-                                                                         body, field):
+@pytest.mark.parametrize(
+    ("method", "path", "role", "body", "field"),
+    [
+        ("POST", "/admin/exams", ADMIN, {**EXAM, "blocks": ["law"]}, "blocks[0]"),
+        ("POST", "/admin/exams/{exam_id}/roster", ADMIN, {"candidates": ["new-person"]}, "candidates[0]"),
+        ("POST", "/sessions/{session_id}/events", CANDIDATE, {"events": [VALID_EVENT, "tab_hidden"]}, "events[1]"),
+    ],
+    ids=["exam-block", "roster-entry", "event"],
+)
+def test_a_list_entry_that_is_not_an_object_is_rejected_naming_the_entry(
+    api, world, unchanged, method, path, role, body, field
+):
     # A nested entry of the wrong type is a field problem, not "the JSON body must be an object"
     response = send(api, world, method, path, role, json=body)
 
@@ -357,14 +551,24 @@ def test_a_list_entry_that_is_not_an_object_is_rejected_naming_the_entry(api, wo
     assert error["details"]["field"] == field
 
 
-@pytest.mark.parametrize(("method", "path", "role", "body", "field"), [
-    ("POST", "/admin/exams", ADMIN, {**EXAM, "closes_at": "9999-12-31T23:59:59-01:00"}, "closes_at"),
-    ("POST", "/admin/exams", ADMIN, {**EXAM, "opens_at": "0001-01-01T00:00:00+01:00"}, "opens_at"),
-    ("POST", "/sessions/{session_id}/events", CANDIDATE,
-     {"events": [{**VALID_EVENT, "occurred_at": "9999-12-31T23:59:59-01:00"}]}, "events[0].occurred_at"),
-], ids=["exam-closes-after-year-9999-utc", "exam-opens-before-year-1-utc", "event-after-year-9999-utc"])
-def test_a_timestamp_that_leaves_the_calendar_in_utc_is_rejected_not_a_server_error(api, world, unchanged, method,
-                                                                                    path, role, body, field):
+@pytest.mark.parametrize(
+    ("method", "path", "role", "body", "field"),
+    [
+        ("POST", "/admin/exams", ADMIN, {**EXAM, "closes_at": "9999-12-31T23:59:59-01:00"}, "closes_at"),
+        ("POST", "/admin/exams", ADMIN, {**EXAM, "opens_at": "0001-01-01T00:00:00+01:00"}, "opens_at"),
+        (
+            "POST",
+            "/sessions/{session_id}/events",
+            CANDIDATE,
+            {"events": [{**VALID_EVENT, "occurred_at": "9999-12-31T23:59:59-01:00"}]},
+            "events[0].occurred_at",
+        ),
+    ],
+    ids=["exam-closes-after-year-9999-utc", "exam-opens-before-year-1-utc", "event-after-year-9999-utc"],
+)
+def test_a_timestamp_that_leaves_the_calendar_in_utc_is_rejected_not_a_server_error(
+    api, world, unchanged, method, path, role, body, field
+):
     response = send(api, world, method, path, role, json=body)
 
     error = assert_error(response, 400, "request.invalid_field")
@@ -376,8 +580,13 @@ def test_a_timestamp_that_leaves_the_calendar_in_utc_is_rejected_not_a_server_er
 UNKNOWN_IDS: list[tuple[str, str, str, Any, str]] = [
     ("GET", f"/admin/exams/{MISSING_EXAM}", ADMIN, None, "exam.not_found"),
     ("POST", f"/admin/exams/{MISSING_EXAM}/questions", ADMIN, {"items": [bank_item("x-1")]}, "exam.not_found"),
-    ("POST", f"/admin/exams/{MISSING_EXAM}/roster", ADMIN,
-     {"candidates": [{"user_id": "ghost-candidate", "full_name": "G", "password": PASSWORD}]}, "exam.not_found"),
+    (
+        "POST",
+        f"/admin/exams/{MISSING_EXAM}/roster",
+        ADMIN,
+        {"candidates": [{"user_id": "ghost-candidate", "full_name": "G", "password": PASSWORD}]},
+        "exam.not_found",
+    ),
     ("GET", f"/admin/exams/{MISSING_EXAM}/roster", ADMIN, None, "exam.not_found"),
     ("POST", f"/exams/{MISSING_EXAM}/consent", CANDIDATE, {"accepted": True, "language": "ru"}, "exam.not_found"),
     ("POST", f"/exams/{MISSING_EXAM}/sessions", CANDIDATE, {"language": "ru"}, "exam.not_found"),
@@ -393,8 +602,9 @@ UNKNOWN_IDS: list[tuple[str, str, str, Any, str]] = [
 ]
 
 
-@pytest.mark.parametrize(("method", "path", "role", "body", "code"), UNKNOWN_IDS,
-                         ids=[f"{m} {p}" for m, p, _, _, _ in UNKNOWN_IDS])
+@pytest.mark.parametrize(
+    ("method", "path", "role", "body", "code"), UNKNOWN_IDS, ids=[f"{m} {p}" for m, p, _, _, _ in UNKNOWN_IDS]
+)
 def test_an_unknown_id_is_not_found(api, world, unchanged, method, path, role, body, code):
     kwargs = {} if body is None else {"json": body}
 
@@ -405,8 +615,11 @@ def test_admitting_to_an_unknown_exam_creates_no_account(api, world):
     user_id = f"ghost-{uuid.uuid4().hex[:8]}"
     body = {"candidates": [{"user_id": user_id, "full_name": "Ghost", "password": PASSWORD}]}
 
-    assert_error(api.call("POST", f"/admin/exams/{MISSING_EXAM}/roster", world["tokens"][ADMIN], json=body),
-                 404, "exam.not_found")
+    assert_error(
+        api.call("POST", f"/admin/exams/{MISSING_EXAM}/roster", world["tokens"][ADMIN], json=body),
+        404,
+        "exam.not_found",
+    )
 
     assert_error(login_response(api, user_id, PASSWORD), 401, "auth.invalid_credentials")
 
@@ -465,8 +678,10 @@ def test_an_exam_cannot_be_started_before_its_window_opens(api, admin):
 
 # --- Question banks ----------------------------------------------------------------------------------------
 
-CSV_HEADER = ("id,block,correct,text_kk,text_ru,text_en,option_a_kk,option_a_ru,option_a_en,"
-              "option_b_kk,option_b_ru,option_b_en,option_c_kk,option_c_ru,option_c_en")
+CSV_HEADER = (
+    "id,block,correct,text_kk,text_ru,text_en,option_a_kk,option_a_ru,option_a_en,"
+    "option_b_kk,option_b_ru,option_b_en,option_c_kk,option_c_ru,option_c_en"
+)
 
 
 def csv_row(item_id: str, block: str = "law", correct: str = "a", label: str = "Q") -> str:
@@ -511,8 +726,11 @@ def test_a_json_bank_lists_every_problem_of_every_row(api, world, unchanged):
     assert {(1, "text.en"), (2, "correct"), (3, "options"), (4, "id"), (5, "item")} <= found
 
 
-@pytest.mark.parametrize("body", [{"items": "law-001"}, {"questions": []}, {"items": []}],
-                         ids=["items-not-a-list", "no-items-key", "items-empty"])
+@pytest.mark.parametrize(
+    "body",
+    [{"items": "law-001"}, {"questions": []}, {"items": []}],
+    ids=["items-not-a-list", "no-items-key", "items-empty"],
+)
 def test_a_json_bank_without_items_is_refused(api, world, unchanged, body):
     response = api.call("POST", f"/admin/exams/{world['exam_id']}/questions", world["tokens"][ADMIN], json=body)
 
@@ -599,8 +817,12 @@ def test_a_roster_batch_rejected_for_a_bad_entry_creates_no_account(api, make_ex
     # Given a batch whose first new candidate is fine (server-generated password) and whose second is not
     ctx = make_exam()
     first = f"batch-{uuid.uuid4().hex[:8]}"
-    body = {"candidates": [{"user_id": first, "full_name": "First"},
-                           {"user_id": f"batch-{uuid.uuid4().hex[:8]}", "full_name": "Second", "password": "short"}]}
+    body = {
+        "candidates": [
+            {"user_id": first, "full_name": "First"},
+            {"user_id": f"batch-{uuid.uuid4().hex[:8]}", "full_name": "Second", "password": "short"},
+        ]
+    }
 
     # When it is rejected
     response = api.call("POST", f"/admin/exams/{ctx['exam_id']}/roster", ctx["admin"], json=body)
@@ -610,8 +832,14 @@ def test_a_roster_batch_rejected_for_a_bad_entry_creates_no_account(api, make_ex
     # with the password given now (a half-created account would keep a generated password nobody ever saw)
     roster = ok(api.call("GET", f"/admin/exams/{ctx['exam_id']}/roster", ctx["admin"]))["candidates"]
     assert first not in [c["user_id"] for c in roster]
-    retry = ok(api.call("POST", f"/admin/exams/{ctx['exam_id']}/roster", ctx["admin"], json={"candidates": [
-        {"user_id": first, "full_name": "First", "password": PASSWORD}]}))
+    retry = ok(
+        api.call(
+            "POST",
+            f"/admin/exams/{ctx['exam_id']}/roster",
+            ctx["admin"],
+            json={"candidates": [{"user_id": first, "full_name": "First", "password": PASSWORD}]},
+        )
+    )
     assert retry["created_accounts"] == [{"user_id": first, "password": None}]
     assert login_response(api, first, PASSWORD).status_code == 200
 
@@ -644,8 +872,9 @@ def test_declining_consent_is_recorded_as_nothing_and_still_blocks_the_start(api
     ctx = make_exam(consent=False)
 
     # When they decline
-    declined = api.call("POST", f"/exams/{ctx['exam_id']}/consent", ctx["candidate"],
-                        json={"accepted": False, "language": "ru"})
+    declined = api.call(
+        "POST", f"/exams/{ctx['exam_id']}/consent", ctx["candidate"], json={"accepted": False, "language": "ru"}
+    )
 
     # Then 403, no consent stored anywhere, and they still cannot start
     assert_error(declined, 403, "consent.declined")
@@ -661,8 +890,11 @@ def test_declining_consent_is_recorded_as_nothing_and_still_blocks_the_start(api
     assert api.call("POST", f"/exams/{ctx['exam_id']}/sessions", ctx["candidate"], json={}).status_code == 201
 
 
-@pytest.mark.parametrize("kwargs", [{"json": {"language": "ru"}}, {"json": {"language": "kk"}}, {}],
-                         ids=["same-language", "other-language", "no-body"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"json": {"language": "ru"}}, {"json": {"language": "kk"}}, {}],
+    ids=["same-language", "other-language", "no-body"],
+)
 def test_starting_again_returns_the_same_session_with_200(api, world, unchanged, kwargs):
     response = api.call("POST", f"/exams/{world['exam_id']}/sessions", world["tokens"][CANDIDATE], **kwargs)
 
@@ -722,8 +954,9 @@ def test_a_repeated_event_id_is_a_duplicate_and_counted_once(api, started):
     seen = timeline(api, started)
     assert [v["type"] for v in seen["violations"]] == ["tab_hidden"]
     assert seen["session"]["violation_counts"] == {"tab_hidden": 1}
-    listed = ok(api.call("GET", "/proctor/sessions", started["proctor"],
-                         params={"exam_id": started["exam_id"]}))["sessions"]
+    listed = ok(api.call("GET", "/proctor/sessions", started["proctor"], params={"exam_id": started["exam_id"]}))[
+        "sessions"
+    ]
     assert [s["violation_counts"] for s in listed] == [{"tab_hidden": 1}]
 
 
@@ -738,15 +971,17 @@ def test_an_event_id_reused_with_another_type_is_still_a_duplicate(api, started)
     assert timeline(api, started)["session"]["violation_counts"] == {"copy": 1}
 
 
-@pytest.mark.parametrize("occurred_at", ["2000-01-01T00:00:00Z", "2100-01-01T00:00:00+05:00",
-                                         now_iso(timedelta(hours=-2)), now_iso(timedelta(days=2))],
-                         ids=["year-2000", "year-2100", "two-hours-before-start", "after-the-deadline"])
-def test_an_event_dated_far_outside_the_session_is_out_of_window_and_not_recorded(api, world, unchanged,
-                                                                                  occurred_at):
+@pytest.mark.parametrize(
+    "occurred_at",
+    ["2000-01-01T00:00:00Z", "2100-01-01T00:00:00+05:00", now_iso(timedelta(hours=-2)), now_iso(timedelta(days=2))],
+    ids=["year-2000", "year-2100", "two-hours-before-start", "after-the-deadline"],
+)
+def test_an_event_dated_far_outside_the_session_is_out_of_window_and_not_recorded(api, world, unchanged, occurred_at):
     late = event(occurred_at=occurred_at)
 
-    response = api.call("POST", f"/sessions/{world['session_id']}/events", world["tokens"][CANDIDATE],
-                        json={"events": [late]})
+    response = api.call(
+        "POST", f"/sessions/{world['session_id']}/events", world["tokens"][CANDIDATE], json={"events": [late]}
+    )
 
     assert ok(response)["results"] == [{"event_id": late["event_id"], "outcome": "out_of_window"}]
 
@@ -756,8 +991,9 @@ def test_an_event_dated_far_outside_the_session_is_out_of_window_and_not_recorde
 
 def test_a_verdict_on_a_session_still_in_progress_is_a_conflict(api, world, unchanged):
     for body in ({"verdict": "accept"}, {"verdict": "annul", "reason": "seen on camera"}):
-        response = api.call("POST", f"/proctor/sessions/{world['session_id']}/verdict", world["tokens"][PROCTOR],
-                            json=body)
+        response = api.call(
+            "POST", f"/proctor/sessions/{world['session_id']}/verdict", world["tokens"][PROCTOR], json=body
+        )
 
         assert_error(response, 409, "session.not_awaiting_review")
 
@@ -770,8 +1006,9 @@ def test_verdict_rules_on_a_session_awaiting_review(api, started):
     wait_for(lambda: ok(api.call("GET", f"/sessions/{session_id}", candidate))["status"] == "awaiting_review")
 
     # When a proctor annuls without a reason, Then 400 and the session still awaits review
-    error = assert_error(api.call("POST", verdict_path, started["proctor"], json={"verdict": "annul"}),
-                         400, "request.invalid_field")
+    error = assert_error(
+        api.call("POST", verdict_path, started["proctor"], json={"verdict": "annul"}), 400, "request.invalid_field"
+    )
     assert error["details"]["field"] == "reason"
     view = ok(api.call("GET", f"/sessions/{session_id}", candidate))
     assert view["status"] == "awaiting_review" and view["verdict"] is None and view["score"] is not None

@@ -38,8 +38,10 @@ def put_photo(api, ctx, kind: str, data: bytes) -> str:
 
 
 def verify(api, ctx, selfie: bytes, document: bytes):
-    keys = {"selfie_key": put_photo(api, ctx, "selfie", selfie),
-            "id_document_key": put_photo(api, ctx, "id_document", document)}
+    keys = {
+        "selfie_key": put_photo(api, ctx, "selfie", selfie),
+        "id_document_key": put_photo(api, ctx, "id_document", document),
+    }
     return api.call("POST", f"/exams/{ctx['exam_id']}/enrollment/verify", ctx["candidate"], json=keys)
 
 
@@ -67,16 +69,20 @@ def test_a_matching_selfie_and_document_pass_and_unlock_the_exam(api, exam):
     assert start(api, exam).status_code == 201
 
 
-@pytest.mark.parametrize(("selfie", "document", "expected"), [
-    (FACES_DIR / "group__two_people.jpg", DOCUMENT, "selfie.multiple_faces"),
-    (FACES_DIR / "noface__horses.jpg", DOCUMENT, "selfie.no_face"),
-    ("dark", DOCUMENT, "selfie.too_dark"),
-    ("blur", DOCUMENT, "selfie.blurry"),
-    (SELFIE, IMPOSTOR, "id_document.face_mismatch"),
-])
+@pytest.mark.parametrize(
+    ("selfie", "document", "expected"),
+    [
+        (FACES_DIR / "group__two_people.jpg", DOCUMENT, "selfie.multiple_faces"),
+        (FACES_DIR / "noface__horses.jpg", DOCUMENT, "selfie.no_face"),
+        ("dark", DOCUMENT, "selfie.too_dark"),
+        ("blur", DOCUMENT, "selfie.blurry"),
+        (SELFIE, IMPOSTOR, "id_document.face_mismatch"),
+    ],
+)
 def test_bad_photos_are_rejected_with_a_reason_in_every_language(api, exam, selfie, document, expected):
     selfie_bytes = {"dark": lambda: darkened(SELFIE), "blur": lambda: blurred(SELFIE)}.get(
-        selfie, lambda: selfie.read_bytes())()
+        selfie, lambda: selfie.read_bytes()
+    )()
     result = verify(api, exam, selfie_bytes, document.read_bytes())
     assert result.status_code == 200, result.text
     body = result.json()
@@ -106,11 +112,16 @@ def test_a_proctor_can_override_a_rejection_with_a_reason(api, exam):
 
 def test_no_biometric_processing_before_consent(api, make_exam):
     ctx = make_exam(require_identity=True, consent=False)
-    presigned = api.call("POST", f"/exams/{ctx['exam_id']}/enrollment/uploads", ctx["candidate"],
-                         json={"kind": "selfie"})
+    presigned = api.call(
+        "POST", f"/exams/{ctx['exam_id']}/enrollment/uploads", ctx["candidate"], json={"kind": "selfie"}
+    )
     assert presigned.status_code == 403 and presigned.json()["error"]["code"] == "consent.required"
-    verified = api.call("POST", f"/exams/{ctx['exam_id']}/enrollment/verify", ctx["candidate"],
-                        json={"selfie_key": "x", "id_document_key": "y"})
+    verified = api.call(
+        "POST",
+        f"/exams/{ctx['exam_id']}/enrollment/verify",
+        ctx["candidate"],
+        json={"selfie_key": "x", "id_document_key": "y"},
+    )
     assert verified.status_code == 403 and verified.json()["error"]["code"] == "consent.required"
 
 
@@ -118,8 +129,12 @@ def test_photos_of_someone_elses_prefix_are_refused(api, exam, make_exam):
     other = make_exam(require_identity=True)
     foreign = put_photo(api, other, "selfie", SELFIE.read_bytes())
     own = put_photo(api, exam, "id_document", DOCUMENT.read_bytes())
-    response = api.call("POST", f"/exams/{exam['exam_id']}/enrollment/verify", exam["candidate"],
-                        json={"selfie_key": foreign, "id_document_key": own})
+    response = api.call(
+        "POST",
+        f"/exams/{exam['exam_id']}/enrollment/verify",
+        exam["candidate"],
+        json={"selfie_key": foreign, "id_document_key": own},
+    )
     assert response.status_code == 400 and response.json()["error"]["code"] == "enrollment.foreign_key"
 
 
@@ -163,13 +178,16 @@ def test_a_covered_face_yields_face_covered_not_face_mismatch(api, exam):
     assert episode["details"]["lower_similarity"] < 0.46
 
 
-@pytest.mark.parametrize(("path", "body", "status", "code"), [
-    ("uploads", {"kind": "passport_scan"}, 400, "request.invalid_field"),
-    ("uploads", [], 400, "request.body_not_object"),
-    ("verify", {"selfie_key": "x"}, 400, "request.invalid_field"),
-    ("verify", {"selfie_key": 5, "id_document_key": "y"}, 400, "request.invalid_field"),
-    ("verify", {"selfie_key": "x", "id_document_key": "y"}, 400, "enrollment.foreign_key"),
-])
+@pytest.mark.parametrize(
+    ("path", "body", "status", "code"),
+    [
+        ("uploads", {"kind": "passport_scan"}, 400, "request.invalid_field"),
+        ("uploads", [], 400, "request.body_not_object"),
+        ("verify", {"selfie_key": "x"}, 400, "request.invalid_field"),
+        ("verify", {"selfie_key": 5, "id_document_key": "y"}, 400, "request.invalid_field"),
+        ("verify", {"selfie_key": "x", "id_document_key": "y"}, 400, "enrollment.foreign_key"),
+    ],
+)
 def test_bad_identity_check_requests_get_a_clear_4xx(api, exam, path, body, status, code):
     response = api.call("POST", f"/exams/{exam['exam_id']}/enrollment/{path}", exam["candidate"], json=body)
     assert response.status_code == status and response.json()["error"]["code"] == code
@@ -178,12 +196,20 @@ def test_bad_identity_check_requests_get_a_clear_4xx(api, exam, path, body, stat
 def test_an_unknown_or_corrupt_photo_is_refused_without_a_decision(api, exam):
     own_prefix = put_photo(api, exam, "selfie", b"\xff\xd8 not really a jpeg \xff\xd9")
     document = put_photo(api, exam, "id_document", DOCUMENT.read_bytes())
-    corrupt = api.call("POST", f"/exams/{exam['exam_id']}/enrollment/verify", exam["candidate"],
-                       json={"selfie_key": own_prefix, "id_document_key": document})
+    corrupt = api.call(
+        "POST",
+        f"/exams/{exam['exam_id']}/enrollment/verify",
+        exam["candidate"],
+        json={"selfie_key": own_prefix, "id_document_key": document},
+    )
     assert corrupt.status_code == 422 and corrupt.json()["error"]["code"] == "enrollment.photo_unreadable"
     never_uploaded = own_prefix.rsplit("/", 1)[0] + "/20260101T000000000Z-000000000000.jpg"
-    missing = api.call("POST", f"/exams/{exam['exam_id']}/enrollment/verify", exam["candidate"],
-                       json={"selfie_key": never_uploaded, "id_document_key": document})
+    missing = api.call(
+        "POST",
+        f"/exams/{exam['exam_id']}/enrollment/verify",
+        exam["candidate"],
+        json={"selfie_key": never_uploaded, "id_document_key": document},
+    )
     assert missing.status_code == 409 and missing.json()["error"]["code"] == "enrollment.photo_missing"
     status = api.call("GET", f"/exams/{exam['exam_id']}/enrollment", exam["candidate"])
     assert status.status_code == 404 and status.json()["error"]["code"] == "enrollment.not_found"

@@ -70,6 +70,10 @@ def test_an_approved_check_is_not_redone_or_overridden(api, make_exam):
     assert first["status"] == "approved"
     again = verify(api, ctx, SELFIE.read_bytes(), IMPOSTOR.read_bytes()).json()
     assert again["status"] == "approved" and again["attempts"] == first["attempts"]
-    override = api.call("POST", "/proctor/enrollments/{exam_id}/{candidate_id}/override".format(**ctx),
-                        ctx["proctor"], json={"reason": "x"})
+    override = api.call(
+        "POST",
+        "/proctor/enrollments/{exam_id}/{candidate_id}/override".format(**ctx),
+        ctx["proctor"],
+        json={"reason": "x"},
+    )
     assert override.status_code == 409 and override.json()["error"]["code"] == "enrollment.not_rejected"

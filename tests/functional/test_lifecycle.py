@@ -48,7 +48,8 @@ def test_review_window_expiry_accepts_the_result_as_the_system(api, started):
     api.call("POST", f"/sessions/{session_id}/submit", started["candidate"]).raise_for_status()
     wait_for(lambda: SessionRecord.get(session_id).status == "awaiting_review")
     SessionProgression(wiring.clock(), RecordingLifecycle()).handle(
-        {"kind": "review_expired", "session_id": session_id})
+        {"kind": "review_expired", "session_id": session_id}
+    )
     session = SessionRecord.get(session_id)
     assert (session.status, session.reviewed_by) == ("accepted", "system")
 

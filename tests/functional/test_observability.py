@@ -29,8 +29,11 @@ def json_lines(path: Path) -> list[dict[str, Any]]:
 
 
 def api_errors(lines: list[dict[str, Any]], code_class: str) -> float:
-    return sum(sum(line["ApiErrors"]) for line in lines if "_aws" in line and "ApiErrors" in line
-               and line.get("code_class") == code_class)
+    return sum(
+        sum(line["ApiErrors"])
+        for line in lines
+        if "_aws" in line and "ApiErrors" in line and line.get("code_class") == code_class
+    )
 
 
 def test_a_session_request_logs_json_under_the_session_id_with_the_caller_and_no_token(stack, api, started):
@@ -43,8 +46,13 @@ def test_a_session_request_logs_json_under_the_session_id_with_the_caller_and_no
     # Then the API log has a JSON access line under the session id naming the caller, and no token anywhere
     assert response.status_code == 200
     api_log = stack.log_dir / "api.log"
-    (access,) = [line for line in json_lines(api_log) if line.get("message") == "request handled"
-                 and line.get("correlation_id") == session_id and line.get("route") == "/sessions/{session_id}"]
+    (access,) = [
+        line
+        for line in json_lines(api_log)
+        if line.get("message") == "request handled"
+        and line.get("correlation_id") == session_id
+        and line.get("route") == "/sessions/{session_id}"
+    ]
     assert access["service"] == "proctor-api" and access["status_code"] == 200 and access["http_method"] == "GET"
     assert (access["user_id"], access["role"]) == (started["candidate_id"], "candidate")
     assert access["agency_id"]
@@ -74,8 +82,14 @@ def test_the_dispatcher_logs_an_analyzed_upload_as_json_under_its_session(stack,
 
     # When the dispatcher has analyzed it
     dispatcher_log = stack.log_dir / "dispatcher.log"
-    processed = wait_for(lambda: [line for line in json_lines(dispatcher_log) if line.get("correlation_id") ==
-                                  session_id and line.get("message") == "media processed"], timeout_s=30)
+    processed = wait_for(
+        lambda: [
+            line
+            for line in json_lines(dispatcher_log)
+            if line.get("correlation_id") == session_id and line.get("message") == "media processed"
+        ],
+        timeout_s=30,
+    )
 
     # Then its log line is JSON under the session id, and the frame was counted in EMF
     assert processed[0]["service"] == "frame-analyzer" and processed[0]["outcome"] == "analyzed"

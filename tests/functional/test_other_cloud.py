@@ -25,8 +25,12 @@ def other_cloud(stack, tmp_path_factory):
     from chalicelib.core import wiring
 
     saved = dict(os.environ)
-    cloud = LocalStack(stage="kzcloud", region="eu-central-1", credentials=("kz-access-key", "kz-secret-key"),
-                       log_dir=tmp_path_factory.mktemp("other-cloud-logs"))
+    cloud = LocalStack(
+        stage="kzcloud",
+        region="eu-central-1",
+        credentials=("kz-access-key", "kz-secret-key"),
+        log_dir=tmp_path_factory.mktemp("other-cloud-logs"),
+    )
     try:
         cloud.start_endpoint()
         wiring.reset()
@@ -50,14 +54,20 @@ def test_the_whole_flow_runs_on_another_compatible_cloud(other_cloud, stack):
     create_user(f"admin-{agency}", "admin", "Admin", PASSWORD, agency_id=agency)
     create_user(f"proctor-{agency}", "proctor", "Proctor", PASSWORD, agency_id=agency)
     admin = api.login(f"admin-{agency}", PASSWORD)
-    exam = api.call("POST", "/admin/exams", admin,
-                    json=exam_payload(analysis={"persistence": {"multiple_faces": 1}})).json()
+    exam = api.call(
+        "POST", "/admin/exams", admin, json=exam_payload(analysis={"persistence": {"multiple_faces": 1}})
+    ).json()
     api.call("POST", f"/admin/exams/{exam['exam_id']}/questions", admin, json=demo_bank(4)).raise_for_status()
-    api.call("POST", f"/admin/exams/{exam['exam_id']}/roster", admin, json={"candidates": [
-        {"user_id": f"cand-{agency}", "full_name": "C", "password": PASSWORD}]}).raise_for_status()
+    api.call(
+        "POST",
+        f"/admin/exams/{exam['exam_id']}/roster",
+        admin,
+        json={"candidates": [{"user_id": f"cand-{agency}", "full_name": "C", "password": PASSWORD}]},
+    ).raise_for_status()
     candidate = api.login(f"cand-{agency}", PASSWORD)
-    api.call("POST", f"/exams/{exam['exam_id']}/consent", candidate,
-             json={"accepted": True, "language": "kk"}).raise_for_status()
+    api.call(
+        "POST", f"/exams/{exam['exam_id']}/consent", candidate, json={"accepted": True, "language": "kk"}
+    ).raise_for_status()
     session = api.call("POST", f"/exams/{exam['exam_id']}/sessions", candidate, json={"language": "kk"}).json()
 
     post = api.call("POST", f"/sessions/{session['session_id']}/media", candidate, json={"kind": "webcam"}).json()
@@ -71,5 +81,6 @@ def test_the_whole_flow_runs_on_another_compatible_cloud(other_cloud, stack):
 
     assert wait_for(violations) == ["multiple_faces"]
     api.call("POST", f"/sessions/{session['session_id']}/submit", candidate).raise_for_status()
-    wait_for(lambda: api.call("GET", f"/sessions/{session['session_id']}", candidate).json()["status"]
-             == "awaiting_review")
+    wait_for(
+        lambda: api.call("GET", f"/sessions/{session['session_id']}", candidate).json()["status"] == "awaiting_review"
+    )

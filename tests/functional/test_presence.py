@@ -25,8 +25,9 @@ def test_a_silent_tab_is_taken_over_by_the_next_one(api, started):
     session_id = started["session"]["session_id"]
     assert beat(api, started, "laptop-aaaaaaaa").status_code == 200
     # Given the first client has been silent for longer than the takeover window
-    SessionRecord(session_id).update(actions=[
-        SessionRecord.client_seen_at.set(datetime.now(UTC) - timedelta(seconds=60))])
+    SessionRecord(session_id).update(
+        actions=[SessionRecord.client_seen_at.set(datetime.now(UTC) - timedelta(seconds=60))]
+    )
     # When another device heartbeats, it takes the session over and the first is now the intruder
     assert beat(api, started, "laptop-bbbbbbbb").status_code == 200
     assert beat(api, started, "laptop-aaaaaaaa").status_code == 409

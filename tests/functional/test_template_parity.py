@@ -39,8 +39,10 @@ def resources(stack) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def aws(stack) -> dict[str, Any]:
-    return {service: boto3.client(service, endpoint_url=stack.endpoint_url, region_name="us-east-1")
-            for service in ("dynamodb", "sqs", "s3", "stepfunctions")}
+    return {
+        service: boto3.client(service, endpoint_url=stack.endpoint_url, region_name="us-east-1")
+        for service in ("dynamodb", "sqs", "s3", "stepfunctions")
+    }
 
 
 def keys(schema: list[dict[str, str]]) -> list[tuple[str, str]]:
@@ -53,8 +55,7 @@ def indexes(defined: list[dict[str, Any]] | None) -> dict[str, tuple[list[tuple[
 
 def test_local_stack_has_exactly_the_tables_the_template_defines(aws, resources, names):
     local = {t for t in aws["dynamodb"].list_tables()["TableNames"] if t.startswith(names.prefix)}
-    templated = {r["Properties"]["TableName"] for r in resources.values()
-                 if r.get("Type") == "AWS::DynamoDB::Table"}
+    templated = {r["Properties"]["TableName"] for r in resources.values() if r.get("Type") == "AWS::DynamoDB::Table"}
     assert local == templated == {names.table(t) for t in TABLES}
 
 
@@ -64,7 +65,8 @@ def test_each_table_has_the_same_keys_indexes_billing_and_ttl(aws, resources, na
     local = aws["dynamodb"].describe_table(TableName=names.table(table))["Table"]
     assert keys(local["KeySchema"]) == keys(templated["KeySchema"])
     assert sorted((a["AttributeName"], a["AttributeType"]) for a in local["AttributeDefinitions"]) == sorted(
-        (a["AttributeName"], a["AttributeType"]) for a in templated["AttributeDefinitions"])
+        (a["AttributeName"], a["AttributeType"]) for a in templated["AttributeDefinitions"]
+    )
     assert indexes(local.get("GlobalSecondaryIndexes")) == indexes(templated.get("GlobalSecondaryIndexes"))
     assert indexes(local.get("LocalSecondaryIndexes")) == indexes(templated.get("LocalSecondaryIndexes"))
     assert local["BillingModeSummary"]["BillingMode"] == templated["BillingMode"] == "PAY_PER_REQUEST"
@@ -99,14 +101,23 @@ def test_each_queue_has_the_same_visibility_retention_and_dead_letter_redrive(aw
 def test_bucket_notifies_the_media_queue_of_the_same_events_under_the_same_prefix(aws, resources, names):
     local = aws["s3"].get_bucket_notification_configuration(Bucket=names.media_bucket)
     local_rules = sorted(
-        (event, tuple((r["Name"].lower(), r["Value"]) for r in c["Filter"]["Key"]["FilterRules"]),
-         c["QueueArn"].rsplit(":", 1)[1])
-        for c in local.get("QueueConfigurations", []) for event in c["Events"])
+        (
+            event,
+            tuple((r["Name"].lower(), r["Value"]) for r in c["Filter"]["Key"]["FilterRules"]),
+            c["QueueArn"].rsplit(":", 1)[1],
+        )
+        for c in local.get("QueueConfigurations", [])
+        for event in c["Events"]
+    )
     templated = resources[BUCKET_ID]["Properties"]["NotificationConfiguration"]
     templated_rules = sorted(
-        (c["Event"], tuple((r["Name"].lower(), r["Value"]) for r in c["Filter"]["S3Key"]["Rules"]),
-         resources[c["Queue"]["Fn::GetAtt"][0]]["Properties"]["QueueName"])
-        for c in templated["QueueConfigurations"])
+        (
+            c["Event"],
+            tuple((r["Name"].lower(), r["Value"]) for r in c["Filter"]["S3Key"]["Rules"]),
+            resources[c["Queue"]["Fn::GetAtt"][0]]["Properties"]["QueueName"],
+        )
+        for c in templated["QueueConfigurations"]
+    )
     assert local_rules == templated_rules
     assert [rule[2] for rule in local_rules] == [names.queue(q) for q in QUEUES if q is not LIFECYCLE_QUEUE]
     assert not local.get("LambdaFunctionConfigurations") and "LambdaConfigurations" not in templated
@@ -116,14 +127,19 @@ def test_bucket_notifies_the_media_queue_of_the_same_events_under_the_same_prefi
 def test_bucket_expires_the_same_prefixes_with_the_same_cors_and_public_access_block(aws, resources, names, stack):
     s3, templated = aws["s3"], resources[BUCKET_ID]["Properties"]
     retention = int(merge_template(stack.stage)["Parameters"]["MediaRetentionDays"]["Default"])
-    local_rules = sorted((r["ID"], r["Filter"]["Prefix"], r["Expiration"]["Days"])
-                         for r in s3.get_bucket_lifecycle_configuration(Bucket=names.media_bucket)["Rules"])
+    local_rules = sorted(
+        (r["ID"], r["Filter"]["Prefix"], r["Expiration"]["Days"])
+        for r in s3.get_bucket_lifecycle_configuration(Bucket=names.media_bucket)["Rules"]
+    )
     templated_rules = sorted((r["Id"], r["Prefix"], retention) for r in templated["LifecycleConfiguration"]["Rules"])
     assert local_rules == templated_rules
     (local_cors,) = s3.get_bucket_cors(Bucket=names.media_bucket)["CORSRules"]
     (templated_cors,) = templated["CorsConfiguration"]["CorsRules"]
     assert (local_cors["AllowedMethods"], local_cors["AllowedHeaders"], local_cors["MaxAgeSeconds"]) == (
-        templated_cors["AllowedMethods"], templated_cors["AllowedHeaders"], templated_cors["MaxAge"])
+        templated_cors["AllowedMethods"],
+        templated_cors["AllowedHeaders"],
+        templated_cors["MaxAge"],
+    )
     local_block = s3.get_public_access_block(Bucket=names.media_bucket)["PublicAccessBlockConfiguration"]
     assert local_block == templated["PublicAccessBlockConfiguration"]
     assert templated["BucketName"] == {"Fn::Sub": media_bucket_name(names)}

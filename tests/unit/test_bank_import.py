@@ -7,9 +7,13 @@ LANGS = ["kk", "ru", "en"]
 
 
 def item(item_id="q1", block="law", correct="a", **overrides):
-    base = {"id": item_id, "block": block, "correct": correct,
-            "text": {"kk": "Сұрақ", "ru": "Вопрос", "en": "Question"},
-            "options": [{"id": o, "text": {"kk": o, "ru": o, "en": o}} for o in ("a", "b")]}
+    base = {
+        "id": item_id,
+        "block": block,
+        "correct": correct,
+        "text": {"kk": "Сұрақ", "ru": "Вопрос", "en": "Question"},
+        "options": [{"id": o, "text": {"kk": o, "ru": o, "en": o}} for o in ("a", "b")],
+    }
     return {**base, **overrides}
 
 
@@ -20,8 +24,15 @@ def test_a_valid_json_bank_is_parsed():
 
 
 def test_every_problem_is_reported_with_its_row():
-    payload = {"items": [item(), item("q1"), item("q3", block="nope"), item("q4", correct="z"),
-                         item("q5", text={"kk": "", "ru": "x", "en": "y"})]}
+    payload = {
+        "items": [
+            item(),
+            item("q1"),
+            item("q3", block="nope"),
+            item("q4", correct="z"),
+            item("q5", text={"kk": "", "ru": "x", "en": "y"}),
+        ]
+    }
     with pytest.raises(Unprocessable) as error:
         parse_json_bank(payload, LANGS, {"law"})
     problems = {(p["row"], p["field"]) for p in error.value.details}
@@ -30,8 +41,9 @@ def test_every_problem_is_reported_with_its_row():
 
 def test_an_item_with_one_option_is_refused():
     with pytest.raises(Unprocessable):
-        parse_json_bank({"items": [item(options=[{"id": "a", "text": {"kk": "a", "ru": "a", "en": "a"}}])]},
-                        LANGS, {"law"})
+        parse_json_bank(
+            {"items": [item(options=[{"id": "a", "text": {"kk": "a", "ru": "a", "en": "a"}}])]}, LANGS, {"law"}
+        )
 
 
 def test_csv_rows_become_items_with_their_option_columns():

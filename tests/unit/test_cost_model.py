@@ -11,18 +11,54 @@ from benchmarks import cost
 
 def simple_model() -> cost.Model:
     """A candidate who uploads one frame a minute and nothing else, with round prices."""
-    prices = cost.Prices(lambda_gb_s=1e-5, lambda_request=1e-6, apigw_rest_request=2e-6, apigw_http_request=1e-6,
-                         s3_put=1e-5, s3_get=1e-6, s3_gb_month=0.1, sqs_request=1e-6, ddb_wru=1e-6, ddb_rru=1e-7,
-                         sfn_transition=1e-4, logs_gb=1.0)
-    workload = cost.Workload(frame_every_s=60, audio_chunk_s=1e12, heartbeat_every_s=1e12, answer_every_s=1e12,
-                             uploads_per_presign=1, proctor_calls_per_hour=0, session_calls=0, exam_hours=1,
-                             frame_bytes=1e6, audio_bytes=0, retention_days=30, sfn_transitions_per_session=10,
-                             lifecycle_messages_per_session=0)
-    compute = cost.Compute(analyzer_memory_mb=1024, frame_cpu_ms=100, audio_cpu_ms=0, object_io_ms=50,
-                           batch_size=10, api_memory_mb=1024, api_cpu_ms=0, api_io_ms=100)
-    storage = cost.Storage(session_item=1000, signal_states_item=2000, ledger_item=100, violation_item=500,
-                           frame_reads=(("ledger", 1.0), ("signal_states", 2.0)), frame_writes=(("ledger", 1.0),),
-                           violations_per_hour=0)
+    prices = cost.Prices(
+        lambda_gb_s=1e-5,
+        lambda_request=1e-6,
+        apigw_rest_request=2e-6,
+        apigw_http_request=1e-6,
+        s3_put=1e-5,
+        s3_get=1e-6,
+        s3_gb_month=0.1,
+        sqs_request=1e-6,
+        ddb_wru=1e-6,
+        ddb_rru=1e-7,
+        sfn_transition=1e-4,
+        logs_gb=1.0,
+    )
+    workload = cost.Workload(
+        frame_every_s=60,
+        audio_chunk_s=1e12,
+        heartbeat_every_s=1e12,
+        answer_every_s=1e12,
+        uploads_per_presign=1,
+        proctor_calls_per_hour=0,
+        session_calls=0,
+        exam_hours=1,
+        frame_bytes=1e6,
+        audio_bytes=0,
+        retention_days=30,
+        sfn_transitions_per_session=10,
+        lifecycle_messages_per_session=0,
+    )
+    compute = cost.Compute(
+        analyzer_memory_mb=1024,
+        frame_cpu_ms=100,
+        audio_cpu_ms=0,
+        object_io_ms=50,
+        batch_size=10,
+        api_memory_mb=1024,
+        api_cpu_ms=0,
+        api_io_ms=100,
+    )
+    storage = cost.Storage(
+        session_item=1000,
+        signal_states_item=2000,
+        ledger_item=100,
+        violation_item=500,
+        frame_reads=(("ledger", 1.0), ("signal_states", 2.0)),
+        frame_writes=(("ledger", 1.0),),
+        violations_per_hour=0,
+    )
     return cost.Model(prices, workload, compute, storage, logs_bytes_per_object=0, lambda_report_bytes=0)
 
 
@@ -33,8 +69,14 @@ def test_request_units_follow_dynamodb_rounding():
 
 
 def test_item_size_counts_names_and_values_like_dynamodb():
-    item = {"id": {"S": "abc"}, "n": {"N": "12345"}, "b": {"B": b"\x00" * 10}, "ok": {"BOOL": True},
-            "m": {"M": {"k": {"S": "v"}}}, "l": {"L": [{"N": "1"}, {"S": "xy"}]}}
+    item = {
+        "id": {"S": "abc"},
+        "n": {"N": "12345"},
+        "b": {"B": b"\x00" * 10},
+        "ok": {"BOOL": True},
+        "m": {"M": {"k": {"S": "v"}}},
+        "l": {"L": [{"N": "1"}, {"S": "xy"}]},
+    }
     # id 2+3, n 1+(3+1), b 1+10, ok 2+1, m 1+(3 + 1+1+1), l 1+(3 + (1+2) + (1+2))
     assert cost.dynamodb_item_size(item) == 5 + 5 + 11 + 3 + 7 + 10
 
@@ -65,7 +107,8 @@ def test_cost_per_exam_hour_adds_up_each_service_by_its_formula():
     assert lines["cloudwatch_logs"] == 0
     assert result["total_usd"] == pytest.approx(sum(lines.values()))
     assert cost.cost_per_exam_hour(model, http_api=True)["by_service_usd"]["api_gateway"] == pytest.approx(
-        frames * 1e-6)
+        frames * 1e-6
+    )
 
 
 def test_session_updates_write_the_all_projection_gsi_too():
@@ -80,8 +123,9 @@ def test_session_updates_write_the_all_projection_gsi_too():
 
 
 def test_a_lever_may_derive_its_value_from_the_current_one():
-    model = cost.with_changes(cost.Model(), {"storage.frame_reads": lambda reads: reads[:1],
-                                             "workload.retention_days": 7.0})
+    model = cost.with_changes(
+        cost.Model(), {"storage.frame_reads": lambda reads: reads[:1], "workload.retention_days": 7.0}
+    )
     assert model.storage.frame_reads == cost.Storage().frame_reads[:1] and model.workload.retention_days == 7.0
 
 

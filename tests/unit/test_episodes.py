@@ -10,8 +10,9 @@ def run(flags, persistence=2, step_s=5, state=None):
     state = state or SignalState()
     changes = []
     for n, (flagged, score) in enumerate(flags):
-        state, new = observe(state, T0 + timedelta(seconds=n * step_s), flagged, score, persistence=persistence,
-                             max_gap=GAP)
+        state, new = observe(
+            state, T0 + timedelta(seconds=n * step_s), flagged, score, persistence=persistence, max_gap=GAP
+        )
         changes.extend(new)
     return state, changes
 

@@ -148,8 +148,9 @@ def test_alignment_and_embedding_match_opencv_face_recognizer_sf(engine: OpenCvF
 
 
 def test_similarity_transform_maps_the_template_onto_itself_and_refuses_coincident_points() -> None:
-    template = np.array([[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655],
-                         [70.7299, 92.2041]])
+    template = np.array(
+        [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]]
+    )
     matrix = similarity_transform(template * 2 + 10)  # twice as large, shifted
     mapped = (matrix[:, :2] @ (template * 2 + 10).T).T + matrix[:, 2]
     np.testing.assert_allclose(mapped, template, atol=0.01)

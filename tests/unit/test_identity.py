@@ -39,14 +39,18 @@ def test_an_expired_token_is_refused_as_expired():
     assert error.value.code == "auth.token_expired"
 
 
-@pytest.mark.parametrize("forge", [
-    lambda good: TokenService("x" * 40, 60).issue(WHO, datetime.now(UTC))[0],  # another secret
-    lambda good: jwt.encode({**jwt.decode(good, options={"verify_signature": False}), "role": "admin"},
-                            "wrong" * 8, algorithm="HS256"),
-    lambda good: jwt.encode(jwt.decode(good, options={"verify_signature": False}), None, algorithm="none"),
-    lambda good: good[:-4] + "abcd",
-    lambda good: "not.a.token",
-])
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda good: TokenService("x" * 40, 60).issue(WHO, datetime.now(UTC))[0],  # another secret
+        lambda good: jwt.encode(
+            {**jwt.decode(good, options={"verify_signature": False}), "role": "admin"}, "wrong" * 8, algorithm="HS256"
+        ),
+        lambda good: jwt.encode(jwt.decode(good, options={"verify_signature": False}), None, algorithm="none"),
+        lambda good: good[:-4] + "abcd",
+        lambda good: "not.a.token",
+    ],
+)
 def test_forged_or_mangled_tokens_are_refused(forge):
     tokens = TokenService(SECRET, 60)
     good, _ = tokens.issue(WHO, datetime.now(UTC))

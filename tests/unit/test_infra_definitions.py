@@ -15,8 +15,9 @@ def keys(schema):
 
 
 def indexes(defined):
-    return sorted((i.get("index_name") or i["IndexName"], tuple(keys(i.get("key_schema") or i["KeySchema"])))
-                  for i in defined)
+    return sorted(
+        (i.get("index_name") or i["IndexName"], tuple(keys(i.get("key_schema") or i["KeySchema"]))) for i in defined
+    )
 
 
 def test_every_model_has_a_table_definition_and_vice_versa():
@@ -28,7 +29,8 @@ def test_model_schema_matches_the_table_definition(model):
     schema = model._get_schema()
     request = table_request(BY_SUFFIX[model.TABLE_SUFFIX], "t")
     assert sorted((a["AttributeName"], a["AttributeType"]) for a in schema["attribute_definitions"]) == sorted(
-        (a["AttributeName"], a["AttributeType"]) for a in request["AttributeDefinitions"])
+        (a["AttributeName"], a["AttributeType"]) for a in request["AttributeDefinitions"]
+    )
     assert keys(schema["key_schema"]) == keys(request["KeySchema"])
     assert indexes(schema["global_secondary_indexes"]) == indexes(request.get("GlobalSecondaryIndexes", []))
     assert indexes(schema["local_secondary_indexes"]) == indexes(request.get("LocalSecondaryIndexes", []))

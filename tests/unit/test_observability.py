@@ -21,8 +21,11 @@ from local.dispatcher import sqs_event
 from tests.paths import REPO_ROOT
 
 ENV = {
-    "PROCTOR_JWT_SECRET": "k" * 32, "PROCTOR_MEDIA_BUCKET": "media", "PROCTOR_MEDIA_QUEUE_URL": "media-queue",
-    "PROCTOR_LIFECYCLE_QUEUE_URL": "lifecycle-queue", "PROCTOR_STATE_MACHINE_ARN": "arn:state-machine",
+    "PROCTOR_JWT_SECRET": "k" * 32,
+    "PROCTOR_MEDIA_BUCKET": "media",
+    "PROCTOR_MEDIA_QUEUE_URL": "media-queue",
+    "PROCTOR_LIFECYCLE_QUEUE_URL": "lifecycle-queue",
+    "PROCTOR_STATE_MACHINE_ARN": "arn:state-machine",
     "PROCTOR_STAGE": "unit",
 }
 UPLOADED_AT = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -78,9 +81,24 @@ def media_key(session_id: str, kind: str = "webcam") -> str:
 
 def batch(*keys: str) -> dict[str, Any]:
     """An SQS batch with one S3 notification per key, as the media queue delivers them."""
-    messages = [{"MessageId": str(uuid.uuid4()), "ReceiptHandle": "r", "Body": json.dumps({"Records": [{
-        "eventName": "ObjectCreated:Post", "eventTime": "2026-03-01T09:00:00.000Z",
-        "s3": {"bucket": {"name": "media"}, "object": {"key": key, "eTag": "e"}}}]})} for key in keys]
+    messages = [
+        {
+            "MessageId": str(uuid.uuid4()),
+            "ReceiptHandle": "r",
+            "Body": json.dumps(
+                {
+                    "Records": [
+                        {
+                            "eventName": "ObjectCreated:Post",
+                            "eventTime": "2026-03-01T09:00:00.000Z",
+                            "s3": {"bucket": {"name": "media"}, "object": {"key": key, "eTag": "e"}},
+                        }
+                    ]
+                }
+            ),
+        }
+        for key in keys
+    ]
     return sqs_event(messages, "arn:aws:sqs:us-east-1:000000000000:media", "us-east-1")
 
 
@@ -112,8 +130,11 @@ def logs(lines: list[dict[str, Any]], message: str) -> list[dict[str, Any]]:
 def test_an_analyzed_frame_counts_the_frame_its_opened_episodes_and_how_long_it_took(analyzer_answers, capsys):
     # Given an analyzer that finds two people in a frame: one episode opens, another one closes
     session_id = uuid.uuid4().hex
-    analyzer_answers(lambda record: Outcome("media/x#e", "analyzed", kind="webcam",
-                                            violations=("multiple_faces:opened", "no_face:closed")))
+    analyzer_answers(
+        lambda record: Outcome(
+            "media/x#e", "analyzed", kind="webcam", violations=("multiple_faces:opened", "no_face:closed")
+        )
+    )
 
     # When the frame's notification is handled
     assert handler.lambda_handler(batch(media_key(session_id)), None) == {"batchItemFailures": []}
@@ -268,7 +289,11 @@ def test_an_authenticated_request_logs_who_asked_but_never_the_token(api_client,
     for message in ("unhandled error on GET /sessions/{session_id}", "request handled"):
         (line,) = logs(lines, message)
         assert (line["correlation_id"], line["user_id"], line["role"], line["agency_id"]) == (
-            session_id, "cand-1", "candidate", "agency-1")
+            session_id,
+            "cand-1",
+            "candidate",
+            "agency-1",
+        )
     (errors,) = emf(lines, "ApiErrors")
     assert dimensions(errors)["code_class"] == "5xx"
 

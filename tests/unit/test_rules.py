@@ -8,8 +8,11 @@ BLOCKS = [{"block_id": "law", "item_count": 3}, {"block_id": "ethics", "item_cou
 
 
 def bank(per_block: int = 5) -> list[dict]:
-    return [{"item_id": f"{b}-{n}", "block_id": b, "options": [{"option_id": o} for o in "abcd"]}
-            for b in ("law", "ethics") for n in range(per_block)]
+    return [
+        {"item_id": f"{b}-{n}", "block_id": b, "options": [{"option_id": o} for o in "abcd"]}
+        for b in ("law", "ethics")
+        for n in range(per_block)
+    ]
 
 
 def test_each_block_gets_its_count_in_exam_order_without_repeats():
@@ -20,8 +23,10 @@ def test_each_block_gets_its_count_in_exam_order_without_repeats():
 
 
 def test_candidates_get_different_draws_and_option_orders():
-    draws = {tuple((i["item_id"], tuple(i["option_ids"])) for i in draw_items(bank(), BLOCKS, random.Random(s)))
-             for s in range(10)}
+    draws = {
+        tuple((i["item_id"], tuple(i["option_ids"])) for i in draw_items(bank(), BLOCKS, random.Random(s)))
+        for s in range(10)
+    }
     assert len(draws) > 5
 
 

@@ -3,8 +3,12 @@ import pytest
 from chalicelib.core.settings import ConfigurationError, load_settings
 
 BASE = {
-    "PROCTOR_JWT_SECRET": "k" * 32, "PROCTOR_MEDIA_BUCKET": "b", "PROCTOR_MEDIA_QUEUE_URL": "q",
-    "PROCTOR_LIFECYCLE_QUEUE_URL": "l", "PROCTOR_STATE_MACHINE_ARN": "arn", "AWS_REGION": "eu-central-1",
+    "PROCTOR_JWT_SECRET": "k" * 32,
+    "PROCTOR_MEDIA_BUCKET": "b",
+    "PROCTOR_MEDIA_QUEUE_URL": "q",
+    "PROCTOR_LIFECYCLE_QUEUE_URL": "l",
+    "PROCTOR_STATE_MACHINE_ARN": "arn",
+    "AWS_REGION": "eu-central-1",
 }
 
 
@@ -15,10 +19,15 @@ def test_settings_come_from_the_environment_with_defaults():
     assert settings.review_timeout_s == 7 * 24 * 3600
 
 
-@pytest.mark.parametrize("change", [
-    {"PROCTOR_JWT_SECRET": ""}, {"PROCTOR_JWT_SECRET": "short"}, {"PROCTOR_MEDIA_BUCKET": ""},
-    {"PROCTOR_TOKEN_TTL_S": "soon"},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"PROCTOR_JWT_SECRET": ""},
+        {"PROCTOR_JWT_SECRET": "short"},
+        {"PROCTOR_MEDIA_BUCKET": ""},
+        {"PROCTOR_TOKEN_TTL_S": "soon"},
+    ],
+)
 def test_missing_or_malformed_settings_fail_loudly(change):
     with pytest.raises(ConfigurationError):
         load_settings({**BASE, **change})

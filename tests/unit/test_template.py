@@ -33,12 +33,30 @@ from infra.definitions import (
 from tests.paths import REPO_ROOT
 
 STAGES = ("dev", "prod")
-PSEUDO = {"AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": "123456789012",
-          "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": "proctor-test", "AWS::NoValue": None}
+PSEUDO = {
+    "AWS::Partition": "aws",
+    "AWS::Region": "us-east-1",
+    "AWS::AccountId": "123456789012",
+    "AWS::URLSuffix": "amazonaws.com",
+    "AWS::StackName": "proctor-test",
+    "AWS::NoValue": None,
+}
 DATA_SERVICES = {"dynamodb", "s3", "sqs", "states", "secretsmanager"}
 # ARN path words that name a resource type: a wildcard right after one of them means "every resource of the type".
-TYPE_WORDS = {"table", "index", "stream", "backup", "export", "import", "stateMachine", "execution", "express",
-              "activity", "mapRun", "secret"}
+TYPE_WORDS = {
+    "table",
+    "index",
+    "stream",
+    "backup",
+    "export",
+    "import",
+    "stateMachine",
+    "execution",
+    "express",
+    "activity",
+    "mapRun",
+    "secret",
+}
 ALLOWED_MANAGED_POLICIES: set[str] = set()
 
 
@@ -86,8 +104,12 @@ class Renderer:
             return f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{name}-AbCdEf"
         if kind == "AWS::SNS::Topic":
             return f"arn:aws:sns:us-east-1:123456789012:{self._name(name, 'TopicName')}"
-        prop = {"AWS::DynamoDB::Table": "TableName", "AWS::S3::Bucket": "BucketName", "AWS::Logs::LogGroup":
-                "LogGroupName", "AWS::Serverless::Function": "FunctionName"}.get(kind)
+        prop = {
+            "AWS::DynamoDB::Table": "TableName",
+            "AWS::S3::Bucket": "BucketName",
+            "AWS::Logs::LogGroup": "LogGroupName",
+            "AWS::Serverless::Function": "FunctionName",
+        }.get(kind)
         return self._name(name, prop) if prop else name
 
     def get_att(self, name: str, attribute: str) -> str:
@@ -122,7 +144,7 @@ class Renderer:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self.ref(arg)
             if key == "Fn::GetAtt":
@@ -210,8 +232,9 @@ def data_violations(tpl: dict[str, Any]) -> list[str]:
                     problems.append(f"{owner}: {sorted(data_actions)} on {arn} ({reason})")
     for logical_id, resource in tpl["Resources"].items():
         properties = resource.get("Properties", {})
-        managed = properties.get("ManagedPolicyArns", []) + [p for p in properties.get("Policies", [])
-                                                            if isinstance(p, str)]
+        managed = properties.get("ManagedPolicyArns", []) + [
+            p for p in properties.get("Policies", []) if isinstance(p, str)
+        ]
         problems += [f"{logical_id}: managed policy {m}" for m in managed if m not in ALLOWED_MANAGED_POLICIES]
     return problems
 
@@ -227,36 +250,50 @@ def test_template_builds_offline_and_cfn_lint_finds_no_errors(built):
 def test_no_iam_policy_grants_wildcards_over_data_resources(built):
     tpl = built["json"]
     owners = {owner for owner, _ in policy_statements(tpl)}
-    assert {template.API_ROLE_ID, template.WORKER_ROLE_ID, template.ANALYZER_ROLE_ID,
-            template.STATE_MACHINE_ROLE_ID, "MediaQueuePolicy"} <= owners  # the walk did reach every policy
+    assert {
+        template.API_ROLE_ID,
+        template.WORKER_ROLE_ID,
+        template.ANALYZER_ROLE_ID,
+        template.STATE_MACHINE_ROLE_ID,
+        "MediaQueuePolicy",
+    } <= owners  # the walk did reach every policy
     assert data_violations(tpl) == []
 
 
-@pytest.mark.parametrize(("resource", "broad"), [
-    ("*", True),
-    ("arn:aws:dynamodb:us-east-1:123456789012:table/*", True),
-    ("arn:aws:dynamodb:us-east-1:123456789012:table/proctor-dev-*", True),
-    ("arn:aws:dynamodb:us-east-1:123456789012:table/proctor-dev-exams/index/*", True),
-    ("arn:aws:dynamodb:*:123456789012:table/proctor-dev-exams", True),
-    ("arn:aws:s3:::proctor-dev-media/*", True),
-    ("arn:aws:s3:::*", True),
-    ("arn:aws:sqs:us-east-1:123456789012:*", True),
-    ("arn:aws:states:us-east-1:123456789012:stateMachine:*", True),
-    ("arn:aws:states:us-east-1:123456789012:execution:*", True),
-    ("arn:aws:dynamodb:us-east-1:123456789012:table/proctor-dev-exams/index/by_agency", False),
-    ("arn:aws:s3:::proctor-dev-media/sessions/*", False),
-    ("arn:aws:s3:::proctor-dev-media", False),
-    ("arn:aws:states:us-east-1:123456789012:execution:proctor-dev-session-lifecycle:*", False),
-])
+@pytest.mark.parametrize(
+    ("resource", "broad"),
+    [
+        ("*", True),
+        ("arn:aws:dynamodb:us-east-1:123456789012:table/*", True),
+        ("arn:aws:dynamodb:us-east-1:123456789012:table/proctor-dev-*", True),
+        ("arn:aws:dynamodb:us-east-1:123456789012:table/proctor-dev-exams/index/*", True),
+        ("arn:aws:dynamodb:*:123456789012:table/proctor-dev-exams", True),
+        ("arn:aws:s3:::proctor-dev-media/*", True),
+        ("arn:aws:s3:::*", True),
+        ("arn:aws:sqs:us-east-1:123456789012:*", True),
+        ("arn:aws:states:us-east-1:123456789012:stateMachine:*", True),
+        ("arn:aws:states:us-east-1:123456789012:execution:*", True),
+        ("arn:aws:dynamodb:us-east-1:123456789012:table/proctor-dev-exams/index/by_agency", False),
+        ("arn:aws:s3:::proctor-dev-media/sessions/*", False),
+        ("arn:aws:s3:::proctor-dev-media", False),
+        ("arn:aws:states:us-east-1:123456789012:execution:proctor-dev-session-lifecycle:*", False),
+    ],
+)
 def test_the_wildcard_check_tells_broad_from_scoped_arns(resource, broad):
     assert (too_broad(resource) is not None) == broad
 
 
 def test_the_policy_walk_catches_a_wildcard_hidden_in_a_new_role(generated):
     tpl = json.loads(json.dumps(generated))
-    tpl["Resources"]["Sneaky"] = iam.role("x", "lambda.amazonaws.com", "x", [
-        iam.allow(["dynamodb:Query"], iam.sub("${SessionsTable.Arn}/index/*")),
-        iam.allow(["sqs:*"], iam.get_att("MediaQueue"))])
+    tpl["Resources"]["Sneaky"] = iam.role(
+        "x",
+        "lambda.amazonaws.com",
+        "x",
+        [
+            iam.allow(["dynamodb:Query"], iam.sub("${SessionsTable.Arn}/index/*")),
+            iam.allow(["sqs:*"], iam.get_att("MediaQueue")),
+        ],
+    )
     assert len(data_violations(tpl)) == 2
 
 
@@ -343,7 +380,8 @@ def test_state_machine_is_the_asl_file_with_the_lifecycle_queue_substituted_and_
 def test_media_bucket_is_private_encrypted_and_expires_both_prefixes(generated):
     bucket = generated["Resources"][template.BUCKET_ID]["Properties"]
     assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"] == {
-        "SSEAlgorithm": "AES256"}
+        "SSEAlgorithm": "AES256"
+    }
     assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
     (cors,) = bucket["CorsConfiguration"]["CorsRules"]
     assert cors["AllowedMethods"] == ["POST"] and cors["AllowedOrigins"] == {"Ref": "WebOrigins"}
@@ -384,10 +422,16 @@ def test_tables_are_on_demand_recoverable_encrypted_and_expire_where_defined(bui
 
 def test_alarms_watch_both_dead_letter_queues_and_analyzer_errors(generated):
     alarms = of_type(generated, "AWS::CloudWatch::Alarm")
-    watched = {(a["Properties"]["MetricName"], json.dumps(a["Properties"]["Dimensions"][0]["Value"]))
-               for a in alarms.values()}
-    expected = {("ApproximateNumberOfMessagesVisible", json.dumps(
-        {"Fn::GetAtt": [template.dead_letter_queue_id(q), "QueueName"]})) for q in QUEUES}
+    watched = {
+        (a["Properties"]["MetricName"], json.dumps(a["Properties"]["Dimensions"][0]["Value"])) for a in alarms.values()
+    }
+    expected = {
+        (
+            "ApproximateNumberOfMessagesVisible",
+            json.dumps({"Fn::GetAtt": [template.dead_letter_queue_id(q), "QueueName"]}),
+        )
+        for q in QUEUES
+    }
     expected.add(("Errors", json.dumps({"Ref": template.ANALYZER_ID})))
     assert watched == expected
     for alarm in alarms.values():
@@ -432,8 +476,11 @@ def test_dependencies_are_installed_as_binary_wheels_for_the_lambda_runtime(tmp_
 @pytest.fixture
 def aws_mock(monkeypatch):
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)  # the local stack's endpoint, if a fixture set it
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "eu-central-1"}.items():
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-central-1",
+    }.items():
         monkeypatch.setenv(key, value)
     with mock_aws():
         yield boto3.session.Session(region_name="eu-central-1")
@@ -444,11 +491,14 @@ def test_deploy_uploads_each_zip_once_by_content_and_points_the_template_at_it(a
     deploy.ensure_artifact_bucket(s3, "artifacts", "eu-central-1")
     (tmp_path / "deployment.zip").write_bytes(b"api code")
     (tmp_path / "frame_analyzer.zip").write_bytes(b"analyzer code")
-    tpl = {"Resources": {
-        "A": {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "./deployment.zip"}},
-        "B": {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "./deployment.zip"}},
-        "C": {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "./frame_analyzer.zip"}},
-        "D": {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "s3://elsewhere/x.zip"}}}}
+    tpl = {
+        "Resources": {
+            "A": {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "./deployment.zip"}},
+            "B": {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "./deployment.zip"}},
+            "C": {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "./frame_analyzer.zip"}},
+            "D": {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "s3://elsewhere/x.zip"}},
+        }
+    }
     result = deploy.upload_artifacts(tpl, tmp_path, s3, "artifacts", "proctor-dev")
     uris = {k: r["Properties"]["CodeUri"] for k, r in result["Resources"].items()}
     assert uris["A"] == uris["B"] != uris["C"]
@@ -460,15 +510,23 @@ def test_deploy_uploads_each_zip_once_by_content_and_points_the_template_at_it(a
     assert s3.get_public_access_block(Bucket="artifacts")["PublicAccessBlockConfiguration"]["BlockPublicAcls"]
 
 
-def test_deploy_uploads_the_build_and_creates_a_change_set_that_may_create_roles_and_expand_sam(built, aws_mock,
-                                                                                                capsys):
+def test_deploy_uploads_the_build_and_creates_a_change_set_that_may_create_roles_and_expand_sam(
+    built, aws_mock, capsys
+):
     # Given a packaged stage, When deployed without executing (moto has no SAM transform to run)
     build_dir = built["template"].parents[2]
     requests: list[dict[str, Any]] = []
-    aws_mock.events.register("provide-client-params.cloudformation.CreateChangeSet",
-                             lambda params, **_: requests.append(params))
-    deploy.deploy(aws_mock, built["stage"], build_dir=build_dir, artifact_bucket=None,
-                  overrides={"WebOrigins": "https://exam.example"}, execute=False)
+    aws_mock.events.register(
+        "provide-client-params.cloudformation.CreateChangeSet", lambda params, **_: requests.append(params)
+    )
+    deploy.deploy(
+        aws_mock,
+        built["stage"],
+        build_dir=build_dir,
+        artifact_bucket=None,
+        overrides={"WebOrigins": "https://exam.example"},
+        execute=False,
+    )
     # Then the stack has a change set over the uploaded template, whose code points at the uploaded zips
     cfn, s3 = aws_mock.client("cloudformation"), aws_mock.client("s3")
     (summary,) = cfn.list_change_sets(StackName=deploy.stack_name(built["stage"]))["Summaries"]
@@ -485,11 +543,15 @@ def test_deploy_uploads_the_build_and_creates_a_change_set_that_may_create_roles
 
 
 def test_deploy_keeps_previous_parameter_values_and_asks_for_values_without_default():
-    declared = {"WebOrigins": {"Type": "CommaDelimitedList"}, "AlarmEmail": {"Type": "String", "Default": ""},
-                "LogRetentionDays": {"Type": "Number", "Default": "30"}}
+    declared = {
+        "WebOrigins": {"Type": "CommaDelimitedList"},
+        "AlarmEmail": {"Type": "String", "Default": ""},
+        "LogRetentionDays": {"Type": "Number", "Default": "30"},
+    }
     assert deploy.parameter_list({"WebOrigins": "https://a"}, declared, previous={"AlarmEmail"}) == [
         {"ParameterKey": "WebOrigins", "ParameterValue": "https://a"},
-        {"ParameterKey": "AlarmEmail", "UsePreviousValue": True}]
+        {"ParameterKey": "AlarmEmail", "UsePreviousValue": True},
+    ]
     with pytest.raises(deploy.DeployError, match="WebOrigins"):
         deploy.parameter_list({}, declared, previous=set())
     with pytest.raises(deploy.DeployError, match="no parameter"):
