@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import requests
 
 from local.stack import LocalStack
 from tests.api_client import ApiClient
-
-PASSWORD = "correct-horse-battery"
+from tests.helpers import PASSWORD, exam_payload
 
 
 @pytest.fixture(scope="session")
@@ -49,28 +46,6 @@ def agency(stack: LocalStack) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def other_agency(stack: LocalStack) -> dict[str, str]:
     return _new_agency()
-
-
-def exam_payload(
-    duration_s: int = 600,
-    item_counts: tuple[int, int] = (3, 2),
-    require_identity: bool = False,
-    analysis: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    now = datetime.now(UTC)
-    title = {"kk": "Сынақ", "ru": "Экзамен", "en": "Exam"}
-    return {
-        "title": title,
-        "duration_s": duration_s,
-        "blocks": [
-            {"block_id": "law", "title": title, "item_count": item_counts[0]},
-            {"block_id": "ethics", "title": title, "item_count": item_counts[1]},
-        ],
-        "opens_at": (now - timedelta(minutes=5)).isoformat(),
-        "closes_at": (now + timedelta(days=1)).isoformat(),
-        "require_identity": require_identity,
-        "analysis": analysis,
-    }
 
 
 @pytest.fixture
@@ -120,20 +95,3 @@ def started(api: ApiClient, make_exam) -> dict[str, Any]:
     assert response.status_code == 201, response.text
     ctx["session"] = response.json()
     return ctx
-
-
-def wait_for(check, timeout_s: float = 10.0, interval_s: float = 0.2):
-    """Poll until check() returns something truthy; fail the test with the last value otherwise."""
-    import time
-
-    deadline = time.monotonic() + timeout_s
-    value = None
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(interval_s)
-    pytest.fail(f"condition not met within {timeout_s}s; last value: {value!r}")
-
-
-__all__ = ["requests", "wait_for", "exam_payload", "PASSWORD"]

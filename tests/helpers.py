@@ -1,13 +1,21 @@
-"""Assertions and set-up steps shared by the functional suites."""
+"""Assertions, set-up steps and test data shared by every suite: test modules import from here, not from each other."""
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote_plus
 
+import pytest
+import requests
+
+from local.dispatcher import sqs_event
 from tests.api_client import ApiClient
-from tests.conftest import PASSWORD
+from tests.paths import FACES_DIR
 
 
 def assert_error(response, status: int, code: str) -> dict[str, Any]:
@@ -68,3 +76,109 @@ def snapshot(api: ApiClient, world: dict[str, Any], session_keys: tuple[str, ...
         "exams": sorted(exams["exams"], key=lambda e: e["exam_id"]),
         "roster": roster["candidates"],
     }
+
+
+PASSWORD = "correct-horse-battery"
+SELFIE = FACES_DIR / "alex_lacamoire__img1.jpg"
+DOCUMENT = FACES_DIR / "alex_lacamoire__alex_lacamoire.jpg"
+WEBCAM = FACES_DIR / "alex_lacamoire__alex_lacamoire1.jpg"
+IMPOSTOR = FACES_DIR / "obama__obama.jpg"
+
+
+def exam_payload(
+    duration_s: int = 600,
+    item_counts: tuple[int, int] = (3, 2),
+    require_identity: bool = False,
+    analysis: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    title = {"kk": "Сынақ", "ru": "Экзамен", "en": "Exam"}
+    return {
+        "title": title,
+        "duration_s": duration_s,
+        "blocks": [
+            {"block_id": "law", "title": title, "item_count": item_counts[0]},
+            {"block_id": "ethics", "title": title, "item_count": item_counts[1]},
+        ],
+        "opens_at": (now - timedelta(minutes=5)).isoformat(),
+        "closes_at": (now + timedelta(days=1)).isoformat(),
+        "require_identity": require_identity,
+        "analysis": analysis,
+    }
+
+
+def wait_for(check, timeout_s: float = 10.0, interval_s: float = 0.2):
+    """Poll until check() returns something truthy; fail the test with the last value otherwise."""
+    deadline = time.monotonic() + timeout_s
+    value = None
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval_s)
+    pytest.fail(f"condition not met within {timeout_s}s; last value: {value!r}")
+
+
+def upload(presigned: dict, data: bytes, content_type: str = "image/jpeg") -> requests.Response:
+    fields = dict(presigned["fields"])
+    fields["Content-Type"] = content_type
+    return requests.post(presigned["url"], data=fields, files={"file": ("upload", data, content_type)}, timeout=10)
+
+
+def presign(api, ctx, kind: str = "webcam") -> dict:
+    session_id = ctx["session"]["session_id"]
+    response = api.call("POST", f"/sessions/{session_id}/media", ctx["candidate"], json={"kind": kind})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def analyzed(ctx) -> int:
+    from chalicelib.violations.models import MediaObjectRecord
+
+    prefix = f"sessions/{ctx['session']['session_id']}/"
+    return sum(1 for r in MediaObjectRecord.scan() if prefix in r.object_id)
+
+
+def timeline(api, ctx) -> dict:
+    response = api.call("GET", f"/proctor/sessions/{ctx['session']['session_id']}/timeline", ctx["proctor"])
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def notification(bucket: str, key: str, etag: str) -> str:
+    """An S3 event notification as S3 sends it to SQS (URL-encoded key, unquoted eTag)."""
+    return json.dumps(
+        {
+            "Records": [
+                {
+                    "eventVersion": "2.1",
+                    "eventSource": "aws:s3",
+                    "awsRegion": "us-east-1",
+                    "eventTime": "2026-01-01T00:00:00.000Z",
+                    "eventName": "ObjectCreated:Post",
+                    "s3": {"bucket": {"name": bucket}, "object": {"key": quote_plus(key), "eTag": etag, "size": 1}},
+                }
+            ]
+        }
+    )
+
+
+def as_batch(*bodies: str) -> tuple[dict, list[str]]:
+    ids = [str(uuid.uuid4()) for _ in bodies]
+    messages = [{"MessageId": i, "ReceiptHandle": i, "Body": b} for i, b in zip(ids, bodies, strict=True)]
+    return sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:media", "us-east-1"), ids
+
+
+def put_photo(api, ctx, kind: str, data: bytes) -> str:
+    response = api.call("POST", f"/exams/{ctx['exam_id']}/enrollment/uploads", ctx["candidate"], json={"kind": kind})
+    assert response.status_code == 201, response.text
+    upload(response.json(), data).raise_for_status()
+    return response.json()["key"]
+
+
+def verify(api, ctx, selfie: bytes, document: bytes):
+    keys = {
+        "selfie_key": put_photo(api, ctx, "selfie", selfie),
+        "id_document_key": put_photo(api, ctx, "id_document", document),
+    }
+    return api.call("POST", f"/exams/{ctx['exam_id']}/enrollment/verify", ctx["candidate"], json=keys)

@@ -4,34 +4,8 @@ from __future__ import annotations
 
 import requests
 
-from tests.conftest import wait_for
+from tests.helpers import analyzed, presign, timeline, upload, wait_for
 from tests.paths import FACES_DIR
-
-
-def upload(presigned: dict, data: bytes, content_type: str = "image/jpeg") -> requests.Response:
-    fields = dict(presigned["fields"])
-    fields["Content-Type"] = content_type
-    return requests.post(presigned["url"], data=fields, files={"file": ("upload", data, content_type)}, timeout=10)
-
-
-def presign(api, ctx, kind: str = "webcam") -> dict:
-    session_id = ctx["session"]["session_id"]
-    response = api.call("POST", f"/sessions/{session_id}/media", ctx["candidate"], json={"kind": kind})
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def analyzed(ctx) -> int:
-    from chalicelib.violations.models import MediaObjectRecord
-
-    prefix = f"sessions/{ctx['session']['session_id']}/"
-    return sum(1 for r in MediaObjectRecord.scan() if prefix in r.object_id)
-
-
-def timeline(api, ctx) -> dict:
-    response = api.call("GET", f"/proctor/sessions/{ctx['session']['session_id']}/timeline", ctx["proctor"])
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def test_two_people_on_camera_raise_multiple_faces_visible_to_the_proctor(api, started):

@@ -11,9 +11,7 @@ import pytest
 from chalicelib.core import wiring
 from chalicelib.violations.models import MediaObjectRecord, ViolationRecord
 from functions.frame_analyzer.handler import lambda_handler
-from local.dispatcher import sqs_event
-from tests.conftest import wait_for
-from tests.e2e.test_exam_flow import presign, upload
+from tests.helpers import as_batch, notification, presign, upload, wait_for
 from tests.paths import FACES_DIR, REPO_ROOT
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "audio"
@@ -24,32 +22,6 @@ def aws(stack):
     return {
         name: boto3.client(name, endpoint_url=stack.endpoint_url, region_name=stack.region) for name in ("s3", "sqs")
     }
-
-
-def notification(bucket: str, key: str, etag: str) -> str:
-    """An S3 event notification as S3 sends it to SQS (URL-encoded key, unquoted eTag)."""
-    from urllib.parse import quote_plus
-
-    return json.dumps(
-        {
-            "Records": [
-                {
-                    "eventVersion": "2.1",
-                    "eventSource": "aws:s3",
-                    "awsRegion": "us-east-1",
-                    "eventTime": "2026-01-01T00:00:00.000Z",
-                    "eventName": "ObjectCreated:Post",
-                    "s3": {"bucket": {"name": bucket}, "object": {"key": quote_plus(key), "eTag": etag, "size": 1}},
-                }
-            ]
-        }
-    )
-
-
-def as_batch(*bodies: str) -> tuple[dict, list[str]]:
-    ids = [str(uuid.uuid4()) for _ in bodies]
-    messages = [{"MessageId": i, "ReceiptHandle": i, "Body": b} for i, b in zip(ids, bodies, strict=True)]
-    return sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:media", "us-east-1"), ids
 
 
 def violations_of(session_id: str) -> list[ViolationRecord]:

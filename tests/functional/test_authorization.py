@@ -17,8 +17,7 @@ import jwt
 import pytest
 
 from tests.api_client import ApiClient
-from tests.conftest import PASSWORD, exam_payload, wait_for
-from tests.helpers import admit, assert_error, login_response, ok, snapshot
+from tests.helpers import PASSWORD, admit, assert_error, exam_payload, login_response, ok, snapshot, wait_for
 
 ADMIN, PROCTOR, CANDIDATE = "admin", "proctor", "candidate"
 ROLES = (ADMIN, PROCTOR, CANDIDATE)

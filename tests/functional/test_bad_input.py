@@ -14,8 +14,7 @@ import pytest
 import requests
 
 from tests.api_client import ApiClient
-from tests.conftest import PASSWORD, exam_payload, wait_for
-from tests.helpers import SESSION_KEYS, admit, assert_error, login_response, ok
+from tests.helpers import PASSWORD, SESSION_KEYS, admit, assert_error, exam_payload, login_response, ok, wait_for
 from tests.helpers import snapshot as owners_view
 
 ADMIN, PROCTOR, CANDIDATE = "admin", "proctor", "candidate"

@@ -6,14 +6,20 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import wait_for
-from tests.e2e.test_exam_flow import analyzed, presign, timeline, upload
+from tests.helpers import (
+    DOCUMENT,
+    IMPOSTOR,
+    SELFIE,
+    WEBCAM,
+    analyzed,
+    presign,
+    put_photo,
+    timeline,
+    upload,
+    verify,
+    wait_for,
+)
 from tests.paths import FACES_DIR
-
-SELFIE = FACES_DIR / "alex_lacamoire__img1.jpg"
-DOCUMENT = FACES_DIR / "alex_lacamoire__alex_lacamoire.jpg"
-WEBCAM = FACES_DIR / "alex_lacamoire__alex_lacamoire1.jpg"
-IMPOSTOR = FACES_DIR / "obama__obama.jpg"
 
 
 def jpeg(image: np.ndarray) -> bytes:
@@ -28,21 +34,6 @@ def darkened(path) -> bytes:
 
 def blurred(path) -> bytes:
     return jpeg(cv2.GaussianBlur(cv2.imread(str(path)), (0, 0), 9))
-
-
-def put_photo(api, ctx, kind: str, data: bytes) -> str:
-    response = api.call("POST", f"/exams/{ctx['exam_id']}/enrollment/uploads", ctx["candidate"], json={"kind": kind})
-    assert response.status_code == 201, response.text
-    upload(response.json(), data).raise_for_status()
-    return response.json()["key"]
-
-
-def verify(api, ctx, selfie: bytes, document: bytes):
-    keys = {
-        "selfie_key": put_photo(api, ctx, "selfie", selfie),
-        "id_document_key": put_photo(api, ctx, "id_document", document),
-    }
-    return api.call("POST", f"/exams/{ctx['exam_id']}/enrollment/verify", ctx["candidate"], json=keys)
 
 
 def start(api, ctx):

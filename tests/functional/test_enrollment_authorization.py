@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PASSWORD
-from tests.functional.test_enrollment import DOCUMENT, IMPOSTOR, SELFIE, verify
+from tests.helpers import DOCUMENT, IMPOSTOR, PASSWORD, SELFIE, verify
 
 CANDIDATE_ROUTES = [
     ("POST", "/exams/{exam_id}/enrollment/uploads", {"kind": "selfie"}),

@@ -9,7 +9,7 @@ import boto3
 from chalicelib.core import wiring
 from chalicelib.exam.models import SessionRecord
 from chalicelib.exam.progression import SessionProgression
-from tests.conftest import wait_for
+from tests.helpers import wait_for
 
 
 class RecordingLifecycle:

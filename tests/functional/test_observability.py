@@ -9,9 +9,7 @@ from typing import Any
 
 from chalicelib.core import wiring
 from functions.frame_analyzer.handler import lambda_handler
-from tests.conftest import wait_for
-from tests.e2e.test_exam_flow import presign, upload
-from tests.functional.test_analyzer import as_batch, notification
+from tests.helpers import as_batch, notification, presign, upload, wait_for
 from tests.paths import FACES_DIR
 
 

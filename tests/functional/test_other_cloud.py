@@ -14,8 +14,7 @@ import pytest
 
 from local.stack import LocalStack
 from tests.api_client import ApiClient
-from tests.conftest import PASSWORD, exam_payload, wait_for
-from tests.e2e.test_exam_flow import upload
+from tests.helpers import PASSWORD, exam_payload, upload, wait_for
 from tests.paths import FACES_DIR
 
 
