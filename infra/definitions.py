@@ -11,7 +11,9 @@ from pathlib import Path
 INFRA_DIR = Path(__file__).resolve().parent
 MEDIA_PREFIX = "sessions/"  # monitoring uploads; notifications go to the analyzer
 ENROLLMENT_PREFIX = "enrollment/"  # identity-check photos; read by the API only
+PROBE_PREFIX = "probes/"  # system-check upload-speed probes; analysed by nobody
 MEDIA_RETENTION_DAYS = 30
+PROBE_RETENTION_DAYS = 1
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from infra.definitions import (
     MEDIA_PREFIX,
     MEDIA_QUEUE,
     MEDIA_RETENTION_DAYS,
+    PROBE_PREFIX,
+    PROBE_RETENTION_DAYS,
     QUEUES,
     TABLES,
     Index,
@@ -148,6 +150,14 @@ def provision(stage: str, *, region: str, endpoint_url: str | None, web_origins:
                     "Expiration": {"Days": MEDIA_RETENTION_DAYS},
                 }
                 for prefix in (MEDIA_PREFIX, ENROLLMENT_PREFIX)
+            ]
+            + [
+                {
+                    "ID": f"expire-{PROBE_PREFIX.strip('/')}",
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": PROBE_PREFIX},
+                    "Expiration": {"Days": PROBE_RETENTION_DAYS},
+                }
             ]
         },
     )

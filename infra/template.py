@@ -23,6 +23,8 @@ from infra.definitions import (
     MEDIA_PREFIX,
     MEDIA_QUEUE,
     MEDIA_RETENTION_DAYS,
+    PROBE_PREFIX,
+    PROBE_RETENTION_DAYS,
     QUEUES,
     STATE_MACHINE_FILE,
     TABLES,
@@ -301,6 +303,15 @@ def media_bucket(names: StackNames, stage: str) -> Json:
                         }
                         for prefix in (MEDIA_PREFIX, ENROLLMENT_PREFIX)
                     ]
+                    + [
+                        {
+                            "Id": f"expire-{PROBE_PREFIX.strip('/')}",
+                            "Status": "Enabled",
+                            "Prefix": PROBE_PREFIX,
+                            "ExpirationInDays": PROBE_RETENTION_DAYS,
+                            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                        }
+                    ]
                 },
                 "NotificationConfiguration": {
                     "QueueConfigurations": [
@@ -430,7 +441,7 @@ def roles(names: StackNames) -> Json:
         *_table_access({t.suffix: "write" for t in TABLES}),
         # Presigned POST/GET are signed with this role's credentials; HeadObject of a missing key needs ListBucket
         # to answer 404 rather than 403; HeadBucket is the health check.
-        allow(["s3:PutObject", "s3:GetObject"], iam.object_arns(BUCKET_ID, both_prefixes)),
+        allow(["s3:PutObject", "s3:GetObject"], iam.object_arns(BUCKET_ID, (*both_prefixes, PROBE_PREFIX))),
         allow(["s3:ListBucket"], bucket),
         allow(["sqs:GetQueueAttributes"], get_att(queue_id(MEDIA_QUEUE))),  # health check
         allow(["states:StartExecution", "states:DescribeStateMachine", *iam.TASK_RESPONSE], machine),

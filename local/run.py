@@ -1,6 +1,7 @@
 """`make run`: the whole platform on this machine until Ctrl-C.
 
-Ports: PROCTOR_MOTO_PORT (default 4566), PROCTOR_API_PORT (default 8000). PROCTOR_DEMO_PASSWORD fixes the
+Ports: PROCTOR_WEB_PORT (default 8000: the web app, API under /api), PROCTOR_API_PORT (default 8001: the API
+itself), PROCTOR_MOTO_PORT (default 4566). PROCTOR_DEMO_PASSWORD fixes the
 demo users' password (random otherwise).
 """
 
@@ -17,7 +18,8 @@ from local.stack import LocalStack
 def main() -> int:
     stack = LocalStack(
         moto_port=int(os.environ.get("PROCTOR_MOTO_PORT", "4566")),
-        api_port=int(os.environ.get("PROCTOR_API_PORT", "8000")),
+        api_port=int(os.environ.get("PROCTOR_API_PORT", "8001")),
+        web_port=int(os.environ.get("PROCTOR_WEB_PORT", "8000")),
     )
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
@@ -33,7 +35,8 @@ def main() -> int:
         print(
             f"""
 Proctoring platform is up.
-  API:            {stack.api_url}   (GET {stack.api_url}/health)
+  Candidate app:  {stack.web_url}/
+  API:            {stack.web_url}/api   (GET {stack.web_url}/api/health; direct: {stack.api_url})
   AWS endpoint:   {stack.endpoint_url}
   Logs:           {stack.log_dir}
   Demo agency:    {demo["agency_id"]}

@@ -45,6 +45,7 @@ class LocalStack:
         *,
         moto_port: int | None = None,
         api_port: int | None = None,
+        web_port: int | None = None,
         stage: str = "local",
         log_dir: Path | None = None,
         region: str = "us-east-1",
@@ -55,10 +56,12 @@ class LocalStack:
         self.credentials = credentials
         self.moto_port = moto_port or free_port()
         self.api_port = api_port or free_port()
+        self.web_port = web_port or free_port()
         self.stage = stage
         self.log_dir = log_dir or REPO_ROOT / ".local" / "logs"
         self.endpoint_url = f"http://127.0.0.1:{self.moto_port}"
         self.api_url = f"http://127.0.0.1:{self.api_port}"
+        self.web_url = f"http://127.0.0.1:{self.web_port}"  # the web app, with the API under /api (same origin)
         self.env: dict[str, str] = {}
         self._processes: list[subprocess.Popen] = []
 
@@ -101,13 +104,13 @@ class LocalStack:
                 self.stage,
                 region=self.region,
                 endpoint_url=self.endpoint_url,
-                web_origins=[self.api_url, "http://127.0.0.1", "http://localhost"],
+                web_origins=[self.web_url, f"http://localhost:{self.web_port}"],
             )
         )
         os.environ.update(self.env)
 
     def start_services(self) -> None:
-        """Start the Chalice API and the queue dispatcher, and wait for /health."""
+        """Start the Chalice API, the queue dispatcher and the web front, and wait for /health through both."""
         self._spawn(
             "api",
             [
@@ -123,7 +126,11 @@ class LocalStack:
             ],
         )
         self._spawn("dispatcher", [sys.executable, "-m", "local.dispatcher"])
+        self._spawn(
+            "web", [sys.executable, "-m", "local.web_server", "--port", str(self.web_port), "--api", self.api_url]
+        )
         wait_until(lambda: requests.get(f"{self.api_url}/health", timeout=2).status_code == 200, 60, "the API")
+        wait_until(lambda: requests.get(f"{self.web_url}/api/health", timeout=2).status_code == 200, 30, "the web app")
 
     def check_alive(self) -> None:
         for process in self._processes:

@@ -114,6 +114,7 @@ def media_uploads() -> MediaUploads:
     kinds = {
         "webcam": MediaKind("webcam", "image/jpeg", "jpg", current.max_frame_bytes),
         "audio": MediaKind("audio", "audio/wav", "wav", current.max_audio_bytes),
+        "screen": MediaKind("screen", "image/jpeg", "jpg", current.max_frame_bytes),
     }
     return MediaUploads(s3(), current.media_bucket, current.presign_expiry_s, kinds, clock())
 

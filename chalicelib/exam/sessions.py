@@ -21,6 +21,7 @@ from chalicelib.exam.lifecycle import PHASE_IN_PROGRESS, SessionLifecycle
 from chalicelib.exam.models import AdmissionRecord, ExamRecord, QuestionRecord, SessionRecord
 from chalicelib.identity.models import EnrollmentRecord
 from chalicelib.identity.tokens import Principal
+from chalicelib.violations.policy import AnalysisPolicy
 from chalicelib.violations.recorder import ViolationRecorder
 
 logger = logging.getLogger(__name__)
@@ -126,10 +127,24 @@ class ExamSessions:
                     "opens_at": iso(exam.opens_at),
                     "closes_at": iso(exam.closes_at),
                     "consent_recorded": admission.consent_at is not None,
-                    "session": {"session_id": session.session_id, "status": session.status} if session else None,
+                    "require_identity": bool(exam.require_identity),
+                    "blocks": list(exam.blocks),
+                    "session": self.outcome(session) if session else None,
                 }
             )
         return out
+
+    @staticmethod
+    def outcome(session: SessionRecord) -> dict[str, Any]:
+        """What the cabinet shows of a sitting: its state and, once known, score or the reason it was annulled."""
+        return {
+            "session_id": session.session_id,
+            "status": session.status,
+            "submitted_at": iso(session.submitted_at) if session.submitted_at else None,
+            "score": session.score.as_dict() if session.score and session.status != rules.ANNULLED else None,
+            "verdict": session.verdict,
+            "verdict_reason": session.verdict_reason,
+        }
 
     def _admission(self, candidate: Principal, exam_id: str) -> AdmissionRecord:
         try:
@@ -138,6 +153,13 @@ class ExamSessions:
             raise NotFound("exam.not_found", "No such exam among your admissions.") from None
         if admission.agency_id != candidate.agency_id:
             raise NotFound("exam.not_found", "No such exam among your admissions.")
+        return admission
+
+    def require_consent(self, candidate: Principal, exam_id: str) -> AdmissionRecord:
+        """The candidate's admission to the exam, once the rules were accepted (403 before)."""
+        admission = self._admission(candidate, exam_id)
+        if admission.consent_at is None:
+            raise Forbidden("consent.required", "Accept the exam rules before starting.")
         return admission
 
     def record_consent(self, candidate: Principal, exam_id: str, body: Any) -> dict[str, Any]:
@@ -170,9 +192,7 @@ class ExamSessions:
     def start(self, candidate: Principal, exam_id: str, body: Any) -> tuple[dict[str, Any], bool]:
         """Start the session, or return the existing one (second tab, reload, retry); True when created."""
         language = Fields(body).text("language", required=False, choices=("kk", "ru", "en"))
-        admission = self._admission(candidate, exam_id)
-        if admission.consent_at is None:
-            raise Forbidden("consent.required", "Accept the exam rules before starting.")
+        self.require_consent(candidate, exam_id)
         session_id = session_id_for(exam_id, candidate.user_id)
         existing = load_session(session_id)
         if existing is not None:
@@ -261,15 +281,21 @@ class ExamSessions:
                     "options": [{"option_id": oid, "text": texts[oid]} for oid in item["option_ids"]],
                 }
             )
-        return {**self.status(session), "items": items, "answers": session.answers.as_dict()}
+        exam = ExamRecord.get(session.exam_id)
+        return {
+            **self.status(session),
+            "blocks": list(exam.blocks),
+            "monitoring": AnalysisPolicy.from_dict(session.analysis.as_dict() or None).cadence(),
+            "items": items,
+            "answers": session.answers.as_dict(),
+        }
 
     def status(self, session: SessionRecord) -> dict[str, Any]:
         now = self._clock.now()
         remaining = max(0, int((session.deadline_at - now).total_seconds()))
         return {
-            "session_id": session.session_id,
+            **self.outcome(session),
             "exam_id": session.exam_id,
-            "status": session.status,
             "language": session.language,
             "started_at": iso(session.started_at),
             "deadline_at": iso(session.deadline_at),
@@ -277,11 +303,7 @@ class ExamSessions:
             "remaining_s": remaining if session.status == rules.IN_PROGRESS else 0,
             "answered": len(session.answers.as_dict()),
             "total_items": len(session.items),
-            "submitted_at": iso(session.submitted_at) if session.submitted_at else None,
             "auto_submitted": bool(session.auto_submitted),
-            "score": session.score.as_dict() if session.score and session.status != rules.ANNULLED else None,
-            "verdict": session.verdict,
-            "verdict_reason": session.verdict_reason,
         }
 
     def save_answer(self, candidate: Principal, session_id: str, item_id: str, body: Any) -> dict[str, Any]:

@@ -13,3 +13,9 @@ bp = Blueprint(__name__)
 def presign_upload(request, candidate, session_id):
     body = json_body(request)
     return wiring.media_uploads().presign(own_session(candidate, session_id), body), 201
+
+
+@route(bp, "/exams/{exam_id}/system-check/uploads", methods=["POST"], roles=("candidate",))
+def presign_speed_probe(request, candidate, exam_id):
+    wiring.exam_sessions().require_consent(candidate, exam_id)
+    return wiring.media_uploads().probe(exam_id), 201

@@ -13,7 +13,9 @@ from chalicelib.core.http import Fields
 from chalicelib.exam import rules
 from chalicelib.exam.models import SessionRecord
 
-KEY_PATTERN = re.compile(r"^sessions/([0-9a-f]{32})/(webcam|audio)/[0-9]{8}T[0-9]{9}Z-[0-9a-f]{12}\.(jpg|wav)$")
+PROBE_PREFIX = "probes"  # upload-speed probes of the system check: outside sessions/, so nothing analyses them
+PROBE_MAX_BYTES = 2 * 1024 * 1024
+KEY_PATTERN = re.compile(r"^sessions/([0-9a-f]{32})/(webcam|audio|screen)/[0-9]{8}T[0-9]{9}Z-[0-9a-f]{12}\.(jpg|wav)$")
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,11 @@ class MediaUploads:
         if session.status != rules.IN_PROGRESS:
             raise Conflict("session.not_in_progress", "Uploads are accepted only while the exam is in progress.")
         return self.post_policy(f"sessions/{session.session_id}", kind)
+
+    def probe(self, exam_id: str) -> dict[str, Any]:
+        """A presigned POST the system check times to measure the candidate's upload speed on the real path."""
+        kind = MediaKind("probe", "application/octet-stream", "bin", PROBE_MAX_BYTES)
+        return self.post_policy(f"{PROBE_PREFIX}/{exam_id}", kind)
 
     def post_policy(self, prefix: str, kind: MediaKind) -> dict[str, Any]:
         """A POST policy for one object: fixed key, content type and a size range (enforced by S3)."""

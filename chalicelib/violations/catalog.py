@@ -21,7 +21,12 @@ BROWSER_TYPES = {
     "window_blur": "low",
     "fullscreen_exit": "medium",
     "copy": "low",
+    "cut": "low",
     "paste": "medium",
+    "context_menu": "low",
+    "second_screen": "high",
     "screen_share_ended": "high",
     "camera_ended": "high",
+    "microphone_ended": "high",
+    "microphone_muted": "medium",
 }

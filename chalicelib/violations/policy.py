@@ -28,10 +28,21 @@ class AnalysisPolicy:
     max_brightness: float = 235.0
     speech_min_ratio: float = 0.1  # share of an audio chunk that is speech (0.5-1 s of a 5-10 s chunk)
     max_gap_s: int = 30  # observations further apart than this never join one episode
+    webcam_every_s: int = 5  # the browser's cadence: a webcam snapshot every N seconds
+    audio_chunk_s: int = 10  # length of each audio chunk
+    screen_every_s: int = 30  # a screen snapshot every N seconds
     persistence: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PERSISTENCE))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def cadence(self) -> dict[str, int]:
+        """What the candidate's browser uploads, and how often."""
+        return {
+            "webcam_every_s": self.webcam_every_s,
+            "audio_chunk_s": self.audio_chunk_s,
+            "screen_every_s": self.screen_every_s,
+        }
 
     @classmethod
     def from_dict(cls, raw: Any) -> AnalysisPolicy:
@@ -51,7 +62,7 @@ class AnalysisPolicy:
             value = raw[name]
             if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
                 raise invalid_field(f"analysis.{name}", f"must be a number between {low} and {high}")
-            values[name] = int(value) if name in ("reid_every_n", "max_gap_s") else float(value)
+            values[name] = int(value) if name in _INTEGERS else float(value)
         persistence = dict(DEFAULT_PERSISTENCE)
         for signal, frames in (raw.get("persistence") or {}).items():
             if (
@@ -74,4 +85,8 @@ _RANGES = {
     "max_brightness": (0.0, 255.0),
     "speech_min_ratio": (0.0, 1.0),
     "max_gap_s": (5, 600),
+    "webcam_every_s": (1, 60),
+    "audio_chunk_s": (2, 30),
+    "screen_every_s": (2, 300),
 }
+_INTEGERS = ("reid_every_n", "max_gap_s", "webcam_every_s", "audio_chunk_s", "screen_every_s")

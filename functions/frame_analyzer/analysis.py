@@ -55,7 +55,7 @@ class Outcome:
     reason: str | None = None
     violations: tuple[str, ...] = ()  # episode changes, e.g. "multiple_faces:opened"
     flags: tuple[str, ...] = ()  # signals this object showed
-    kind: str | None = None  # webcam | audio, when the key names one
+    kind: str | None = None  # webcam | audio | screen, when the key names one
 
 
 class FrameAnalyzer:
@@ -109,6 +109,8 @@ class FrameAnalyzer:
             if media_key.kind == "webcam":
                 signal_record = self._tracker.load(session.session_id)  # read once: frame count + episode state
                 observations, ledger.faces = self._observe_frame(session, data, policy, signal_record)
+            elif media_key.kind == "screen":
+                observations = self._check_screen(data)
             else:
                 observations = self._observe_audio(data, policy)
         except Rejected as rejection:
@@ -117,10 +119,12 @@ class FrameAnalyzer:
                 ledger.save()
             logger.info("rejected %s: %s", key, rejection)
             return Outcome(object_id, "rejected", str(rejection), kind=ledger.kind)
-        with self._trace("dynamodb.episodes"):
-            changes = self._tracker.apply(
-                session, uploaded_at, observations, policy, evidence_key=key, record=signal_record
-            )
+        changes = []
+        if observations:
+            with self._trace("dynamodb.episodes"):
+                changes = self._tracker.apply(
+                    session, uploaded_at, observations, policy, evidence_key=key, record=signal_record
+                )
         ledger.outcome = "analyzed"
         with self._trace("dynamodb.ledger"):
             ledger.save()
@@ -183,6 +187,14 @@ class FrameAnalyzer:
                     identity = reidentify(engine, template, session.reference_regions, image, faces[0], data, policy)
         reference = Reference(session.baseline_yaw, session.baseline_pitch)
         return frame_signals(faces, image, policy, reference, identity), len(faces)
+
+    def _check_screen(self, data: bytes) -> dict[str, Any]:
+        """A screen snapshot is evidence for the proctor, not a face frame: it only has to be a readable JPEG."""
+        try:
+            decode_image(data)
+        except InvalidImage as exc:
+            raise Rejected("undecodable") from exc
+        return {}
 
     def _observe_audio(self, data: bytes, policy: AnalysisPolicy) -> dict[str, Any]:
         try:
