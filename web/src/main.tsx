@@ -1,2 +1,7 @@
 import { render } from "preact";
-render(<p>hello</p>, document.getElementById("app")!);
+import { App } from "./App";
+import { lang } from "./shared/i18n/i18n";
+import "./shared/ui/styles.css";
+
+document.documentElement.lang = lang();
+render(<App />, document.getElementById("app")!);

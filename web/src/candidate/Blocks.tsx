@@ -1,0 +1,49 @@
+/** Choose the test block: each block's title, item count and how many are answered. */
+import type { Block } from "../shared/api/types";
+import { formatNumber, pick, t } from "../shared/i18n/i18n";
+import { Button, Heading } from "../shared/ui/components";
+import type { Sitting } from "./sitting";
+
+export function Blocks({ sitting, onOpen }: { sitting: Sitting; onOpen: (blockId: string) => void }) {
+  const session = sitting.session;
+  const blocks: Block[] = session?.blocks ?? sitting.exam.blocks;
+  const answered = (blockId: string) =>
+    session ? session.items.filter((i) => i.block_id === blockId && session.answers[i.item_id]).length : 0;
+  return (
+    <>
+      <Heading caption={pick(sitting.exam.title)}>{t("blocks.title")}</Heading>
+      <p>{t("blocks.intro")}</p>
+      <table class="summary-list">
+        <thead>
+          <tr>
+            <th scope="col">{t("blocks.block")}</th>
+            <th scope="col">{t("blocks.items")}</th>
+            <th scope="col">{t("blocks.answered")}</th>
+            <th scope="col">
+              <span class="sr-only">{t("blocks.action")}</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {blocks.map((block) => (
+            <tr key={block.block_id}>
+              <th scope="row">{pick(block.title)}</th>
+              <td>{formatNumber(block.item_count)}</td>
+              <td>{formatNumber(answered(block.block_id))}</td>
+              <td>
+                <Button
+                  variant="secondary"
+                  onClick={() => onOpen(block.block_id)}
+                  aria-label={t("blocks.open_named", { name: pick(block.title) })}
+                  data-block={block.block_id}
+                >
+                  {t("blocks.open")}
+                </Button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}

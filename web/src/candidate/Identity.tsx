@@ -1,0 +1,113 @@
+/** Identity check: a face photo inside an oval guide, then the ID document; the server's verdict in the candidate's language. */
+import { useEffect, useRef, useState } from "preact/hooks";
+import { api, uploadPresigned } from "../shared/api/client";
+import type { EnrollmentPhoto, EnrollmentView } from "../shared/api/types";
+import { errorText, lang, pick, t } from "../shared/i18n/i18n";
+import { openCamera, snapshot, videoOf } from "../shared/media/camera";
+import { Button, FixIt, Heading, Notice } from "../shared/ui/components";
+import type { Sitting } from "./sitting";
+
+const GUIDES: Record<EnrollmentPhoto, string[]> = {
+  selfie: ["identity.selfie_tip_straight", "identity.selfie_tip_light", "identity.selfie_tip_uncovered", "identity.selfie_tip_alone"],
+  id_document: ["identity.doc_tip_frame", "identity.doc_tip_glare", "identity.doc_tip_photo"],
+};
+
+export function Identity({ sitting, onNext }: { sitting: Sitting; onNext: () => void }) {
+  const [photo, setPhoto] = useState<EnrollmentPhoto>("selfie");
+  const [shots, setShots] = useState<Partial<Record<EnrollmentPhoto, { blob: Blob; url: string }>>>({});
+  const [verdict, setVerdict] = useState<EnrollmentView | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const preview = useRef<HTMLVideoElement>(null);
+  const shot = shots[photo];
+
+  useEffect(() => {
+    if (!sitting.camera) void openCamera().then((stream) => (sitting.camera = stream)).catch(() => setError(t("fix.camera_missing.title")));
+  }, []);
+  useEffect(() => {
+    if (preview.current && sitting.camera) preview.current.srcObject = sitting.camera;
+  });
+
+  const take = async () => {
+    if (!sitting.camera) return;
+    const video = videoOf(sitting.camera);
+    await new Promise((r) => setTimeout(r, 300));
+    const blob = await snapshot(video, 1280, 0.92);
+    if (blob) setShots((prev) => ({ ...prev, [photo]: { blob, url: URL.createObjectURL(blob) } }));
+  };
+  const upload = async (kind: EnrollmentPhoto) => {
+    const post = await api.presignEnrollment(sitting.exam.exam_id, kind);
+    const status = await uploadPresigned(post, shots[kind]!.blob, `${kind}.jpg`);
+    if (status < 200 || status >= 300) throw new Error("upload");
+    return post.key;
+  };
+  const verify = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const view = await api.verifyEnrollment(sitting.exam.exam_id, await upload("selfie"), await upload("id_document"));
+      setVerdict(view);
+      if (view.status === "rejected") {
+        const bad = view.reasons.find((r) => r.photo === "selfie") ? "selfie" : "id_document";
+        setPhoto(bad);
+        setShots((prev) => ({ ...prev, [bad]: undefined }));
+      }
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (verdict && verdict.status !== "rejected") {
+    return (
+      <div class="narrow">
+        <Heading caption={pick(sitting.exam.title)}>{t("identity.title")}</Heading>
+        <Notice kind="success" title={t("identity.approved")} live />
+        <Button onClick={onNext}>{t("common.continue")}</Button>
+      </div>
+    );
+  }
+  const titleKey = photo === "selfie" ? "identity.selfie_title" : "identity.doc_title";
+  return (
+    <>
+      <Heading caption={`${pick(sitting.exam.title)} · ${t("identity.title")}`}>{t(titleKey)}</Heading>
+      {verdict?.status === "rejected" && (
+        <FixIt title={t("identity.rejected")} steps={verdict.reasons.map((r) => r.message[lang()] || r.message.ru)} />
+      )}
+      {error && <Notice kind="error" title={error} live />}
+      <div class="check-layout">
+        <ul class="list">
+          {GUIDES[photo].map((key) => (
+            <li key={key}>{t(key)}</li>
+          ))}
+        </ul>
+        <div>
+          <div class="guide-frame">
+            {shot ? (
+              <img src={shot.url} alt={t("identity.captured_alt")} />
+            ) : (
+              <video ref={preview} autoPlay muted playsInline aria-label={t("check.preview")} />
+            )}
+            <div class={`guide ${photo === "selfie" ? "guide--oval" : "guide--card"}`} aria-hidden="true" />
+          </div>
+          {!shot && <Button onClick={() => void take()}>{t("identity.take")}</Button>}
+          {shot && (
+            <>
+              {photo === "selfie" ? (
+                <Button onClick={() => setPhoto("id_document")}>{t("identity.use_photo")}</Button>
+              ) : (
+                <Button onClick={() => void verify()} busy={busy}>
+                  {t("identity.send")}
+                </Button>
+              )}
+              <Button variant="secondary" onClick={() => setShots((prev) => ({ ...prev, [photo]: undefined }))}>
+                {t("identity.retake")}
+              </Button>
+            </>
+          )}
+        </div>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,76 @@
+import { useState } from "preact/hooks";
+import { type Auth, api } from "../shared/api/client";
+import { errorText, t } from "../shared/i18n/i18n";
+import { Button, ErrorSummary, Heading } from "../shared/ui/components";
+
+export function Login({ onLogin }: { onLogin: (auth: Auth) => void }) {
+  const [userId, setUserId] = useState("");
+  const [password, setPassword] = useState("");
+  const [errors, setErrors] = useState<{ field?: string; text: string }[]>([]);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const missing = [];
+    if (!userId.trim()) missing.push({ field: "user-id", text: t("login.user_id_missing") });
+    if (!password) missing.push({ field: "password", text: t("login.password_missing") });
+    setErrors(missing);
+    if (missing.length) return;
+    setBusy(true);
+    try {
+      const answer = await api.login(userId.trim(), password);
+      onLogin({
+        token: answer.token,
+        user_id: answer.user_id,
+        role: answer.role,
+        full_name: answer.full_name,
+        expires_at: answer.expires_at,
+      });
+    } catch (error) {
+      setErrors([{ field: "user-id", text: errorText(error) }]);
+      setBusy(false);
+    }
+  };
+  const fieldError = (field: string) => errors.find((e) => e.field === field);
+
+  return (
+    <div class="narrow">
+      <ErrorSummary errors={errors} />
+      <Heading caption={t("cabinet.title")}>{t("login.title")}</Heading>
+      <form onSubmit={submit} noValidate>
+        <div class={`field ${fieldError("user-id") ? "field--error" : ""}`}>
+          <label for="user-id">{t("login.user_id")}</label>
+          <span class="hint" id="user-id-hint">
+            {t("login.user_id_hint")}
+          </span>
+          {fieldError("user-id") && <span class="error-message">{fieldError("user-id")!.text}</span>}
+          <input
+            class="input"
+            id="user-id"
+            name="user_id"
+            autocomplete="username"
+            aria-describedby="user-id-hint"
+            value={userId}
+            onInput={(e) => setUserId(e.currentTarget.value)}
+          />
+        </div>
+        <div class={`field ${fieldError("password") ? "field--error" : ""}`}>
+          <label for="password">{t("login.password")}</label>
+          {fieldError("password") && <span class="error-message">{fieldError("password")!.text}</span>}
+          <input
+            class="input"
+            id="password"
+            name="password"
+            type="password"
+            autocomplete="current-password"
+            value={password}
+            onInput={(e) => setPassword(e.currentTarget.value)}
+          />
+        </div>
+        <Button type="submit" busy={busy}>
+          {t("login.submit")}
+        </Button>
+      </form>
+    </div>
+  );
+}

@@ -1,0 +1,299 @@
+/** The test: one block's items, an item map, flags, the server's countdown and autosave through the outbox. */
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { ApiError, api } from "../shared/api/client";
+import type { SessionStatusView } from "../shared/api/types";
+import { errorText, formatNumber, pick, t, useLang } from "../shared/i18n/i18n";
+import { shareWholeScreen, ScreenShareError } from "../shared/media/screen";
+import type { OutboxState } from "../shared/outbox/outbox";
+import { announcement, formatClock } from "../shared/timer";
+import { Button, Dialog, Notice } from "../shared/ui/components";
+import { Layout } from "../shared/ui/Layout";
+import { FIXITS } from "./fixits";
+import { requestFullscreen } from "./ScreenShare";
+import { type Sitting, rememberSitting } from "./sitting";
+
+const flagKey = (sessionId: string) => `proctor.flags.${sessionId}`;
+
+function loadFlags(sessionId: string): Set<string> {
+  try {
+    return new Set(JSON.parse(localStorage.getItem(flagKey(sessionId)) ?? "[]") as string[]);
+  } catch {
+    return new Set();
+  }
+}
+
+export function TestScreen({
+  sitting,
+  blockId,
+  onBlocks,
+  onFinished,
+  onOtherClient,
+}: {
+  sitting: Sitting;
+  blockId: string | null;
+  onBlocks: () => void;
+  onFinished: () => void;
+  onOtherClient: () => void;
+}) {
+  useLang();
+  const session = sitting.session!;
+  const box = sitting.outbox!;
+  const countdown = sitting.countdown!;
+  const blocks = session.blocks ?? [];
+  const block = blocks.find((b) => b.block_id === blockId) ?? (blocks.length > 1 ? blocks[0] : undefined);
+  const items = useMemo(
+    () => (block && blocks.length > 1 ? session.items.filter((i) => i.block_id === block.block_id) : session.items),
+    [block?.block_id],
+  );
+  const [index, setIndex] = useState(0);
+  const [answers, setAnswers] = useState<Record<string, string>>({ ...session.answers });
+  const [flags, setFlags] = useState<Set<string>>(() => loadFlags(session.session_id));
+  const [outboxState, setOutboxState] = useState<OutboxState>(box.state());
+  const [remaining, setRemaining] = useState(countdown.remaining(performance.now()));
+  const [spoken, setSpoken] = useState("");
+  const [screenEnded, setScreenEnded] = useState(!sitting.screen?.getVideoTracks().some((x) => x.readyState === "live"));
+  const [shareProblem, setShareProblem] = useState<string | null>(null);
+  const [cameraEnded, setCameraEnded] = useState(false);
+  const [fullscreenLeft, setFullscreenLeft] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const [finishing, setFinishing] = useState<null | "sending" | "waiting">(null);
+  const [finishError, setFinishError] = useState<string | null>(null);
+  const finished = useRef(false);
+  const item = items[Math.min(index, items.length - 1)];
+
+  const finish = async () => {
+    if (finished.current) return;
+    finished.current = true;
+    setConfirming(false);
+    setFinishing("sending");
+    setFinishError(null);
+    // Answers still in the outbox go first: submitting before them would score without them.
+    for (let i = 0; box.pendingAnswers(session.session_id) && Object.keys(box.pendingAnswers(session.session_id)).length; i++) {
+      await box.kick();
+      if (Object.keys(box.pendingAnswers(session.session_id)).length) {
+        setFinishing("waiting");
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      if (i > 600) break;
+    }
+    try {
+      sitting.final = await api.submit(session.session_id);
+    } catch (error) {
+      if (error instanceof ApiError && error.code === "session.not_in_progress") {
+        sitting.final = await api.session(session.session_id).catch(() => undefined);
+      } else {
+        finished.current = false;
+        setFinishing(null);
+        setFinishError(errorText(error));
+        return;
+      }
+    }
+    sitting.monitor?.stop();
+    rememberSitting(null);
+    onFinished();
+  };
+
+  useEffect(() => {
+    sitting.relay = {
+      onHeartbeat: (status: SessionStatusView, sent: number, received: number) => {
+        countdown.sync(status.remaining_s, sent, received);
+        if (status.status !== "in_progress") void finish();
+      },
+      onOtherClient,
+      onScreenEnded: () => setScreenEnded(true),
+      onCameraEnded: () => setCameraEnded(true),
+      onFullscreenExit: () => setFullscreenLeft(true),
+    };
+    const unsubscribe = box.subscribe(setOutboxState);
+    let previous = countdown.remaining(performance.now());
+    const timer = window.setInterval(() => {
+      const now = countdown.remaining(performance.now());
+      setRemaining(now);
+      const minutes = announcement(previous, now);
+      if (minutes !== null) {
+        setSpoken(minutes < 1 ? t("test.timer_30s") : t("test.timer_minutes", { n: minutes }));
+      }
+      previous = now;
+      if (now === 0) void finish();
+    }, 250);
+    return () => {
+      unsubscribe();
+      clearInterval(timer);
+    };
+  }, []);
+
+  const choose = (itemId: string, optionId: string) => {
+    setAnswers((prev) => ({ ...prev, [itemId]: optionId }));
+    void box.addAnswer(session.session_id, { itemId, optionId }).then(() => box.flush());
+    session.answers[itemId] = optionId;
+  };
+  const toggleFlag = (itemId: string) => {
+    const next = new Set(flags);
+    if (next.has(itemId)) next.delete(itemId);
+    else next.add(itemId);
+    setFlags(next);
+    localStorage.setItem(flagKey(session.session_id), JSON.stringify([...next]));
+  };
+  const reshare = async () => {
+    setShareProblem(null);
+    try {
+      const stream = await shareWholeScreen();
+      sitting.screen = stream;
+      sitting.monitor?.setScreen(stream);
+      setScreenEnded(false);
+    } catch (error) {
+      setShareProblem(error instanceof ScreenShareError ? `screen.${error.problem}` : "screen.failed");
+    }
+  };
+
+  const unanswered = session.items.filter((i) => !answers[i.item_id]).length;
+  const flagged = session.items.filter((i) => flags.has(i.item_id)).length;
+  const low = remaining <= 300;
+  const saveText = outboxState.failing
+    ? t("test.offline", { n: outboxState.pending })
+    : outboxState.pendingAnswers > 0
+      ? t("test.saving")
+      : outboxState.pending > 0
+        ? t("test.catching_up", { n: outboxState.pending })
+        : t("test.saved");
+  const fixit = shareProblem ? FIXITS[shareProblem] : null;
+
+  return (
+    <Layout lockLanguage>
+      <div class="test-bar" role="region" aria-label={t("test.status_bar")}>
+        <div class="test-bar__inner">
+          <span>
+            <span class="body-s">{t("test.time_left")} </span>
+            <span class={`timer ${low ? "timer--low" : ""}`} role="timer" aria-live="off" data-testid="timer">
+              {formatClock(remaining)}
+            </span>
+          </span>
+          <span class="sr-only" aria-live="polite">
+            {spoken}
+          </span>
+          <span>{t("test.answered", { n: session.items.length - unanswered, total: session.items.length })}</span>
+          <span class="save-state" role="status" data-testid="save-state" data-pending={outboxState.pending}>
+            {saveText}
+          </span>
+        </div>
+      </div>
+      {cameraEnded && <Notice kind="error" title={t("test.camera_ended")} live />}
+      {fullscreenLeft && (
+        <Notice kind="warning" title={t("test.fullscreen_left")}>
+          <Button
+            variant="secondary"
+            onClick={() => {
+              requestFullscreen();
+              setFullscreenLeft(false);
+            }}
+          >
+            {t("test.fullscreen_return")}
+          </Button>
+        </Notice>
+      )}
+      {finishError && <Notice kind="error" title={finishError} live />}
+      <div class="test-layout">
+        <nav aria-labelledby="map-title">
+          <h2 class="heading-s" id="map-title">
+            {block && blocks.length > 1 ? pick(block.title) : t("test.questions")}
+          </h2>
+          <ol class="item-map">
+            {items.map((it, i) => (
+              <li key={it.item_id}>
+                <button
+                  type="button"
+                  class={`${answers[it.item_id] ? "answered" : ""} ${flags.has(it.item_id) ? "flagged" : ""}`}
+                  aria-current={i === index ? "true" : undefined}
+                  aria-label={t("test.map_item", {
+                    n: i + 1,
+                    state: [
+                      answers[it.item_id] ? t("test.state_answered") : t("test.state_unanswered"),
+                      flags.has(it.item_id) ? t("test.state_flagged") : "",
+                    ]
+                      .filter(Boolean)
+                      .join(", "),
+                  })}
+                  onClick={() => setIndex(i)}
+                >
+                  {formatNumber(i + 1)}
+                </button>
+              </li>
+            ))}
+          </ol>
+          <p class="legend">{t("test.map_legend")}</p>
+          {blocks.length > 1 && (
+            <Button variant="secondary" onClick={onBlocks} id="to-blocks">
+              {t("test.to_blocks")}
+            </Button>
+          )}
+          <Button variant="warning" onClick={() => setConfirming(true)} id="finish" busy={finishing !== null}>
+            {t("test.finish")}
+          </Button>
+        </nav>
+        {item && (
+          <section aria-labelledby="item-title">
+            <span class="caption" id="item-title">
+              {t("test.item_of", { n: index + 1, total: items.length })}
+            </span>
+            <form onSubmit={(e) => e.preventDefault()}>
+              <fieldset class="radios">
+                <legend class="item-text">{pick(item.text)}</legend>
+                {item.options.map((option) => (
+                  <label class="radio" key={option.option_id}>
+                    <input
+                      type="radio"
+                      name={`item-${item.item_id}`}
+                      value={option.option_id}
+                      checked={answers[item.item_id] === option.option_id}
+                      onChange={() => choose(item.item_id, option.option_id)}
+                    />
+                    <span>{pick(option.text)}</span>
+                  </label>
+                ))}
+              </fieldset>
+              <label class="checkbox">
+                <input type="checkbox" checked={flags.has(item.item_id)} onChange={() => toggleFlag(item.item_id)} />
+                <span>{t("test.flag")}</span>
+              </label>
+              <div class="nav-row">
+                <Button variant="secondary" disabled={index === 0} onClick={() => setIndex(index - 1)} id="prev">
+                  {t("test.previous")}
+                </Button>
+                <Button disabled={index >= items.length - 1} onClick={() => setIndex(index + 1)} id="next">
+                  {t("test.next")}
+                </Button>
+              </div>
+            </form>
+          </section>
+        )}
+      </div>
+      {confirming && (
+        <Dialog title={t("finish.title")} onClose={() => setConfirming(false)}>
+          <p>{t("finish.unanswered", { n: unanswered })}</p>
+          <p>{t("finish.flagged", { n: flagged })}</p>
+          <p>{t("finish.question")}</p>
+          <Button onClick={() => void finish()} id="finish-yes">
+            {t("common.yes")}
+          </Button>
+          <Button variant="secondary" onClick={() => setConfirming(false)} id="finish-no">
+            {t("common.no")}
+          </Button>
+        </Dialog>
+      )}
+      {finishing && (
+        <Dialog title={t("finish.sending")}>
+          <p role="status">{finishing === "waiting" ? t("finish.waiting", { n: outboxState.pendingAnswers }) : t("common.loading")}</p>
+        </Dialog>
+      )}
+      {screenEnded && !finishing && (
+        <Dialog title={t("test.screen_ended_title")} labelledBy="screen-ended-title">
+          <p>{t("test.screen_ended_body")}</p>
+          {fixit && <p class="error-message">{t(fixit.title)}</p>}
+          <Button onClick={() => void reshare()} id="reshare">
+            {t("test.screen_reshare")}
+          </Button>
+        </Dialog>
+      )}
+    </Layout>
+  );
+}

@@ -1,0 +1,203 @@
+/**
+ * What the page sends while the test is on: webcam and screen snapshots, audio chunks, browser events and
+ * heartbeats. Everything but the heartbeat goes through the outbox, so a network drop delays it and loses nothing.
+ */
+import { ApiError, api } from "../shared/api/client";
+import type { BrowserEventType, Monitoring, SessionStatusView } from "../shared/api/types";
+import { AudioTap } from "../shared/media/audio";
+import { snapshot, videoOf } from "../shared/media/camera";
+import type { Outbox } from "../shared/outbox/outbox";
+import { randomId } from "../shared/outbox/outbox";
+
+const HEARTBEAT_S = 5;
+
+export interface MonitorCallbacks {
+  /** The server's timer, measured on the monotonic clock around the heartbeat's round trip. */
+  onHeartbeat(status: SessionStatusView, sentMs: number, receivedMs: number): void;
+  onOtherClient(): void;
+  onScreenEnded(): void;
+  onCameraEnded(): void;
+  onFullscreenExit(): void;
+}
+
+export interface Streams {
+  camera: MediaStream;
+  microphone: MediaStream;
+  screen: MediaStream | null;
+}
+
+/** A stable id for this tab (survives F5, not a new tab): the server lets one client hold the exam. */
+export function clientId(): string {
+  let id = sessionStorage.getItem("proctor.client_id");
+  if (!id) {
+    id = `tab-${randomId()}`;
+    sessionStorage.setItem("proctor.client_id", id);
+  }
+  return id;
+}
+
+/** Server time estimated as the server's clock at the last fetch plus monotonic time since. */
+export class ServerClock {
+  private serverMs: number;
+  private monoMs: number;
+  constructor(serverTime: string) {
+    this.serverMs = Date.parse(serverTime);
+    this.monoMs = performance.now();
+  }
+  sync(serverTime: string): void {
+    this.serverMs = Date.parse(serverTime);
+    this.monoMs = performance.now();
+  }
+  nowIso(): string {
+    return new Date(this.serverMs + performance.now() - this.monoMs).toISOString();
+  }
+}
+
+export class Monitor {
+  private timers: number[] = [];
+  private cleanups: (() => void)[] = [];
+  private audio: AudioTap | null = null;
+  private cameraVideo: HTMLVideoElement;
+  private screenVideo: HTMLVideoElement | null = null;
+  private stopped = false;
+  readonly clock: ServerClock;
+
+  constructor(
+    private readonly sessionId: string,
+    private readonly cadence: Monitoring,
+    private readonly streams: Streams,
+    private readonly outbox: Outbox,
+    serverTime: string,
+    private readonly callbacks: MonitorCallbacks,
+  ) {
+    this.clock = new ServerClock(serverTime);
+    this.cameraVideo = videoOf(streams.camera);
+  }
+
+  async start(): Promise<void> {
+    this.every(this.cadence.webcam_every_s, () => this.webcamFrame());
+    this.every(this.cadence.screen_every_s, () => this.screenFrame());
+    this.every(HEARTBEAT_S, () => this.heartbeat());
+    void this.heartbeat();
+    this.watchPage();
+    this.watchTrack(this.streams.camera.getVideoTracks()[0], "camera_ended", () => this.callbacks.onCameraEnded());
+    const mic = this.streams.microphone.getAudioTracks()[0];
+    this.watchTrack(mic, "microphone_ended");
+    if (mic) this.listen(mic, "mute", () => this.event("microphone_muted"));
+    if (this.streams.screen) this.setScreen(this.streams.screen);
+    try {
+      this.audio = await AudioTap.start(this.streams.microphone, this.cadence.audio_chunk_s, (wav) =>
+        this.upload("audio", wav, "chunk.wav"),
+      );
+    } catch {
+      // No audio graph in this browser: webcam, screen and events still flow.
+    }
+  }
+
+  /** A new whole-screen share after the previous one stopped. */
+  setScreen(stream: MediaStream): void {
+    this.streams.screen = stream;
+    this.screenVideo = videoOf(stream);
+    const track = stream.getVideoTracks()[0];
+    this.watchTrack(track, "screen_share_ended", () => {
+      this.screenVideo = null;
+      this.callbacks.onScreenEnded();
+    });
+  }
+
+  event(type: BrowserEventType, details?: Record<string, string>): void {
+    if (this.stopped) return;
+    void this.outbox.addEvent(this.sessionId, {
+      event_id: randomId(),
+      type,
+      occurred_at: this.clock.nowIso(),
+      ...(details ? { details } : {}),
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.timers.forEach((id) => clearInterval(id));
+    this.cleanups.forEach((cleanup) => cleanup());
+    this.audio?.stop();
+    this.timers = [];
+    this.cleanups = [];
+  }
+
+  private every(seconds: number, action: () => void): void {
+    this.timers.push(window.setInterval(action, Math.max(1, seconds) * 1000));
+  }
+
+  private listen(target: EventTarget, type: string, handler: (e: Event) => void): void {
+    target.addEventListener(type, handler);
+    this.cleanups.push(() => target.removeEventListener(type, handler));
+  }
+
+  private watchTrack(track: MediaStreamTrack | undefined, type: BrowserEventType, then?: () => void): void {
+    if (!track) return;
+    this.listen(track, "ended", () => {
+      this.event(type);
+      then?.();
+    });
+  }
+
+  private watchPage(): void {
+    this.listen(document, "visibilitychange", () => {
+      if (document.visibilityState === "hidden") this.event("tab_hidden");
+    });
+    this.listen(window, "blur", () => {
+      // Switching tabs also blurs the window: record that once, as tab_hidden.
+      setTimeout(() => {
+        if (document.visibilityState === "visible" && !document.hasFocus()) this.event("window_blur");
+      }, 300);
+    });
+    this.listen(document, "fullscreenchange", () => {
+      if (!document.fullscreenElement) {
+        this.event("fullscreen_exit");
+        this.callbacks.onFullscreenExit();
+      }
+    });
+    for (const type of ["copy", "cut", "paste"] as const) this.listen(document, type, () => this.event(type));
+    this.listen(document, "contextmenu", (e) => {
+      e.preventDefault();
+      this.event("context_menu");
+    });
+    const screenInfo = window.screen as Screen & { isExtended?: boolean };
+    if (screenInfo.isExtended) this.event("second_screen");
+    this.listen(screenInfo as unknown as EventTarget, "change", () => {
+      if (screenInfo.isExtended) this.event("second_screen");
+    });
+  }
+
+  private async webcamFrame(): Promise<void> {
+    const jpeg = await snapshot(this.cameraVideo, 640, 0.8, 480);
+    if (jpeg) this.upload("webcam", jpeg, "frame.jpg");
+  }
+
+  private async screenFrame(): Promise<void> {
+    if (!this.screenVideo) return;
+    const jpeg = await snapshot(this.screenVideo, 1280, 0.6);
+    if (jpeg) this.upload("screen", jpeg, "screen.jpg");
+  }
+
+  private upload(kind: "webcam" | "screen" | "audio", blob: Blob, filename: string): void {
+    if (this.stopped) return;
+    void this.outbox.addUpload(this.sessionId, { kind, blob, filename });
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.stopped) return;
+    const sent = performance.now();
+    try {
+      const status = await api.heartbeat(this.sessionId, clientId());
+      this.clock.sync(status.server_time);
+      this.callbacks.onHeartbeat(status, sent, performance.now());
+    } catch (error) {
+      if (error instanceof ApiError && error.code === "session.other_client_active") {
+        this.stop();
+        this.callbacks.onOtherClient();
+      }
+      // Offline: the countdown keeps running on the last known deadline.
+    }
+  }
+}

@@ -1,0 +1,143 @@
+/** Hand-written types for the routes the web app uses (docs/API.md). */
+
+export type Lang = "kk" | "ru" | "en";
+export type Localized = Record<Lang, string>;
+export type Role = "candidate" | "proctor" | "admin";
+
+export interface ApiErrorBody {
+  error: { code: string; message: string; details: unknown };
+}
+
+export interface LoginAnswer {
+  token: string;
+  expires_at: string;
+  user_id: string;
+  role: Role;
+  agency_id: string;
+  full_name: string;
+}
+
+export interface Block {
+  block_id: string;
+  title: Localized;
+  item_count: number;
+}
+
+export type SessionStatus = "in_progress" | "submitted" | "awaiting_review" | "accepted" | "annulled";
+
+export interface Score {
+  correct: number;
+  total: number;
+  percent: number;
+}
+
+export interface SessionOutcome {
+  session_id: string;
+  status: SessionStatus;
+  score: Score | null;
+  max_score?: number | null;
+  verdict: string | null;
+  verdict_reason: string | null;
+  submitted_at: string | null;
+}
+
+export interface AdmittedExam {
+  exam_id: string;
+  title: Localized;
+  languages: Lang[];
+  duration_s: number;
+  opens_at: string;
+  closes_at: string;
+  consent_recorded: boolean;
+  require_identity: boolean;
+  blocks: Block[];
+  session: SessionOutcome | null;
+}
+
+export interface ConsentAnswer {
+  consent_at: string;
+  consent_version: string;
+}
+
+export interface Monitoring {
+  webcam_every_s: number;
+  audio_chunk_s: number;
+  screen_every_s: number;
+}
+
+export interface Item {
+  item_id: string;
+  block_id: string;
+  text: Partial<Localized>;
+  options: { option_id: string; text: Partial<Localized> }[];
+}
+
+export interface SessionStatusView extends SessionOutcome {
+  exam_id: string;
+  language: Lang;
+  started_at: string;
+  deadline_at: string;
+  server_time: string;
+  remaining_s: number;
+  answered: number;
+  total_items: number;
+  auto_submitted: boolean;
+}
+
+export interface SessionView extends SessionStatusView {
+  blocks: Block[];
+  monitoring: Monitoring;
+  items: Item[];
+  answers: Record<string, string>;
+}
+
+export interface AnswerSaved {
+  item_id: string;
+  option_id: string;
+  answered: number;
+  remaining_s: number;
+}
+
+export interface PresignedPost {
+  url: string;
+  fields: Record<string, string>;
+  key: string;
+  content_type?: string;
+  max_bytes: number;
+  expires_in_s?: number;
+}
+
+export type MediaKind = "webcam" | "audio" | "screen";
+
+export type BrowserEventType =
+  | "tab_hidden"
+  | "window_blur"
+  | "fullscreen_exit"
+  | "copy"
+  | "cut"
+  | "paste"
+  | "context_menu"
+  | "second_screen"
+  | "screen_share_ended"
+  | "camera_ended"
+  | "microphone_ended"
+  | "microphone_muted";
+
+export interface BrowserEvent {
+  event_id: string;
+  type: BrowserEventType;
+  occurred_at: string;
+  details?: Record<string, string>;
+}
+
+export interface EventsAnswer {
+  results: { event_id: string; outcome: "recorded" | "duplicate" | "out_of_window" }[];
+}
+
+export type EnrollmentPhoto = "selfie" | "id_document";
+
+export interface EnrollmentView {
+  status: "approved" | "rejected" | "overridden" | "pending";
+  reasons: { photo: EnrollmentPhoto | "both" | string; code: string; message: Localized }[];
+  attempts: number;
+}

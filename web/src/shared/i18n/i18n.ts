@@ -1,0 +1,100 @@
+/**
+ * Strings, dates and numbers in the candidate's language. Keys are flat and dotted ("login.title"); the three
+ * dictionaries have the same keys (a unit test checks). A missing key shows a generic localized text, never the key.
+ */
+import { useEffect, useState } from "preact/hooks";
+import { ApiError } from "../api/client";
+import type { Lang, Localized } from "../api/types";
+import en from "./en.json";
+import kk from "./kk.json";
+import ru from "./ru.json";
+
+export const LANGS: Lang[] = ["kk", "ru", "en"];
+export const DICTIONARIES: Record<Lang, Record<string, string>> = { kk, ru, en };
+const LOCALES: Record<Lang, string> = { kk: "kk-KZ", ru: "ru-RU", en: "en-GB" };
+const STORAGE_KEY = "proctor.lang";
+
+function initial(): Lang {
+  try {
+    const saved = localStorage.getItem(STORAGE_KEY) as Lang | null;
+    if (saved && LANGS.includes(saved)) return saved;
+  } catch {
+    // storage unavailable: fall through
+  }
+  const browser = (navigator.language || "").slice(0, 2) as Lang;
+  return LANGS.includes(browser) ? browser : "kk";
+}
+
+let current: Lang = typeof window === "undefined" ? "kk" : initial();
+const listeners = new Set<(lang: Lang) => void>();
+
+export function lang(): Lang {
+  return current;
+}
+
+export function setLang(next: Lang): void {
+  current = next;
+  try {
+    localStorage.setItem(STORAGE_KEY, next);
+  } catch {
+    // the choice lasts for this page only
+  }
+  document.documentElement.lang = next;
+  listeners.forEach((listener) => listener(next));
+}
+
+/** Re-render the calling component when the language changes. */
+export function useLang(): Lang {
+  const [value, setValue] = useState(current);
+  useEffect(() => {
+    listeners.add(setValue);
+    setValue(current);
+    return () => void listeners.delete(setValue);
+  }, []);
+  return value;
+}
+
+export function t(key: string, vars: Record<string, string | number> = {}): string {
+  const template = DICTIONARIES[current][key] ?? DICTIONARIES[current]["common.missing_text"];
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const value = vars[name];
+    if (value === undefined) return "";
+    return typeof value === "number" ? formatNumber(value) : value;
+  });
+}
+
+export function has(key: string): boolean {
+  return key in DICTIONARIES[current];
+}
+
+/** Exam content in the candidate's language, falling back to any language the author provided. */
+export function pick(text: Partial<Localized> | undefined | null): string {
+  if (!text) return "";
+  return text[current] || text.ru || text.kk || text.en || "";
+}
+
+export function formatNumber(value: number, digits = 0): string {
+  return new Intl.NumberFormat(LOCALES[current], { maximumFractionDigits: digits }).format(value);
+}
+
+export function formatDateTime(iso: string): string {
+  return new Intl.DateTimeFormat(LOCALES[current], {
+    dateStyle: "long",
+    timeStyle: "short",
+    timeZone: "Asia/Almaty",
+  }).format(new Date(iso));
+}
+
+export function formatMinutes(seconds: number): string {
+  return t("common.minutes", { n: Math.round(seconds / 60) });
+}
+
+/** The localized text for any failure: the API's code is the key; unknown codes get a generic message. */
+export function errorText(error: unknown): string {
+  if (error instanceof ApiError) {
+    const key = `errors.${error.code}`;
+    if (has(key)) return t(key);
+    return t(error.offline ? "errors.network.offline" : "errors.generic");
+  }
+  return t("errors.generic");
+}
