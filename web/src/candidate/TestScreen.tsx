@@ -159,7 +159,7 @@ export function TestScreen({
   const fixit = shareProblem ? FIXITS[shareProblem] : null;
 
   return (
-    <Layout lockLanguage>
+    <Layout>
       <div class="test-bar" role="region" aria-label={t("test.status_bar")}>
         <div class="test-bar__inner">
           <span>
