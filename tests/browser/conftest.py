@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser.exams import new_candidate_exam
 from tests.browser.webserver import WebServer
 
 try:  # the shared password moved between modules while the suite was being reorganised
@@ -26,8 +27,6 @@ DIST = WEB / "dist"
 CHROMIUM = os.environ.get("PROCTOR_CHROMIUM", "/usr/bin/chromium")
 SPEECH_WAV = REPO_ROOT / "tests" / "fixtures" / "audio" / "speech_ru.wav"
 SCREENSHOTS = REPO_ROOT / ".local" / "screenshots"
-# Tests run monitoring fast: a webcam frame a second, audio in 2 s chunks, the screen every 2 s.
-FAST_ANALYSIS = {"webcam_every_s": 1, "screen_every_s": 2, "audio_chunk_s": 2}
 BASE_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -141,8 +140,6 @@ def page(context):
 
 
 @pytest.fixture
-def candidate_exam(make_exam) -> dict[str, Any]:
+def candidate_exam(api, agency) -> dict[str, Any]:
     """An exam with two blocks and fast monitoring; the candidate has not consented yet (the page records it)."""
-    ctx = make_exam(duration_s=900, consent=False, analysis=FAST_ANALYSIS)
-    ctx["password"] = PASSWORD
-    return ctx
+    return new_candidate_exam(api, agency, PASSWORD)

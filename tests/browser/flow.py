@@ -76,3 +76,12 @@ def switch_tab(page: Page, context: BrowserContext) -> None:
             document.dispatchEvent(new Event("visibilitychange"));
         }"""
     )
+
+
+def clock_seconds(page: Page) -> int:
+    """The countdown as shown, in seconds ("14:58" or "1:02:05")."""
+    parts = [int(p) for p in page.locator("[data-testid=timer]").inner_text().split(":")]
+    seconds = 0
+    for part in parts:
+        seconds = seconds * 60 + part
+    return seconds
