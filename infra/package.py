@@ -13,6 +13,7 @@ Output (build/<stage>/api/ is what infra/deploy.py uploads; paths in sam.json ar
 for the interpreter running it (cp311 here), and when a pinned wheel does not fit the Lambda runtime it warns and
 leaves the package out of the zip. Instead both zips get their requirements from one pip call per requirements
 file for the Lambda runtime's platform (manylinux, x86_64, LAMBDA_PYTHON), cached by content under build/.cache/.
+Both requirements files take their versions from constraints.txt (pip's -c), which is part of the cache key.
 
 Lambda caps a function's unzipped code at 262,144,000 bytes; OpenCV (with its bundled ffmpeg and OpenBLAS), numpy,
 Pillow and the VAD need ~300 MB as installed. The installed tree is slimmed the way serverless packagers do: the AWS
@@ -42,6 +43,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 BUILD_DIR = REPO_ROOT / "build"
 API_REQUIREMENTS = REPO_ROOT / "requirements.txt"
 ANALYZER_REQUIREMENTS = REPO_ROOT / "functions" / "frame_analyzer" / "requirements.txt"
+CONSTRAINTS = REPO_ROOT / "constraints.txt"
 ANALYZER_SOURCES = ("chalicelib", "functions")
 CHALICE_PROJECT_FILES = ("app.py", "chalicelib", "vendor", ".chalice/config.json")
 # Lambda's limit for a function's unzipped code (zip deployment, layers included).
@@ -114,6 +116,7 @@ def install_requirements(requirements: Path, cache_dir: Path, *, trim: bool = Tr
     """A directory with the requirements installed for Lambda, reused while requirements and platform match."""
     recipe = [
         requirements.read_text(),
+        CONSTRAINTS.read_text(),
         LAMBDA_PYTHON,
         PLATFORMS,
         RUNTIME_PROVIDED,
@@ -413,7 +416,7 @@ def smoke(zips: dict[str, Path], python: str, cache_dir: Path, log=print) -> Non
     The runtime's own AWS SDK is stood in for by the pinned boto3. Catches libraries the loader refuses, missing
     modules and models, and code that does not run on LAMBDA_PYTHON.
     """
-    pin = next(line for line in API_REQUIREMENTS.read_text().splitlines() if line.startswith("boto3=="))
+    pin = next(line for line in CONSTRAINTS.read_text().splitlines() if line.startswith("boto3=="))
     sdk_requirements = cache_dir / "runtime-sdk" / "requirements.txt"
     sdk_requirements.parent.mkdir(parents=True, exist_ok=True)
     sdk_requirements.write_text(pin + "\n")
