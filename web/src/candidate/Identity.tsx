@@ -17,15 +17,16 @@ export function Identity({ sitting, onNext }: { sitting: Sitting; onNext: () => 
   const [shots, setShots] = useState<Partial<Record<EnrollmentPhoto, { blob: Blob; url: string }>>>({});
   const [verdict, setVerdict] = useState<EnrollmentView | null>(null);
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<(() => string) | null>(null);
   const preview = useRef<HTMLVideoElement>(null);
   const shot = shots[photo];
 
   useEffect(() => {
-    if (!sitting.camera) void openCamera().then((stream) => (sitting.camera = stream)).catch(() => setError(t("fix.camera_missing.title")));
+    if (!sitting.camera) void openCamera().then((stream) => (sitting.camera = stream)).catch(() => setError(() => () => t("fix.camera_missing.title")));
   }, []);
   useEffect(() => {
-    if (preview.current && sitting.camera) preview.current.srcObject = sitting.camera;
+    if (preview.current && sitting.camera && preview.current.srcObject !== sitting.camera)
+      preview.current.srcObject = sitting.camera;
   });
 
   const take = async () => {
@@ -53,7 +54,7 @@ export function Identity({ sitting, onNext }: { sitting: Sitting; onNext: () => 
         setShots((prev) => ({ ...prev, [bad]: undefined }));
       }
     } catch (e) {
-      setError(errorText(e));
+      setError(() => () => errorText(e));
     } finally {
       setBusy(false);
     }
@@ -75,7 +76,7 @@ export function Identity({ sitting, onNext }: { sitting: Sitting; onNext: () => 
       {verdict?.status === "rejected" && (
         <FixIt title={t("identity.rejected")} steps={verdict.reasons.map((r) => r.message[lang()] || r.message.ru)} />
       )}
-      {error && <Notice kind="error" title={error} live />}
+      {error && <Notice kind="error" title={error()} live />}
       <div class="check-layout">
         <ul class="list">
           {GUIDES[photo].map((key) => (

@@ -6,14 +6,15 @@ import { Button, ErrorSummary, Heading } from "../shared/ui/components";
 export function Login({ onLogin }: { onLogin: (auth: Auth) => void }) {
   const [userId, setUserId] = useState("");
   const [password, setPassword] = useState("");
-  const [errors, setErrors] = useState<{ field?: string; text: string }[]>([]);
+  const [problems, setErrors] = useState<{ field?: string; text: () => string }[]>([]);
+  const errors = problems.map((e) => ({ field: e.field, text: e.text() }));
   const [busy, setBusy] = useState(false);
 
   const submit = async (e: Event) => {
     e.preventDefault();
     const missing = [];
-    if (!userId.trim()) missing.push({ field: "user-id", text: t("login.user_id_missing") });
-    if (!password) missing.push({ field: "password", text: t("login.password_missing") });
+    if (!userId.trim()) missing.push({ field: "user-id", text: () => t("login.user_id_missing") });
+    if (!password) missing.push({ field: "password", text: () => t("login.password_missing") });
     setErrors(missing);
     if (missing.length) return;
     setBusy(true);
@@ -27,7 +28,7 @@ export function Login({ onLogin }: { onLogin: (auth: Auth) => void }) {
         expires_at: answer.expires_at,
       });
     } catch (error) {
-      setErrors([{ field: "user-id", text: errorText(error) }]);
+      setErrors([{ field: "user-id", text: () => errorText(error) }]);
       setBusy(false);
     }
   };

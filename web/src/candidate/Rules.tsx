@@ -9,17 +9,18 @@ const RULES = ["rules.r_device", "rules.r_alone", "rules.r_face", "rules.r_scree
 
 export function Rules({ exam, onNext, onBack }: { exam: AdmittedExam; onNext: () => void; onBack: () => void }) {
   const [agreed, setAgreed] = useState(false);
-  const [errors, setErrors] = useState<{ field?: string; text: string }[]>([]);
+  const [problems, setErrors] = useState<{ field?: string; text: () => string }[]>([]);
+  const errors = problems.map((e) => ({ field: e.field, text: e.text() }));
   const [busy, setBusy] = useState(false);
   const start = async (e: Event) => {
     e.preventDefault();
-    if (!agreed) return setErrors([{ field: "agree", text: t("rules.agree_missing") }]);
+    if (!agreed) return setErrors([{ field: "agree", text: () => t("rules.agree_missing") }]);
     setBusy(true);
     try {
       await api.consent(exam.exam_id, lang());
       onNext();
     } catch (error) {
-      setErrors([{ text: errorText(error) }]);
+      setErrors([{ text: () => errorText(error) }]);
       setBusy(false);
     }
   };

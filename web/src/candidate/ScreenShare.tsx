@@ -32,7 +32,7 @@ export function ScreenShare({
   onOtherClient: () => void;
 }) {
   const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<{ fixit?: string; text?: string } | null>(null);
+  const [problem, setProblem] = useState<{ fixit?: string; text?: () => string } | null>(null);
   const resuming = sitting.exam.session?.status === "in_progress";
 
   const share = async () => {
@@ -80,7 +80,7 @@ export function ScreenShare({
         onOtherClient();
       } else if (error instanceof TaggedMediaError) setProblem({ fixit: `${error.device}.${error.problem}` });
       else if (error instanceof ScreenShareError) setProblem({ fixit: `screen.${error.problem}` });
-      else setProblem({ text: errorText(error) });
+      else setProblem({ text: () => errorText(error) });
     }
   };
 
@@ -100,7 +100,7 @@ export function ScreenShare({
         <li>{t("share.step_keep")}</li>
       </ol>
       {fixit && <FixIt title={t(fixit.title)} steps={fixit.steps.map((k) => t(k))} />}
-      {problem?.text && <FixIt title={problem.text} steps={[]} />}
+      {problem?.text && <FixIt title={problem.text()} steps={[]} />}
       <Button onClick={() => void share()} busy={busy} id="share-screen">
         {resuming ? t("share.resume_button") : t("share.button")}
       </Button>

@@ -21,7 +21,7 @@ const TAGS: Record<TaskState, [TagKind, string]> = {
 
 interface Failure {
   fixit?: string;
-  text?: string;
+  text?: () => string;
 }
 
 export function SystemCheck({ sitting, onNext }: { sitting: Sitting; onNext: () => void }) {
@@ -30,17 +30,19 @@ export function SystemCheck({ sitting, onNext }: { sitting: Sitting; onNext: () 
   );
   const [current, setCurrent] = useState<TaskId | null>(null);
   const [failure, setFailure] = useState<Failure | null>(null);
-  const [detail, setDetail] = useState<Partial<Record<TaskId, string>>>({});
+  const [detail, setDetail] = useState<Partial<Record<TaskId, () => string>>>({});
   const [level, setLevel] = useState(0);
   const tap = useRef<AudioTap | null>(null);
   const preview = useRef<HTMLVideoElement>(null);
   const started = current !== null || states.browser !== "todo";
 
   const set = (id: TaskId, state: TaskState) => setStates((prev) => ({ ...prev, [id]: state }));
-  const note = (id: TaskId, text: string) => setDetail((prev) => ({ ...prev, [id]: text }));
+  const note = (id: TaskId, text: () => string) => setDetail((prev) => ({ ...prev, [id]: text }));
 
   useEffect(() => {
-    if (preview.current && sitting.camera) preview.current.srcObject = sitting.camera;
+    // Only when it changes: assigning the same stream again restarts the video (a black flash).
+    if (preview.current && sitting.camera && preview.current.srcObject !== sitting.camera)
+      preview.current.srcObject = sitting.camera;
   });
   useEffect(() => {
     let frame = 0;
@@ -69,7 +71,7 @@ export function SystemCheck({ sitting, onNext }: { sitting: Sitting; onNext: () 
       switch (id) {
         case "browser": {
           const info = detectBrowser();
-          note(id, t("check.browser_value", { family: info.family, version: info.version }));
+          note(id, () => t("check.browser_value", { family: info.family, version: info.version }));
           if (!info.supported) return fail("browser.unsupported");
           break;
         }
@@ -78,7 +80,8 @@ export function SystemCheck({ sitting, onNext }: { sitting: Sitting; onNext: () 
             stopStream(sitting.camera);
             sitting.camera = await openCamera();
           }
-          note(id, sitting.camera.getVideoTracks()[0]?.label || t("check.camera_on"));
+          const cameraLabel = sitting.camera.getVideoTracks()[0]?.label;
+          note(id, () => cameraLabel || t("check.camera_on"));
           break;
         case "microphone":
           if (!sitting.microphone?.getAudioTracks().some((track) => track.readyState === "live")) {
@@ -87,11 +90,13 @@ export function SystemCheck({ sitting, onNext }: { sitting: Sitting; onNext: () 
           }
           tap.current?.stop();
           tap.current = await AudioTap.start(sitting.microphone, 0);
-          note(id, sitting.microphone.getAudioTracks()[0]?.label || t("check.microphone_on"));
+          const micLabel = sitting.microphone.getAudioTracks()[0]?.label;
+          note(id, () => micLabel || t("check.microphone_on"));
           break;
         case "upload": {
           const result = await measureUpload(sitting.exam.exam_id);
-          if (result.mbps !== undefined) note(id, t("check.speed_value", { mbps: formatNumber(result.mbps, 1) }));
+          const mbps = result.mbps;
+          if (mbps !== undefined) note(id, () => t("check.speed_value", { mbps: formatNumber(mbps, 1) }));
           if (!result.ok) return fail(`upload.${result.problem}`);
           break;
         }
@@ -99,17 +104,17 @@ export function SystemCheck({ sitting, onNext }: { sitting: Sitting; onNext: () 
           const answer = await privateWindow();
           if (answer === "failed") return fail("private.failed");
           if (answer === "unknown") {
-            note(id, t("check.private_unknown"));
+            note(id, () => t("check.private_unknown"));
             set(id, "unknown");
             return true;
           }
-          note(id, t("check.private_no"));
+          note(id, () => t("check.private_no"));
           break;
         }
         case "screen": {
           const stream = await shareWholeScreen();
           stopStream(stream);
-          note(id, t("check.screen_ok"));
+          note(id, () => t("check.screen_ok"));
           break;
         }
       }
@@ -117,7 +122,7 @@ export function SystemCheck({ sitting, onNext }: { sitting: Sitting; onNext: () 
       if (error instanceof MediaAccessError) return fail(`${id}.${error.problem}`);
       if (error instanceof ScreenShareError) return fail(`screen.${error.problem}`);
       set(id, "failed");
-      setFailure({ text: errorText(error) });
+      setFailure({ text: () => errorText(error) });
       return false;
     }
     set(id, "passed");
@@ -152,7 +157,7 @@ export function SystemCheck({ sitting, onNext }: { sitting: Sitting; onNext: () 
               <li key={id} aria-current={current === id ? "step" : undefined} data-task={id}>
                 <span>
                   {t(`check.task.${id}`)}
-                  {detail[id] && <span class="body-s" style="display:block">{detail[id]}</span>}
+                  {detail[id] && <span class="body-s" style="display:block">{detail[id]!()}</span>}
                 </span>
                 <span aria-live="polite">
                   <Tag kind={TAGS[states[id]][0]}>{t(TAGS[states[id]][1])}</Tag>
@@ -167,7 +172,7 @@ export function SystemCheck({ sitting, onNext }: { sitting: Sitting; onNext: () 
               {t("check.start")}
             </Button>
           )}
-          {sitting.camera && (current === "camera" || current === "microphone") && (
+          {sitting.camera && (
             <div class="field">
               <span class="label" id="preview-label">
                 {t("check.preview")}
@@ -175,7 +180,7 @@ export function SystemCheck({ sitting, onNext }: { sitting: Sitting; onNext: () 
               <video class="preview" ref={preview} autoPlay muted playsInline aria-labelledby="preview-label" />
             </div>
           )}
-          {tap.current && current === "microphone" && (
+          {tap.current && (
             <div class="field">
               <span class="label" id="meter-label">
                 {t("check.level")}
@@ -202,7 +207,7 @@ export function SystemCheck({ sitting, onNext }: { sitting: Sitting; onNext: () 
                   onRetry={() => void (current === "screen" ? probe("screen") : runFrom(current))}
                 />
               ) : (
-                <FixIt title={failure.text ?? t("errors.generic")} steps={[]} onRetry={() => void runFrom(current)} />
+                <FixIt title={failure.text?.() ?? t("errors.generic")} steps={[]} onRetry={() => void runFrom(current)} />
               )}
             </>
           )}

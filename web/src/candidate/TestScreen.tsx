@@ -57,7 +57,7 @@ export function TestScreen({
   const [fullscreenLeft, setFullscreenLeft] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const [finishing, setFinishing] = useState<null | "sending" | "waiting">(null);
-  const [finishError, setFinishError] = useState<string | null>(null);
+  const [finishError, setFinishError] = useState<(() => string) | null>(null);
   const finished = useRef(false);
   const item = items[Math.min(index, items.length - 1)];
 
@@ -84,7 +84,7 @@ export function TestScreen({
       } else {
         finished.current = false;
         setFinishing(null);
-        setFinishError(errorText(error));
+        setFinishError(() => () => errorText(error));
         return;
       }
     }
@@ -172,7 +172,7 @@ export function TestScreen({
             {spoken}
           </span>
           <span>{t("test.answered", { n: session.items.length - unanswered, total: session.items.length })}</span>
-          <span class="save-state" role="status" data-testid="save-state" data-pending={outboxState.pending}>
+          <span class={`save-state ${outboxState.failing ? "save-state--offline" : ""}`} role="status" data-testid="save-state" data-pending={outboxState.pending}>
             {saveText}
           </span>
         </div>
@@ -191,7 +191,7 @@ export function TestScreen({
           </Button>
         </Notice>
       )}
-      {finishError && <Notice kind="error" title={finishError} live />}
+      {finishError && <Notice kind="error" title={finishError()} live />}
       <div class="test-layout">
         <nav aria-labelledby="map-title">
           <h2 class="heading-s" id="map-title">
@@ -286,7 +286,7 @@ export function TestScreen({
         </Dialog>
       )}
       {screenEnded && !finishing && (
-        <Dialog title={t("test.screen_ended_title")} labelledBy="screen-ended-title">
+        <Dialog title={t("test.screen_ended_title")} labelledBy="screen-ended-title" opaque>
           <p>{t("test.screen_ended_body")}</p>
           {fixit && <p class="error-message">{t(fixit.title)}</p>}
           <Button onClick={() => void reshare()} id="reshare">

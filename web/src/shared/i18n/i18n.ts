@@ -77,12 +77,29 @@ export function formatNumber(value: number, digits = 0): string {
   return new Intl.NumberFormat(LOCALES[current], { maximumFractionDigits: digits }).format(value);
 }
 
+const TIME_ZONE = "Asia/Almaty"; // Kazakhstan's single time zone
+const KK_MONTHS = [
+  "қаңтар", "ақпан", "наурыз", "сәуір", "мамыр", "маусым",
+  "шілде", "тамыз", "қыркүйек", "қазан", "қараша", "желтоқсан",
+];
+
+/** "29 November 2026, 17:24" in Kazakhstan's time. Browsers' ICU data often lacks Kazakh month names, so kk is ours. */
 export function formatDateTime(iso: string): string {
-  return new Intl.DateTimeFormat(LOCALES[current], {
-    dateStyle: "long",
-    timeStyle: "short",
-    timeZone: "Asia/Almaty",
-  }).format(new Date(iso));
+  const date = new Date(iso);
+  if (current === "kk") {
+    const parts = Object.fromEntries(
+      new Intl.DateTimeFormat("en-GB", {
+        year: "numeric", month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit",
+        hourCycle: "h23", timeZone: TIME_ZONE,
+      })
+        .formatToParts(date)
+        .map((p) => [p.type, p.value]),
+    );
+    return `${parts.year} ж. ${Number(parts.day)} ${KK_MONTHS[Number(parts.month) - 1]}, ${parts.hour}:${parts.minute}`;
+  }
+  return new Intl.DateTimeFormat(LOCALES[current], { dateStyle: "long", timeStyle: "short", timeZone: TIME_ZONE }).format(
+    date,
+  );
 }
 
 export function formatMinutes(seconds: number): string {

@@ -87,11 +87,14 @@ export function Dialog({
   children,
   onClose,
   labelledBy = "dialog-title",
+  opaque,
 }: {
   title: string;
   children: ComponentChildren;
   onClose?: () => void;
   labelledBy?: string;
+  /** Hide what is behind completely (the test while the screen is not shared). */
+  opaque?: boolean;
 }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -126,7 +129,7 @@ export function Dialog({
     };
   }, []);
   return (
-    <div class="overlay">
+    <div class={`overlay ${opaque ? "overlay--opaque" : ""}`}>
       <div class="dialog" role="dialog" aria-modal="true" aria-labelledby={labelledBy} ref={ref}>
         <h2 class="heading-m" id={labelledBy}>
           {title}

@@ -1,0 +1,172 @@
+"""Every candidate screen in kk, ru and en: checked for untranslated keys and overflow, optionally photographed.
+
+Used by the language test and by `python -m tests.browser.screenshots`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from tests.browser.flow import accept_rules, answer_current, choose_language, log_in
+
+KEY_PATTERN = re.compile(r"\b[a-z]+(?:\.[a-z_]+)+\b")
+LANGS = ("kk", "ru", "en")
+
+# Test-only: remember the screen-share streams the page opens, so a test can end one as the browser's bar would.
+CAPTURE_SCREEN_STREAMS = """
+(() => {
+  const original = navigator.mediaDevices.getDisplayMedia.bind(navigator.mediaDevices);
+  window.__screens = [];
+  navigator.mediaDevices.getDisplayMedia = async (options) => {
+    const stream = await original(options);
+    window.__screens.push(stream);
+    return stream;
+  };
+})();
+"""
+END_SCREEN_SHARE = """
+() => {
+  const track = window.__screens[window.__screens.length - 1].getVideoTracks()[0];
+  track.stop();
+  track.dispatchEvent(new Event("ended"));  // stop() from script fires no "ended"; the browser's own bar does
+}
+"""
+
+
+class Shooter:
+    """At each screen: switch through the three languages, check the page, keep a screenshot if asked."""
+
+    def __init__(self, out: Path | None, walk_lang: str = "en") -> None:
+        self.out = out
+        self.walk_lang = walk_lang
+        self.count = 0
+        self.headings: dict[str, dict[str, str]] = {}
+        self.problems: list[str] = []
+        if out:
+            out.mkdir(parents=True, exist_ok=True)
+
+    def __call__(self, page: Page, name: str) -> None:
+        self.count += 1
+        for lang in LANGS:
+            self.switch(page, lang)
+            text = page.inner_text("body")
+            keys = sorted({m.group(0) for m in KEY_PATTERN.finditer(text)})
+            if keys:
+                self.problems.append(f"{name}/{lang}: text that looks like a key: {keys}")
+            if page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth + 1"):
+                self.problems.append(f"{name}/{lang}: the page scrolls sideways at 1280 px")
+            if page.locator("h1").count():
+                self.headings.setdefault(name, {})[lang] = page.locator("h1").first.inner_text()
+            if self.out:
+                page.screenshot(path=str(self.out / f"{self.count:02d}-{name}-{lang}.png"), full_page=True)
+        self.switch(page, self.walk_lang)
+
+    @staticmethod
+    def switch(page: Page, lang: str) -> None:
+        # A click through script: modal dialogs cover the header's switch, and this must not close them.
+        page.evaluate("lang => document.querySelector(`.lang-switch button[lang=${lang}]`).click()", lang)
+        page.wait_for_function("lang => document.documentElement.lang === lang", arg=lang)
+
+
+def walk(browser: Browser, web_url: str, exam: dict[str, Any], shoot: Shooter) -> None:
+    """The candidate's path with a stop at every screen, then the side screens (second tab, staff login)."""
+    context: BrowserContext = browser.new_context(viewport={"width": 1280, "height": 720}, base_url=web_url)
+    context.add_init_script(CAPTURE_SCREEN_STREAMS)
+    page = context.new_page()
+    page.set_default_timeout(20000)
+    try:
+        page.goto("/")
+        shoot(page, "login")
+        page.locator("form button[type=submit]").click()
+        expect(page.locator(".error-summary")).to_be_visible()
+        shoot(page, "login-errors")
+        log_in(page, exam["candidate_id"], exam["password"])
+        expect(page.locator(".card")).to_be_visible()
+        shoot(page, "cabinet")
+        page.locator("main .card button").first.click()
+        shoot(page, "language")
+        choose_language(page, shoot.walk_lang)
+        page.locator("form button[type=submit]").click()
+        expect(page.locator(".error-summary")).to_be_visible()
+        shoot(page, "rules-error")
+        accept_rules(page)
+        expect(page.locator("#start-check")).to_be_visible()
+        shoot(page, "check-start")
+        page.locator("#start-check").click()
+        expect(page.locator("#check-screen")).to_be_visible(timeout=30000)
+        page.locator("#check-screen").click()
+        expect(page.locator("[data-task=screen] .tag--green")).to_be_visible()
+        shoot(page, "check-done")
+        page.locator("main button.button--primary").last.click()
+        shoot(page, "blocks")
+        page.locator("[data-block]").first.click()
+        shoot(page, "share")
+        page.locator("#share-screen").click()
+        expect(page.locator("[data-testid=timer]")).to_be_visible()
+        answer_current(page, 0)
+        page.locator("#next").click()
+        page.locator("main input[type=checkbox]").check()
+        shoot(page, "test")
+        context.set_offline(True)
+        answer_current(page, 1)
+        expect(page.locator("[data-testid=save-state]")).not_to_have_attribute("data-pending", "0")
+        shoot(page, "test-offline")
+        context.set_offline(False)
+        page.evaluate(END_SCREEN_SHARE)
+        expect(page.locator("#reshare")).to_be_visible()
+        shoot(page, "screen-share-ended")
+        page.locator("#reshare").click()
+        expect(page.locator("#reshare")).to_have_count(0)
+        page.locator("#to-blocks").click()
+        shoot(page, "blocks-progress")
+        page.locator("[data-block]").nth(1).click()
+
+        second = context.new_page()
+        second.goto("/")
+        second.locator("main .card button").first.click()
+        shoot(second, "resume")
+        second.locator("#share-screen").click()
+        expect(second.locator(".notice--warning")).to_be_visible()
+        shoot(second, "other-tab")
+        second.close()
+
+        page.bring_to_front()
+        page.locator("#finish").click()
+        expect(page.get_by_role("dialog")).to_be_visible()
+        shoot(page, "finish-dialog")
+        page.locator("#finish-yes").click()
+        expect(page.locator("[data-testid=result]")).to_be_visible()
+        shoot(page, "result")
+        page.locator("main button").first.click()
+        expect(page.locator(".card .tag")).to_be_visible()
+        shoot(page, "cabinet-after")
+    finally:
+        context.close()
+
+    staff = browser.new_context(viewport={"width": 1280, "height": 720}, base_url=web_url)
+    try:
+        page = staff.new_page()
+        log_in(page, exam["proctor_id"], exam["password"])
+        shoot(page, "proctor-console-coming")
+    finally:
+        staff.close()
+
+
+def walk_denied_camera(browser: Browser, web_url: str, exam: dict[str, Any], shoot: Shooter) -> None:
+    """The system check in a browser where the camera permission is blocked."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, base_url=web_url, permissions=[])
+    try:
+        page = context.new_page()
+        log_in(page, exam["candidate_id"], exam["password"])
+        page.locator("main .card button").first.click()
+        choose_language(page, shoot.walk_lang)
+        accept_rules(page)
+        page.locator("#start-check").click()
+        expect(page.locator(".fixit")).to_be_visible()
+        shoot(page, "check-camera-blocked")
+    finally:
+        context.close()
