@@ -6,8 +6,9 @@ import os
 
 from chalice import Chalice, ConvertToMiddleware, Rate, Response
 
-from chalicelib.core import health, observability, wiring
-from chalicelib.core.api import observe_request
+from chalicelib import health, wiring
+from chalicelib.core import observability
+from chalicelib.core.api import observe_request, use_authenticator
 from chalicelib.exam.routes import bp as exam_bp
 from chalicelib.identity.routes import bp as identity_bp
 from chalicelib.media.routes import bp as media_bp
@@ -21,6 +22,7 @@ for blueprint in (identity_bp, exam_bp, media_bp, violations_bp, proctor_bp):
 # Outermost first. No response in traces: login answers carry tokens.
 app.register_middleware(ConvertToMiddleware(observability.instrumented(observability.API, capture_response=False)))
 app.register_middleware(observe_request, "http")
+use_authenticator(lambda token: wiring.tokens().verify(token))
 
 LIFECYCLE_QUEUE = os.environ.get("PROCTOR_LIFECYCLE_QUEUE_NAME", "proctor-local-lifecycle")
 

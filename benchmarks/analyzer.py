@@ -148,29 +148,27 @@ def patch_decode(timer: Timer) -> Callable[[], None]:
 
 def start_session(exam_id: str, agency_id: str, admin: Any) -> str:
     """Admit, consent and start one candidate through the same services the API routes call."""
-    from chalicelib.core import wiring
-    from chalicelib.exam.catalog import load_exam
-    from chalicelib.identity.tokens import Principal
+    from chalicelib import wiring
+    from chalicelib.core.principal import Principal
+    from chalicelib.exam.catalog import RosterEntry, load_exam
 
     candidate = f"cand-{uuid.uuid4().hex[:10]}"
-    wiring.exam_catalog().admit(
-        admin,
-        load_exam(exam_id, agency_id),
-        {"candidates": [{"user_id": candidate, "full_name": "Bench Candidate", "password": common.BENCH_PASSWORD}]},
-    )
+    roster = [RosterEntry(candidate, "Bench Candidate", common.BENCH_PASSWORD)]
+    wiring.exam_catalog().admit(admin, load_exam(exam_id, agency_id), roster)
     principal = Principal(candidate, "candidate", agency_id)
-    wiring.exam_sessions().record_consent(principal, exam_id, {"accepted": True, "language": "ru"})
-    view, _ = wiring.exam_sessions().start(principal, exam_id, {"language": "ru"})
+    wiring.exam_sessions().record_consent(principal, exam_id, True, "ru")
+    view, _ = wiring.exam_sessions().start(principal, exam_id, "ru")
     return view["session_id"]
 
 
 def create_exam(admin: Any, analysis: dict[str, Any] | None) -> str:
-    from chalicelib.core import wiring
+    from chalicelib import wiring
     from chalicelib.exam.bank_import import parse_json_bank
     from chalicelib.exam.catalog import load_exam
+    from chalicelib.exam.requests import exam_draft
     from local.seed import demo_bank
 
-    exam = wiring.exam_catalog().create_exam(admin, common.exam_body(4 * 3600, analysis))
+    exam = wiring.exam_catalog().create_exam(admin, exam_draft(common.exam_body(4 * 3600, analysis)))
     record = load_exam(exam["exam_id"], admin.agency_id)
     wiring.exam_catalog().import_bank(record, parse_json_bank(demo_bank(6), list(record.languages), {"law", "ethics"}))
     return exam["exam_id"]
@@ -216,10 +214,12 @@ def run_one(
     setup: dict[str, Any],
     seed: int,
 ) -> dict[str, Any]:
-    from chalicelib.core import wiring
+    from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventRecord
+
+    from chalicelib import wiring
     from chalicelib.identity.face_detector import decode_image
     from functions.frame_analyzer.analysis import FrameAnalyzer
-    from functions.frame_analyzer.handler import speech_detector
+    from functions.frame_analyzer.handler import speech_detector, uploaded_object
 
     timer = Timer()
     engine = instrumented_engine(detect_side, timer)
@@ -252,7 +252,7 @@ def run_one(
         cpu_start, wall_start = time.process_time(), time.perf_counter()
         for record, (kind, _) in zip(records, frames, strict=True):
             start = time.perf_counter()
-            outcome = analyzer.process(record)
+            outcome = analyzer.process(uploaded_object(S3EventRecord(record)))
             elapsed = time.perf_counter() - start
             per_frame.append(elapsed * 1000)
             by_kind[kind].append(elapsed * 1000)
@@ -304,8 +304,8 @@ def run_one(
 
 def run(frames: int = 150, seed: int = 5) -> dict[str, Any]:
     cv2.setNumThreads(1)
+    from chalicelib.core.principal import Principal
     from chalicelib.identity.face_engine import OpenCvFaceEngine
-    from chalicelib.identity.tokens import Principal
 
     with common.local_stack("analyzer", services=False):
         users = common.new_agency()

@@ -189,7 +189,7 @@ def frame_sequence(
 @contextmanager
 def local_stack(name: str, *, services: bool, env: dict[str, str] | None = None) -> Iterator[Any]:
     """A fresh moto endpoint with every resource (and, with services, the API and the dispatcher)."""
-    from chalicelib.core import wiring
+    from chalicelib import wiring
     from local.stack import LocalStack
 
     os.environ.update(env or {})

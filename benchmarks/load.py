@@ -319,9 +319,9 @@ def frame_pool() -> dict[str, list[bytes]]:
 
 def setup(stack: Any, n: int, cfg: Config) -> dict[str, Any]:
     """Agency, exam, roster, consent and start over the API; enrollment references set directly."""
-    from chalicelib.core import wiring
+    from chalicelib import wiring
+    from chalicelib.core.principal import Principal
     from chalicelib.identity.face_engine import OpenCvFaceEngine
-    from chalicelib.identity.tokens import Principal
     from local.seed import demo_bank
 
     api = only_local(stack.api_url)
@@ -409,7 +409,7 @@ def warm_up(api: str, ctx: dict[str, Any], frames: dict[str, list[bytes]], worke
 
 
 def run_n(n: int, cfg: Config, frames: dict[str, list[bytes]]) -> dict[str, Any]:
-    from chalicelib.core import wiring
+    from chalicelib import wiring
     from chalicelib.violations.models import ViolationRecord
 
     env = {"PROCTOR_DISPATCH_WORKERS": str(cfg.workers)}
@@ -576,7 +576,7 @@ def run_n(n: int, cfg: Config, frames: dict[str, list[bytes]]) -> dict[str, Any]
 def item_sizes(session_id: str) -> dict[str, int]:
     """Billed sizes of the DynamoDB items one session ends up with (for the cost model)."""
     from benchmarks.cost import dynamodb_item_size
-    from chalicelib.core import wiring
+    from chalicelib import wiring
     from chalicelib.violations.models import MediaObjectRecord, SignalStatesRecord, ViolationRecord
 
     client = MediaObjectRecord._get_connection().connection.client
@@ -607,9 +607,9 @@ def dispatcher_capacity(workers: int, frames: int = 300, sessions: int = 10) -> 
     """Analyzed frames/s of the local dispatcher with `workers` media workers: a burst of frames put straight into
     S3 (no API load), timed from the first PUT until every frame is in the ledger."""
     from benchmarks.analyzer import create_exam, start_session
-    from chalicelib.core import wiring
+    from chalicelib import wiring
+    from chalicelib.core.principal import Principal
     from chalicelib.identity.face_engine import OpenCvFaceEngine
-    from chalicelib.identity.tokens import Principal
 
     with common.local_stack(
         f"capacity-{workers}", services=True, env={"PROCTOR_DISPATCH_WORKERS": str(workers)}

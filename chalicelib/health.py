@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.core import wiring
+from chalicelib import wiring
 from chalicelib.exam.models import SessionRecord
 
 

@@ -1,9 +1,15 @@
-"""All wiring in one place: lazy, cached getters that build each dependency once per process."""
+"""The composition root: lazy, cached getters that build each dependency once per process.
+
+It sits above every context (core knows none of them) and is the only place that knows which implementation
+each port gets. Services one function never uses are imported inside their getter, so the analyzer Lambda, which
+shares this module with the API, never loads the exam catalog, password hashing or the token library.
+"""
 
 from __future__ import annotations
 
+import functools
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
@@ -11,17 +17,22 @@ from pynamodb.connection import Connection
 
 from chalicelib.core.clock import SystemClock
 from chalicelib.core.db import bind_models
+from chalicelib.core.presigned import MediaKind, Presigner
 from chalicelib.core.settings import Settings, load_settings
-from chalicelib.exam.catalog import ExamCatalog
 from chalicelib.exam.lifecycle import StepFunctionsLifecycle
 from chalicelib.exam.models import AdmissionRecord, ExamRecord, QuestionRecord, SessionRecord
-from chalicelib.exam.progression import SessionProgression
-from chalicelib.exam.sessions import ExamSessions
 from chalicelib.identity.models import EnrollmentRecord, UserRecord
-from chalicelib.identity.tokens import TokenService
-from chalicelib.media.uploads import MediaKind, MediaUploads
+from chalicelib.media.uploads import MediaUploads
 from chalicelib.violations.models import MediaObjectRecord, SignalStatesRecord, ViolationRecord
 from chalicelib.violations.recorder import ViolationRecorder
+
+if TYPE_CHECKING:
+    from chalicelib.exam.catalog import ExamCatalog
+    from chalicelib.exam.progression import SessionProgression
+    from chalicelib.exam.sessions import ExamSessions
+    from chalicelib.identity.enrollment import EnrollmentService
+    from chalicelib.identity.tokens import TokenService
+    from chalicelib.violations.signal_tracker import SignalTracker
 
 MODELS = (
     UserRecord,
@@ -76,6 +87,8 @@ def clock() -> SystemClock:
 
 @cache
 def tokens() -> TokenService:
+    from chalicelib.identity.tokens import TokenService
+
     return TokenService(settings().jwt_secret, settings().token_ttl_s)
 
 
@@ -86,18 +99,25 @@ def lifecycle() -> StepFunctionsLifecycle:
 
 @cache
 def exam_catalog() -> ExamCatalog:
+    from chalicelib.exam.catalog import ExamCatalog
+
     settings()
     return ExamCatalog(clock())
 
 
 @cache
 def exam_sessions() -> ExamSessions:
+    from chalicelib.exam.sessions import ExamSessions
+    from chalicelib.violations.incidents import record_second_client
+
     settings()
-    return ExamSessions(clock(), lifecycle(), recorder=recorder())
+    return ExamSessions(clock(), lifecycle(), on_second_client=functools.partial(record_second_client, recorder()))
 
 
 @cache
 def progression() -> SessionProgression:
+    from chalicelib.exam.progression import SessionProgression
+
     settings()
     return SessionProgression(clock(), lifecycle())
 
@@ -109,6 +129,12 @@ def recorder() -> ViolationRecorder:
 
 
 @cache
+def presigner() -> Presigner:
+    current = settings()
+    return Presigner(s3(), current.media_bucket, current.presign_expiry_s, clock())
+
+
+@cache
 def media_uploads() -> MediaUploads:
     current = settings()
     kinds = {
@@ -116,7 +142,7 @@ def media_uploads() -> MediaUploads:
         "audio": MediaKind("audio", "audio/wav", "wav", current.max_audio_bytes),
         "screen": MediaKind("screen", "image/jpeg", "jpg", current.max_frame_bytes),
     }
-    return MediaUploads(s3(), current.media_bucket, current.presign_expiry_s, kinds, clock())
+    return MediaUploads(presigner(), kinds)
 
 
 @cache
@@ -136,17 +162,23 @@ def face_engine_for(agency_id: str) -> Any:
 
 
 @cache
-def enrollment() -> Any:
+def enrollment() -> EnrollmentService:
     from chalicelib.identity.enrollment import EnrollmentService
 
     current = settings()
     return EnrollmentService(
-        s3(), current.media_bucket, media_uploads(), face_engine_for, clock(), current.max_photo_bytes
+        s3(),
+        current.media_bucket,
+        presigner(),
+        face_engine_for,
+        clock(),
+        current.max_photo_bytes,
+        require_consent=exam_sessions().require_consent,
     )
 
 
 @cache
-def signal_tracker() -> Any:
+def signal_tracker() -> SignalTracker:
     from chalicelib.violations.signal_tracker import SignalTracker
 
     return SignalTracker(recorder())
@@ -167,6 +199,7 @@ def reset() -> None:
         exam_sessions,
         progression,
         recorder,
+        presigner,
         media_uploads,
         face_engine,
         enrollment,

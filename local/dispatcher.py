@@ -121,7 +121,7 @@ def media_process(index: int, stop: Any, parent_pid: int) -> None:
     """One media worker process: its own analyzer (models load here) polling the media queue until told to stop."""
     import cv2
 
-    from chalicelib.core import wiring
+    from chalicelib import wiring
     from functions.frame_analyzer.handler import lambda_handler
 
     cv2.setNumThreads(1)  # one worker per core
@@ -142,7 +142,7 @@ def media_process(index: int, stop: Any, parent_pid: int) -> None:
 
 def main() -> None:
     from app import handle_lifecycle  # noqa: PLC0415 - imported after the environment is set
-    from chalicelib.core import wiring
+    from chalicelib import wiring
     from functions.frame_analyzer.handler import lambda_handler
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")

@@ -25,7 +25,7 @@ def main() -> int:
     try:
         print(f"Starting the local AWS endpoint on {stack.endpoint_url} ...", flush=True)
         stack.start_endpoint()
-        from chalicelib.core import wiring
+        from chalicelib import wiring
         from local.seed import seed
 
         wiring.reset()

@@ -7,12 +7,13 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from chalicelib.core import wiring
+from chalicelib import wiring
+from chalicelib.core.principal import Principal
 from chalicelib.exam.bank_import import parse_json_bank
-from chalicelib.exam.catalog import exam_view, load_exam
+from chalicelib.exam.catalog import RosterEntry, exam_view, load_exam
+from chalicelib.exam.requests import exam_draft
 from chalicelib.identity.models import UserRecord
 from chalicelib.identity.passwords import hash_password
-from chalicelib.identity.tokens import Principal
 
 AGENCY = "demo-agency"
 TOPICS = [
@@ -76,26 +77,24 @@ def seed(password: str | None = None, duration_s: int = 1500) -> dict[str, Any]:
     title = {"kk": "Мемлекеттік қызметке тест", "ru": "Тест на госслужбу", "en": "Civil service test"}
     exam = catalog.create_exam(
         admin,
-        {
-            "title": title,
-            "duration_s": duration_s,
-            "blocks": [
-                {"block_id": "law", "title": {"kk": "Заң", "ru": "Право", "en": "Law"}, "item_count": 5},
-                {"block_id": "ethics", "title": {"kk": "Әдеп", "ru": "Этика", "en": "Ethics"}, "item_count": 5},
-            ],
-            "opens_at": (now - timedelta(hours=1)).isoformat(),
-            "closes_at": (now + timedelta(days=30)).isoformat(),
-            # The demo walkthrough skips the identity check; exams require it unless told otherwise.
-            "require_identity": False,
-        },
+        exam_draft(
+            {
+                "title": title,
+                "duration_s": duration_s,
+                "blocks": [
+                    {"block_id": "law", "title": {"kk": "Заң", "ru": "Право", "en": "Law"}, "item_count": 5},
+                    {"block_id": "ethics", "title": {"kk": "Әдеп", "ru": "Этика", "en": "Ethics"}, "item_count": 5},
+                ],
+                "opens_at": (now - timedelta(hours=1)).isoformat(),
+                "closes_at": (now + timedelta(days=30)).isoformat(),
+                # The demo walkthrough skips the identity check; exams require it unless told otherwise.
+                "require_identity": False,
+            }
+        ),
     )
     record = load_exam(exam["exam_id"], AGENCY)
     catalog.import_bank(record, parse_json_bank(demo_bank(8), list(record.languages), {"law", "ethics"}))
-    catalog.admit(
-        admin,
-        record,
-        {"candidates": [{"user_id": "candidate@demo", "full_name": "Demo Candidate", "password": password}]},
-    )
+    catalog.admit(admin, record, [RosterEntry("candidate@demo", "Demo Candidate", password)])
     return {
         "agency_id": AGENCY,
         "password": password,

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import requests
@@ -79,8 +80,11 @@ class LocalStack:
         self._processes.append(process)
         return process
 
-    def start_endpoint(self) -> None:
-        """Start moto server, switch on real Step Functions execution, create every resource."""
+    def start_endpoint(self, setenv: Callable[[str, str], None] = os.environ.__setitem__) -> None:
+        """Start moto server, switch on real Step Functions execution, create every resource.
+
+        This process's environment is pointed at the new endpoint through setenv (tests pass monkeypatch's).
+        """
         self.env = {
             "AWS_ACCESS_KEY_ID": self.credentials[0],
             "AWS_SECRET_ACCESS_KEY": self.credentials[1],
@@ -98,7 +102,7 @@ class LocalStack:
         requests.post(
             f"{self.endpoint_url}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=5
         ).raise_for_status()
-        os.environ.update(self.env)  # provisioning and seeding in this process talk to the same endpoint
+        self._export(setenv)  # provisioning and seeding in this process talk to the same endpoint
         self.env.update(
             provision(
                 self.stage,
@@ -107,7 +111,11 @@ class LocalStack:
                 web_origins=[self.web_url, f"http://localhost:{self.web_port}"],
             )
         )
-        os.environ.update(self.env)
+        self._export(setenv)
+
+    def _export(self, setenv: Callable[[str, str], None]) -> None:
+        for name, value in self.env.items():
+            setenv(name, value)
 
     def start_services(self) -> None:
         """Start the Chalice API, the queue dispatcher and the web front, and wait for /health through both."""

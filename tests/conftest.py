@@ -18,7 +18,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     local = LocalStack(log_dir=tmp_path_factory.mktemp("stack-logs"))
     try:
         local.start_endpoint()
-        from chalicelib.core import wiring
+        from chalicelib import wiring
 
         wiring.reset()
         local.start_services()

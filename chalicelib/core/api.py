@@ -10,16 +10,46 @@ from typing import Any
 from chalice import Blueprint, Response
 from chalice.app import Request
 
-from chalicelib.core import observability, wiring
-from chalicelib.core.errors import ApiError
+from chalicelib.core import errors, observability
 from chalicelib.core.http import bearer_principal, parse_json, require_role
-from chalicelib.identity.tokens import Principal
+from chalicelib.core.principal import Principal
 
 View = Callable[..., Any]
+Authenticate = Callable[[str], Principal]
+
+# Each kind of domain error and the status it answers with; the first match along the class's MRO wins.
+HTTP_STATUS: dict[type[errors.DomainError], int] = {
+    errors.InvalidInput: 400,
+    errors.Unauthenticated: 401,
+    errors.NotPermitted: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.Unprocessable: 422,
+    errors.TooManyAttempts: 429,
+    errors.Unavailable: 503,
+}
+_authenticator: list[Authenticate] = []  # set once by the composition root (app.py)
 
 
-def error_response(error: ApiError) -> Response:
-    return Response(body=error.to_body(), status_code=error.status)
+def use_authenticator(authenticate: Authenticate) -> None:
+    """Install how a bearer token becomes a Principal (the token service; a Cognito authorizer on AWS)."""
+    _authenticator[:] = [authenticate]
+
+
+def status_of(error: errors.DomainError) -> int:
+    return next(HTTP_STATUS[kind] for kind in type(error).__mro__ if kind in HTTP_STATUS)
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    """The one JSON shape of every failure: {"error": {"code", "message", "details"?}}."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    return {"error": error}
+
+
+def error_response(error: errors.DomainError) -> Response:
+    return Response(body=error_body(error.code, error.message, error.details), status_code=status_of(error))
 
 
 def json_body(request: Request) -> Any:
@@ -36,7 +66,7 @@ def route(
 ) -> Callable[[View], View]:
     """Register `view(request, principal, **path_params)`; roles=None means a public route.
 
-    The view returns a body (200) or a (body, status) pair; ApiError becomes its 4xx JSON answer and
+    The view returns a body (200) or a (body, status) pair; a DomainError becomes its 4xx JSON answer and
     anything unexpected a logged 500 with a stable code, never a stack trace.
     """
 
@@ -48,19 +78,17 @@ def route(
             try:
                 principal: Principal | None = None
                 if roles is not None:
-                    principal = require_role(bearer_principal(request.headers, wiring.tokens()), *roles)
+                    principal = require_role(bearer_principal(request.headers, _authenticator[0]), *roles)
                     # Who is asking, on this request's log lines from here on; never the token itself.
                     log.thread_safe_append_keys(
                         user_id=principal.user_id, role=principal.role, agency_id=principal.agency_id
                     )
                 result = view(request, principal, **params)
-            except ApiError as error:
+            except errors.DomainError as error:
                 return error_response(error)
             except Exception:  # noqa: BLE001 - the one place that turns surprises into a clean 500
                 log.exception("unhandled error on %s %s", request.method, path)
-                return Response(
-                    body={"error": {"code": "internal.error", "message": "Internal error."}}, status_code=500
-                )
+                return Response(body=error_body("internal.error", "Internal error."), status_code=500)
             body, status = result if isinstance(result, tuple) else (result, 200)
             return Response(body=body, status_code=status)
 
@@ -71,7 +99,7 @@ def route(
 
 
 def observe_request(request: Request, get_response: Callable[[Request], Response]) -> Response:
-    """HTTP middleware: the path's session id as correlation id, one access log line, ApiErrors by status class.
+    """HTTP middleware: the path's session id as correlation id, one access log line, API errors by status class.
 
     Only the method, route template, status and duration are logged: no headers, body or query string.
     """

@@ -4,33 +4,33 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from chalicelib.core.clock import parse_iso
-from chalicelib.core.errors import BadRequest, Forbidden, Unauthorized
-from chalicelib.identity.tokens import Principal, TokenService
+from chalicelib.core.errors import InvalidInput, NotPermitted, Unauthenticated
+from chalicelib.core.principal import Principal
 
 MAX_BODY_BYTES = 1_000_000
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
 
 
-def invalid_field(field: str, problem: str) -> BadRequest:
+def invalid_field(field: str, problem: str) -> InvalidInput:
     details = {"field": field, "problem": problem}
-    return BadRequest("request.invalid_field", f"Field '{field}' {problem}.", details=details)
+    return InvalidInput("request.invalid_field", f"Field '{field}' {problem}.", details=details)
 
 
 def parse_json(raw: bytes | None) -> Any:
     """Decode a JSON request body; 400 with a stable code when it is missing, too large or malformed."""
     if not raw:
-        raise BadRequest("request.body_required", "A JSON body is required.")
+        raise InvalidInput("request.body_required", "A JSON body is required.")
     if len(raw) > MAX_BODY_BYTES:
-        raise BadRequest("request.body_too_large", "The request body is too large.")
+        raise InvalidInput("request.body_too_large", "The request body is too large.")
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise BadRequest("request.malformed_json", "The request body is not valid JSON.") from exc
+        raise InvalidInput("request.malformed_json", "The request body is not valid JSON.") from exc
 
 
 class Fields:
@@ -40,7 +40,7 @@ class Fields:
         if not isinstance(data, dict):
             if prefix:
                 raise invalid_field(prefix.rstrip("."), "must be an object")
-            raise BadRequest("request.body_not_object", "The JSON body must be an object.")
+            raise InvalidInput("request.body_not_object", "The JSON body must be an object.")
         self.data = data
         self.prefix = prefix
 
@@ -116,16 +116,16 @@ class Fields:
         return Fields(value, prefix=f"{self.prefix}{name}.")
 
 
-def bearer_principal(headers: Mapping[str, str], tokens: TokenService) -> Principal:
+def bearer_principal(headers: Mapping[str, str], authenticate: Callable[[str], Principal]) -> Principal:
     """The caller behind the Authorization header; 401 when absent or invalid."""
     header = headers.get("authorization") or headers.get("Authorization") or ""
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("auth.missing_token", "An 'Authorization: Bearer <token>' header is required.")
-    return tokens.verify(token.strip())
+        raise Unauthenticated("auth.missing_token", "An 'Authorization: Bearer <token>' header is required.")
+    return authenticate(token.strip())
 
 
 def require_role(principal: Principal, *roles: str) -> Principal:
     if principal.role not in roles:
-        raise Forbidden("auth.forbidden_role", "Your role may not perform this action.")
+        raise NotPermitted("auth.forbidden_role", "Your role may not perform this action.")
     return principal

@@ -18,7 +18,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
-from chalicelib.core import wiring
+from chalicelib.core.settings import stage_name
 
 API = "proctor-api"
 ANALYZER = "frame-analyzer"
@@ -77,7 +77,7 @@ def logger(service: str) -> Logger:
 
 @cache
 def metrics(service: str) -> MetricRecorder:
-    return MetricRecorder(service, NAMESPACE, lambda: {"stage": wiring.settings().stage})
+    return MetricRecorder(service, NAMESPACE, lambda: {"stage": stage_name()})
 
 
 @cache

@@ -73,6 +73,11 @@ def _engines(env: Mapping[str, str]) -> tuple[str, tuple[tuple[str, str], ...]]:
     return default, tuple(pairs)
 
 
+def stage_name(env: Mapping[str, str] | None = None) -> str:
+    """The deployment stage (local, dev, prod): metric dimensions need it before, or without, full settings."""
+    return (os.environ if env is None else env).get("PROCTOR_STAGE", "local")
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build Settings from environment variables (see README, Configuration)."""
     env = os.environ if env is None else env
@@ -81,7 +86,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigurationError("PROCTOR_JWT_SECRET must be at least 32 characters")
     engine, by_agency = _engines(env)
     return Settings(
-        stage=env.get("PROCTOR_STAGE", "local"),
+        stage=stage_name(env),
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
         endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
         table_prefix=env.get("PROCTOR_TABLE_PREFIX", "proctor-local-"),

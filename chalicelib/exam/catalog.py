@@ -2,27 +2,46 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from chalicelib.core.clock import Clock, iso
 from chalicelib.core.db import is_condition_failure
-from chalicelib.core.errors import BadRequest, Conflict, NotFound
-from chalicelib.core.http import ID_PATTERN, Fields, invalid_field
+from chalicelib.core.errors import Conflict, InvalidInput, NotFound
+from chalicelib.core.principal import Principal
 from chalicelib.exam.bank_import import QuestionDraft
 from chalicelib.exam.models import AdmissionRecord, ExamRecord, QuestionRecord
+from chalicelib.exam.policy import AnalysisPolicy
 from chalicelib.identity.models import UserRecord
 from chalicelib.identity.passwords import hash_password
-from chalicelib.identity.tokens import Principal
-from chalicelib.violations.policy import AnalysisPolicy
 
 LANGUAGES = ("kk", "ru", "en")
-BLOCK_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-MAX_ROSTER_BATCH = 100
+
+
+@dataclass(frozen=True)
+class ExamDraft:
+    """A new exam as an admin describes it; every field already validated on its own."""
+
+    title: dict[str, str]  # per language
+    languages: tuple[str, ...]
+    duration_s: int
+    blocks: tuple[dict[str, Any], ...]  # {block_id, title: {lang: text}, item_count}
+    opens_at: datetime
+    closes_at: datetime
+    require_identity: bool
+    analysis: AnalysisPolicy
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    user_id: str  # the login, lower-cased
+    full_name: str
+    password: str | None  # None: generate one and show it once
 
 
 def exam_view(exam: ExamRecord) -> dict[str, Any]:
@@ -51,62 +70,26 @@ def load_exam(exam_id: str, agency_id: str) -> ExamRecord:
     return exam
 
 
-def _titles(fields: Fields, name: str, languages: list[str]) -> dict[str, str]:
-    titles = fields.nested(name)
-    assert titles is not None
-    return {lang: str(titles.text(lang, max_len=300)) for lang in languages}
-
-
 class ExamCatalog:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
-    def create_exam(self, admin: Principal, body: Any) -> dict[str, Any]:
-        fields = Fields(body)
-        languages = fields.items("languages", required=False, min_len=1, max_len=3) or list(LANGUAGES)
-        if any(lang not in LANGUAGES for lang in languages) or len(set(languages)) != len(languages):
-            raise BadRequest(
-                "request.invalid_field",
-                "Field 'languages' must list distinct codes of kk, ru, en.",
-                details={"field": "languages", "problem": "invalid language"},
-            )
-        title = _titles(fields, "title", languages)
-        duration_s = fields.integer("duration_s", minimum=5, maximum=12 * 3600)
-        blocks = []
-        for position, raw in enumerate(fields.items("blocks", min_len=1, max_len=20)):
-            block = Fields(raw, prefix=f"blocks[{position}].")
-            blocks.append(
-                {
-                    "block_id": block.text("block_id", pattern=BLOCK_ID),
-                    "title": _titles(block, "title", languages),
-                    "item_count": block.integer("item_count", minimum=1, maximum=500),
-                }
-            )
-        if len({b["block_id"] for b in blocks}) != len(blocks):
-            raise BadRequest(
-                "request.invalid_field",
-                "Block ids must be unique.",
-                details={"field": "blocks", "problem": "duplicate block_id"},
-            )
-        opens_at, closes_at = fields.timestamp("opens_at"), fields.timestamp("closes_at")
-        assert opens_at is not None and closes_at is not None
-        if closes_at <= opens_at:
-            raise BadRequest("exam.window_invalid", "closes_at must be after opens_at.")
-        require_identity = fields.boolean("require_identity", required=False)
-        analysis = AnalysisPolicy.from_dict(fields.data.get("analysis"))
+    def create_exam(self, admin: Principal, draft: ExamDraft) -> dict[str, Any]:
+        if draft.closes_at <= draft.opens_at:
+            raise InvalidInput("exam.window_invalid", "closes_at must be after opens_at.")
         exam = ExamRecord(
             exam_id=f"ex-{uuid.uuid4().hex[:12]}",
             agency_id=admin.agency_id,
             created_at=self._clock.now(),
-            title=title,
-            languages=languages,
-            duration_s=duration_s,
-            blocks=blocks,
-            opens_at=opens_at,
-            closes_at=closes_at,
+            title=draft.title,
+            languages=list(draft.languages),
+            duration_s=draft.duration_s,
+            blocks=[dict(block) for block in draft.blocks],
+            opens_at=draft.opens_at,
+            closes_at=draft.closes_at,
             bank_size=0,
-            require_identity=require_identity is not False,
-            analysis=analysis.to_dict(),
+            require_identity=draft.require_identity,
+            analysis=draft.analysis.to_dict(),
         )
         exam.save(condition=ExamRecord.exam_id.does_not_exist())
         return exam_view(exam)
@@ -133,30 +116,24 @@ class ExamCatalog:
         exam.update(actions=[ExamRecord.bank_size.set(size)])
         return {"imported": len(drafts), "bank_size": size}
 
-    def admit(self, admin: Principal, exam: ExamRecord, body: Any) -> dict[str, Any]:
+    def admit(self, admin: Principal, exam: ExamRecord, roster: list[RosterEntry]) -> dict[str, Any]:
         """Admit candidates; unknown logins become candidate accounts (a generated password is returned once)."""
-        entries: dict[str, tuple[str, str, str | None]] = {}
-        for position, raw in enumerate(Fields(body).items("candidates", min_len=1, max_len=MAX_ROSTER_BATCH)):
-            entry = Fields(raw, prefix=f"candidates[{position}].")
-            user_id = str(entry.text("user_id", pattern=ID_PATTERN)).lower()
-            password = entry.text("password", required=False, max_len=128)
-            if password is not None and len(password) < 8:  # checked before any write: a bad batch creates nothing
-                raise invalid_field(f"candidates[{position}].password", "must have at least 8 characters")
-            entries[user_id] = (user_id, str(entry.text("full_name", max_len=200)), password)
+        entries = {entry.user_id: entry for entry in roster}  # the last line for a login wins
         existing = {u.user_id: u for u in UserRecord.batch_get(list(entries))}
         clashes = [uid for uid, u in existing.items() if u.role != "candidate" or u.agency_id != admin.agency_id]
         if clashes:
             raise Conflict("roster.login_taken", "Some logins belong to another account.", details=sorted(clashes))
         now = self._clock.now()
         created = []
-        for user_id, full_name, password in entries.values():
+        for user_id, entry in entries.items():
+            password = entry.password
             if user_id not in existing:
                 secret = password or secrets.token_urlsafe(9)
                 user = UserRecord(
                     user_id=user_id,
                     agency_id=admin.agency_id,
                     role="candidate",
-                    full_name=full_name,
+                    full_name=entry.full_name,
                     password_hash=hash_password(secret),
                     created_at=now,
                 )

@@ -1,6 +1,6 @@
 """One exam, one browser: a session is held by the client (tab or device) that heartbeats it.
 
-A second client that heartbeats while the first is still alive is refused and recorded as a violation; once the
+A second client that heartbeats while the first is still alive is refused (the violations context records it); once the
 first has been silent for STALE_AFTER (closed tab, crashed laptop), the next client takes over (resume on F5 or on
 another computer keeps working).
 """
@@ -14,7 +14,6 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.core.db import is_condition_failure
 from chalicelib.exam.models import SessionRecord
-from chalicelib.violations.recorder import Violation, ViolationRecorder, derived_violation_id
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 STALE_AFTER = timedelta(seconds=20)
@@ -38,19 +37,3 @@ def claim(session: SessionRecord, client_id: str, now: datetime) -> bool:
             raise
         return False
     return True
-
-
-def record_second_client(recorder: ViolationRecorder, session: SessionRecord, client_id: str, now: datetime) -> None:
-    """One violation per intruding client, however often it retries."""
-    recorder.record(
-        session.agency_id,
-        Violation(
-            session_id=session.session_id,
-            violation_id=derived_violation_id("second_client", client_id),
-            type="second_client",
-            severity="high",
-            source="server",
-            occurred_at=now,
-            details={"client_id": client_id, "holder": session.client_id or ""},
-        ),
-    )

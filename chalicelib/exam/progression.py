@@ -10,12 +10,12 @@ from pynamodb.exceptions import UpdateError
 from chalicelib.core.clock import Clock, iso
 from chalicelib.core.db import is_condition_failure
 from chalicelib.core.errors import Conflict, NotFound
-from chalicelib.core.http import Fields
+from chalicelib.core.http import invalid_field
+from chalicelib.core.principal import Principal
 from chalicelib.exam import rules
 from chalicelib.exam.lifecycle import PHASE_AWAITING_REVIEW, PHASE_IN_PROGRESS, SessionLifecycle
 from chalicelib.exam.models import SessionRecord
 from chalicelib.exam.sessions import finalize, load_session
-from chalicelib.identity.tokens import Principal
 
 logger = logging.getLogger(__name__)
 VERDICTS = {"accept": rules.ACCEPTED, "annul": rules.ANNULLED}
@@ -85,10 +85,11 @@ class SessionProgression:
             SessionRecord.status == rules.AWAITING_REVIEW,
         )
 
-    def record_verdict(self, proctor: Principal, session_id: str, body: Any) -> dict[str, Any]:
-        fields = Fields(body)
-        verdict = VERDICTS[str(fields.text("verdict", choices=tuple(VERDICTS)))]
-        reason = fields.text("reason", required=verdict == rules.ANNULLED, max_len=1000)
+    def record_verdict(self, proctor: Principal, session_id: str, decision: str, reason: str | None) -> dict[str, Any]:
+        """The review's outcome (decision: accept | annul); ends the lifecycle's review wait."""
+        verdict = VERDICTS[decision]
+        if verdict == rules.ANNULLED and not reason:
+            raise invalid_field("reason", "is required")
         session = load_session(session_id)
         if session is None or session.agency_id != proctor.agency_id:
             raise NotFound("session.not_found", "No such session.")

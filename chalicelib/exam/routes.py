@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.core import wiring
+from chalicelib import wiring
 from chalicelib.core.api import json_body, route
-from chalicelib.core.errors import BadRequest
+from chalicelib.core.errors import InvalidInput
+from chalicelib.exam import requests
 from chalicelib.exam.bank_import import parse_csv_bank, parse_json_bank
 from chalicelib.exam.catalog import exam_view, load_exam
 from chalicelib.exam.sessions import own_session
@@ -18,7 +19,7 @@ CANDIDATE = ("candidate",)
 
 @route(bp, "/admin/exams", methods=["POST"], roles=ADMIN)
 def create_exam(request, admin):
-    return wiring.exam_catalog().create_exam(admin, json_body(request)), 201
+    return wiring.exam_catalog().create_exam(admin, requests.exam_draft(json_body(request))), 201
 
 
 @route(bp, "/admin/exams", methods=["GET"], roles=ADMIN)
@@ -45,7 +46,7 @@ def import_questions(request, admin, exam_id):
         try:
             text = (request.raw_body or b"").decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise BadRequest("bank.not_utf8", "The CSV file must be UTF-8 encoded.") from None
+            raise InvalidInput("bank.not_utf8", "The CSV file must be UTF-8 encoded.") from None
         drafts = parse_csv_bank(text, languages, block_ids)
     else:
         drafts = parse_json_bank(json_body(request), languages, block_ids)
@@ -55,7 +56,7 @@ def import_questions(request, admin, exam_id):
 @route(bp, "/admin/exams/{exam_id}/roster", methods=["POST"], roles=ADMIN)
 def admit_candidates(request, admin, exam_id):
     exam = load_exam(exam_id, admin.agency_id)
-    return wiring.exam_catalog().admit(admin, exam, json_body(request))
+    return wiring.exam_catalog().admit(admin, exam, requests.roster(json_body(request)))
 
 
 @route(bp, "/admin/exams/{exam_id}/roster", methods=["GET"], roles=ADMIN)
@@ -70,13 +71,14 @@ def my_exams(request, candidate):
 
 @route(bp, "/exams/{exam_id}/consent", methods=["POST"], roles=CANDIDATE)
 def record_consent(request, candidate, exam_id):
-    return wiring.exam_sessions().record_consent(candidate, exam_id, json_body(request))
+    accepted, language = requests.consent(json_body(request))
+    return wiring.exam_sessions().record_consent(candidate, exam_id, accepted, language)
 
 
 @route(bp, "/exams/{exam_id}/sessions", methods=["POST"], roles=CANDIDATE)
 def start_session(request, candidate, exam_id):
     body = json_body(request) if request.raw_body else {}
-    view, created = wiring.exam_sessions().start(candidate, exam_id, body)
+    view, created = wiring.exam_sessions().start(candidate, exam_id, requests.language(body))
     return view, 201 if created else 200
 
 
@@ -87,13 +89,14 @@ def get_session(request, candidate, session_id):
 
 @route(bp, "/sessions/{session_id}/answers/{item_id}", methods=["PUT"], roles=CANDIDATE)
 def save_answer(request, candidate, session_id, item_id):
-    return wiring.exam_sessions().save_answer(candidate, session_id, item_id, json_body(request))
+    option_id = requests.option_id(json_body(request))
+    return wiring.exam_sessions().save_answer(candidate, session_id, item_id, option_id)
 
 
 @route(bp, "/sessions/{session_id}/heartbeat", methods=["POST"], roles=CANDIDATE)
 def heartbeat(request, candidate, session_id):
     body = json_body(request) if request.raw_body else {}
-    return wiring.exam_sessions().heartbeat(candidate, session_id, body)
+    return wiring.exam_sessions().heartbeat(candidate, session_id, requests.client_id(body))
 
 
 @route(bp, "/sessions/{session_id}/submit", methods=["POST"], roles=CANDIDATE)

@@ -6,7 +6,7 @@ import logging
 import random
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -14,17 +14,17 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chalicelib.core.clock import Clock, iso
 from chalicelib.core.db import is_condition_failure
-from chalicelib.core.errors import ApiError, Conflict, Forbidden, NotFound
-from chalicelib.core.http import Fields
+from chalicelib.core.errors import Conflict, NotFound, NotPermitted, Unavailable, Unprocessable
+from chalicelib.core.principal import Principal
 from chalicelib.exam import presence, rules
 from chalicelib.exam.lifecycle import PHASE_IN_PROGRESS, SessionLifecycle
 from chalicelib.exam.models import AdmissionRecord, ExamRecord, QuestionRecord, SessionRecord
+from chalicelib.exam.policy import AnalysisPolicy
 from chalicelib.identity.models import EnrollmentRecord
-from chalicelib.identity.tokens import Principal
-from chalicelib.violations.policy import AnalysisPolicy
-from chalicelib.violations.recorder import ViolationRecorder
 
 logger = logging.getLogger(__name__)
+# Told when a second tab or device tries to take a live session (the violations context records it).
+SecondClientHook = Callable[[SessionRecord, str, datetime], None]
 _SESSION_NAMESPACE = uuid.UUID("6f1c4c39-9f0e-4d5e-9d53-0c1f3f0b7a11")
 CONSENT_VERSION = "2026-11"
 
@@ -47,18 +47,6 @@ def own_session(candidate: Principal, session_id: str) -> SessionRecord:
     if session is None or session.candidate_id != candidate.user_id or session.agency_id != candidate.agency_id:
         raise NotFound("session.not_found", "No such session.")
     return session
-
-
-def load_enrollment(candidate_id: str, exam_id: str) -> EnrollmentRecord | None:
-    try:
-        return EnrollmentRecord.get(candidate_id, exam_id)
-    except DoesNotExist:
-        return None
-
-
-def approved(enrollment: EnrollmentRecord | None) -> bool:
-    """An identity check that lets the candidate start: passed, or overridden by a proctor."""
-    return enrollment is not None and enrollment.status in ("approved", "overridden")
 
 
 def answer_key(session: SessionRecord) -> dict[str, str]:
@@ -98,11 +86,11 @@ class ExamSessions:
         clock: Clock,
         lifecycle: SessionLifecycle,
         rng_factory: Callable[[], random.Random] = random.SystemRandom,
-        recorder: ViolationRecorder | None = None,
+        on_second_client: SecondClientHook | None = None,
     ) -> None:
         self._clock = clock
         self._lifecycle = lifecycle
-        self._recorder = recorder
+        self._on_second_client = on_second_client
         self._rng_factory = rng_factory
 
     def admitted_exams(self, candidate: Principal) -> list[dict[str, Any]]:
@@ -159,15 +147,15 @@ class ExamSessions:
         """The candidate's admission to the exam, once the rules were accepted (403 before)."""
         admission = self._admission(candidate, exam_id)
         if admission.consent_at is None:
-            raise Forbidden("consent.required", "Accept the exam rules before starting.")
+            raise NotPermitted("consent.required", "Accept the exam rules before starting.")
         return admission
 
-    def record_consent(self, candidate: Principal, exam_id: str, body: Any) -> dict[str, Any]:
+    def record_consent(
+        self, candidate: Principal, exam_id: str, accepted: bool, language: str | None
+    ) -> dict[str, Any]:
         """Record that the candidate accepted the rules and biometric processing; the first consent is kept."""
-        fields = Fields(body)
-        if fields.boolean("accepted") is not True:
-            raise Forbidden("consent.declined", "The exam cannot be taken without accepting the rules.")
-        language = fields.text("language", choices=("kk", "ru", "en"))
+        if not accepted:
+            raise NotPermitted("consent.declined", "The exam cannot be taken without accepting the rules.")
         admission = self._admission(candidate, exam_id)
         if admission.consent_at is None:
             try:
@@ -189,9 +177,8 @@ class ExamSessions:
             "consent_version": admission.consent_version,
         }
 
-    def start(self, candidate: Principal, exam_id: str, body: Any) -> tuple[dict[str, Any], bool]:
+    def start(self, candidate: Principal, exam_id: str, language: str | None) -> tuple[dict[str, Any], bool]:
         """Start the session, or return the existing one (second tab, reload, retry); True when created."""
-        language = Fields(body).text("language", required=False, choices=("kk", "ru", "en"))
         self.require_consent(candidate, exam_id)
         session_id = session_id_for(exam_id, candidate.user_id)
         existing = load_session(session_id)
@@ -199,9 +186,9 @@ class ExamSessions:
             self._ensure_lifecycle(existing)
             return self.view(existing), False
         exam = ExamRecord.get(exam_id)
-        enrollment = load_enrollment(candidate.user_id, exam_id)
-        if exam.require_identity and not approved(enrollment):
-            raise Forbidden("identity.not_verified", "Pass the identity check before starting.")
+        enrollment = EnrollmentRecord.find(candidate.user_id, exam_id)
+        if exam.require_identity and not (enrollment and enrollment.lets_candidate_start):
+            raise NotPermitted("identity.not_verified", "Pass the identity check before starting.")
         now = self._clock.now()
         if now < exam.opens_at:
             raise Conflict("exam.not_open", "The exam window has not opened yet.")
@@ -236,7 +223,7 @@ class ExamSessions:
             risk_score=0,
             analysis=exam.analysis.as_dict(),
         )
-        if enrollment is not None and approved(enrollment):
+        if enrollment is not None and enrollment.lets_candidate_start:
             session.reference_engine = enrollment.engine
             session.reference_vector = enrollment.template_vector
             session.reference_image_key = enrollment.template_image_key
@@ -259,9 +246,7 @@ class ExamSessions:
             arn = self._lifecycle.start(session.session_id, PHASE_IN_PROGRESS, int(remaining) + 1)
         except (ClientError, BotoCoreError) as exc:
             logger.exception("could not start the lifecycle of %s", session.session_id)
-            raise ApiError(
-                "lifecycle.unavailable", "The exam service is busy; try again in a moment.", status=503
-            ) from exc
+            raise Unavailable("lifecycle.unavailable", "The exam service is busy; try again in a moment.") from exc
         session.update(actions=[SessionRecord.execution_arn.set(arn)])
 
     def view(self, session: SessionRecord) -> dict[str, Any]:
@@ -306,15 +291,14 @@ class ExamSessions:
             "auto_submitted": bool(session.auto_submitted),
         }
 
-    def save_answer(self, candidate: Principal, session_id: str, item_id: str, body: Any) -> dict[str, Any]:
+    def save_answer(self, candidate: Principal, session_id: str, item_id: str, option_id: str) -> dict[str, Any]:
         """Autosave one answer (last write wins, same write twice is harmless); refused after the deadline."""
-        option_id = Fields(body).text("option_id", max_len=64)
         session = own_session(candidate, session_id)
         item = next((i for i in session.items if i["item_id"] == item_id), None)
         if item is None:
             raise NotFound("item.not_found", "That item is not part of this session.")
         if option_id not in item["option_ids"]:
-            raise ApiError("answer.invalid_option", "That option does not belong to the item.", status=422)
+            raise Unprocessable("answer.invalid_option", "That option does not belong to the item.")
         now = self._clock.now()
         try:
             session.update(
@@ -339,9 +323,8 @@ class ExamSessions:
             "remaining_s": max(0, int((session.deadline_at - now).total_seconds())),
         }
 
-    def heartbeat(self, candidate: Principal, session_id: str, body: Any) -> dict[str, Any]:
+    def heartbeat(self, candidate: Principal, session_id: str, client_id: str | None) -> dict[str, Any]:
         """Keep the session alive and answer the server's timer; a second live tab/device gets 409."""
-        client_id = Fields(body).text("client_id", required=False, pattern=presence.CLIENT_ID)
         session = own_session(candidate, session_id)
         if session.status != rules.IN_PROGRESS:
             return self.status(session)
@@ -350,8 +333,8 @@ class ExamSessions:
             session.update(actions=[SessionRecord.last_seen_at.set(now)])
         elif not presence.claim(session, client_id, now):
             session.refresh()
-            if self._recorder is not None:
-                presence.record_second_client(self._recorder, session, client_id, now)
+            if self._on_second_client is not None:
+                self._on_second_client(session, client_id, now)
             raise Conflict("session.other_client_active", "The exam is already open in another tab or device.")
         return self.status(session)
 

@@ -7,30 +7,27 @@ become the reference for re-identification during the exam. A proctor may overri
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from botocore.exceptions import ClientError
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import UpdateError
 
 from chalicelib.core.clock import Clock, iso
 from chalicelib.core.db import is_condition_failure
-from chalicelib.core.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound
-from chalicelib.core.http import Fields
-from chalicelib.exam.models import AdmissionRecord
-from chalicelib.exam.sessions import load_enrollment, session_id_for
+from chalicelib.core.errors import Conflict, InvalidInput, NotFound, TooManyAttempts, Unprocessable
+from chalicelib.core.presigned import MediaKind, Presigner
+from chalicelib.core.principal import Principal
 from chalicelib.identity.face_detector import InvalidImage, decode_image
 from chalicelib.identity.face_engine import FaceEngine, FaceObservation, OpenCvFaceEngine
-from chalicelib.identity.models import EnrollmentRecord
+from chalicelib.identity.models import PHOTO_KINDS, EnrollmentRecord
 from chalicelib.identity.occlusion import region_template
 from chalicelib.identity.quality import MESSAGES, QualityLimits, assess_enrollment
-from chalicelib.identity.tokens import Principal
-from chalicelib.media.uploads import MediaKind, MediaUploads
 
 APPROVED, REJECTED, OVERRIDDEN = "approved", "rejected", "overridden"
 MAX_ATTEMPTS = 10
-PHOTO_KINDS = ("selfie", "id_document")
 _MISMATCH_MESSAGE = {
     "kk": "Құжаттағы фото сіздің бетіңізге сәйкес келмейді. Өз құжатыңызды түсіріңіз.",
     "ru": "Фото в документе не совпадает с вашим лицом. Сфотографируйте свой документ.",
@@ -38,8 +35,14 @@ _MISMATCH_MESSAGE = {
 }
 
 
+_ENROLLMENT_NAMESPACE = uuid.UUID("0b9f3a52-6c1e-4f7e-9a57-2d3c8e1f4b60")
+# Raises unless the candidate is admitted to the exam and has accepted its rules (the exam context knows how).
+ConsentCheck = Callable[[Principal, str], object]
+
+
 def enrollment_prefix(exam_id: str, candidate_id: str) -> str:
-    return f"enrollment/{session_id_for(exam_id, candidate_id)}"
+    """One opaque folder per candidate and exam, so neither login nor exam id shows in the object key."""
+    return f"enrollment/{uuid.uuid5(_ENROLLMENT_NAMESPACE, f'{exam_id}/{candidate_id}').hex}"
 
 
 def _reason(photo: str, code: str) -> dict[str, Any]:
@@ -52,33 +55,24 @@ class EnrollmentService:
         self,
         s3: Any,
         bucket: str,
-        uploads: MediaUploads,
+        presigner: Presigner,
         engine_for: Callable[[str], FaceEngine],
         clock: Clock,
         max_photo_bytes: int,
+        require_consent: ConsentCheck,
     ) -> None:
         self._s3 = s3
         self._bucket = bucket
-        self._uploads = uploads
+        self._presigner = presigner
+        self._require_consent = require_consent
         self._engine_for = engine_for
         self._clock = clock
         self._kind = {k: MediaKind(k, "image/jpeg", "jpg", max_photo_bytes) for k in PHOTO_KINDS}
 
-    def _consented_admission(self, candidate: Principal, exam_id: str) -> AdmissionRecord:
-        try:
-            admission = AdmissionRecord.get(candidate.user_id, exam_id)
-        except DoesNotExist:
-            admission = None
-        if admission is None or admission.agency_id != candidate.agency_id:
-            raise NotFound("exam.not_found", "No such exam among your admissions.")
-        if admission.consent_at is None:
-            raise Forbidden("consent.required", "Accept the exam rules before the identity check.")
-        return admission
-
-    def presign(self, candidate: Principal, exam_id: str, body: Any) -> dict[str, Any]:
-        kind = str(Fields(body).text("kind", choices=PHOTO_KINDS))
-        self._consented_admission(candidate, exam_id)
-        return self._uploads.post_policy(enrollment_prefix(exam_id, candidate.user_id), self._kind[kind])
+    def presign(self, candidate: Principal, exam_id: str, kind: str) -> dict[str, Any]:
+        """An upload form for one identity photo (kind: selfie or id_document), only after consent."""
+        self._require_consent(candidate, exam_id)
+        return self._presigner.post_policy(enrollment_prefix(exam_id, candidate.user_id), self._kind[kind])
 
     def _photo(self, key: str) -> tuple[np.ndarray, bytes]:
         try:
@@ -86,30 +80,27 @@ class EnrollmentService:
         except ClientError:
             raise Conflict("enrollment.photo_missing", "Upload the photo before asking for verification.") from None
         if head["ContentLength"] > self._kind["selfie"].max_bytes or head.get("ContentType") != "image/jpeg":
-            raise ApiError("enrollment.photo_rejected", "The photo must be a JPEG within the size limit.", status=422)
+            raise Unprocessable("enrollment.photo_rejected", "The photo must be a JPEG within the size limit.")
         data = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
         try:
             return decode_image(data), data
         except InvalidImage:
-            raise ApiError(
-                "enrollment.photo_unreadable", "The photo could not be read; take it again.", status=422
-            ) from None
+            raise Unprocessable("enrollment.photo_unreadable", "The photo could not be read; take it again.") from None
 
-    def verify(self, candidate: Principal, exam_id: str, body: Any) -> dict[str, Any]:
+    def verify(self, candidate: Principal, exam_id: str, selfie_key: str, id_document_key: str) -> dict[str, Any]:
         """Check both photos and record the decision (approved / rejected with reasons)."""
-        fields = Fields(body)
-        keys = {kind: str(fields.text(f"{kind}_key", max_len=300)) for kind in PHOTO_KINDS}
-        admission = self._consented_admission(candidate, exam_id)
+        keys = {"selfie": selfie_key, "id_document": id_document_key}
+        self._require_consent(candidate, exam_id)
         prefix = enrollment_prefix(exam_id, candidate.user_id)
         for kind, key in keys.items():
             if not re.fullmatch(rf"{re.escape(prefix)}/{kind}/[0-9]{{8}}T[0-9]{{9}}Z-[0-9a-f]{{12}}\.jpg", key):
-                raise BadRequest("enrollment.foreign_key", f"'{kind}_key' is not one of your uploads.")
-        previous = load_enrollment(candidate.user_id, exam_id)
+                raise InvalidInput("enrollment.foreign_key", f"'{kind}_key' is not one of your uploads.")
+        previous = EnrollmentRecord.find(candidate.user_id, exam_id)
         if previous is not None and previous.status in (APPROVED, OVERRIDDEN):
             return self.view(previous)
         attempts = int(previous.attempts) + 1 if previous else 1
         if attempts > MAX_ATTEMPTS:
-            raise ApiError("enrollment.too_many_attempts", "Too many attempts; ask a proctor for help.", status=429)
+            raise TooManyAttempts("enrollment.too_many_attempts", "Too many attempts; ask a proctor for help.")
         engine = self._engine_for(candidate.agency_id)
         selfie, selfie_bytes = self._photo(keys["selfie"])
         document, document_bytes = self._photo(keys["id_document"])
@@ -125,7 +116,7 @@ class EnrollmentService:
         record = EnrollmentRecord(
             candidate_id=candidate.user_id,
             exam_id=exam_id,
-            agency_id=admission.agency_id,
+            agency_id=candidate.agency_id,
             selfie_key=keys["selfie"],
             document_key=keys["id_document"],
             attempts=attempts,
@@ -166,20 +157,20 @@ class EnrollmentService:
         }
 
     def status(self, candidate: Principal, exam_id: str) -> dict[str, Any]:
-        self._consented_admission(candidate, exam_id)
-        record = load_enrollment(candidate.user_id, exam_id)
+        self._require_consent(candidate, exam_id)
+        record = EnrollmentRecord.find(candidate.user_id, exam_id)
         if record is None:
             raise NotFound("enrollment.not_found", "No identity check yet.")
         return self.view(record)
 
     def for_proctor(self, proctor: Principal, exam_id: str, candidate_id: str) -> EnrollmentRecord:
-        record = load_enrollment(candidate_id, exam_id)
+        record = EnrollmentRecord.find(candidate_id, exam_id)
         if record is None or record.agency_id != proctor.agency_id:
             raise NotFound("enrollment.not_found", "No identity check for that candidate and exam.")
         return record
 
-    def override(self, proctor: Principal, exam_id: str, candidate_id: str, body: Any) -> dict[str, Any]:
-        reason = str(Fields(body).text("reason", max_len=1000))
+    def override(self, proctor: Principal, exam_id: str, candidate_id: str, reason: str) -> dict[str, Any]:
+        """A proctor accepts a rejected check after looking at the photos, with the reason on record."""
         record = self.for_proctor(proctor, exam_id, candidate_id)
         if record.status != REJECTED:
             raise Conflict("enrollment.not_rejected", "Only a rejected identity check can be overridden.")

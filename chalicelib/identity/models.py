@@ -8,9 +8,11 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
 ROLES = ("candidate", "proctor", "admin")
+PHOTO_KINDS = ("selfie", "id_document")  # the two photos of the identity check
 
 
 class UserRecord(Model):
@@ -53,3 +55,15 @@ class EnrollmentRecord(Model):
     decided_at = UTCDateTimeAttribute()
     override_by = UnicodeAttribute(null=True)
     override_reason = UnicodeAttribute(null=True)
+
+    @classmethod
+    def find(cls, candidate_id: str, exam_id: str) -> "EnrollmentRecord | None":
+        try:
+            return cls.get(candidate_id, exam_id)
+        except DoesNotExist:
+            return None
+
+    @property
+    def lets_candidate_start(self) -> bool:
+        """A check that lets the candidate start: passed, or overridden by a proctor."""
+        return self.status in ("approved", "overridden")

@@ -5,14 +5,14 @@ from __future__ import annotations
 from chalice import Blueprint
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.core import wiring
+from chalicelib import wiring
 from chalicelib.core.api import json_body, route
 from chalicelib.core.clock import iso
-from chalicelib.core.errors import Unauthorized
+from chalicelib.core.errors import Unauthenticated
 from chalicelib.core.http import Fields
-from chalicelib.identity.models import UserRecord
+from chalicelib.core.principal import Principal
+from chalicelib.identity.models import PHOTO_KINDS, UserRecord
 from chalicelib.identity.passwords import DUMMY_HASH, verify_password
-from chalicelib.identity.tokens import Principal
 
 bp = Blueprint(__name__)
 
@@ -28,7 +28,7 @@ def login(request, _):
         verify_password(password, DUMMY_HASH)
         user = None
     if user is None or not verify_password(password, user.password_hash):
-        raise Unauthorized("auth.invalid_credentials", "Wrong login or password.")
+        raise Unauthenticated("auth.invalid_credentials", "Wrong login or password.")
     principal = Principal(user_id=user.user_id, role=user.role, agency_id=user.agency_id)
     token, expires = wiring.tokens().issue(principal, wiring.clock().now())
     return {
@@ -43,12 +43,15 @@ def login(request, _):
 
 @route(bp, "/exams/{exam_id}/enrollment/uploads", methods=["POST"], roles=("candidate",))
 def presign_enrollment_photo(request, candidate, exam_id):
-    return wiring.enrollment().presign(candidate, exam_id, json_body(request)), 201
+    kind = str(Fields(json_body(request)).text("kind", choices=PHOTO_KINDS))
+    return wiring.enrollment().presign(candidate, exam_id, kind), 201
 
 
 @route(bp, "/exams/{exam_id}/enrollment/verify", methods=["POST"], roles=("candidate",))
 def verify_identity(request, candidate, exam_id):
-    return wiring.enrollment().verify(candidate, exam_id, json_body(request))
+    fields = Fields(json_body(request))
+    selfie_key, document_key = (str(fields.text(f"{kind}_key", max_len=300)) for kind in PHOTO_KINDS)
+    return wiring.enrollment().verify(candidate, exam_id, selfie_key, document_key)
 
 
 @route(bp, "/exams/{exam_id}/enrollment", methods=["GET"], roles=("candidate",))
@@ -60,14 +63,15 @@ def identity_status(request, candidate, exam_id):
 def enrollment_for_proctor(request, proctor, exam_id, candidate_id):
     service = wiring.enrollment()
     record = service.for_proctor(proctor, exam_id, candidate_id)
-    uploads = wiring.media_uploads()
+    presigner = wiring.presigner()
     return {
         **service.view(record),
-        "selfie_url": uploads.evidence_url(record.selfie_key),
-        "id_document_url": uploads.evidence_url(record.document_key),
+        "selfie_url": presigner.download_url(record.selfie_key),
+        "id_document_url": presigner.download_url(record.document_key),
     }
 
 
 @route(bp, "/proctor/enrollments/{exam_id}/{candidate_id}/override", methods=["POST"], roles=("proctor", "admin"))
 def override_enrollment(request, proctor, exam_id, candidate_id):
-    return wiring.enrollment().override(proctor, exam_id, candidate_id, json_body(request))
+    reason = str(Fields(json_body(request)).text("reason", max_len=1000))
+    return wiring.enrollment().override(proctor, exam_id, candidate_id, reason)

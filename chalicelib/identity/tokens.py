@@ -5,22 +5,15 @@ This is the seam for a Cognito or custom authorizer on AWS: routes only ever see
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import jwt
 
-from chalicelib.core.errors import Unauthorized
+from chalicelib.core.errors import Unauthenticated
+from chalicelib.core.principal import Principal
 
 ISSUER = "proctor-platform"
 AUDIENCE = "proctor-api"
-
-
-@dataclass(frozen=True)
-class Principal:
-    user_id: str
-    role: str
-    agency_id: str
 
 
 class TokenService:
@@ -42,7 +35,7 @@ class TokenService:
         return jwt.encode(claims, self._secret, algorithm="HS256"), expires
 
     def verify(self, token: str) -> Principal:
-        """Return the token's principal; raise Unauthorized for expired, forged or malformed tokens."""
+        """Return the token's principal; raise Unauthenticated for expired, forged or malformed tokens."""
         try:
             claims = jwt.decode(
                 token,
@@ -53,7 +46,7 @@ class TokenService:
                 options={"require": ["sub", "role", "agency", "exp", "iat"]},
             )
         except jwt.ExpiredSignatureError as exc:
-            raise Unauthorized("auth.token_expired", "The session token has expired; log in again.") from exc
+            raise Unauthenticated("auth.token_expired", "The session token has expired; log in again.") from exc
         except jwt.InvalidTokenError as exc:
-            raise Unauthorized("auth.token_invalid", "The session token is not valid.") from exc
+            raise Unauthenticated("auth.token_invalid", "The session token is not valid.") from exc
         return Principal(user_id=claims["sub"], role=claims["role"], agency_id=claims["agency"])

@@ -2,8 +2,9 @@
 
 from chalice import Blueprint
 
-from chalicelib.core import wiring
+from chalicelib import wiring
 from chalicelib.core.api import json_body, route
+from chalicelib.core.http import Fields
 from chalicelib.exam.sessions import own_session
 
 bp = Blueprint(__name__)
@@ -11,8 +12,9 @@ bp = Blueprint(__name__)
 
 @route(bp, "/sessions/{session_id}/media", methods=["POST"], roles=("candidate",))
 def presign_upload(request, candidate, session_id):
-    body = json_body(request)
-    return wiring.media_uploads().presign(own_session(candidate, session_id), body), 201
+    uploads = wiring.media_uploads()
+    kind = str(Fields(json_body(request)).text("kind", choices=tuple(uploads.kinds)))
+    return uploads.presign(own_session(candidate, session_id), kind), 201
 
 
 @route(bp, "/exams/{exam_id}/system-check/uploads", methods=["POST"], roles=("candidate",))

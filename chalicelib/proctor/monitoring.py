@@ -6,11 +6,11 @@ from typing import Any
 
 from chalicelib.core.clock import iso
 from chalicelib.core.errors import NotFound
+from chalicelib.core.presigned import Presigner
+from chalicelib.core.principal import Principal
 from chalicelib.exam import rules
 from chalicelib.exam.models import SessionRecord
 from chalicelib.exam.sessions import load_session
-from chalicelib.identity.tokens import Principal
-from chalicelib.media.uploads import MediaUploads
 from chalicelib.violations.models import ViolationRecord
 from chalicelib.violations.recorder import violation_view
 
@@ -51,13 +51,13 @@ def agency_session(proctor: Principal, session_id: str) -> SessionRecord:
     return session
 
 
-def timeline(session: SessionRecord, uploads: MediaUploads) -> dict[str, Any]:
+def timeline(session: SessionRecord, presigner: Presigner) -> dict[str, Any]:
     """Violations newest first; evidence comes as short-lived links, never as public objects."""
     entries = []
     records = ViolationRecord.by_time.query(session.session_id, scan_index_forward=False, limit=MAX_TIMELINE)
     for record in records:
         entry = violation_view(record)
-        entry["evidence_url"] = uploads.evidence_url(record.evidence_key) if record.evidence_key else None
+        entry["evidence_url"] = presigner.download_url(record.evidence_key) if record.evidence_key else None
         entries.append(entry)
     return {"session": session_summary(session), "violations": entries}
 

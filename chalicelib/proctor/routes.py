@@ -2,9 +2,10 @@
 
 from chalice import Blueprint
 
-from chalicelib.core import wiring
+from chalicelib import wiring
 from chalicelib.core.api import json_body, route
 from chalicelib.core.http import ID_PATTERN, Fields
+from chalicelib.exam.progression import VERDICTS
 from chalicelib.proctor import monitoring
 
 bp = Blueprint(__name__)
@@ -22,9 +23,12 @@ def list_sessions(request, proctor):
 @route(bp, "/proctor/sessions/{session_id}/timeline", methods=["GET"], roles=PROCTOR)
 def session_timeline(request, proctor, session_id):
     session = monitoring.agency_session(proctor, session_id)
-    return monitoring.timeline(session, wiring.media_uploads())
+    return monitoring.timeline(session, wiring.presigner())
 
 
 @route(bp, "/proctor/sessions/{session_id}/verdict", methods=["POST"], roles=PROCTOR)
 def record_verdict(request, proctor, session_id):
-    return wiring.progression().record_verdict(proctor, session_id, json_body(request))
+    fields = Fields(json_body(request))
+    decision = str(fields.text("verdict", choices=tuple(VERDICTS)))
+    reason = fields.text("reason", required=decision == "annul", max_len=1000)
+    return wiring.progression().record_verdict(proctor, session_id, decision, reason)

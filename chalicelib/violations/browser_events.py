@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.core.clock import Clock
@@ -21,22 +22,39 @@ EARLY_GRACE = timedelta(seconds=60)
 LATE_GRACE = timedelta(seconds=120)
 
 
-def ingest(recorder: ViolationRecorder, clock: Clock, session: SessionRecord, body: Any) -> dict[str, Any]:
-    """Validate the whole batch first (400, nothing stored), then record each event: recorded, duplicate or late."""
+@dataclass(frozen=True)
+class BrowserEvent:
+    event_id: str  # chosen by the browser, so a retried batch is recognised
+    type: str  # one of BROWSER_TYPES
+    occurred_at: datetime
+    details: dict[str, Any]
+
+
+def parse_batch(body: Any) -> list[BrowserEvent]:
+    """The whole batch is validated before anything is stored: one bad event refuses it (400)."""
     events = []
     for position, raw in enumerate(Fields(body).items("events", min_len=1, max_len=MAX_EVENTS)):
         event = Fields(raw, prefix=f"events[{position}].")
         event_id = str(event.text("event_id", pattern=EVENT_ID))
         event_type = str(event.text("type", choices=tuple(BROWSER_TYPES)))
         occurred_at = event.timestamp("occurred_at")
+        assert occurred_at is not None  # required
         detail = event.nested("details", required=False)
-        events.append((event_id, event_type, occurred_at, detail.data if detail else {}))
+        events.append(BrowserEvent(event_id, event_type, occurred_at, detail.data if detail else {}))
+    return events
+
+
+def ingest(
+    recorder: ViolationRecorder, clock: Clock, session: SessionRecord, events: list[BrowserEvent]
+) -> dict[str, Any]:
+    """Record each event of a validated batch: recorded, duplicate or out of the session's window."""
     if session.status not in rules.OPEN_STATUSES:
         raise Conflict("session.closed", "The session has been reviewed; it takes no more events.")
     now = clock.now()
     window_end = min(now, session.submitted_at or session.deadline_at) + LATE_GRACE
     results = []
-    for event_id, event_type, occurred_at, detail in events:
+    for event in events:
+        event_id, event_type, occurred_at, detail = event.event_id, event.type, event.occurred_at, event.details
         if not session.started_at - EARLY_GRACE <= occurred_at <= window_end:
             results.append({"event_id": event_id, "outcome": "out_of_window"})
             continue

@@ -12,10 +12,10 @@ from pynamodb.exceptions import DoesNotExist, PutError
 
 from chalicelib.core.clock import iso, parse_iso
 from chalicelib.core.db import is_condition_failure
+from chalicelib.exam.policy import AnalysisPolicy
 from chalicelib.violations.catalog import ANALYZER_TYPES
 from chalicelib.violations.episodes import EpisodeChange, SignalState, observe
 from chalicelib.violations.models import SignalStatesRecord
-from chalicelib.violations.policy import AnalysisPolicy
 from chalicelib.violations.recorder import Violation, ViolationRecorder, derived_violation_id
 
 _TIME_FIELDS = ("last_at", "streak_started_at", "episode_started_at", "episode_last_at")

@@ -14,13 +14,13 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import unquote_plus
 
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.core.clock import Clock, parse_iso
+from chalicelib.core.clock import Clock
 from chalicelib.exam import rules
+from chalicelib.exam.policy import AnalysisPolicy
 from chalicelib.exam.sessions import load_session
 from chalicelib.identity.face_detector import InvalidImage, decode_image
 from chalicelib.identity.face_engine import FaceEngine, FaceTemplate, OpenCvFaceEngine
@@ -28,7 +28,6 @@ from chalicelib.identity.occlusion import check_cover
 from chalicelib.media.uploads import MediaKind, parse_media_key
 from chalicelib.violations.episodes import SignalState
 from chalicelib.violations.models import MediaObjectRecord
-from chalicelib.violations.policy import AnalysisPolicy
 from chalicelib.violations.signal_tracker import Observation, SignalTracker
 from chalicelib.violations.speech import InvalidAudio, SpeechDetector, read_wav
 from functions.frame_analyzer.frame_signals import Identity, Reference, frame_signals
@@ -42,6 +41,17 @@ Trace = Callable[[str], AbstractContextManager[Any]]  # a named span around a bl
 
 def untraced(name: str) -> AbstractContextManager[Any]:
     return nullcontext()
+
+
+@dataclass(frozen=True)
+class UploadedObject:
+    """One S3 object-created notification, as the handler read it (key already URL-decoded, once)."""
+
+    bucket: str
+    key: str
+    etag: str
+    event_name: str
+    uploaded_at: datetime | None  # S3's eventTime; None when missing
 
 
 class Rejected(Exception):
@@ -79,13 +89,11 @@ class FrameAnalyzer:
         self._kinds = kinds
         self._trace = trace
 
-    def process(self, record: dict[str, Any]) -> Outcome:
-        """Handle one S3 event record (from an SQS-wrapped notification)."""
-        bucket = record["s3"]["bucket"]["name"]
-        key = unquote_plus(record["s3"]["object"]["key"])  # keys arrive URL-encoded
-        etag = str(record["s3"]["object"].get("eTag", "")).strip('"')
-        object_id = f"{bucket}/{key}#{etag}"
-        if not record.get("eventName", "").startswith("ObjectCreated"):
+    def process(self, uploaded: UploadedObject) -> Outcome:
+        """Handle one uploaded object (from an SQS-wrapped S3 notification)."""
+        bucket, key = uploaded.bucket, uploaded.key
+        object_id = f"{bucket}/{key}#{uploaded.etag}"
+        if not uploaded.event_name.startswith("ObjectCreated"):
             return Outcome(object_id, "ignored", "not_a_creation")
         try:
             MediaObjectRecord.get(object_id)
@@ -93,7 +101,7 @@ class FrameAnalyzer:
         except DoesNotExist:
             pass
         media_key = parse_media_key(key)
-        uploaded_at = parse_iso(record.get("eventTime") or self._clock.now().isoformat())
+        uploaded_at = uploaded.uploaded_at or self._clock.now()
         ledger = MediaObjectRecord(
             object_id=object_id, analyzed_at=self._clock.now(), expires_at=self._clock.now() + LEDGER_RETENTION
         )

@@ -6,11 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from chalicelib.exam.policy import AnalysisPolicy
 from chalicelib.identity.face_engine import FaceObservation
-from chalicelib.violations.policy import AnalysisPolicy
 from chalicelib.violations.signal_tracker import Observation
-
-FACE_SIGNALS = ("looking_away", "poor_lighting", "face_mismatch", "face_covered")
 
 
 @dataclass(frozen=True)

@@ -5,19 +5,22 @@ from __future__ import annotations
 import functools
 import json
 import time
+from datetime import datetime
 from functools import cache
 from typing import Any
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.s3_event import S3Event, S3EventRecord
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from chalicelib.core import observability, wiring
+from chalicelib import wiring
+from chalicelib.core import observability
 from chalicelib.core.clock import parse_iso
 from chalicelib.media.uploads import parse_media_key
 from chalicelib.violations.speech import SpeechDetector
-from functions.frame_analyzer.analysis import FrameAnalyzer, Outcome
+from functions.frame_analyzer.analysis import FrameAnalyzer, Outcome, UploadedObject
 
 SERVICE = observability.ANALYZER
 ANALYZED_METRIC = {"webcam": "FramesAnalyzed", "audio": "AudioChunksAnalyzed"}
@@ -48,16 +51,35 @@ def speech_detector() -> SpeechDetector:
 def handle_message(record: SQSRecord) -> list[Outcome]:
     """One SQS message holds one S3 notification; its test event and unknown shapes are skipped."""
     notification = json.loads(record.body)  # a malformed body raises: retried, then dead-lettered
-    if notification.get("Event") == "s3:TestEvent":
+    if notification.get("Event") == "s3:TestEvent" or "Records" not in notification:
         return []
-    return [analyze(s3_record) for s3_record in notification.get("Records", [])]
+    return [analyze(uploaded_object(s3_record)) for s3_record in S3Event(notification).records]
 
 
-def analyze(s3_record: dict[str, Any]) -> Outcome:
-    """One S3 record, logged and traced under its session id; its metrics go out when the invocation ends."""
+def uploaded_object(record: S3EventRecord) -> UploadedObject:
+    """The fields the analyzer uses; a record without them raises (the message is retried, then dead-lettered)."""
+    stored = record.s3.get_object
+    return UploadedObject(
+        bucket=record.s3.bucket.name,
+        key=unquote_plus(stored.key),  # keys arrive URL-encoded
+        etag=stored.etag.strip('"'),
+        event_name=record.event_name,
+        uploaded_at=event_time(record),
+    )
+
+
+def event_time(record: S3EventRecord) -> datetime | None:
+    try:
+        return parse_iso(record.event_time)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+def analyze(uploaded: UploadedObject) -> Outcome:
+    """One uploaded object, logged and traced under its session id; its metrics go out when the invocation ends."""
     log = observability.logger(SERVICE)
-    key = object_key(s3_record)
-    media_key = parse_media_key(key) if key else None
+    key = uploaded.key
+    media_key = parse_media_key(key)
     session_id = media_key.session_id if media_key else None
     annotations = {"session_id": session_id} if session_id else {}
     with (
@@ -66,7 +88,7 @@ def analyze(s3_record: dict[str, Any]) -> Outcome:
     ):
         started = time.perf_counter()
         try:
-            outcome = analyzer().process(s3_record)
+            outcome = analyzer().process(uploaded)
         except Exception:
             log.exception("media processing failed")  # the record fails and SQS delivers it again
             raise
@@ -81,7 +103,7 @@ def analyze(s3_record: dict[str, Any]) -> Outcome:
                 "duration_ms": round(duration_ms, 1),
             },
         )
-        record_metrics(outcome, duration_ms, latency_ms(s3_record))
+        record_metrics(outcome, duration_ms, latency_ms(uploaded.uploaded_at))
     return outcome
 
 
@@ -102,18 +124,9 @@ def record_metrics(outcome: Outcome, duration_ms: float, latency: float | None) 
         metrics.add("AnalysisLatency", latency, MetricUnit.Milliseconds, kind=outcome.kind)
 
 
-def object_key(s3_record: Any) -> str | None:
-    try:
-        return unquote_plus(s3_record["s3"]["object"]["key"])  # keys arrive URL-encoded
-    except (KeyError, TypeError):
-        return None
-
-
-def latency_ms(s3_record: Any) -> float | None:
-    """From S3's eventTime (the upload) to now; None when the time is missing, malformed or ahead of our clock."""
-    try:
-        uploaded_at = parse_iso(s3_record["eventTime"])
-    except (KeyError, TypeError, ValueError, AttributeError):
+def latency_ms(uploaded_at: datetime | None) -> float | None:
+    """From S3's eventTime (the upload) to now; None when the time is unknown or ahead of our clock."""
+    if uploaded_at is None:
         return None
     latency = (wiring.clock().now() - uploaded_at).total_seconds() * 1000
     return latency if latency >= 0 else None

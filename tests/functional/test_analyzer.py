@@ -8,7 +8,7 @@ import uuid
 import boto3
 import pytest
 
-from chalicelib.core import wiring
+from chalicelib import wiring
 from chalicelib.violations.models import MediaObjectRecord, ViolationRecord
 from functions.frame_analyzer.handler import lambda_handler
 from tests.helpers import as_batch, notification, presign, upload, wait_for

@@ -6,7 +6,7 @@ from typing import Any
 
 import boto3
 
-from chalicelib.core import wiring
+from chalicelib import wiring
 from chalicelib.exam.models import SessionRecord
 from chalicelib.exam.progression import SessionProgression
 from tests.helpers import wait_for

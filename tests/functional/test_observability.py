@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from chalicelib.core import wiring
+from chalicelib import wiring
 from functions.frame_analyzer.handler import lambda_handler
 from tests.helpers import as_batch, notification, presign, upload, wait_for
 from tests.paths import FACES_DIR

@@ -7,7 +7,6 @@ proctor timeline, submit and the state machine's move to review.
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
@@ -21,9 +20,9 @@ from tests.paths import FACES_DIR
 @pytest.fixture(scope="module")
 def other_cloud(stack, tmp_path_factory):
     """A second, independent stack: other port, region, credentials and stage; the first stack's env is restored."""
-    from chalicelib.core import wiring
+    from chalicelib import wiring
 
-    saved = dict(os.environ)
+    patch = pytest.MonkeyPatch()
     cloud = LocalStack(
         stage="kzcloud",
         region="eu-central-1",
@@ -31,14 +30,13 @@ def other_cloud(stack, tmp_path_factory):
         log_dir=tmp_path_factory.mktemp("other-cloud-logs"),
     )
     try:
-        cloud.start_endpoint()
+        cloud.start_endpoint(setenv=patch.setenv)
         wiring.reset()
         cloud.start_services()
         yield cloud
     finally:
         cloud.stop()
-        os.environ.clear()
-        os.environ.update(saved)
+        patch.undo()
         wiring.reset()
         wiring.settings()  # bind the models back to the first stack's tables
 

@@ -131,7 +131,10 @@ def test_bucket_expires_the_same_prefixes_with_the_same_cors_and_public_access_b
         (r["ID"], r["Filter"]["Prefix"], r["Expiration"]["Days"])
         for r in s3.get_bucket_lifecycle_configuration(Bucket=names.media_bucket)["Rules"]
     )
-    templated_rules = sorted((r["Id"], r["Prefix"], retention) for r in templated["LifecycleConfiguration"]["Rules"])
+    templated_rules = sorted(
+        (r["Id"], r["Prefix"], retention if isinstance(r["ExpirationInDays"], dict) else r["ExpirationInDays"])
+        for r in templated["LifecycleConfiguration"]["Rules"]
+    )
     assert local_rules == templated_rules
     (local_cors,) = s3.get_bucket_cors(Bucket=names.media_bucket)["CORSRules"]
     (templated_cors,) = templated["CorsConfiguration"]["CorsRules"]

@@ -3,9 +3,10 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 
-from chalicelib.core.errors import Unauthorized
+from chalicelib.core.errors import Unauthenticated
+from chalicelib.core.principal import Principal
 from chalicelib.identity.passwords import hash_password, verify_password
-from chalicelib.identity.tokens import Principal, TokenService
+from chalicelib.identity.tokens import TokenService
 
 SECRET = "s" * 40
 WHO = Principal("cand-1", "candidate", "agency-a")
@@ -34,7 +35,7 @@ def test_an_issued_token_round_trips_to_its_principal():
 def test_an_expired_token_is_refused_as_expired():
     tokens = TokenService(SECRET, 60)
     token, _ = tokens.issue(WHO, datetime.now(UTC) - timedelta(hours=1))
-    with pytest.raises(Unauthorized) as error:
+    with pytest.raises(Unauthenticated) as error:
         tokens.verify(token)
     assert error.value.code == "auth.token_expired"
 
@@ -54,6 +55,6 @@ def test_an_expired_token_is_refused_as_expired():
 def test_forged_or_mangled_tokens_are_refused(forge):
     tokens = TokenService(SECRET, 60)
     good, _ = tokens.issue(WHO, datetime.now(UTC))
-    with pytest.raises(Unauthorized) as error:
+    with pytest.raises(Unauthenticated) as error:
         tokens.verify(forge(good))
     assert error.value.code == "auth.token_invalid"

@@ -3,7 +3,7 @@
 import pytest
 from pynamodb.attributes import TTLAttribute
 
-from chalicelib.core.wiring import MODELS
+from chalicelib.wiring import MODELS
 from infra.definitions import TABLES
 from infra.provision import table_request
 

@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from chalicelib.core import observability, wiring
+from chalicelib import wiring
+from chalicelib.core import observability
 from chalicelib.core.settings import ConfigurationError
 from functions.frame_analyzer import handler
-from functions.frame_analyzer.analysis import Outcome
+from functions.frame_analyzer.analysis import Outcome, UploadedObject
 from local.dispatcher import sqs_event
 from tests.paths import REPO_ROOT
 
@@ -34,12 +35,11 @@ UPLOADED_AT = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 @pytest.fixture(autouse=True)
 def environment() -> Iterator[None]:
     """Settings from a throwaway environment; afterwards the previous one (the session stack's, if any) is back."""
-    saved = dict(os.environ)
-    os.environ.update(ENV)
-    wiring.reset()
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in ENV.items():
+            patch.setenv(name, value)
+        wiring.reset()
+        yield
     wiring.reset()
     with contextlib.suppress(ConfigurationError):
         wiring.settings()  # bind the models to the restored environment again
@@ -56,16 +56,16 @@ class FixedClock:
 class StubAnalyzer:
     """Stands in for FrameAnalyzer: logs while it works, like the real one, and answers a prepared outcome."""
 
-    def __init__(self, answer: Callable[[dict[str, Any]], Outcome]) -> None:
+    def __init__(self, answer: Callable[[UploadedObject], Outcome]) -> None:
         self._answer = answer
 
-    def process(self, record: dict[str, Any]) -> Outcome:
+    def process(self, record: UploadedObject) -> Outcome:
         observability.logger(observability.ANALYZER).info("analyzing")
         return self._answer(record)
 
 
 @pytest.fixture
-def analyzer_answers(monkeypatch: pytest.MonkeyPatch) -> Callable[[Callable[[dict[str, Any]], Outcome]], None]:
+def analyzer_answers(monkeypatch: pytest.MonkeyPatch) -> Callable[[Callable[[UploadedObject], Outcome]], None]:
     monkeypatch.setattr(wiring, "clock", lambda: FixedClock(UPLOADED_AT + timedelta(seconds=2.5)))
 
     def use(answer: Callable[[dict[str, Any]], Outcome]) -> None:
@@ -217,7 +217,7 @@ def test_a_failing_record_is_logged_under_its_session_and_reported_as_a_batch_fa
     failing, fine = uuid.uuid4().hex, uuid.uuid4().hex
 
     def answer(record: dict[str, Any]) -> Outcome:
-        if failing in record["s3"]["object"]["key"]:
+        if failing in record.key:
             raise RuntimeError("model crashed")
         return Outcome("media/x#e", "analyzed", kind="webcam")
 
@@ -262,13 +262,14 @@ def test_an_api_request_logs_json_with_the_path_session_as_correlation_id(api_cl
     assert access["route"] == "/sessions/{session_id}" and access["status_code"] == 401
     assert "user_id" not in access  # nobody was authenticated
     (errors,) = emf(lines, "ApiErrors")
-    assert dimensions(errors) == {"stage": wiring.settings().stage, "service": "proctor-api", "code_class": "4xx"}
+    # the stage the app runs as: the Client applies .chalice/config.json's "local" stage environment
+    assert dimensions(errors) == {"stage": "local", "service": "proctor-api", "code_class": "4xx"}
 
 
 def test_an_authenticated_request_logs_who_asked_but_never_the_token(api_client, capsys, monkeypatch):
     # Given a candidate's token and a session lookup that fails unexpectedly
+    from chalicelib.core.principal import Principal
     from chalicelib.exam import routes
-    from chalicelib.identity.tokens import Principal
 
     def broken(*args: Any) -> Any:
         raise RuntimeError("lookup failed")

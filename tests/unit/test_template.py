@@ -25,6 +25,8 @@ from infra.definitions import (
     MEDIA_PREFIX,
     MEDIA_QUEUE,
     MEDIA_RETENTION_DAYS,
+    PROBE_PREFIX,
+    PROBE_RETENTION_DAYS,
     QUEUES,
     TABLES,
     StackNames,
@@ -377,7 +379,7 @@ def test_state_machine_is_the_asl_file_with_the_lifecycle_queue_substituted_and_
     assert machine["LoggingConfiguration"]["IncludeExecutionData"] is False
 
 
-def test_media_bucket_is_private_encrypted_and_expires_both_prefixes(generated):
+def test_media_bucket_is_private_encrypted_and_expires_media_and_speed_probes(generated):
     bucket = generated["Resources"][template.BUCKET_ID]["Properties"]
     assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"] == {
         "SSEAlgorithm": "AES256"
@@ -385,9 +387,9 @@ def test_media_bucket_is_private_encrypted_and_expires_both_prefixes(generated):
     assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
     (cors,) = bucket["CorsConfiguration"]["CorsRules"]
     assert cors["AllowedMethods"] == ["POST"] and cors["AllowedOrigins"] == {"Ref": "WebOrigins"}
-    rules = bucket["LifecycleConfiguration"]["Rules"]
-    assert sorted(r["Prefix"] for r in rules) == sorted([MEDIA_PREFIX, ENROLLMENT_PREFIX])
-    assert all(r["ExpirationInDays"] == {"Ref": "MediaRetentionDays"} for r in rules)
+    expiry = {r["Prefix"]: r["ExpirationInDays"] for r in bucket["LifecycleConfiguration"]["Rules"]}
+    retained = {"Ref": "MediaRetentionDays"}
+    assert expiry == {MEDIA_PREFIX: retained, ENROLLMENT_PREFIX: retained, PROBE_PREFIX: PROBE_RETENTION_DAYS}
     assert generated["Parameters"]["MediaRetentionDays"]["Default"] == str(MEDIA_RETENTION_DAYS)
     (notification,) = bucket["NotificationConfiguration"]["QueueConfigurations"]
     assert notification["Queue"] == {"Fn::GetAtt": ["MediaQueue", "Arn"]}
@@ -447,7 +449,7 @@ def test_packaged_zips_hold_the_code_each_handler_imports(built):
         assert {"app.py", "chalice/app.py", "chalicelib/core/settings.py"} <= names
     with zipfile.ZipFile(built["zips"]["frame_analyzer.zip"]) as analyzer:
         names = set(analyzer.namelist())
-        assert {"functions/frame_analyzer/handler.py", "chalicelib/core/wiring.py"} <= names
+        assert {"functions/frame_analyzer/handler.py", "chalicelib/wiring.py"} <= names
         assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
 
 

@@ -1,0 +1,93 @@
+"""The exam routes' request bodies, parsed into the typed values the services take (400 naming the field)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from chalicelib.core.errors import InvalidInput
+from chalicelib.core.http import ID_PATTERN, Fields, invalid_field
+from chalicelib.exam.catalog import LANGUAGES, ExamDraft, RosterEntry
+from chalicelib.exam.policy import AnalysisPolicy
+from chalicelib.exam.presence import CLIENT_ID
+
+BLOCK_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+MAX_ROSTER_BATCH = 100
+
+
+def _titles(fields: Fields, name: str, languages: list[str]) -> dict[str, str]:
+    titles = fields.nested(name)
+    assert titles is not None  # required: nested() raised otherwise
+    return {lang: str(titles.text(lang, max_len=300)) for lang in languages}
+
+
+def exam_draft(body: Any) -> ExamDraft:
+    fields = Fields(body)
+    languages = fields.items("languages", required=False, min_len=1, max_len=3) or list(LANGUAGES)
+    if any(lang not in LANGUAGES for lang in languages) or len(set(languages)) != len(languages):
+        raise InvalidInput(
+            "request.invalid_field",
+            "Field 'languages' must list distinct codes of kk, ru, en.",
+            details={"field": "languages", "problem": "invalid language"},
+        )
+    blocks = []
+    for position, raw in enumerate(fields.items("blocks", min_len=1, max_len=20)):
+        block = Fields(raw, prefix=f"blocks[{position}].")
+        blocks.append(
+            {
+                "block_id": block.text("block_id", pattern=BLOCK_ID),
+                "title": _titles(block, "title", languages),
+                "item_count": block.integer("item_count", minimum=1, maximum=500),
+            }
+        )
+    if len({b["block_id"] for b in blocks}) != len(blocks):
+        raise InvalidInput(
+            "request.invalid_field",
+            "Block ids must be unique.",
+            details={"field": "blocks", "problem": "duplicate block_id"},
+        )
+    opens_at, closes_at = fields.timestamp("opens_at"), fields.timestamp("closes_at")
+    duration_s = fields.integer("duration_s", minimum=5, maximum=12 * 3600)
+    assert opens_at is not None and closes_at is not None and duration_s is not None  # required fields
+    return ExamDraft(
+        title=_titles(fields, "title", languages),
+        languages=tuple(languages),
+        duration_s=duration_s,
+        blocks=tuple(blocks),
+        opens_at=opens_at,
+        closes_at=closes_at,
+        require_identity=fields.boolean("require_identity", required=False) is not False,
+        analysis=AnalysisPolicy.from_dict(fields.data.get("analysis")),
+    )
+
+
+def roster(body: Any) -> list[RosterEntry]:
+    """Every line is checked before anything is written: a bad batch creates nothing."""
+    entries = []
+    for position, raw in enumerate(Fields(body).items("candidates", min_len=1, max_len=MAX_ROSTER_BATCH)):
+        entry = Fields(raw, prefix=f"candidates[{position}].")
+        user_id = str(entry.text("user_id", pattern=ID_PATTERN)).lower()
+        password = entry.text("password", required=False, max_len=128)
+        if password is not None and len(password) < 8:
+            raise invalid_field(f"candidates[{position}].password", "must have at least 8 characters")
+        entries.append(RosterEntry(user_id, str(entry.text("full_name", max_len=200)), password))
+    return entries
+
+
+def consent(body: Any) -> tuple[bool, str | None]:
+    """(accepted, language); the language is required only to accept."""
+    fields = Fields(body)
+    accepted = fields.boolean("accepted") is True
+    return accepted, fields.text("language", required=accepted, choices=LANGUAGES)
+
+
+def language(body: Any) -> str | None:
+    return Fields(body).text("language", required=False, choices=LANGUAGES)
+
+
+def option_id(body: Any) -> str:
+    return str(Fields(body).text("option_id", max_len=64))
+
+
+def client_id(body: Any) -> str | None:
+    return Fields(body).text("client_id", required=False, pattern=CLIENT_ID)
