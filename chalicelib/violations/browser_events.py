@@ -9,7 +9,6 @@ from typing import Any
 
 from chalicelib.core.clock import Clock
 from chalicelib.core.errors import Conflict
-from chalicelib.core.http import Fields
 from chalicelib.exam import rules
 from chalicelib.exam.models import SessionRecord
 from chalicelib.violations.catalog import BROWSER_TYPES
@@ -28,20 +27,6 @@ class BrowserEvent:
     type: str  # one of BROWSER_TYPES
     occurred_at: datetime
     details: dict[str, Any]
-
-
-def parse_batch(body: Any) -> list[BrowserEvent]:
-    """The whole batch is validated before anything is stored: one bad event refuses it (400)."""
-    events = []
-    for position, raw in enumerate(Fields(body).items("events", min_len=1, max_len=MAX_EVENTS)):
-        event = Fields(raw, prefix=f"events[{position}].")
-        event_id = str(event.text("event_id", pattern=EVENT_ID))
-        event_type = str(event.text("type", choices=tuple(BROWSER_TYPES)))
-        occurred_at = event.timestamp("occurred_at")
-        assert occurred_at is not None  # required
-        detail = event.nested("details", required=False)
-        events.append(BrowserEvent(event_id, event_type, occurred_at, detail.data if detail else {}))
-    return events
 
 
 def ingest(

@@ -1,7 +1,7 @@
 """Violations as episodes: a signal must persist for N consecutive observations to open one; it then grows until
 the signal clears (or observations stop for too long), keeping its start, end, peak score and frame count.
 
-Pure rules over a small per-session, per-signal state; persistence lives in violations/signal_state.py.
+Pure rules over a small per-session, per-signal state; persistence lives in violations/signal_tracker.py.
 """
 
 from __future__ import annotations

@@ -1,17 +1,35 @@
 """HTTP for events reported by the candidate's browser."""
 
+from typing import Any
+
 from chalice import Blueprint
 
 from chalicelib import wiring
 from chalicelib.core.api import json_body, route
+from chalicelib.core.http import Fields
 from chalicelib.exam.sessions import own_session
 from chalicelib.violations import browser_events
+from chalicelib.violations.catalog import BROWSER_TYPES
 
 bp = Blueprint(__name__)
 
 
 @route(bp, "/sessions/{session_id}/events", methods=["POST"], roles=("candidate",))
 def report_events(request, candidate, session_id):
-    events = browser_events.parse_batch(json_body(request))
+    events = parse_batch(json_body(request))
     session = own_session(candidate, session_id)
     return browser_events.ingest(wiring.recorder(), wiring.clock(), session, events)
+
+
+def parse_batch(body: Any) -> list[browser_events.BrowserEvent]:
+    """The whole batch is validated before anything is stored: one bad event refuses it (400)."""
+    events = []
+    for position, raw in enumerate(Fields(body).items("events", min_len=1, max_len=browser_events.MAX_EVENTS)):
+        event = Fields(raw, prefix=f"events[{position}].")
+        event_id = str(event.text("event_id", pattern=browser_events.EVENT_ID))
+        event_type = str(event.text("type", choices=tuple(BROWSER_TYPES)))
+        occurred_at = event.timestamp("occurred_at")
+        assert occurred_at is not None  # required
+        detail = event.nested("details", required=False)
+        events.append(browser_events.BrowserEvent(event_id, event_type, occurred_at, detail.data if detail else {}))
+    return events
