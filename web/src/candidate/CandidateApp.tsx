@@ -54,8 +54,17 @@ export function CandidateApp({ auth, onLogout }: { auth: Auth; onLogout: () => v
     setStep(s.monitor && s.screen ? { name: "test", blockId } : { name: "share", blockId });
   };
 
+  /** Another tab or device holds the exam: this one stops recording and sending anything. */
+  const otherClient = () => {
+    release(sitting.current);
+    if (sitting.current) sitting.current.monitor = null;
+    rememberSitting(null);
+    setStep({ name: "other_client" });
+  };
+
   const s = sitting.current;
-  const inTest = step.name === "test" || step.name === "share";
+  // No "log out" while monitoring runs: leaving must go through "Finish testing".
+  const inTest = step.name === "test" || step.name === "share" || !!s?.monitor;
   let body;
   switch (step.name) {
     case "cabinet":
@@ -81,7 +90,7 @@ export function CandidateApp({ auth, onLogout }: { auth: Auth; onLogout: () => v
         <ScreenShare
           sitting={s!}
           onReady={() => setStep({ name: "test", blockId: step.blockId })}
-          onOtherClient={() => setStep({ name: "other_client" })}
+          onOtherClient={otherClient}
         />
       );
       break;
@@ -92,8 +101,12 @@ export function CandidateApp({ auth, onLogout }: { auth: Auth; onLogout: () => v
           sitting={s!}
           blockId={step.blockId}
           onBlocks={() => setStep({ name: "blocks" })}
-          onFinished={() => setStep({ name: "result" })}
-          onOtherClient={() => setStep({ name: "other_client" })}
+          onFinished={() => {
+            release(s); // the camera, microphone and screen share end with the test
+            s!.monitor = null;
+            setStep({ name: "result" });
+          }}
+          onOtherClient={otherClient}
         />
       );
     case "result":
