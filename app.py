@@ -27,7 +27,7 @@ use_authenticator(lambda token: wiring.tokens().verify(token))
 LIFECYCLE_QUEUE = os.environ.get("PROCTOR_LIFECYCLE_QUEUE_NAME", "proctor-local-lifecycle")
 
 
-@app.route("/health", methods=["GET"], cors=True)
+@app.route("/health", methods=["GET"])
 def get_health():
     body, healthy = health.check()
     return Response(body=body, status_code=200 if healthy else 503)

@@ -92,7 +92,7 @@ def route(
             body, status = result if isinstance(result, tuple) else (result, 200)
             return Response(body=body, status_code=status)
 
-        bp.route(path, methods=methods, content_types=content_types or ["application/json"], cors=True)(handler)
+        bp.route(path, methods=methods, content_types=content_types or ["application/json"])(handler)
         return view
 
     return decorator

@@ -36,3 +36,15 @@ def test_the_root_and_app_routes_serve_the_single_page_app_not_a_403(stack):
 
 def test_a_method_other_than_get_outside_api_is_refused(stack):
     assert requests.post(f"{stack.web_url}/index.html", data=b"x", timeout=10).status_code == 405
+
+
+def test_the_api_sends_no_wildcard_cors_header(stack, agency):
+    # Browser and API share one origin (the web front here, CloudFront on AWS): no other origin is invited in
+    response = requests.post(
+        f"{stack.api_url}/auth/login",
+        json={"user_id": agency["proctor"], "password": PASSWORD},
+        headers={"Origin": "https://evil.example"},
+        timeout=10,
+    )
+    assert response.status_code == 200
+    assert "Access-Control-Allow-Origin" not in response.headers
