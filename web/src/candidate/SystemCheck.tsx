@@ -141,6 +141,17 @@ export function SystemCheck({ sitting, onNext }: { sitting: Sitting; onNext: () 
   };
 
   const allDone = TASKS.every((id) => states[id] === "passed" || states[id] === "unknown");
+  // Keyboard users keep their place: the button that replaces the one just pressed takes the focus.
+  useEffect(() => {
+    const target = allDone
+      ? "#check-continue"
+      : failure
+        ? ".fixit button"
+        : current === "screen" && states.screen !== "passed"
+          ? "#check-screen"
+          : null;
+    if (target) document.querySelector<HTMLElement>(target)?.focus();
+  }, [allDone, failure, current, states.screen]);
   const fixit = failure?.fixit ? FIXITS[failure.fixit] : null;
 
   return (
@@ -223,6 +234,7 @@ export function SystemCheck({ sitting, onNext }: { sitting: Sitting; onNext: () 
             <>
               <p role="status">{t("check.all_passed")}</p>
               <Button
+                id="check-continue"
                 onClick={() => {
                   tap.current?.stop();
                   tap.current = null;

@@ -60,6 +60,9 @@ export function TestScreen({
   const [finishError, setFinishError] = useState<(() => string) | null>(null);
   const finished = useRef(false);
   const item = items[Math.min(index, items.length - 1)];
+  const itemHeading = useRef<HTMLHeadingElement>(null);
+  // Each question is a new "page" for a screen reader: its heading takes the focus.
+  useEffect(() => itemHeading.current?.focus(), [index]);
 
   const finish = async () => {
     if (finished.current) return;
@@ -232,9 +235,9 @@ export function TestScreen({
         </nav>
         {item && (
           <section aria-labelledby="item-title">
-            <span class="caption" id="item-title">
+            <h1 class="caption" id="item-title" tabIndex={-1} ref={itemHeading}>
               {t("test.item_of", { n: index + 1, total: items.length })}
-            </span>
+            </h1>
             <form onSubmit={(e) => e.preventDefault()}>
               <fieldset class="radios">
                 <legend class="item-text">{pick(item.text)}</legend>
