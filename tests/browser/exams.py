@@ -31,7 +31,7 @@ BLOCKS = [
 
 
 def new_candidate_exam(
-    api: ApiClient, agency: dict[str, str], password: str, *, duration_s: int = 900
+    api: ApiClient, agency: dict[str, str], password: str, *, duration_s: int = 900, require_identity: bool = False
 ) -> dict[str, Any]:
     """A two-block exam open now, with fast monitoring and one admitted candidate who has not consented yet."""
     admin = api.login(agency["admin"], password)
@@ -42,7 +42,7 @@ def new_candidate_exam(
         "blocks": BLOCKS,
         "opens_at": (now - timedelta(minutes=5)).isoformat(),
         "closes_at": (now + timedelta(days=1)).isoformat(),
-        "require_identity": False,
+        "require_identity": require_identity,
         "analysis": FAST_ANALYSIS,
     }
     created = api.call("POST", "/admin/exams", admin, json=payload)

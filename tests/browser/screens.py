@@ -11,7 +11,7 @@ from typing import Any
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.browser.flow import accept_rules, answer_current, choose_language, log_in
+from tests.browser.flow import accept_rules, answer_current, choose_language, log_in, run_system_check
 
 KEY_PATTERN = re.compile(r"\b[a-z]+(?:\.[a-z_]+)+\b")
 LANGS = ("kk", "ru", "en")
@@ -168,5 +168,31 @@ def walk_denied_camera(browser: Browser, web_url: str, exam: dict[str, Any], sho
         page.locator("#start-check").click()
         expect(page.locator(".fixit")).to_be_visible()
         shoot(page, "check-camera-blocked")
+    finally:
+        context.close()
+
+
+def walk_identity(browser: Browser, web_url: str, exam: dict[str, Any], shoot: Shooter) -> None:
+    """The identity check of a `require_identity` exam: the face photo, the document photo, the server's verdict."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, base_url=web_url)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(20000)
+        log_in(page, exam["candidate_id"], exam["password"])
+        page.locator("main .card button").first.click()
+        choose_language(page, shoot.walk_lang)
+        accept_rules(page)
+        run_system_check(page)
+        expect(page.locator(".guide--oval")).to_be_visible()
+        shoot(page, "identity-selfie")
+        page.locator("main .guide-frame + button").click()
+        expect(page.locator(".guide-frame img")).to_be_visible()
+        page.locator("main .guide-frame + button").click()
+        expect(page.locator(".guide--card")).to_be_visible()
+        shoot(page, "identity-document")
+        page.locator("main .guide-frame + button").click()
+        page.locator("main .guide-frame + button").click()
+        expect(page.locator(".fixit, .notice--success")).to_be_visible()
+        shoot(page, "identity-verdict")
     finally:
         context.close()

@@ -31,8 +31,12 @@ export function Identity({ sitting, onNext }: { sitting: Sitting; onNext: () => 
 
   const take = async () => {
     if (!sitting.camera) return;
-    const video = videoOf(sitting.camera);
-    await new Promise((r) => setTimeout(r, 300));
+    // The preview the candidate sees is the frame we take; a detached video only if the preview is not ready.
+    let video = preview.current;
+    if (!video || video.readyState < 2) {
+      video = videoOf(sitting.camera);
+      await new Promise((r) => setTimeout(r, 500));
+    }
     const blob = await snapshot(video, 1280, 0.92);
     if (blob) setShots((prev) => ({ ...prev, [photo]: { blob, url: URL.createObjectURL(blob) } }));
   };
@@ -88,7 +92,14 @@ export function Identity({ sitting, onNext }: { sitting: Sitting; onNext: () => 
             {shot ? (
               <img src={shot.url} alt={t("identity.captured_alt")} />
             ) : (
-              <video ref={preview} autoPlay muted playsInline aria-label={t("check.preview")} />
+              <video
+                ref={preview}
+                class={photo === "id_document" ? "unmirrored" : undefined}
+                autoPlay
+                muted
+                playsInline
+                aria-label={t("check.preview")}
+              />
             )}
             <div class={`guide ${photo === "selfie" ? "guide--oval" : "guide--card"}`} aria-hidden="true" />
           </div>

@@ -1,0 +1,41 @@
+"""The identity check: face in the oval, then the ID document; the server's verdict decides whether the test opens."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from tests.browser.exams import new_candidate_exam
+from tests.browser.flow import accept_rules, choose_language, log_in, run_system_check
+
+try:
+    from tests.helpers import PASSWORD
+except ImportError:  # pragma: no cover
+    from tests.conftest import PASSWORD
+
+
+def test_identity_photos_are_verified_by_the_server_before_the_blocks(page, api, agency):
+    exam = new_candidate_exam(api, agency, PASSWORD, require_identity=True)
+    log_in(page, exam["candidate_id"], exam["password"])
+    page.locator("main .card button").first.click()
+    choose_language(page, "en")
+    accept_rules(page)
+    run_system_check(page)
+
+    # The fake camera loops one person, an empty scene and two people: a photo of the wrong moment is refused
+    # with the server's reason, and the candidate retakes it.
+    for _attempt in range(6):
+        expect(page.locator(".guide--oval")).to_be_visible()
+        page.get_by_role("button", name="Take photo").click()
+        page.get_by_role("button", name="Use this photo").click()
+        expect(page.locator(".guide--card")).to_be_visible()
+        page.get_by_role("button", name="Take photo").click()
+        page.get_by_role("button", name="Send for verification").click()
+        outcome = page.locator(".fixit, .notice--success")
+        expect(outcome).to_be_visible(timeout=20000)
+        if page.locator(".notice--success").count():
+            break
+        expect(page.locator(".fixit li").first).not_to_be_empty()
+        page.wait_for_timeout(1200)  # let the clip move on
+    expect(page.locator(".notice--success")).to_contain_text("Your identity is confirmed")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator("[data-block]")).to_have_count(2)
