@@ -47,9 +47,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
+def _stale() -> bool:
+    built = DIST / "index.html"
+    if not built.exists():
+        return True
+    sources = [WEB / "index.html", WEB / "package-lock.json", *(WEB / "src").rglob("*")]
+    return max(p.stat().st_mtime for p in sources if p.is_file()) > built.stat().st_mtime
+
+
 def build_web() -> Path:
-    """web/dist, built once if it is missing (CI and `make` build it with npm ci && npm run build)."""
-    if not (DIST / "index.html").exists() or os.environ.get("PROCTOR_WEB_REBUILD"):
+    """web/dist, (re)built when missing or older than its sources (CI and `make` run npm ci && npm run build)."""
+    if _stale():
         npm = shutil.which("npm")
         if npm is None:
             pytest.skip("npm is not installed and web/dist is not built")

@@ -45,3 +45,17 @@ def test_full_path_from_login_to_result_uploads_media_and_records_violations(pag
     assert session["status"] in ("submitted", "awaiting_review")
     assert session["answers"][item] == option
     assert len(session["answers"]) == 3
+
+    # The proctor annuls the result; the cabinet shows it with the reason.
+    wait_for(lambda: candidate_session(api, candidate_exam, sid)["status"] == "awaiting_review", timeout_s=20)
+    verdict = api.call(
+        "POST",
+        f"/proctor/sessions/{sid}/verdict",
+        candidate_exam["proctor"],
+        json={"verdict": "annul", "reason": "Second person in the room"},
+    )
+    assert verdict.status_code == 200, verdict.text
+    page.locator("main button").first.click()  # back to the personal cabinet
+    card = page.locator(".card")
+    expect(card.locator(".tag")).to_have_text("Annulled")
+    expect(card).to_contain_text("Reason: Second person in the room")
