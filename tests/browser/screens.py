@@ -192,7 +192,7 @@ def walk_identity(browser: Browser, web_url: str, exam: dict[str, Any], shoot: S
         shoot(page, "identity-document")
         page.locator("main .guide-frame + button").click()
         page.locator("main .guide-frame + button").click()
-        expect(page.locator(".fixit, .notice--success")).to_be_visible()
+        expect(page.locator(".notice--error, .notice--success")).to_be_visible()
         shoot(page, "identity-verdict")
     finally:
         context.close()

@@ -4,7 +4,7 @@ import { api, uploadPresigned } from "../shared/api/client";
 import type { EnrollmentPhoto, EnrollmentView } from "../shared/api/types";
 import { errorText, lang, pick, t } from "../shared/i18n/i18n";
 import { openCamera, snapshot, videoOf } from "../shared/media/camera";
-import { Button, FixIt, Heading, Notice } from "../shared/ui/components";
+import { Button, Heading, Notice } from "../shared/ui/components";
 import type { Sitting } from "./sitting";
 
 const GUIDES: Record<EnrollmentPhoto, string[]> = {
@@ -53,9 +53,12 @@ export function Identity({ sitting, onNext }: { sitting: Sitting; onNext: () => 
       const view = await api.verifyEnrollment(sitting.exam.exam_id, await upload("selfie"), await upload("id_document"));
       setVerdict(view);
       if (view.status === "rejected") {
-        const bad = view.reasons.find((r) => r.photo === "selfie") ? "selfie" : "id_document";
-        setPhoto(bad);
-        setShots((prev) => ({ ...prev, [bad]: undefined }));
+        // Retake what was refused: a reason about the match ("both") refuses both photos.
+        const refused = (kind: EnrollmentPhoto) => view.reasons.some((r) => r.photo === kind || r.photo === "both");
+        const retake = (["selfie", "id_document"] as const).filter(refused);
+        const again = retake.length ? retake : (["selfie", "id_document"] as const);
+        setShots((prev) => Object.fromEntries(Object.entries(prev).filter(([kind]) => !again.includes(kind as never))));
+        setPhoto(again[0]);
       }
     } catch (e) {
       setError(() => () => errorText(e));
@@ -78,7 +81,13 @@ export function Identity({ sitting, onNext }: { sitting: Sitting; onNext: () => 
     <>
       <Heading caption={`${pick(sitting.exam.title)} · ${t("identity.title")}`}>{t(titleKey)}</Heading>
       {verdict?.status === "rejected" && (
-        <FixIt title={t("identity.rejected")} steps={verdict.reasons.map((r) => r.message[lang()] || r.message.ru)} />
+        <Notice kind="error" title={t("identity.rejected")} live>
+          <ul class="list">
+            {verdict.reasons.map((r) => (
+              <li key={`${r.photo}-${r.code}`}>{r.message[lang()] || r.message.ru}</li>
+            ))}
+          </ul>
+        </Notice>
       )}
       {error && <Notice kind="error" title={error()} live />}
       <div class="check-layout">
