@@ -20,8 +20,8 @@ file for the Lambda runtime's platform (manylinux, x86_64, LAMBDA_PYTHON), cache
 Both requirements files take their versions from constraints.txt (pip's -c), which is part of the cache key.
 
 Lambda caps a function's unzipped code at 262,144,000 bytes; OpenCV (with its bundled ffmpeg and OpenBLAS), numpy,
-Pillow and the VAD need ~300 MB as installed. The installed tree is slimmed the way serverless packagers do: the AWS
-SDK that the Lambda runtime already provides, test suites, type stubs, C headers and debug symbols are left out.
+Pillow and ONNX Runtime need ~300 MB as installed. The installed tree is slimmed the way serverless packagers do: the
+AWS SDK that the Lambda runtime already provides, test suites, type stubs, C headers and debug symbols are left out.
 """
 
 from __future__ import annotations

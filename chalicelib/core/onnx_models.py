@@ -2,11 +2,10 @@
 
 The models ship prepared: inputs symbolic, SFace's PRelu rewritten, int8 weights in a form ONNX Runtime folds to
 float32 when it builds the session (see infra/prepare_models.py), so loading one is reading a file and building a
-session. They live in build/models/ beside chalicelib/: in a
-checkout that is the repository's build folder, in a Lambda zip infra/package.py puts them at the same place
-relative to the code. manifest.json there gives each file's sha256 and the sha256 of the source it was prepared
-from; a model loads only if both match (the file is intact, and it was built from the source pinned in
-core/model_files.py, not from an older pin).
+session. They live in build/models/ beside chalicelib/: in a checkout that is the repository's build folder, in a
+Lambda zip infra/package.py puts them at the same place relative to the code. manifest.json there gives each file's
+sha256 and the sha256 of the source it was prepared from; a model loads only if both match (the file is intact, and
+it was built from the source pinned in core/model_files.py, not from an older pin).
 """
 
 from __future__ import annotations
