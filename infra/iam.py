@@ -70,9 +70,9 @@ def table_arns(logical_id: str, table: Table) -> list[Json]:
     return [get_att(logical_id), *(sub(f"${{{logical_id}.Arn}}/index/{name}") for name in indexes)]
 
 
-def object_arns(bucket_id: str, prefixes: tuple[str, ...]) -> list[Json]:
-    """Objects under each key prefix of the bucket (never the whole bucket)."""
-    return [sub(f"${{{bucket_id}.Arn}}/{prefix}*") for prefix in prefixes]
+def object_arns(bucket_arn: str, prefixes: tuple[str, ...]) -> list[Json]:
+    """Objects under each key prefix of the bucket (never the whole bucket); bucket_arn is Fn::Sub text."""
+    return [sub(f"{bucket_arn}/{prefix}*") for prefix in prefixes]
 
 
 def executions_arn(state_machine_name: str) -> Json:

@@ -59,6 +59,19 @@ STATE_MACHINE_ROLE_ID = "SessionLifecycleRole"
 BUCKET_ID = "MediaBucket"
 SECRET_ID = "JwtSecret"
 ALARM_TOPIC_ID = "AlarmTopic"
+SITE_BUCKET_ID = "SiteBucket"
+DISTRIBUTION_ID = "SiteDistribution"
+SITE_OAC_ID = "SiteOriginAccessControl"
+SPA_FUNCTION_ID = "SiteRoutesFunction"
+HEADERS_POLICY_ID = "SiteSecurityHeaders"
+REST_API_ID = "RestAPI"  # Chalice's API Gateway REST API; its stage is named `api` (.chalice/config.json)
+API_PATH = "/api/*"  # forwarded unchanged: the stage name strips nothing else, so /api/x reaches the route /x
+# CloudFront's managed policies (the same ids in every account).
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"  # API Gateway answers 403 to a foreign Host
+SITE_PRICE_CLASS = "PriceClass_100"  # North America and Europe edges (the cheapest); see docs/DEPLOY.md, Web app
+HSTS_MAX_AGE_S = 2 * 365 * 86400
 
 # Chalice's logical ids (from app.py's handler names) -> (function name suffix, role).
 CHALICE_FUNCTIONS = {
@@ -97,10 +110,12 @@ LOG_RETENTION_DAYS = (
     3288,
     3653,
 )
+# Extra origins allowed to POST uploads to the media bucket, besides the site's own (the distribution's): dev keeps
+# the local web front (local/web_server.py on port 8000) usable against the dev stack; prod needs none.
 STAGE_DEFAULTS: dict[str, dict[str, str]] = {
     "local": {"WebOrigins": "http://localhost:8000,http://127.0.0.1:8000"},
     "dev": {"WebOrigins": "http://localhost:8000,http://127.0.0.1:8000"},
-    "prod": {},  # the real web origins must be given at deploy time
+    "prod": {"WebOrigins": ""},
 }
 
 
@@ -135,6 +150,16 @@ def media_bucket_name(names: StackNames) -> str:
     return f"{names.media_bucket}-${{AWS::AccountId}}-${{AWS::Region}}"
 
 
+def media_bucket_arn(names: StackNames) -> str:
+    """The media bucket's ARN spelled out (a Fn::Sub string), not `${MediaBucket.Arn}`.
+
+    The bucket's CORS names the distribution's domain, the distribution's API origin names the REST API, and the REST
+    API invokes the API function: a Ref or GetAtt of the bucket in that function or its role would close a cycle.
+    The name is fixed by the template, so the functions and roles use it as a string and no dependency arises.
+    """
+    return f"arn:${{AWS::Partition}}:s3:::{media_bucket_name(names)}"
+
+
 def _retention(stage: str) -> dict[str, str]:
     policy = "Retain" if stage in RETAINED_STAGES else "Delete"
     return {"DeletionPolicy": policy, "UpdateReplacePolicy": policy}
@@ -144,7 +169,8 @@ def parameters(stage: str) -> Json:
     defaults = STAGE_DEFAULTS.get(stage, STAGE_DEFAULTS["dev"])
     web_origins: Json = {
         "Type": "CommaDelimitedList",
-        "Description": "Origins of the web app allowed to POST uploads to the media bucket (CORS)",
+        "Description": "Extra origins allowed to POST uploads to the media bucket (CORS), besides the site's own "
+        "https://<distribution domain>; empty = none",
     }
     if "WebOrigins" in defaults:
         web_origins["Default"] = defaults["WebOrigins"]
@@ -190,6 +216,7 @@ def parameters(stage: str) -> Json:
 
 
 CONDITIONS: Json = {
+    "HasExtraWebOrigins": {"Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", ref("WebOrigins")]}, ""]}]},
     "HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [ref("AlarmEmail"), ""]}]},
     "LimitsAnalyzerConcurrency": {"Fn::Not": [{"Fn::Equals": [ref("AnalyzerReservedConcurrency"), "0"]}]},
 }
@@ -237,7 +264,7 @@ def queues(names: StackNames) -> Json:
             },
         }
     # S3 may send the bucket's notifications to the media queue; nobody else gets in through the queue policy.
-    bucket_arn = sub(f"arn:${{AWS::Partition}}:s3:::{media_bucket_name(names)}")
+    bucket_arn = sub(media_bucket_arn(names))
     resources["MediaQueuePolicy"] = {
         "Type": "AWS::SQS::QueuePolicy",
         "Properties": {
@@ -286,7 +313,7 @@ def media_bucket(names: StackNames, stage: str) -> Json:
                     "CorsRules": [
                         {
                             "AllowedMethods": ["POST"],
-                            "AllowedOrigins": ref("WebOrigins"),
+                            "AllowedOrigins": web_origins(),
                             "AllowedHeaders": ["*"],
                             "MaxAge": 3600,
                         }
@@ -341,6 +368,247 @@ def media_bucket(names: StackNames, stage: str) -> Json:
                         }
                     ],
                 },
+            },
+        },
+    }
+
+
+def site_origin() -> Json:
+    """The web app's origin: the distribution's own domain (the site and the API share it)."""
+    return sub(f"https://${{{DISTRIBUTION_ID}.DomainName}}")
+
+
+def web_origins() -> Json:
+    """The media bucket's CORS origins: the site's, then the extra `WebOrigins` (if any)."""
+    extra = {"Fn::Join": [",", ref("WebOrigins")]}
+    both = {"Fn::Split": [",", sub(f"https://${{{DISTRIBUTION_ID}.DomainName}},${{Extra}}", Extra=extra)]}
+    return {"Fn::If": ["HasExtraWebOrigins", both, [site_origin()]]}
+
+
+def media_sources(names: StackNames) -> list[str]:
+    """CSP sources of the media bucket as the browser reaches it: the API presigns path-style URLs
+    (chalicelib/wiring.py), https://s3.<region>.amazonaws.com/<bucket> and, in us-east-1, https://s3.amazonaws.com/<bucket>.
+    Each is listed exact (the presigned POST goes to the bucket itself) and with a trailing slash (its objects)."""
+    bucket = media_bucket_name(names)
+    hosts = ("s3.${AWS::Region}.${AWS::URLSuffix}", "s3.${AWS::URLSuffix}")
+    return [f"https://{host}/{bucket}{slash}" for host in hosts for slash in ("", "/")]
+
+
+def content_security_policy(names: StackNames) -> str:
+    """Fn::Sub text of the site's CSP. Same-origin API: connect-src needs only 'self' and the media bucket.
+
+    blob: in script-src is the audio tap's AudioWorklet module (web/src/shared/media/audio.ts builds it from a Blob);
+    blob: in img-src the identity photos' previews. No inline script or style element: Vite emits files, and Preact
+    sets style properties through the CSSOM, which CSP does not govern.
+    """
+    media = " ".join(media_sources(names))
+    directives = [
+        "default-src 'self'",
+        "script-src 'self' blob:",
+        "style-src 'self'",
+        f"img-src 'self' blob: data: {media}",
+        f"media-src 'self' blob: {media}",
+        f"connect-src 'self' {media}",
+        "worker-src 'self' blob:",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "upgrade-insecure-requests",
+    ]
+    return "; ".join(directives)
+
+
+# Viewer-request function of the default (S3) behavior: a path whose last segment has no extension is one of the
+# single-page app's routes, served as /index.html. Why not CustomErrorResponses (403/404 -> /index.html, 200): they
+# apply to the whole distribution, so an API 403 or 404 under /api/* would become the app's HTML with status 200.
+# /api/* has its own behavior and never reaches this function; the check on the prefix keeps that true if the
+# behaviors are ever reordered. A missing asset (a dot in its name) stays a 404 from S3.
+SPA_ROUTES_CODE = """function handler(event) {
+  var request = event.request;
+  var uri = request.uri;
+  if (uri.indexOf('/api/') !== 0 && uri.split('/').pop().indexOf('.') === -1) {
+    request.uri = '/index.html';
+  }
+  return request;
+}
+"""
+
+
+def site(names: StackNames) -> Json:
+    """The web app: a private bucket behind CloudFront (origin access control), and /api/* to API Gateway.
+
+    One origin for the app and its API: no CORS preflights, no CORS on the API at all. The media bucket is the only
+    cross-origin target (presigned POST uploads), allowed by its CORS rule and the CSP's connect-src.
+    CloudFront names (function, policies, OAC) are global per account: the region keeps two regions' stacks apart.
+    """
+    global_name = f"{names.prefix}${{AWS::Region}}-"
+    distribution_arn = sub(
+        f"arn:${{AWS::Partition}}:cloudfront::${{AWS::AccountId}}:distribution/${{{DISTRIBUTION_ID}}}"
+    )
+    site_arn = get_att(SITE_BUCKET_ID)
+    return {
+        SITE_BUCKET_ID: {
+            "Type": "AWS::S3::Bucket",
+            # Build output only (make package rebuilds it): deleted with the stack, which `--delete` empties first.
+            # No versioning: a rollback is a redeploy of an earlier commit, and stale files are deleted on publish.
+            **EPHEMERAL,
+            "Properties": {
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+                },
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": True,
+                    "IgnorePublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "RestrictPublicBuckets": True,
+                },
+                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+            },
+        },
+        "SiteBucketPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": ref(SITE_BUCKET_ID),
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            # Only this distribution (signing as CloudFront through the OAC) reads the files;
+                            # ListBucket makes a missing file a 404 rather than a 403.
+                            "Sid": "SiteDistributionOnly",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "cloudfront.amazonaws.com"},
+                            "Action": ["s3:GetObject", "s3:ListBucket"],
+                            "Resource": [site_arn, sub(f"${{{SITE_BUCKET_ID}.Arn}}/*")],
+                            "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
+                        },
+                        {
+                            "Sid": "TlsOnly",
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "s3:*",
+                            "Resource": [site_arn, sub(f"${{{SITE_BUCKET_ID}.Arn}}/*")],
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        },
+                    ],
+                },
+            },
+        },
+        SITE_OAC_ID: {
+            "Type": "AWS::CloudFront::OriginAccessControl",
+            "Properties": {
+                "OriginAccessControlConfig": {
+                    "Name": sub(global_name + "site"),
+                    "Description": "CloudFront signs its requests to the site bucket (SigV4)",
+                    "OriginAccessControlOriginType": "s3",
+                    "SigningBehavior": "always",
+                    "SigningProtocol": "sigv4",
+                }
+            },
+        },
+        SPA_FUNCTION_ID: {
+            "Type": "AWS::CloudFront::Function",
+            "Properties": {
+                "Name": sub(global_name + "spa-routes"),
+                "AutoPublish": True,
+                "FunctionConfig": {
+                    "Comment": "Extension-less paths outside /api/ -> /index.html (the app's routes)",
+                    "Runtime": "cloudfront-js-2.0",
+                },
+                "FunctionCode": SPA_ROUTES_CODE,
+            },
+        },
+        HEADERS_POLICY_ID: {
+            "Type": "AWS::CloudFront::ResponseHeadersPolicy",
+            "Properties": {
+                "ResponseHeadersPolicyConfig": {
+                    "Name": sub(global_name + "security-headers"),
+                    "Comment": "HSTS, nosniff, no framing, no referrer, CSP (same origin + the media bucket)",
+                    "SecurityHeadersConfig": {
+                        "StrictTransportSecurity": {
+                            "AccessControlMaxAgeSec": HSTS_MAX_AGE_S,
+                            "IncludeSubdomains": True,
+                            "Override": True,
+                        },
+                        "ContentTypeOptions": {"Override": True},
+                        "FrameOptions": {"FrameOption": "DENY", "Override": True},
+                        "ReferrerPolicy": {"ReferrerPolicy": "no-referrer", "Override": True},
+                        "ContentSecurityPolicy": {
+                            "ContentSecurityPolicy": sub(content_security_policy(names)),
+                            "Override": True,
+                        },
+                    },
+                    "CustomHeadersConfig": {
+                        "Items": [
+                            {
+                                "Header": "Permissions-Policy",
+                                "Value": "camera=(self), microphone=(self), display-capture=(self), geolocation=()",
+                                "Override": True,
+                            }
+                        ]
+                    },
+                }
+            },
+        },
+        DISTRIBUTION_ID: {
+            "Type": "AWS::CloudFront::Distribution",
+            "Properties": {
+                "DistributionConfig": {
+                    "Comment": f"Proctor web app and API, stage {names.stage}",
+                    "Enabled": True,
+                    "HttpVersion": "http2and3",
+                    "IPV6Enabled": True,
+                    "PriceClass": SITE_PRICE_CLASS,
+                    "DefaultRootObject": "index.html",
+                    "Origins": [
+                        {
+                            "Id": "site",
+                            "DomainName": get_att(SITE_BUCKET_ID, "RegionalDomainName"),
+                            "OriginAccessControlId": get_att(SITE_OAC_ID, "Id"),
+                            "S3OriginConfig": {"OriginAccessIdentity": ""},  # empty: access is the OAC's
+                        },
+                        {
+                            "Id": "api",
+                            "DomainName": sub(f"${{{REST_API_ID}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}"),
+                            "CustomOriginConfig": {
+                                "OriginProtocolPolicy": "https-only",
+                                "OriginSSLProtocols": ["TLSv1.2"],
+                            },
+                        },
+                    ],
+                    "DefaultCacheBehavior": {
+                        "TargetOriginId": "site",
+                        "ViewerProtocolPolicy": "redirect-to-https",
+                        "AllowedMethods": ["GET", "HEAD"],
+                        "CachedMethods": ["GET", "HEAD"],
+                        "Compress": True,
+                        "CachePolicyId": CACHING_OPTIMIZED,  # honours the Cache-Control the deploy sets per file
+                        "ResponseHeadersPolicyId": ref(HEADERS_POLICY_ID),
+                        "FunctionAssociations": [
+                            {"EventType": "viewer-request", "FunctionARN": get_att(SPA_FUNCTION_ID, "FunctionARN")}
+                        ],
+                    },
+                    "CacheBehaviors": [
+                        {
+                            "PathPattern": API_PATH,
+                            "TargetOriginId": "api",
+                            # A plain-HTTP call would already have sent its bearer token in clear: refuse (403)
+                            # rather than redirect (a redirected POST loses its body anyway).
+                            "ViewerProtocolPolicy": "https-only",
+                            "AllowedMethods": ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"],
+                            "CachedMethods": ["GET", "HEAD"],
+                            "Compress": True,
+                            "CachePolicyId": CACHING_DISABLED,
+                            # Every header (Authorization included, allowed when caching is disabled), cookie and
+                            # query string, but not Host: API Gateway routes by its own host name.
+                            "OriginRequestPolicyId": ALL_VIEWER_EXCEPT_HOST_HEADER,
+                            "ResponseHeadersPolicyId": ref(HEADERS_POLICY_ID),
+                        }
+                    ],
+                    "ViewerCertificate": {"CloudFrontDefaultCertificate": True},
+                }
             },
         },
     }
@@ -408,7 +676,7 @@ def environment(names: StackNames, stage: str) -> Json:
     return {
         "PROCTOR_STAGE": stage,
         "PROCTOR_TABLE_PREFIX": names.prefix,
-        "PROCTOR_MEDIA_BUCKET": ref(BUCKET_ID),
+        "PROCTOR_MEDIA_BUCKET": sub(media_bucket_name(names)),  # not a Ref: see media_bucket_arn
         "PROCTOR_MEDIA_QUEUE_URL": ref(queue_id(MEDIA_QUEUE)),
         "PROCTOR_LIFECYCLE_QUEUE_URL": ref(queue_id(LIFECYCLE_QUEUE)),
         "PROCTOR_LIFECYCLE_QUEUE_NAME": get_att(queue_id(LIFECYCLE_QUEUE), "QueueName"),
@@ -433,7 +701,8 @@ def _table_access(grants: dict[str, str], scan: tuple[str, ...] = ()) -> list[Js
 
 
 def roles(names: StackNames) -> Json:
-    bucket = get_att(BUCKET_ID)
+    bucket_arn = media_bucket_arn(names)  # not a GetAtt: see media_bucket_arn
+    bucket = sub(bucket_arn)
     both_prefixes = (MEDIA_PREFIX, ENROLLMENT_PREFIX)
     machine = ref(STATE_MACHINE_ID)
     executions = iam.executions_arn(names.state_machine)
@@ -441,7 +710,7 @@ def roles(names: StackNames) -> Json:
         *_table_access({t.suffix: "write" for t in TABLES}),
         # Presigned POST/GET are signed with this role's credentials; HeadObject of a missing key needs ListBucket
         # to answer 404 rather than 403; HeadBucket is the health check.
-        allow(["s3:PutObject", "s3:GetObject"], iam.object_arns(BUCKET_ID, (*both_prefixes, PROBE_PREFIX))),
+        allow(["s3:PutObject", "s3:GetObject"], iam.object_arns(bucket_arn, (*both_prefixes, PROBE_PREFIX))),
         allow(["s3:ListBucket"], bucket),
         allow(["sqs:GetQueueAttributes"], get_att(queue_id(MEDIA_QUEUE))),  # health check
         allow(["states:StartExecution", "states:DescribeStateMachine", *iam.TASK_RESPONSE], machine),
@@ -461,7 +730,7 @@ def roles(names: StackNames) -> Json:
     analyzer = [
         *_table_access(ANALYZER_TABLES),
         # Frames under sessions/; the enrollment selfie under enrollment/ is Rekognition's CompareFaces reference.
-        allow(["s3:GetObject"], iam.object_arns(BUCKET_ID, both_prefixes)),
+        allow(["s3:GetObject"], iam.object_arns(bucket_arn, both_prefixes)),
         allow(["s3:ListBucket"], bucket),
         allow(iam.SQS_CONSUME, get_att(queue_id(MEDIA_QUEUE))),
         allow(iam.REKOGNITION, "*"),
@@ -631,6 +900,9 @@ def chalice_overrides(names: StackNames, stage: str) -> Json:
 
 def outputs(names: StackNames) -> Json:
     values = {
+        "SiteUrl": site_origin(),
+        "SiteBucketName": ref(SITE_BUCKET_ID),
+        "SiteDistributionId": ref(DISTRIBUTION_ID),
         "MediaBucketName": ref(BUCKET_ID),
         "MediaQueueUrl": ref(queue_id(MEDIA_QUEUE)),
         "LifecycleQueueUrl": ref(queue_id(LIFECYCLE_QUEUE)),
@@ -650,6 +922,7 @@ def merge_template(stage: str) -> Json:
         tables(names, stage),
         queues(names),
         media_bucket(names, stage),
+        site(names),
         state_machine(names),
         jwt_secret(stage),
         roles(names),

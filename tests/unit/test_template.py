@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 import warnings
 import zipfile
 from pathlib import Path
@@ -60,12 +62,27 @@ TYPE_WORDS = {
     "secret",
 }
 ALLOWED_MANAGED_POLICIES: set[str] = set()
+# Bucket policies whose whole point is reading every object: the site bucket's files are all served to anyone through
+# CloudFront. Admitted only for CloudFront's service principal on this stack's distribution (checked below).
+WHOLE_BUCKET_READERS = {"SiteBucketPolicy"}
+DISTRIBUTION_DOMAIN = "d111111abcdef8.cloudfront.net"
+WEB_FILES = {"index.html": "<!doctype html><title>t</title>", "assets/index-DT3rawCO.js": "x", "assets/a.js.map": "{}"}
+
+
+@pytest.fixture(scope="module")
+def web_dist(tmp_path_factory) -> Path:
+    """A stand-in for web/dist (the tests do not need npm)."""
+    dist = tmp_path_factory.mktemp("dist")
+    for name, text in WEB_FILES.items():
+        (dist / name).parent.mkdir(parents=True, exist_ok=True)
+        (dist / name).write_text(text)
+    return dist
 
 
 @pytest.fixture(scope="module", params=STAGES)
-def built(request, tmp_path_factory) -> dict[str, Any]:
+def built(request, tmp_path_factory, web_dist) -> dict[str, Any]:
     out = tmp_path_factory.mktemp(f"build-{request.param}")
-    result = package.build(request.param, out, deps=False, run_lint=False, log=lambda *_: None)
+    result = package.build(request.param, out, deps=False, run_lint=False, web_dist=web_dist, log=lambda *_: None)
     result["stage"] = request.param
     result["json"] = json.loads(result["template"].read_text())
     return result
@@ -106,6 +123,8 @@ class Renderer:
             return f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{name}-AbCdEf"
         if kind == "AWS::SNS::Topic":
             return f"arn:aws:sns:us-east-1:123456789012:{self._name(name, 'TopicName')}"
+        if kind == "AWS::CloudFront::Distribution":
+            return "E2EXAMPLE0DIST"
         prop = {
             "AWS::DynamoDB::Table": "TableName",
             "AWS::S3::Bucket": "BucketName",
@@ -118,6 +137,8 @@ class Renderer:
         kind = self.resources[name]["Type"]
         if attribute == "QueueName":
             return self._name(name, "QueueName")
+        if (kind, attribute) == ("AWS::CloudFront::Distribution", "DomainName"):
+            return DISTRIBUTION_DOMAIN
         arns = {
             "AWS::DynamoDB::Table": lambda: f"arn:aws:dynamodb:us-east-1:123456789012:table/{self.ref(name)}",
             "AWS::SQS::Queue": lambda: f"arn:aws:sqs:us-east-1:123456789012:{self._name(name, 'QueueName')}",
@@ -155,7 +176,10 @@ class Renderer:
                 text, values = (arg, {}) if isinstance(arg, str) else arg
                 return self._sub(text, values)
             if key == "Fn::Join":
-                return arg[0].join(str(self.render(v)) for v in arg[1])
+                joined = self.render(arg[1])
+                return arg[0].join(str(v) for v in (joined if isinstance(joined, list) else [joined]))
+            if key == "Fn::Split":
+                return str(self.render(arg[1])).split(arg[0])
             if key == "Fn::If":  # both branches: a wildcard must not hide behind a condition
                 return [self.render(v) for v in arg[1:] if v != {"Ref": "AWS::NoValue"}]
         return {k: self.render(v) for k, v in value.items()}
@@ -210,11 +234,23 @@ def too_broad(resource: str) -> str | None:
     return None
 
 
+def is_site_distribution_grant(owner: str, statement: dict[str, Any]) -> bool:
+    """CloudFront reading the site bucket for this stack's distribution only (see WHOLE_BUCKET_READERS)."""
+    source = statement.get("Condition", {}).get("StringEquals", {}).get("AWS:SourceArn")
+    return (
+        owner in WHOLE_BUCKET_READERS
+        and statement.get("Principal") == {"Service": "cloudfront.amazonaws.com"}
+        and set(statement["Action"]) <= {"s3:GetObject", "s3:ListBucket"}
+        and source is not None
+        and f"${{{template.DISTRIBUTION_ID}}}" in json.dumps(source)
+    )
+
+
 def data_violations(tpl: dict[str, Any]) -> list[str]:
     renderer = Renderer(tpl)
     problems = []
     for owner, statement in policy_statements(tpl):
-        if statement.get("Effect") != "Allow":
+        if statement.get("Effect") != "Allow" or is_site_distribution_grant(owner, statement):
             continue
         if "NotAction" in statement or "NotResource" in statement:
             problems.append(f"{owner}: NotAction/NotResource in an Allow statement")
@@ -258,6 +294,7 @@ def test_no_iam_policy_grants_wildcards_over_data_resources(built):
         template.ANALYZER_ROLE_ID,
         template.STATE_MACHINE_ROLE_ID,
         "MediaQueuePolicy",
+        "SiteBucketPolicy",
     } <= owners  # the walk did reach every policy
     assert data_violations(tpl) == []
 
@@ -386,7 +423,7 @@ def test_media_bucket_is_private_encrypted_and_expires_media_and_speed_probes(ge
     }
     assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
     (cors,) = bucket["CorsConfiguration"]["CorsRules"]
-    assert cors["AllowedMethods"] == ["POST"] and cors["AllowedOrigins"] == {"Ref": "WebOrigins"}
+    assert cors["AllowedMethods"] == ["POST"]
     expiry = {r["Prefix"]: r["ExpirationInDays"] for r in bucket["LifecycleConfiguration"]["Rules"]}
     retained = {"Ref": "MediaRetentionDays"}
     assert expiry == {MEDIA_PREFIX: retained, ENROLLMENT_PREFIX: retained, PROBE_PREFIX: PROBE_RETENTION_DAYS}
@@ -395,6 +432,179 @@ def test_media_bucket_is_private_encrypted_and_expires_media_and_speed_probes(ge
     assert notification["Queue"] == {"Fn::GetAtt": ["MediaQueue", "Arn"]}
     assert notification["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": MEDIA_PREFIX}]
     assert "MediaQueuePolicy" in generated["Resources"][template.BUCKET_ID]["DependsOn"]
+
+
+def test_media_bucket_admits_uploads_from_the_site_s_origin_and_the_extra_origins_only(built):
+    tpl = built["json"]
+    (cors,) = tpl["Resources"][template.BUCKET_ID]["Properties"]["CorsConfiguration"]["CorsRules"]
+    condition, with_extra, site_only = cors["AllowedOrigins"]["Fn::If"]
+    assert condition == "HasExtraWebOrigins"
+    renderer = Renderer(tpl)
+    site = f"https://{DISTRIBUTION_DOMAIN}"
+    assert renderer.render(site_only) == [site]
+    extra = tpl["Parameters"]["WebOrigins"]["Default"]
+    assert renderer.render(with_extra) == [site, *extra.split(",")]
+    assert "*" not in json.dumps(cors["AllowedOrigins"])
+    # dev keeps the local web front usable against its stack; prod needs no extra origin (nor a value at deploy)
+    assert extra == ("http://localhost:8000,http://127.0.0.1:8000" if built["stage"] == "dev" else "")
+    assert renderer.render(tpl["Outputs"]["SiteUrl"]["Value"]) == site
+
+
+def test_site_bucket_is_private_and_readable_only_by_this_stack_s_distribution(generated):
+    bucket = generated["Resources"][template.SITE_BUCKET_ID]
+    properties = bucket["Properties"]
+    assert set(properties["PublicAccessBlockConfiguration"].values()) == {True}
+    assert len(properties["PublicAccessBlockConfiguration"]) == 4
+    assert properties["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    encryption = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert encryption["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+    assert "WebsiteConfiguration" not in properties and "AccessControl" not in properties  # no S3 website, no ACL
+    policy = generated["Resources"]["SiteBucketPolicy"]["Properties"]
+    assert policy["Bucket"] == {"Ref": template.SITE_BUCKET_ID}
+    allows = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    (grant,) = allows
+    assert grant["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert sorted(grant["Action"]) == ["s3:GetObject", "s3:ListBucket"]
+    source = Renderer(generated).render(grant["Condition"]["StringEquals"]["AWS:SourceArn"])
+    assert source == "arn:aws:cloudfront::123456789012:distribution/E2EXAMPLE0DIST"
+    (deny,) = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    oac = generated["Resources"][template.SITE_OAC_ID]["Properties"]["OriginAccessControlConfig"]
+    assert (oac["OriginAccessControlOriginType"], oac["SigningBehavior"], oac["SigningProtocol"]) == (
+        "s3",
+        "always",
+        "sigv4",
+    )
+
+
+def test_the_wildcard_walk_admits_the_site_grant_only_for_cloudfront_on_this_distribution(generated):
+    tpl = json.loads(json.dumps(generated))
+    (grant,) = [
+        s
+        for s in tpl["Resources"]["SiteBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        if s["Effect"] == "Allow"
+    ]
+    grant["Principal"] = {"AWS": "*"}
+    assert any("SiteBucketPolicy" in problem for problem in data_violations(tpl))
+
+
+def distribution_config(tpl: dict[str, Any]) -> dict[str, Any]:
+    return tpl["Resources"][template.DISTRIBUTION_ID]["Properties"]["DistributionConfig"]
+
+
+def test_distribution_serves_the_site_from_s3_through_the_oac_and_rewrites_the_app_s_routes(generated):
+    config = distribution_config(generated)
+    origins = {o["Id"]: o for o in config["Origins"]}
+    default = config["DefaultCacheBehavior"]
+    site = origins[default["TargetOriginId"]]
+    assert site["DomainName"] == {"Fn::GetAtt": [template.SITE_BUCKET_ID, "RegionalDomainName"]}
+    assert site["OriginAccessControlId"] == {"Fn::GetAtt": [template.SITE_OAC_ID, "Id"]}
+    assert site["S3OriginConfig"] == {"OriginAccessIdentity": ""}  # no legacy OAI
+    assert config["DefaultRootObject"] == "index.html"
+    assert default["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert default["AllowedMethods"] == ["GET", "HEAD"]
+    assert default["CachePolicyId"] == template.CACHING_OPTIMIZED
+    (association,) = default["FunctionAssociations"]
+    assert association == {
+        "EventType": "viewer-request",
+        "FunctionARN": {"Fn::GetAtt": [template.SPA_FUNCTION_ID, "FunctionARN"]},
+    }
+    function = generated["Resources"][template.SPA_FUNCTION_ID]["Properties"]
+    assert function["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0" and function["AutoPublish"] is True
+    # Not CustomErrorResponses: they would turn the API's 403/404 under /api/* into the app's page with 200.
+    assert "CustomErrorResponses" not in config
+    assert config["ViewerCertificate"] == {"CloudFrontDefaultCertificate": True}
+    assert config["Enabled"] is True and config["HttpVersion"] == "http2and3"
+
+
+def test_distribution_forwards_api_calls_unchanged_to_api_gateway_uncached_with_every_method(generated):
+    config = distribution_config(generated)
+    origins = {o["Id"]: o for o in config["Origins"]}
+    (api,) = config["CacheBehaviors"]
+    assert api["PathPattern"] == "/api/*"
+    origin = origins[api["TargetOriginId"]]
+    assert Renderer(generated).render(origin["DomainName"]) == "RestAPI.execute-api.us-east-1.amazonaws.com"
+    assert "OriginPath" not in origin  # the stage is `api`: /api/x reaches the route /x
+    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    assert origin["CustomOriginConfig"]["OriginSSLProtocols"] == ["TLSv1.2"]
+    assert api["ViewerProtocolPolicy"] == "https-only"
+    assert set(api["AllowedMethods"]) == {"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}
+    assert api["CachePolicyId"] == template.CACHING_DISABLED == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+    assert api["OriginRequestPolicyId"] == template.ALL_VIEWER_EXCEPT_HOST_HEADER
+    assert "FunctionAssociations" not in api
+    config_file = json.loads((REPO_ROOT / ".chalice" / "config.json").read_text())
+    assert {stage["api_gateway_stage"] for stage in config_file["stages"].values()} == {"api"}
+
+
+def test_every_response_carries_the_security_headers_and_a_csp_for_same_origin_and_the_media_bucket(generated):
+    config = distribution_config(generated)
+    for behavior in (config["DefaultCacheBehavior"], *config["CacheBehaviors"]):
+        assert behavior["ResponseHeadersPolicyId"] == {"Ref": template.HEADERS_POLICY_ID}
+    policy = generated["Resources"][template.HEADERS_POLICY_ID]["Properties"]["ResponseHeadersPolicyConfig"]
+    headers = policy["SecurityHeadersConfig"]
+    assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+    assert headers["ContentTypeOptions"] == {"Override": True}
+    assert headers["FrameOptions"]["FrameOption"] == "DENY"
+    assert headers["ReferrerPolicy"]["ReferrerPolicy"] == "no-referrer"
+    csp = Renderer(generated).render(headers["ContentSecurityPolicy"]["ContentSecurityPolicy"])
+    directives = {d.split()[0]: d.split()[1:] for d in csp.split("; ")}
+    bucket = Renderer(generated).render(generated["Resources"][template.BUCKET_ID]["Properties"]["BucketName"])
+    assert directives["connect-src"][0] == "'self'"
+    # The API presigns path-style URLs (https://s3.<region>.amazonaws.com/<bucket>; s3.amazonaws.com in us-east-1).
+    assert f"https://s3.us-east-1.amazonaws.com/{bucket}" in directives["connect-src"]
+    assert f"https://s3.amazonaws.com/{bucket}" in directives["connect-src"]
+    assert all(source == "'self'" or f"/{bucket}" in source for source in directives["connect-src"])
+    assert directives["default-src"] == ["'self'"] and directives["frame-ancestors"] == ["'none'"]
+    assert directives["object-src"] == ["'none'"]
+    assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp and " * " not in f" {csp} "
+    assert len(csp) < 1783  # CloudFront's limit on the header
+
+
+SPA_CASES = {
+    "/": "/index.html",
+    "/exam/42": "/index.html",
+    "/candidate/": "/index.html",
+    "/index.html": "/index.html",
+    "/assets/index-DT3rawCO.js": "/assets/index-DT3rawCO.js",
+    "/favicon.ico": "/favicon.ico",
+    "/api/health": "/api/health",
+    "/api/sessions/s1": "/api/sessions/s1",
+}
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node runs the CloudFront function's code")
+def test_the_route_function_rewrites_extension_less_paths_outside_the_api_to_index_html():
+    script = template.SPA_ROUTES_CODE + (
+        "const cases = JSON.parse(process.argv[1]);\n"
+        "const out = {};\n"
+        "for (const uri of Object.keys(cases)) out[uri] = handler({request: {uri, headers: {}}}).uri;\n"
+        "console.log(JSON.stringify(out));\n"
+    )
+    result = subprocess.run(
+        ["node", "-e", script, json.dumps(SPA_CASES)], capture_output=True, text=True, check=True, timeout=30
+    )
+    assert json.loads(result.stdout) == SPA_CASES
+
+
+def test_stack_outputs_name_the_site_its_bucket_and_distribution(generated):
+    outputs = generated["Outputs"]
+    assert outputs["SiteUrl"]["Value"] == {"Fn::Sub": "https://${SiteDistribution.DomainName}"}
+    assert outputs["SiteBucketName"]["Value"] == {"Ref": template.SITE_BUCKET_ID}
+    assert outputs["SiteDistributionId"]["Value"] == {"Ref": template.DISTRIBUTION_ID}
+
+
+def test_the_build_holds_the_web_app_without_source_maps(built, web_dist):
+    site = built["site"]
+    assert site == built["template"].parents[1] / "site"
+    assert sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()) == [
+        "assets/index-DT3rawCO.js",
+        "index.html",
+    ]
+
+
+def test_packaging_refuses_a_missing_web_build(tmp_path):
+    with pytest.raises(package.PackageError, match="npm run build"):
+        package.copy_site(tmp_path / "no-dist", tmp_path / "site")
 
 
 def test_only_this_bucket_in_this_account_may_send_to_the_media_queue(generated):
