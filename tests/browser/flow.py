@@ -45,7 +45,8 @@ def start_test(page: Page, user_id: str, password: str, lang: str = "en") -> Non
     expect(page.locator("[data-testid=timer]")).to_be_visible(timeout=20000)
 
 
-def answer_current(page: Page, option_index: int = 0) -> str:
+def answer_current(page: Page, option_index: int = 0) -> tuple[str, str]:
+    """Choose an option of the question on screen; returns (item_id, option_id)."""
     radio = page.locator("main fieldset input[type=radio]").nth(option_index)
     radio.check()
     return radio.get_attribute("name").removeprefix("item-"), radio.get_attribute("value")

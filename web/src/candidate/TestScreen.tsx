@@ -2,13 +2,14 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ApiError, api } from "../shared/api/client";
 import type { SessionStatusView } from "../shared/api/types";
-import { errorText, formatNumber, pick, t, useLang } from "../shared/i18n/i18n";
+import { errorText, pick, t, useLang } from "../shared/i18n/i18n";
 import { shareWholeScreen, ScreenShareError } from "../shared/media/screen";
 import type { OutboxState } from "../shared/outbox/outbox";
-import { announcement, formatClock } from "../shared/timer";
+import { announcement } from "../shared/timer";
 import { Button, Dialog, Notice } from "../shared/ui/components";
 import { Layout } from "../shared/ui/Layout";
 import { FIXITS } from "./fixits";
+import { ItemMap, TestBar } from "./TestParts";
 import { requestFullscreen } from "./ScreenShare";
 import { type Sitting, rememberSitting } from "./sitting";
 
@@ -71,13 +72,13 @@ export function TestScreen({
     setFinishing("sending");
     setFinishError(null);
     // Answers still in the outbox go first: submitting before them would score without them.
-    for (let i = 0; box.pendingAnswers(session.session_id) && Object.keys(box.pendingAnswers(session.session_id)).length; i++) {
+    const waiting = () => Object.keys(box.pendingAnswers(session.session_id)).length;
+    for (let second = 0; waiting() && second < 600; second++) {
       await box.kick();
-      if (Object.keys(box.pendingAnswers(session.session_id)).length) {
+      if (waiting()) {
         setFinishing("waiting");
-        await new Promise((r) => setTimeout(r, 1000));
+        await new Promise((resolve) => setTimeout(resolve, 1000));
       }
-      if (i > 600) break;
     }
     try {
       sitting.final = await api.submit(session.session_id);
@@ -151,35 +152,17 @@ export function TestScreen({
 
   const unanswered = session.items.filter((i) => !answers[i.item_id]).length;
   const flagged = session.items.filter((i) => flags.has(i.item_id)).length;
-  const low = remaining <= 300;
-  const saveText = outboxState.failing
-    ? t("test.offline", { n: outboxState.pending })
-    : outboxState.pendingAnswers > 0
-      ? t("test.saving")
-      : outboxState.pending > 0
-        ? t("test.catching_up", { n: outboxState.pending })
-        : t("test.saved");
   const fixit = shareProblem ? FIXITS[shareProblem] : null;
 
   return (
     <Layout>
-      <div class="test-bar" role="region" aria-label={t("test.status_bar")}>
-        <div class="test-bar__inner">
-          <span>
-            <span class="body-s">{t("test.time_left")} </span>
-            <span class={`timer ${low ? "timer--low" : ""}`} role="timer" aria-live="off" data-testid="timer">
-              {formatClock(remaining)}
-            </span>
-          </span>
-          <span class="sr-only" aria-live="polite">
-            {spoken}
-          </span>
-          <span>{t("test.answered", { n: session.items.length - unanswered, total: session.items.length })}</span>
-          <span class={`save-state ${outboxState.failing ? "save-state--offline" : ""}`} role="status" data-testid="save-state" data-pending={outboxState.pending}>
-            {saveText}
-          </span>
-        </div>
-      </div>
+      <TestBar
+        remaining={remaining}
+        spoken={spoken}
+        answered={session.items.length - unanswered}
+        total={session.items.length}
+        outbox={outboxState}
+      />
       {cameraEnded && <Notice kind="error" title={t("test.camera_ended")} live />}
       {fullscreenLeft && (
         <Notice kind="warning" title={t("test.fullscreen_left")}>
@@ -200,29 +183,7 @@ export function TestScreen({
           <h2 class="heading-s" id="map-title">
             {block && blocks.length > 1 ? pick(block.title) : t("test.questions")}
           </h2>
-          <ol class="item-map">
-            {items.map((it, i) => (
-              <li key={it.item_id}>
-                <button
-                  type="button"
-                  class={`${answers[it.item_id] ? "answered" : ""} ${flags.has(it.item_id) ? "flagged" : ""}`}
-                  aria-current={i === index ? "true" : undefined}
-                  aria-label={t("test.map_item", {
-                    n: i + 1,
-                    state: [
-                      answers[it.item_id] ? t("test.state_answered") : t("test.state_unanswered"),
-                      flags.has(it.item_id) ? t("test.state_flagged") : "",
-                    ]
-                      .filter(Boolean)
-                      .join(", "),
-                  })}
-                  onClick={() => setIndex(i)}
-                >
-                  {formatNumber(i + 1)}
-                </button>
-              </li>
-            ))}
-          </ol>
+          <ItemMap items={items} answers={answers} flags={flags} current={index} onOpen={setIndex} />
           <p class="legend">{t("test.map_legend")}</p>
           {blocks.length > 1 && (
             <Button variant="secondary" onClick={onBlocks} id="to-blocks">
