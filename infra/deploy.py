@@ -8,6 +8,10 @@ What `aws cloudformation package` + `deploy` do, with boto3 only: the two Lambda
 artifact bucket (content-addressed keys, so an unchanged zip is neither uploaded again nor redeployed), then a change
 set is created (CAPABILITY_IAM for the roles, CAPABILITY_AUTO_EXPAND for the SAM transform) and executed.
 Parameters not given keep their previous value on an existing stack, their default on a new one.
+
+Then the web app (build/<stage>/site/) is published to the stack's site bucket: every file with its content type
+and cache policy (hashed files under assets/ immutable for a year, everything else revalidated), files of earlier
+builds deleted, and a CloudFront invalidation so the edges drop the old index.html. The site URL is printed.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import argparse
 import copy
 import hashlib
 import json
+import mimetypes
+import re
 import sys
 import time
 from pathlib import Path
@@ -27,6 +33,31 @@ BUILD_DIR = Path(__file__).resolve().parents[1] / "build"
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
 ARTIFACT_EXPIRY_DAYS = 90  # old zips and templates; a stack only needs them while it deploys
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
+# Vite names what it emits under assets/ <name>-<8-character content hash>.<ext>: such a file never changes.
+HASHED_ASSET = re.compile(r"^assets/(?:.+/)?[^/]+-[A-Za-z0-9_-]{8,}\.[A-Za-z0-9.]+$")
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"  # index.html and unhashed files: the browser asks every time (304 when unchanged)
+# Explicit for what a web build holds, so the result does not depend on the machine's /etc/mime.types.
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".map": "application/json",
+    ".webmanifest": "application/manifest+json",
+    ".txt": "text/plain; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+    ".ico": "image/x-icon",
+    ".woff2": "font/woff2",
+    ".woff": "font/woff",
+    ".wasm": "application/wasm",
+    ".onnx": "application/octet-stream",
+}
 
 
 class DeployError(RuntimeError):
@@ -165,8 +196,10 @@ def deploy(
     execute: bool = True,
 ) -> dict[str, str]:
     template_file = build_dir / stage / "api" / "sam.json"
-    if not template_file.is_file():
-        raise DeployError(f"{template_file} is missing: run `make package STAGE={stage}` first")
+    site_dir = site_dir_of(build_dir, stage)
+    for required in (template_file, site_dir / "index.html"):  # before minutes of deploying, not after
+        if not required.is_file():
+            raise DeployError(f"{required} is missing: run `make package STAGE={stage}` first")
     region = session.region_name
     s3, cfn = session.client("s3"), session.client("cloudformation")
     account = session.client("sts").get_caller_identity()["Account"]
@@ -204,7 +237,9 @@ def deploy(
         if any(marker in reason for marker in NO_CHANGES):
             cfn.delete_change_set(StackName=name, ChangeSetName=change_set)
             print(f"{name}: no changes")
-            return outputs(cfn, name)
+            result = outputs(cfn, name)
+            publish(session, result, site_dir)  # the web app may have changed without the stack
+            return result
         raise DeployError(f"change set {change_set} failed: {reason}") from error
 
     changes = cfn.describe_change_set(StackName=name, ChangeSetName=change_set)["Changes"]
@@ -224,7 +259,83 @@ def deploy(
         cfn.get_waiter(waiter).wait(StackName=name, WaiterConfig={"Delay": 10, "MaxAttempts": 360})
     except Exception as error:  # noqa: BLE001 - WaiterError: show why
         raise DeployError(f"stack {name} did not deploy:\n  " + "\n  ".join(_failure_events(cfn, name))) from error
-    return outputs(cfn, name)
+    result = outputs(cfn, name)
+    publish(session, result, site_dir)
+    return result
+
+
+def content_type(key: str) -> str:
+    suffix = Path(key).suffix.lower()
+    return CONTENT_TYPES.get(suffix) or mimetypes.guess_type(key)[0] or "application/octet-stream"
+
+
+def cache_control(key: str) -> str:
+    return IMMUTABLE if HASHED_ASSET.match(key) else REVALIDATE
+
+
+def publish_site(s3: Any, cloudfront: Any, site_dir: Path, bucket: str, distribution_id: str) -> dict[str, Any]:
+    """Upload the built web app to its bucket, delete files of earlier builds, invalidate the distribution's cache.
+
+    index.html goes last, so it never points at assets not uploaded yet. Every file is uploaded (a build is a few
+    hundred KB); the stale ones are deleted only after, so a page loaded during the publish finds its files.
+    """
+    files = sorted(
+        (path.relative_to(site_dir).as_posix(), path)
+        for path in site_dir.rglob("*")
+        if path.is_file() and not path.name.startswith(".")
+    )
+    keys = {key for key, _ in files}
+    if "index.html" not in keys:
+        raise DeployError(f"{site_dir}/index.html is missing: run `make package STAGE=...` first")
+    for key, path in sorted(files, key=lambda item: item[0] == "index.html"):
+        s3.put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=path.read_bytes(),
+            ContentType=content_type(key),
+            CacheControl=cache_control(key),
+        )
+    stale = [
+        obj["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        for obj in page.get("Contents", [])
+        if obj["Key"] not in keys
+    ]
+    for start in range(0, len(stale), 1000):
+        s3.delete_objects(
+            Bucket=bucket, Delete={"Objects": [{"Key": k} for k in stale[start : start + 1000]], "Quiet": True}
+        )
+    # One wildcard path: free (the first 1,000 paths a month are), and it covers index.html, the app's routes
+    # (rewritten to /index.html) and any other unhashed file. Hashed assets are refetched once from S3: pennies.
+    invalidation = cloudfront.create_invalidation(
+        DistributionId=distribution_id,
+        InvalidationBatch={
+            "Paths": {"Quantity": 1, "Items": ["/*"]},
+            "CallerReference": f"publish-{time.time_ns()}",
+        },
+    )["Invalidation"]
+    print(
+        f"site: {len(files)} files to s3://{bucket}, {len(stale)} stale deleted, "
+        f"invalidation {invalidation['Id']} of distribution {distribution_id}"
+    )
+    return {"uploaded": [k for k, _ in files], "deleted": stale, "invalidation": invalidation["Id"]}
+
+
+def site_dir_of(build_dir: Path, stage: str) -> Path:
+    return build_dir / stage / "site"
+
+
+def publish(session: Any, stack_outputs: dict[str, str], site_dir: Path) -> None:
+    """Publish the site to the stack's bucket and distribution (named by the stack's outputs)."""
+    if "SiteBucketName" not in stack_outputs:
+        return  # a stack deployed before the web app was part of it
+    publish_site(
+        session.client("s3"),
+        session.client("cloudfront"),
+        site_dir,
+        stack_outputs["SiteBucketName"],
+        stack_outputs["SiteDistributionId"],
+    )
 
 
 def outputs(cfn: Any, name: str) -> dict[str, str]:
@@ -254,9 +365,13 @@ def delete(session: Any, stage: str, *, empty_media_bucket: bool) -> None:
     if not stack:
         print(f"{name}: no such stack")
         return
-    bucket = outputs(cfn, name).get("MediaBucketName")
+    stack_outputs = outputs(cfn, name)
+    bucket = stack_outputs.get("MediaBucketName")
     if bucket and empty_media_bucket:
         print(f"emptying s3://{bucket}: {empty_bucket(s3, bucket)} objects deleted")
+    site_bucket = stack_outputs.get("SiteBucketName")
+    if site_bucket:  # build output only, always rebuildable: CloudFormation cannot delete a non-empty bucket
+        print(f"emptying s3://{site_bucket}: {empty_bucket(s3, site_bucket)} web app files deleted")
     cfn.delete_stack(StackName=name)
     print(f"{name}: deleting…")
     try:
@@ -280,7 +395,8 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="template parameter, e.g. WebOrigins=https://a.example,https://b.example (repeatable)",
+        help="template parameter, e.g. WebOrigins=https://a.example,https://b.example (extra upload origins besides "
+        "the site's own; repeatable)",
     )
     parser.add_argument("--no-execute", action="store_true", help="create and print the change set only")
     parser.add_argument("--build-dir", type=Path, default=BUILD_DIR)
