@@ -3,8 +3,11 @@
 Both come from infra/definitions.py; this proves neither drifted: tables (keys, attribute types, GSIs, LSIs, billing,
 TTL), queues (visibility, retention, dead-letter queue and maxReceiveCount), the bucket's notifications (event, prefix
 filter, target queue), lifecycle, CORS and public access block, and the state machine definition.
-By design the two differ in: the bucket's name (globally unique on AWS: account and region appended), CORS origins
-(a stack parameter), encryption settings and point-in-time recovery (AWS only).
+By design the two differ in: the bucket's name (globally unique on AWS: account and region appended), encryption
+settings and point-in-time recovery (AWS only), and the web front: the local stack has no CloudFront, its equivalent
+is local/web_server.py (web/dist, and /api/* proxied to the API), so the media bucket's CORS origin is the web
+server's on one side and the distribution's (plus the optional `WebOrigins`) on the other. Either way it is the
+origin the web app and its API share, never a wildcard.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import pytest
 from infra.definitions import LIFECYCLE_QUEUE, QUEUES, TABLES, StackNames
 from infra.template import (
     BUCKET_ID,
+    DISTRIBUTION_ID,
     STATE_MACHINE_ID,
     dead_letter_queue_id,
     media_bucket_name,
@@ -143,6 +147,13 @@ def test_bucket_expires_the_same_prefixes_with_the_same_cors_and_public_access_b
         templated_cors["AllowedHeaders"],
         templated_cors["MaxAge"],
     )
+    # The origins: the local web front's and the distribution's (first; then any extra WebOrigins), never "*".
+    assert stack.web_url in local_cors["AllowedOrigins"] and "*" not in local_cors["AllowedOrigins"]
+    condition, with_extra, site_only = templated_cors["AllowedOrigins"]["Fn::If"]
+    site_origin = {"Fn::Sub": f"https://${{{DISTRIBUTION_ID}.DomainName}}"}
+    assert condition == "HasExtraWebOrigins" and site_only == [site_origin]
+    split_text = with_extra["Fn::Split"][1]["Fn::Sub"][0]
+    assert split_text.startswith(site_origin["Fn::Sub"] + ",")
     local_block = s3.get_public_access_block(Bucket=names.media_bucket)["PublicAccessBlockConfiguration"]
     assert local_block == templated["PublicAccessBlockConfiguration"]
     assert templated["BucketName"] == {"Fn::Sub": media_bucket_name(names)}
