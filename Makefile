@@ -5,8 +5,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # The ONNX models as the Lambdas and the local stack load them, prepared by infra/prepare_models.py.
 MODELS := build/models/manifest.json
+# The web app (web/, TypeScript + Preact, built by Vite); npm ci installs exactly package-lock.json.
+NODE_MODULES := web/node_modules/.package-lock.json
+WEB := web/dist/index.html
+WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/tsconfig.json -type f 2>/dev/null)
 
-.PHONY: run test lint bench package deploy clean venv models
+.PHONY: run test lint bench package deploy clean venv models web screenshots
 
 venv: $(STAMP)
 
@@ -21,11 +25,24 @@ models: $(MODELS)
 $(MODELS): $(STAMP) requirements-dev.txt chalicelib/core/model_files.py chalicelib/core/onnx_models.py infra/prepare_models.py
 	$(PY) -m infra.prepare_models
 
-run: $(STAMP) $(MODELS)
+web: $(WEB)
+
+$(NODE_MODULES): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+
+$(WEB): $(NODE_MODULES) $(WEB_SOURCES)
+	cd web && npm run build
+
+run: $(STAMP) $(MODELS) $(WEB)
 	$(PY) -m local.run
 
-test: lint $(MODELS)
+test: lint $(MODELS) $(WEB)
+	cd web && npm test
 	$(PY) -m pytest
+
+# Every screen of the web app in kk, ru and en, as PNGs in .local/screenshots/ (real Chromium, local stack).
+screenshots: $(STAMP) $(MODELS) $(WEB)
+	$(PY) -m tests.browser.screenshots
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
@@ -42,4 +59,4 @@ deploy: package
 	$(PY) -m infra.deploy --stage $(or $(STAGE),dev)
 
 clean:
-	rm -rf $(VENV) .pytest_cache build
+	rm -rf $(VENV) .pytest_cache build web/dist web/node_modules
