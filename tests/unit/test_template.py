@@ -538,15 +538,22 @@ def test_distribution_forwards_api_calls_unchanged_to_api_gateway_uncached_with_
 
 def test_every_response_carries_the_security_headers_and_a_csp_for_same_origin_and_the_media_bucket(generated):
     config = distribution_config(generated)
-    for behavior in (config["DefaultCacheBehavior"], *config["CacheBehaviors"]):
-        assert behavior["ResponseHeadersPolicyId"] == {"Ref": template.HEADERS_POLICY_ID}
-    policy = generated["Resources"][template.HEADERS_POLICY_ID]["Properties"]["ResponseHeadersPolicyConfig"]
-    headers = policy["SecurityHeadersConfig"]
-    assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
-    assert headers["ContentTypeOptions"] == {"Override": True}
-    assert headers["FrameOptions"]["FrameOption"] == "DENY"
-    assert headers["ReferrerPolicy"]["ReferrerPolicy"] == "no-referrer"
-    csp = Renderer(generated).render(headers["ContentSecurityPolicy"]["ContentSecurityPolicy"])
+    (api,) = config["CacheBehaviors"]
+    assert config["DefaultCacheBehavior"]["ResponseHeadersPolicyId"] == {"Ref": template.HEADERS_POLICY_ID}
+    assert api["ResponseHeadersPolicyId"] == {"Ref": template.API_HEADERS_POLICY_ID}
+    for policy_id in (template.HEADERS_POLICY_ID, template.API_HEADERS_POLICY_ID):
+        policy = generated["Resources"][policy_id]["Properties"]["ResponseHeadersPolicyConfig"]
+        headers = policy["SecurityHeadersConfig"]
+        assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+        assert headers["ContentTypeOptions"] == {"Override": True}
+        assert headers["FrameOptions"]["FrameOption"] == "DENY"
+        assert headers["ReferrerPolicy"]["ReferrerPolicy"] == "no-referrer"
+        assert all(header["Override"] for header in headers.values())
+    api_policy = generated["Resources"][template.API_HEADERS_POLICY_ID]["Properties"]["ResponseHeadersPolicyConfig"]
+    api_csp = api_policy["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    assert api_csp == "default-src 'none'; frame-ancestors 'none'"  # JSON loads nothing
+    site = generated["Resources"][template.HEADERS_POLICY_ID]["Properties"]["ResponseHeadersPolicyConfig"]
+    csp = Renderer(generated).render(site["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"])
     directives = {d.split()[0]: d.split()[1:] for d in csp.split("; ")}
     bucket = Renderer(generated).render(generated["Resources"][template.BUCKET_ID]["Properties"]["BucketName"])
     assert directives["connect-src"][0] == "'self'"
