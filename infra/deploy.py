@@ -238,7 +238,8 @@ def deploy(
             cfn.delete_change_set(StackName=name, ChangeSetName=change_set)
             print(f"{name}: no changes")
             result = outputs(cfn, name)
-            publish(session, result, site_dir)  # the web app may have changed without the stack
+            if execute:  # the web app may have changed without the stack
+                publish(session, result, site_dir)
             return result
         raise DeployError(f"change set {change_set} failed: {reason}") from error
 

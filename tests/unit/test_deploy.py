@@ -5,6 +5,7 @@ The rest of the deploy (artifacts, change set, parameters) is tested with the te
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import boto3
@@ -37,13 +38,16 @@ def aws(monkeypatch):
         yield boto3.session.Session(region_name=REGION)
 
 
-@pytest.fixture
-def site_dir(tmp_path) -> Path:
-    site = tmp_path / "build" / "dev" / "site"
+def write_build(site: Path) -> Path:
     for name, body in BUILD.items():
         (site / name).parent.mkdir(parents=True, exist_ok=True)
         (site / name).write_bytes(body)
     return site
+
+
+@pytest.fixture
+def site_dir(tmp_path) -> Path:
+    return write_build(tmp_path / "build" / "dev" / "site")
 
 
 @pytest.fixture
@@ -155,3 +159,29 @@ def test_deploy_refuses_to_start_without_the_built_web_app(aws, tmp_path):
 )
 def test_only_hashed_files_under_assets_are_cached_for_good(key, cache):
     assert deploy.cache_control(key) == cache
+
+
+def test_deploy_publishes_the_site_after_the_stack_and_when_only_the_app_changed(aws, stack, tmp_path, monkeypatch):
+    # Given a build whose template moto can run (moto has no SAM transform) and the stack's outputs
+    # (moto's change sets do not report outputs: the real ones are stood in for)
+    (tmp_path / "dev" / "api").mkdir(parents=True)
+    minimal = {"Resources": {"Placeholder": {"Type": "AWS::SQS::Queue"}}}
+    (tmp_path / "dev" / "api" / "sam.json").write_text(json.dumps(minimal))
+    write_build(tmp_path / "dev" / "site")
+    monkeypatch.setattr(deploy, "outputs", lambda cfn, name: stack)
+    s3, cloudfront = aws.client("s3"), aws.client("cloudfront")
+
+    def invalidations() -> int:
+        return cloudfront.list_invalidations(DistributionId=stack["SiteDistributionId"])["InvalidationList"]["Quantity"]
+
+    # When the stack is created, Then the site is published and the outputs returned (SiteUrl printed by main)
+    assert deploy.deploy(aws, "dev", build_dir=tmp_path, artifact_bucket=None, overrides={}) == stack
+    assert set(objects(s3, "site-bucket")) == set(BUILD) and invalidations() == 1
+    # When only the app changed (the change set has no changes), Then it is published all the same
+    (tmp_path / "dev" / "site" / "robots.txt").unlink()
+    deploy.deploy(aws, "dev", build_dir=tmp_path, artifact_bucket=None, overrides={})
+    assert "robots.txt" not in objects(s3, "site-bucket") and invalidations() == 2
+    # When the change set is only to be reviewed, Then nothing is published
+    (tmp_path / "dev" / "site" / "favicon.ico").unlink()
+    deploy.deploy(aws, "dev", build_dir=tmp_path, artifact_bucket=None, overrides={}, execute=False)
+    assert "favicon.ico" in objects(s3, "site-bucket") and invalidations() == 2
