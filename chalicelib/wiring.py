@@ -23,6 +23,7 @@ from chalicelib.exam.lifecycle import StepFunctionsLifecycle
 from chalicelib.exam.models import AdmissionRecord, ExamRecord, QuestionRecord, SessionRecord
 from chalicelib.identity.models import EnrollmentRecord, UserRecord
 from chalicelib.media.uploads import MediaUploads
+from chalicelib.proctor.models import SessionMessageRecord
 from chalicelib.violations.models import MediaObjectRecord, SignalStatesRecord, ViolationRecord
 from chalicelib.violations.recorder import ViolationRecorder
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from chalicelib.exam.sessions import ExamSessions
     from chalicelib.identity.enrollment import EnrollmentService
     from chalicelib.identity.tokens import TokenService
+    from chalicelib.proctor.channel import ProctorChannel
     from chalicelib.violations.signal_tracker import SignalTracker
 
 MODELS = (
@@ -44,6 +46,7 @@ MODELS = (
     ViolationRecord,
     SignalStatesRecord,
     MediaObjectRecord,
+    SessionMessageRecord,
 )
 
 
@@ -123,9 +126,24 @@ def progression() -> SessionProgression:
 
 
 @cache
-def recorder() -> ViolationRecorder:
+def connection() -> Connection:
+    """For transactions across tables (PynamoDB's TransactWrite takes a connection)."""
     current = settings()
-    return ViolationRecorder(clock(), Connection(region=current.region, host=current.endpoint_url))
+    return Connection(region=current.region, host=current.endpoint_url)
+
+
+@cache
+def recorder() -> ViolationRecorder:
+    return ViolationRecorder(clock(), connection())
+
+
+@cache
+def channel() -> ProctorChannel:
+    from chalicelib.exam.control import SessionControl
+    from chalicelib.proctor.channel import ProctorChannel
+
+    settings()
+    return ProctorChannel(clock(), SessionControl(clock(), lifecycle(), connection()))
 
 
 @cache
@@ -198,7 +216,9 @@ def reset() -> None:
         exam_catalog,
         exam_sessions,
         progression,
+        connection,
         recorder,
+        channel,
         presigner,
         media_uploads,
         face_engine,

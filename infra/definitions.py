@@ -71,7 +71,14 @@ TABLES = (
         local_indexes=(Index("by_time", "session_id", "occurred_at"),),
     ),
     Table("signal-states", "session_id", attributes={"session_id": "S"}),
-    Table("enrollments", "candidate_id", "exam_id", attributes={"candidate_id": "S", "exam_id": "S"}),
+    Table(
+        "enrollments",
+        "candidate_id",
+        "exam_id",
+        attributes={"candidate_id": "S", "exam_id": "S"},
+        global_indexes=(Index("by_exam", "exam_id", "candidate_id"),),
+    ),
+    Table("session-messages", "session_id", "message_id", attributes={"session_id": "S", "message_id": "S"}),
     Table("media-objects", "object_id", attributes={"object_id": "S"}, ttl_attribute="expires_at"),
 )
 

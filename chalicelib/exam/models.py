@@ -130,4 +130,13 @@ class SessionRecord(Model):
     verdict_reason = UnicodeAttribute(null=True)
     reviewed_by = UnicodeAttribute(null=True)
     reviewed_at = UTCDateTimeAttribute(null=True)
+    full_name = UnicodeAttribute(null=True)  # the candidate's, copied at start for the proctor's grid
+    control_rev = NumberAttribute(default=0)  # bumped by every proctor action: two proctors cannot cross
+    paused_at = UTCDateTimeAttribute(null=True)  # set while a proctor holds the session; the timer is frozen
+    paused_total_s = NumberAttribute(default=0)  # the deadline has moved by this much
+    terminated_at = UTCDateTimeAttribute(null=True)
+    terminated_by = UnicodeAttribute(null=True)
+    termination_reason = UnicodeAttribute(null=True)
+    last_candidate_message_at = UTCDateTimeAttribute(null=True)  # the console marks unread chat from it
+    last_screen_key = UnicodeAttribute(null=True)  # the newest screen snapshot, for the proctor's view
     by_agency = SessionsByAgency()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from chalicelib.core.http import invalid_field
 
+VIOLATION_TYPE = re.compile(r"^[a-z][a-z_]{0,39}$")
 DEFAULT_PERSISTENCE = {
     "no_face": 2,
     "multiple_faces": 2,
@@ -31,6 +33,8 @@ class AnalysisPolicy:
     webcam_every_s: int = 5  # the browser's cadence: a webcam snapshot every N seconds
     audio_chunk_s: int = 10  # length of each audio chunk
     screen_every_s: int = 30  # a screen snapshot every N seconds
+    # Points one violation of a type takes off the credibility score (proctor/credibility.py has the defaults).
+    credibility_weights: dict[str, float] = field(default_factory=dict)
     persistence: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PERSISTENCE))
 
     def to_dict(self) -> dict[str, Any]:
@@ -73,7 +77,21 @@ class AnalysisPolicy:
             ):
                 raise invalid_field(f"analysis.persistence.{signal}", "must be a known signal with 1 to 20 frames")
             persistence[signal] = int(frames)
-        return cls(**values, persistence=persistence)
+        weights = {}
+        raw_weights = raw.get("credibility_weights") or {}
+        if not isinstance(raw_weights, dict) or len(raw_weights) > 50:
+            raise invalid_field("analysis.credibility_weights", "must be an object of at most 50 weights")
+        for violation, points in raw_weights.items():
+            if (
+                not isinstance(violation, str)
+                or not VIOLATION_TYPE.match(violation)
+                or isinstance(points, bool)
+                or not isinstance(points, int | float)
+                or not 0 <= points <= 100
+            ):
+                raise invalid_field(f"analysis.credibility_weights.{str(violation)[:40]}", "must be 0 to 100 points")
+            weights[violation] = float(points)
+        return cls(**values, persistence=persistence, credibility_weights=weights)
 
 
 _RANGES = {

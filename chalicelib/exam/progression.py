@@ -19,6 +19,8 @@ from chalicelib.exam.sessions import finalize, load_session
 
 logger = logging.getLogger(__name__)
 VERDICTS = {"accept": rules.ACCEPTED, "annul": rules.ANNULLED}
+# While a proctor holds a session past its deadline, the lifecycle looks again this often.
+PAUSE_RECHECK_S = 30
 
 
 def _conditional(session: SessionRecord, actions: list, condition: Any) -> bool:
@@ -45,8 +47,7 @@ class SessionProgression:
         if kind == "exam_started":
             self.exam_started(session_id, token)
         elif kind == "deadline_passed":
-            finalize(session_id, auto=True, clock=self._clock)
-            self._lifecycle.complete_task(token, {"submitted_by": "deadline"})
+            self.deadline_passed(session_id, token)
         elif kind == "review_requested":
             self.review_requested(session_id, token)
         elif kind == "review_expired":
@@ -61,6 +62,23 @@ class SessionProgression:
         )
         if not stored:  # the candidate submitted before we learned the token: let the machine move on now
             self._lifecycle.complete_task(token, {"submitted_by": "candidate"})
+
+    def deadline_passed(self, session_id: str, token: str) -> None:
+        """The in-progress wait timed out. A pause may have moved the deadline (or be holding it): then the
+        machine goes back to waiting for the time that is left; otherwise the answers are submitted now."""
+        session = load_session(session_id)
+        assert session is not None
+        if session.status == rules.IN_PROGRESS:
+            now = self._clock.now()
+            if session.paused_at is not None:
+                self._lifecycle.complete_task(token, {"resume_in_s": PAUSE_RECHECK_S})
+                return
+            left = rules.remaining_s(session, now)
+            if left > 0:
+                self._lifecycle.complete_task(token, {"resume_in_s": left + 1})
+                return
+        finalize(session_id, auto=True, clock=self._clock)
+        self._lifecycle.complete_task(token, {"submitted_by": "deadline"})
 
     def review_requested(self, session_id: str, token: str) -> None:
         session = finalize(session_id, auto=True, clock=self._clock)  # no-op unless still in progress

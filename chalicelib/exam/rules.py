@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 IN_PROGRESS = "in_progress"
@@ -40,6 +41,13 @@ def draw_items(bank: Iterable[Mapping[str, Any]], blocks: list[Mapping[str, Any]
             rng.shuffle(option_ids)
             drawn.append({"item_id": question["item_id"], "block_id": block["block_id"], "option_ids": option_ids})
     return drawn
+
+
+def remaining_s(session: Any, now: datetime) -> int:
+    """Seconds left on the server's timer: frozen while paused, 0 once the session is no longer in progress."""
+    if session.status != IN_PROGRESS:
+        return 0
+    return max(0, int((session.deadline_at - (session.paused_at or now)).total_seconds()))
 
 
 def score(items: list[Mapping[str, Any]], answers: Mapping[str, str], key: Mapping[str, str]) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from chalicelib.exam import presence, rules
 from chalicelib.exam.lifecycle import PHASE_IN_PROGRESS, SessionLifecycle
 from chalicelib.exam.models import AdmissionRecord, ExamRecord, QuestionRecord, SessionRecord
 from chalicelib.exam.policy import AnalysisPolicy
-from chalicelib.identity.models import EnrollmentRecord
+from chalicelib.identity.models import EnrollmentRecord, UserRecord
 
 logger = logging.getLogger(__name__)
 # Told when a second tab or device tries to take a live session (the violations context records it).
@@ -132,6 +132,8 @@ class ExamSessions:
             "score": session.score.as_dict() if session.score and session.status != rules.ANNULLED else None,
             "verdict": session.verdict,
             "verdict_reason": session.verdict_reason,
+            "terminated": session.terminated_at is not None,
+            "termination_reason": session.termination_reason,
         }
 
     def _admission(self, candidate: Principal, exam_id: str) -> AdmissionRecord:
@@ -189,6 +191,7 @@ class ExamSessions:
         enrollment = EnrollmentRecord.find(candidate.user_id, exam_id)
         if exam.require_identity and not (enrollment and enrollment.lets_candidate_start):
             raise NotPermitted("identity.not_verified", "Pass the identity check before starting.")
+        account = UserRecord.find(candidate.user_id)
         now = self._clock.now()
         if now < exam.opens_at:
             raise Conflict("exam.not_open", "The exam window has not opened yet.")
@@ -222,6 +225,7 @@ class ExamSessions:
             violation_counts={},
             risk_score=0,
             analysis=exam.analysis.as_dict(),
+            full_name=account.full_name if account else None,
         )
         if enrollment is not None and enrollment.lets_candidate_start:
             session.reference_engine = enrollment.engine
@@ -277,7 +281,6 @@ class ExamSessions:
 
     def status(self, session: SessionRecord) -> dict[str, Any]:
         now = self._clock.now()
-        remaining = max(0, int((session.deadline_at - now).total_seconds()))
         return {
             **self.outcome(session),
             "exam_id": session.exam_id,
@@ -285,7 +288,9 @@ class ExamSessions:
             "started_at": iso(session.started_at),
             "deadline_at": iso(session.deadline_at),
             "server_time": iso(now),
-            "remaining_s": remaining if session.status == rules.IN_PROGRESS else 0,
+            "remaining_s": rules.remaining_s(session, now),
+            "paused": session.paused_at is not None,
+            "control_rev": int(session.control_rev),
             "answered": len(session.answers.as_dict()),
             "total_items": len(session.items),
             "auto_submitted": bool(session.auto_submitted),
@@ -307,20 +312,26 @@ class ExamSessions:
                     SessionRecord.answers_rev.add(1),
                     SessionRecord.last_seen_at.set(now),
                 ],
-                condition=(SessionRecord.status == rules.IN_PROGRESS) & (SessionRecord.deadline_at > now),
+                condition=(SessionRecord.status == rules.IN_PROGRESS)
+                & (SessionRecord.deadline_at > now)
+                & SessionRecord.paused_at.does_not_exist(),
             )
         except UpdateError as exc:
             if not is_condition_failure(exc):
                 raise
             session.refresh()
-            if session.status == rules.IN_PROGRESS:
+            if session.status == rules.IN_PROGRESS and session.paused_at is not None:
+                raise Conflict("session.paused", "The proctor has paused the exam; the answer was not saved.") from None
+            if session.status == rules.IN_PROGRESS or session.auto_submitted:
                 raise Conflict("session.deadline_passed", "Time is up; the answer was not saved.") from None
+            if session.terminated_at is not None:
+                raise Conflict("session.terminated", "The proctor has ended the exam.") from None
             raise Conflict("session.not_in_progress", "The session is already submitted.") from None
         return {
             "item_id": item_id,
             "option_id": option_id,
             "answered": len(session.answers.as_dict()),
-            "remaining_s": max(0, int((session.deadline_at - now).total_seconds())),
+            "remaining_s": rules.remaining_s(session, now),
         }
 
     def heartbeat(self, candidate: Principal, session_id: str, client_id: str | None) -> dict[str, Any]:
@@ -340,7 +351,8 @@ class ExamSessions:
 
     def submit(self, candidate: Principal, session_id: str) -> dict[str, Any]:
         """Submit once; a repeated submit returns the same result. Resumes the lifecycle's in-progress wait."""
-        own_session(candidate, session_id)
+        if own_session(candidate, session_id).paused_at is not None:
+            raise Conflict("session.paused", "The proctor has paused the exam; finish it once it resumes.")
         session = finalize(session_id, auto=False, clock=self._clock)
         assert session is not None
         if session.submit_token and session.status == rules.SUBMITTED:

@@ -169,6 +169,16 @@ class EnrollmentService:
             raise NotFound("enrollment.not_found", "No identity check for that candidate and exam.")
         return record
 
+    def for_exam(self, proctor: Principal, exam_id: str, status: str | None) -> list[dict[str, Any]]:
+        """The exam's identity checks in the proctor's agency (rejected ones first), for the enrollment review."""
+        records = [
+            r
+            for r in EnrollmentRecord.by_exam.query(exam_id, limit=1000)
+            if r.agency_id == proctor.agency_id and (status is None or r.status == status)
+        ]
+        records.sort(key=lambda r: (r.status != REJECTED, r.candidate_id))
+        return [self.view(r) for r in records]
+
     def override(self, proctor: Principal, exam_id: str, candidate_id: str, reason: str) -> dict[str, Any]:
         """A proctor accepts a rejected check after looking at the photos, with the reason on record."""
         record = self.for_proctor(proctor, exam_id, candidate_id)

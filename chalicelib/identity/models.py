@@ -9,6 +9,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 ROLES = ("candidate", "proctor", "admin")
@@ -27,6 +28,22 @@ class UserRecord(Model):
     full_name = UnicodeAttribute()
     password_hash = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
+
+    @classmethod
+    def find(cls, user_id: str) -> "UserRecord | None":
+        try:
+            return cls.get(user_id)
+        except DoesNotExist:
+            return None
+
+
+class EnrollmentsByExam(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_exam"
+        projection = AllProjection()
+
+    exam_id = UnicodeAttribute(hash_key=True)
+    candidate_id = UnicodeAttribute(range_key=True)
 
 
 class EnrollmentRecord(Model):
@@ -55,6 +72,7 @@ class EnrollmentRecord(Model):
     decided_at = UTCDateTimeAttribute()
     override_by = UnicodeAttribute(null=True)
     override_reason = UnicodeAttribute(null=True)
+    by_exam = EnrollmentsByExam()
 
     @classmethod
     def find(cls, candidate_id: str, exam_id: str) -> "EnrollmentRecord | None":

@@ -9,7 +9,7 @@ from chalicelib import wiring
 from chalicelib.core.api import json_body, route
 from chalicelib.core.clock import iso
 from chalicelib.core.errors import Unauthenticated
-from chalicelib.core.http import Fields
+from chalicelib.core.http import ID_PATTERN, Fields
 from chalicelib.core.principal import Principal
 from chalicelib.identity.models import PHOTO_KINDS, UserRecord
 from chalicelib.identity.passwords import DUMMY_HASH, verify_password
@@ -57,6 +57,14 @@ def verify_identity(request, candidate, exam_id):
 @route(bp, "/exams/{exam_id}/enrollment", methods=["GET"], roles=("candidate",))
 def identity_status(request, candidate, exam_id):
     return wiring.enrollment().status(candidate, exam_id)
+
+
+@route(bp, "/proctor/enrollments", methods=["GET"], roles=("proctor", "admin"))
+def enrollments_for_review(request, proctor):
+    query = Fields(dict(request.query_params or {}))
+    exam_id = str(query.text("exam_id", pattern=ID_PATTERN))
+    status = query.text("status", required=False, choices=("approved", "rejected", "overridden"))
+    return {"enrollments": wiring.enrollment().for_exam(proctor, exam_id, status)}
 
 
 @route(bp, "/proctor/enrollments/{exam_id}/{candidate_id}", methods=["GET"], roles=("proctor", "admin"))

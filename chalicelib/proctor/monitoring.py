@@ -2,64 +2,133 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.core.clock import iso
-from chalicelib.core.errors import NotFound
 from chalicelib.core.presigned import Presigner
 from chalicelib.core.principal import Principal
 from chalicelib.exam import rules
 from chalicelib.exam.models import SessionRecord
-from chalicelib.exam.sessions import load_session
-from chalicelib.violations.models import ViolationRecord
+from chalicelib.proctor import credibility
+from chalicelib.violations.models import SignalStatesRecord, ViolationRecord
 from chalicelib.violations.recorder import violation_view
 
 MAX_SESSIONS = 500
 MAX_TIMELINE = 500
+FRAME_FIELDS = ["session_id", "last_frame_key"]
 
 
-def session_summary(session: SessionRecord) -> dict[str, Any]:
+def weights(session: SessionRecord) -> dict[str, float]:
+    return dict((session.analysis.as_dict() or {}).get("credibility_weights") or {})
+
+
+def session_summary(session: SessionRecord, now: datetime | None = None) -> dict[str, Any]:
+    counts = {k: int(v) for k, v in session.violation_counts.as_dict().items()}
+    now = now or datetime.now(UTC)
     return {
         "session_id": session.session_id,
         "exam_id": session.exam_id,
         "candidate_id": session.candidate_id,
+        "full_name": session.full_name,
         "status": session.status,
         "started_at": iso(session.started_at),
         "deadline_at": iso(session.deadline_at),
+        "remaining_s": rules.remaining_s(session, now),
+        "paused": session.paused_at is not None,
+        "terminated": session.terminated_at is not None,
+        "termination_reason": session.termination_reason,
+        "control_rev": int(session.control_rev),
         "last_seen_at": iso(session.last_seen_at) if session.last_seen_at else None,
-        "violation_counts": {k: int(v) for k, v in session.violation_counts.as_dict().items()},
+        "last_candidate_message_at": (
+            iso(session.last_candidate_message_at) if session.last_candidate_message_at else None
+        ),
+        "violation_counts": counts,
         "risk_score": int(session.risk_score or 0),
+        "credibility": credibility.score(counts, weights(session)),
+        "submitted_at": iso(session.submitted_at) if session.submitted_at else None,
         "score": session.score.as_dict() if session.score else None,
         "verdict": session.verdict,
+        "verdict_reason": session.verdict_reason,
     }
+
+
+def _sessions(proctor: Principal, exam_id: str | None, statuses: tuple[str, ...]) -> list[SessionRecord]:
+    found = []
+    for session in SessionRecord.by_agency.query(proctor.agency_id, scan_index_forward=False, limit=MAX_SESSIONS):
+        if (exam_id and session.exam_id != exam_id) or (statuses and session.status not in statuses):
+            continue
+        found.append(session)
+    return found
 
 
 def list_sessions(proctor: Principal, exam_id: str | None, status: str | None) -> list[dict[str, Any]]:
     """Newest sessions of the proctor's agency (filtered), riskiest first."""
-    sessions = []
-    for session in SessionRecord.by_agency.query(proctor.agency_id, scan_index_forward=False, limit=MAX_SESSIONS):
-        if (exam_id and session.exam_id != exam_id) or (status and session.status != status):
-            continue
-        sessions.append(session_summary(session))
+    sessions = [session_summary(s) for s in _sessions(proctor, exam_id, (status,) if status else ())]
     return sorted(sessions, key=lambda s: (-s["risk_score"], s["started_at"]))
 
 
-def agency_session(proctor: Principal, session_id: str) -> SessionRecord:
-    session = load_session(session_id)
-    if session is None or session.agency_id != proctor.agency_id:
-        raise NotFound("session.not_found", "No such session.")
-    return session
+def live(proctor: Principal, exam_id: str | None, presigner: Presigner, now: datetime) -> dict[str, Any]:
+    """The live grid: sessions in progress, riskiest first, each with a link to its newest webcam frame."""
+    sessions = _sessions(proctor, exam_id, (rules.IN_PROGRESS,))
+    frames = {
+        state.session_id: state.last_frame_key
+        for state in SignalStatesRecord.batch_get([s.session_id for s in sessions], attributes_to_get=FRAME_FIELDS)
+        if state.last_frame_key
+    }
+    tiles = []
+    for session in sessions:
+        tile = session_summary(session, now)
+        frame = frames.get(session.session_id)
+        tile["latest_frame_url"] = presigner.download_url(frame) if frame else None
+        tiles.append(tile)
+    tiles.sort(key=lambda t: (-t["risk_score"], t["credibility"], t["started_at"]))
+    return {"sessions": tiles, "server_time": iso(now)}
+
+
+def review_queue(proctor: Principal, exam_id: str | None, now: datetime) -> dict[str, Any]:
+    """Finished sessions waiting for a verdict, least credible first, each with why it scored so."""
+    entries = []
+    for session in _sessions(proctor, exam_id, (rules.SUBMITTED, rules.AWAITING_REVIEW)):
+        entry = session_summary(session, now)
+        violations = ViolationRecord.query(session.session_id, limit=MAX_TIMELINE)
+        entry["credibility_breakdown"] = credibility.breakdown(entry["violation_counts"], violations, weights(session))
+        entries.append(entry)
+    entries.sort(key=lambda e: (e["credibility"], e["submitted_at"] or ""))
+    return {"sessions": entries, "server_time": iso(now)}
+
+
+def evidence_kind(key: str) -> str | None:
+    for kind in ("webcam", "screen", "audio"):
+        if f"/{kind}/" in key:
+            return kind
+    return None
 
 
 def timeline(session: SessionRecord, presigner: Presigner) -> dict[str, Any]:
     """Violations newest first; evidence comes as short-lived links, never as public objects."""
     entries = []
     records = ViolationRecord.by_time.query(session.session_id, scan_index_forward=False, limit=MAX_TIMELINE)
+    violations = []
     for record in records:
+        violations.append(record)
         entry = violation_view(record)
         entry["evidence_url"] = presigner.download_url(record.evidence_key) if record.evidence_key else None
+        entry["evidence_kind"] = evidence_kind(record.evidence_key) if record.evidence_key else None
         entries.append(entry)
-    return {"session": session_summary(session), "violations": entries}
+    summary = session_summary(session)
+    state = next(iter(SignalStatesRecord.batch_get([session.session_id], attributes_to_get=FRAME_FIELDS)), None)
+    return {
+        "session": summary,
+        "violations": entries,
+        "credibility_breakdown": credibility.breakdown(summary["violation_counts"], violations, weights(session)),
+        "latest_frame_url": _link(presigner, state.last_frame_key if state else None),
+        "latest_screen_url": _link(presigner, session.last_screen_key),
+    }
+
+
+def _link(presigner: Presigner, key: str | None) -> str | None:
+    return presigner.download_url(key) if key else None
 
 
 STATUSES = (*rules.OPEN_STATUSES, *rules.FINAL_STATUSES)

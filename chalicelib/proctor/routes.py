@@ -1,29 +1,106 @@
-"""HTTP for proctors: the live session list, a session's timeline, and the review verdict."""
+"""HTTP for proctors (live grid, a session's timeline and channel, warn / chat / pause / resume / terminate / note,
+the review queue and verdict) and the candidate's side of the channel (inbox, chat, acknowledging a warning)."""
 
 from chalice import Blueprint
 
 from chalicelib import wiring
 from chalicelib.core.api import json_body, route
+from chalicelib.core.errors import NotFound
 from chalicelib.core.http import ID_PATTERN, Fields
+from chalicelib.exam.control import agency_session
 from chalicelib.exam.progression import VERDICTS
 from chalicelib.proctor import monitoring
+from chalicelib.proctor.channel import CURSOR
 
 bp = Blueprint(__name__)
 PROCTOR = ("proctor", "admin")
+CANDIDATE = ("candidate",)
+MAX_TEXT = 2000
+
+
+def _query(request) -> Fields:
+    return Fields(dict(request.query_params or {}))
+
+
+def _exam_filter(request) -> str | None:
+    return _query(request).text("exam_id", required=False, pattern=ID_PATTERN)
+
+
+def _since(request) -> str | None:
+    return _query(request).text("since", required=False, pattern=CURSOR)
+
+
+def _action(request, *, text_field: str = "text", text_required: bool = True) -> tuple[str, int]:
+    """(text, expected_rev) of an action that must not cross another proctor's."""
+    fields = Fields(json_body(request))
+    text = fields.text(text_field, required=text_required, max_len=MAX_TEXT) or ""
+    expected_rev = fields.integer("expected_rev", minimum=0, maximum=10**9)
+    assert expected_rev is not None  # required
+    return text, expected_rev
+
+
+def _text(request) -> str:
+    return str(Fields(json_body(request)).text("text", max_len=MAX_TEXT))
 
 
 @route(bp, "/proctor/sessions", methods=["GET"], roles=PROCTOR)
 def list_sessions(request, proctor):
-    query = Fields(dict(request.query_params or {}))
-    exam_id = query.text("exam_id", required=False, pattern=ID_PATTERN)
-    status = query.text("status", required=False, choices=monitoring.STATUSES)
-    return {"sessions": monitoring.list_sessions(proctor, exam_id, status)}
+    status = _query(request).text("status", required=False, choices=monitoring.STATUSES)
+    return {"sessions": monitoring.list_sessions(proctor, _exam_filter(request), status)}
+
+
+@route(bp, "/proctor/live", methods=["GET"], roles=PROCTOR)
+def live_grid(request, proctor):
+    return monitoring.live(proctor, _exam_filter(request), wiring.presigner(), wiring.clock().now())
+
+
+@route(bp, "/proctor/review", methods=["GET"], roles=PROCTOR)
+def review_queue(request, proctor):
+    return monitoring.review_queue(proctor, _exam_filter(request), wiring.clock().now())
 
 
 @route(bp, "/proctor/sessions/{session_id}/timeline", methods=["GET"], roles=PROCTOR)
 def session_timeline(request, proctor, session_id):
-    session = monitoring.agency_session(proctor, session_id)
-    return monitoring.timeline(session, wiring.presigner())
+    return monitoring.timeline(agency_session(proctor, session_id), wiring.presigner())
+
+
+@route(bp, "/proctor/sessions/{session_id}/messages", methods=["GET"], roles=PROCTOR)
+def session_journal(request, proctor, session_id):
+    return wiring.channel().journal(proctor, session_id, _since(request))
+
+
+@route(bp, "/proctor/sessions/{session_id}/warn", methods=["POST"], roles=PROCTOR)
+def warn(request, proctor, session_id):
+    text, expected_rev = _action(request)
+    return wiring.channel().warn(proctor, session_id, text, expected_rev), 201
+
+
+@route(bp, "/proctor/sessions/{session_id}/pause", methods=["POST"], roles=PROCTOR)
+def pause(request, proctor, session_id):
+    text, expected_rev = _action(request)
+    return wiring.channel().pause(proctor, session_id, text, expected_rev), 201
+
+
+@route(bp, "/proctor/sessions/{session_id}/resume", methods=["POST"], roles=PROCTOR)
+def resume(request, proctor, session_id):
+    text, expected_rev = _action(request, text_required=False)
+    return wiring.channel().resume(proctor, session_id, text, expected_rev), 201
+
+
+@route(bp, "/proctor/sessions/{session_id}/terminate", methods=["POST"], roles=PROCTOR)
+def terminate(request, proctor, session_id):
+    reason, expected_rev = _action(request, text_field="reason")
+    return wiring.channel().terminate(proctor, session_id, reason, expected_rev), 201
+
+
+@route(bp, "/proctor/sessions/{session_id}/chat", methods=["POST"], roles=PROCTOR)
+def chat_to_candidate(request, proctor, session_id):
+    return wiring.channel().chat_to_candidate(proctor, session_id, _text(request)), 201
+
+
+@route(bp, "/proctor/sessions/{session_id}/notes", methods=["POST"], roles=PROCTOR)
+def note(request, proctor, session_id):
+    return wiring.channel().note(proctor, session_id, _text(request)), 201
 
 
 @route(bp, "/proctor/sessions/{session_id}/verdict", methods=["POST"], roles=PROCTOR)
@@ -32,3 +109,20 @@ def record_verdict(request, proctor, session_id):
     decision = str(fields.text("verdict", choices=tuple(VERDICTS)))
     reason = fields.text("reason", required=decision == "annul", max_len=1000)
     return wiring.progression().record_verdict(proctor, session_id, decision, reason)
+
+
+@route(bp, "/sessions/{session_id}/inbox", methods=["GET"], roles=CANDIDATE)
+def candidate_inbox(request, candidate, session_id):
+    return wiring.channel().inbox(candidate, session_id, _since(request))
+
+
+@route(bp, "/sessions/{session_id}/chat", methods=["POST"], roles=CANDIDATE)
+def chat_to_proctor(request, candidate, session_id):
+    return wiring.channel().chat_to_proctor(candidate, session_id, _text(request)), 201
+
+
+@route(bp, "/sessions/{session_id}/inbox/{message_id}/ack", methods=["POST"], roles=CANDIDATE)
+def acknowledge_warning(request, candidate, session_id, message_id):
+    if not CURSOR.match(message_id):
+        raise NotFound("message.not_found", "No such warning.")
+    return wiring.channel().acknowledge(candidate, session_id, message_id)

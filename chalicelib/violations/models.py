@@ -73,4 +73,6 @@ class SignalStatesRecord(Model):
 
     session_id = UnicodeAttribute(hash_key=True)
     signals_json = UnicodeAttribute(default="{}")
+    last_frame_key = UnicodeAttribute(null=True)  # the newest analysed webcam frame: the proctor's live tile
+    last_frame_at = UTCDateTimeAttribute(null=True)
     version = VersionAttribute()

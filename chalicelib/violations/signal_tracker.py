@@ -75,10 +75,12 @@ class SignalTracker:
         policy: AnalysisPolicy,
         evidence_key: str | None,
         record: SignalStatesRecord | None = None,
+        frame_key: str | None = None,
     ) -> list[tuple[str, EpisodeChange]]:
         """Feed one moment's observations in; returns the episode changes it caused (already recorded).
 
-        `record` is the item as the caller already read it; after a lost race the item is read again.
+        `record` is the item as the caller already read it; after a lost race the item is read again. A webcam
+        frame's key (`frame_key`) becomes the session's latest frame unless a newer one is already there.
         """
         max_gap = timedelta(seconds=policy.max_gap_s)
         for _ in range(MAX_ATTEMPTS):
@@ -99,6 +101,8 @@ class SignalTracker:
             for signal, change in changes:
                 self._record(session, signal, change, observations[signal], evidence_key)
             record.signals_json = _encode(states)
+            if frame_key and (record.last_frame_at is None or record.last_frame_at <= at):
+                record.last_frame_key, record.last_frame_at = frame_key, at  # same write: the live tile is free
             try:
                 record.save()
                 return changes

@@ -20,6 +20,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.core.clock import Clock
 from chalicelib.exam import rules
+from chalicelib.exam.models import SessionRecord
 from chalicelib.exam.policy import AnalysisPolicy
 from chalicelib.exam.sessions import load_session
 from chalicelib.identity.face_detector import InvalidImage, decode_image
@@ -119,6 +120,7 @@ class FrameAnalyzer:
                 observations, ledger.faces = self._observe_frame(session, data, policy, signal_record)
             elif media_key.kind == "screen":
                 observations = self._check_screen(data)
+                session.update(actions=[SessionRecord.last_screen_key.set(key)])
             else:
                 observations = self._observe_audio(data, policy)
         except Rejected as rejection:
@@ -131,7 +133,13 @@ class FrameAnalyzer:
         if observations:
             with self._trace("dynamodb.episodes"):
                 changes = self._tracker.apply(
-                    session, uploaded_at, observations, policy, evidence_key=key, record=signal_record
+                    session,
+                    uploaded_at,
+                    observations,
+                    policy,
+                    evidence_key=key,
+                    record=signal_record,
+                    frame_key=key if media_key.kind == "webcam" else None,
                 )
         ledger.outcome = "analyzed"
         with self._trace("dynamodb.ledger"):
