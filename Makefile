@@ -52,7 +52,7 @@ bench: $(STAMP) $(MODELS)
 	$(PY) -m benchmarks
 
 # Deployable artifacts and templates under build/, offline (see README, On AWS).
-package: $(STAMP) $(MODELS)
+package: $(STAMP) $(MODELS) $(WEB)
 	$(PY) -m infra.package --stage $(or $(STAGE),dev)
 
 deploy: package
