@@ -19,6 +19,7 @@ on 2026-11-21 to re-check them: re-check before quoting a customer. eu-central-1
 Formulas (per candidate and exam-hour; H = 3600 s):
   frames        = H / frame_every_s;  audio = H / audio_chunk_s;  uploads = frames + audio
   api_calls     = uploads / uploads_per_presign + H / heartbeat_every_s + H / answer_every_s
+                  + H / inbox_poll_every_s + H / proctor_grid_every_s / candidates_per_proctor
                   + proctor_calls_per_hour + session_calls / exam_hours
   Lambda        = GB-s * price_gb_s + invocations * price_request, where
                   GB-s per object = (cpu_ms * max(1, 1769 / memory_mb) + io_ms) / 1000 * memory_mb / 1024
@@ -78,7 +79,13 @@ class Workload:
     heartbeat_every_s: float = 10.0
     answer_every_s: float = 30.0
     uploads_per_presign: float = 1.0  # today: one presigned POST per upload
-    proctor_calls_per_hour: float = 10.0  # a proctor's dashboard polling, shared out per candidate
+    # The live channel is cursor-polled (docs/ARCHITECTURE.md, "Live updates"): the candidate's page asks for news
+    # every inbox_poll_every_s; a proctor's grid of candidates_per_proctor sessions refreshes every
+    # proctor_grid_every_s. Each grid poll reads every session tile it shows (a GSI query).
+    inbox_poll_every_s: float = 5.0
+    proctor_grid_every_s: float = 2.0
+    candidates_per_proctor: float = 50.0
+    proctor_calls_per_hour: float = 0.0  # other console calls (timeline, actions), shared out per candidate
     session_calls: float = 6.0  # login, my exams, consent, start, get session, submit
     exam_hours: float = 1.0  # per-session costs are spread over this many hours (1 h: the dearest case)
     frame_bytes: float = 47_000.0  # 640x480 JPEG at quality 90 (measured mean of the benchmark frames)
@@ -185,7 +192,9 @@ def hourly_counts(model: Model) -> dict[str, float]:
     presigns = uploads / w.uploads_per_presign
     heartbeats, answers = HOUR_S / w.heartbeat_every_s, HOUR_S / w.answer_every_s
     session_calls = w.session_calls / w.exam_hours
-    api_calls = presigns + heartbeats + answers + w.proctor_calls_per_hour + session_calls
+    inbox_polls = HOUR_S / w.inbox_poll_every_s
+    grid_polls = HOUR_S / w.proctor_grid_every_s / w.candidates_per_proctor  # this candidate's share
+    api_calls = presigns + heartbeats + answers + inbox_polls + grid_polls + w.proctor_calls_per_hour + session_calls
     return {
         "frames": frames,
         "audio_chunks": audio,
@@ -193,6 +202,8 @@ def hourly_counts(model: Model) -> dict[str, float]:
         "presigns": presigns,
         "heartbeats": heartbeats,
         "answers": answers,
+        "inbox_polls": inbox_polls,
+        "grid_polls": grid_polls,
         "api_calls": api_calls,
         "analyzer_invocations": uploads / model.compute.batch_size,
     }
@@ -222,6 +233,11 @@ def dynamodb_units(model: Model) -> dict[str, float]:
     )
     api_reads = counts["presigns"] + counts["heartbeats"] + counts["answers"]  # each loads the own session
     rru = objects * per_frame_rru + api_reads * read_units(s.session_item)
+    # An inbox poll reads the session and queries its (usually empty) channel. A grid poll reads every tile's
+    # session in one GSI query, billed by the bytes read (4 KB units, eventually consistent).
+    rru += counts["inbox_polls"] * (read_units(s.session_item) + read_units(0))
+    tiles_rru = model.workload.candidates_per_proctor * s.session_item / 4096 * 0.5
+    rru += counts["grid_polls"] * tiles_rru
     if s.heartbeat_item:  # the presence item is read instead of the session
         rru += counts["heartbeats"] * (read_units(s.heartbeat_item) - read_units(s.session_item))
     return {

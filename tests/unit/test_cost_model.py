@@ -32,6 +32,8 @@ def simple_model() -> cost.Model:
         answer_every_s=1e12,
         uploads_per_presign=1,
         proctor_calls_per_hour=0,
+        inbox_poll_every_s=1e12,
+        proctor_grid_every_s=1e12,
         session_calls=0,
         exam_hours=1,
         frame_bytes=1e6,
