@@ -11,6 +11,10 @@ import ru from "./ru.json";
 
 export const LANGS: Lang[] = ["kk", "ru", "en"];
 export const DICTIONARIES: Record<Lang, Record<string, string>> = { kk, ru, en };
+/** Another app's own strings (the proctor console's), merged into the three dictionaries at load. */
+export function addStrings(extra: Record<Lang, Record<string, string>>): void {
+  for (const code of LANGS) Object.assign(DICTIONARIES[code], extra[code]);
+}
 const LOCALES: Record<Lang, string> = { kk: "kk-KZ", ru: "ru-RU", en: "en-GB" };
 const STORAGE_KEY = "proctor.lang";
 
