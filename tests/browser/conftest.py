@@ -7,14 +7,12 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.browser.exams import new_candidate_exam
-from tests.browser.webserver import WebServer
 
 try:  # the shared password moved between modules while the suite was being reorganised
     from tests.helpers import PASSWORD
@@ -68,15 +66,10 @@ def build_web() -> Path:
 
 
 @pytest.fixture(scope="session")
-def web_url(stack) -> Iterator[str]:
-    """The app's address: the stack's own web server when it has one, else a stand-in serving web/dist."""
+def web_url(stack) -> str:
+    """The app's address: the stack's web server (web/dist, and the API under /api)."""
     build_web()
-    own = getattr(stack, "web_url", None)
-    if own:
-        yield own
-        return
-    with WebServer(DIST, stack.api_url) as server:
-        yield server.url
+    return stack.web_url
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m tests.browser.screenshots [OUT_DIR]
 
-Starts its own local stack (moto + API + dispatcher), builds web/dist if needed, and drives Debian's Chromium.
+Starts its own local stack (moto, API, dispatcher, web server), builds web/dist if needed, drives Debian's Chromium.
 """
 
 from __future__ import annotations
@@ -17,10 +17,9 @@ from playwright.sync_api import sync_playwright
 
 from local.stack import LocalStack
 from tests.api_client import ApiClient
-from tests.browser.conftest import CHROMIUM, DIST, SCREENSHOTS, build_web, chromium_args
+from tests.browser.conftest import CHROMIUM, SCREENSHOTS, build_web, chromium_args
 from tests.browser.exams import new_candidate_exam
 from tests.browser.screens import Shooter, walk, walk_denied_camera, walk_identity
-from tests.browser.webserver import WebServer
 from tests.paths import FACES_DIR
 
 PASSWORD = "screenshots-password-1"
@@ -45,7 +44,7 @@ def main(out: Path) -> int:
 
         wiring.reset()
         stack.start_services()
-        web_url = getattr(stack, "web_url", None) or cleanup.enter_context(WebServer(DIST, stack.api_url)).url
+        web_url = stack.web_url
         from local.seed import create_agency
 
         api = ApiClient(stack.api_url)

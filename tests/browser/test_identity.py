@@ -31,7 +31,9 @@ def test_identity_photos_are_verified_by_the_server_before_the_blocks(page, api,
             page.get_by_role("button", name="Use this photo").click()
         expect(page.locator(".guide--card")).to_be_visible()
         page.get_by_role("button", name="Take photo").click()
-        page.get_by_role("button", name="Send for verification").click()
+        send = page.get_by_role("button", name="Send for verification")
+        send.click()
+        expect(send).to_have_count(0, timeout=20000)  # the verdict replaced the photo and its button
         expect(page.locator(".notice--error, .notice--success")).to_be_visible(timeout=20000)
         if page.locator(".notice--success").count():
             break

@@ -20,9 +20,11 @@ def test_keyboard_alone_reaches_the_test_answers_and_uses_the_finish_dialog(page
     page.keyboard.press("Enter")
     expect(page.locator(".card")).to_be_visible()
 
-    page.keyboard.press("Tab")  # from the page's heading to "Start testing"
+    expect(page.locator("h1")).to_be_focused()  # each page starts at its heading
+    page.keyboard.press("Tab")  # to "Start testing"
     page.keyboard.press("Enter")
     expect(page.locator("#lang-en")).to_be_visible()
+    expect(page.locator("h1")).to_be_focused()
     page.keyboard.press("Tab")  # into the radio group
     page.keyboard.press("End")  # the last language: English
     expect(page.locator("#lang-en")).to_be_checked()
@@ -30,6 +32,7 @@ def test_keyboard_alone_reaches_the_test_answers_and_uses_the_finish_dialog(page
     page.keyboard.press("Enter")
 
     expect(page.locator("#agree")).to_be_visible()
+    expect(page.locator("h1")).to_be_focused()
     page.keyboard.press("Tab")
     page.keyboard.press("Space")
     expect(page.locator("#agree")).to_be_checked()
@@ -37,6 +40,7 @@ def test_keyboard_alone_reaches_the_test_answers_and_uses_the_finish_dialog(page
     page.keyboard.press("Enter")
 
     expect(page.locator("#start-check")).to_be_visible()
+    expect(page.locator("h1")).to_be_focused()
     page.keyboard.press("Tab")
     assert focused(page) == "start-check"
     page.keyboard.press("Enter")
@@ -46,9 +50,11 @@ def test_keyboard_alone_reaches_the_test_answers_and_uses_the_finish_dialog(page
     page.keyboard.press("Enter")
 
     expect(page.locator("[data-block]").first).to_be_visible()
+    expect(page.locator("h1")).to_be_focused()
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     expect(page.locator("#share-screen")).to_be_visible()
+    expect(page.locator("h1")).to_be_focused()
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     expect(page.locator("[data-testid=timer]")).to_be_visible(timeout=20000)

@@ -49,6 +49,7 @@ export function Identity({ sitting, onNext }: { sitting: Sitting; onNext: () => 
   const verify = async () => {
     setBusy(true);
     setError(null);
+    setVerdict(null); // the previous verdict must not stand while this one is pending
     try {
       const view = await api.verifyEnrollment(sitting.exam.exam_id, await upload("selfie"), await upload("id_document"));
       setVerdict(view);

@@ -1,6 +1,6 @@
 /** The few building blocks every screen uses, after the GOV.UK Design System's patterns. */
 import type { ComponentChildren, JSX } from "preact";
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import { t } from "../i18n/i18n";
 
 export function Button(
@@ -23,7 +23,7 @@ export function Button(
 /** A page's heading gets focus on arrival, so screen readers and keyboards start at the top of the new page. */
 export function Heading({ children, caption }: { children: ComponentChildren; caption?: string }) {
   const ref = useRef<HTMLHeadingElement>(null);
-  useEffect(() => ref.current?.focus(), []);
+  useLayoutEffect(() => ref.current?.focus(), []); // before the next key press can land elsewhere
   return (
     <>
       {caption && <span class="caption">{caption}</span>}
