@@ -28,9 +28,14 @@ def parse_json(raw: bytes | None) -> Any:
     if len(raw) > MAX_BODY_BYTES:
         raise InvalidInput("request.body_too_large", "The request body is too large.")
     try:
-        return json.loads(raw)
+        body = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidInput("request.malformed_json", "The request body is not valid JSON.") from exc
+    try:  # JSON may escape lone surrogates ("\ud800"), which no store can keep as UTF-8 text
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInput("request.invalid_text", "The request contains text that is not valid Unicode.") from exc
+    return body
 
 
 class Fields:

@@ -1,17 +1,20 @@
 """HTTP for events reported by the candidate's browser."""
 
+import re
 from typing import Any
 
 from chalice import Blueprint
 
 from chalicelib import wiring
 from chalicelib.core.api import json_body, route
-from chalicelib.core.http import Fields
+from chalicelib.core.http import Fields, invalid_field
 from chalicelib.exam.sessions import own_session
 from chalicelib.violations import browser_events
 from chalicelib.violations.catalog import BROWSER_TYPES
 
 bp = Blueprint(__name__)
+DETAIL_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+MAX_DETAILS = 20
 
 
 @route(bp, "/sessions/{session_id}/events", methods=["POST"], roles=("candidate",))
@@ -31,5 +34,8 @@ def parse_batch(body: Any) -> list[browser_events.BrowserEvent]:
         occurred_at = event.timestamp("occurred_at")
         assert occurred_at is not None  # required
         detail = event.nested("details", required=False)
-        events.append(browser_events.BrowserEvent(event_id, event_type, occurred_at, detail.data if detail else {}))
+        details = detail.data if detail else {}
+        if len(details) > MAX_DETAILS or not all(isinstance(k, str) and DETAIL_KEY.match(k) for k in details):
+            raise invalid_field(f"events[{position}].details", f"must have at most {MAX_DETAILS} short keys")
+        events.append(browser_events.BrowserEvent(event_id, event_type, occurred_at, details))
     return events

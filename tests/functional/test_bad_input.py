@@ -1029,3 +1029,35 @@ def test_verdict_rules_on_a_session_awaiting_review(api, started):
 def snapshot(api: ApiClient, world: dict[str, Any]) -> dict[str, Any]:
     """The owners' view, including the drawn items (bad input must not redraw them)."""
     return owners_view(api, world, (*SESSION_KEYS, "items"))
+
+
+def test_lone_surrogates_in_any_text_are_refused_with_400_and_store_nothing(api, started):
+    # JSON can escape a lone surrogate; as a login, an answer, an event or a chat line it would be a 500 downstream
+    session_id = started["session"]["session_id"]
+    raw = b'{"events": [{"event_id": "surrogate-1", "type": "copy", "occurred_at": "%s", "details": {"k": "\\ud800"}}]}'
+    body = raw % started["session"]["started_at"].encode()
+    headers = {"Content-Type": "application/json"}
+    response = api.call("POST", f"/sessions/{session_id}/events", started["candidate"], data=body, headers=headers)
+    assert_error(response, 400, "request.invalid_text")
+    login = api.call("POST", "/auth/login", data=b'{"user_id": "x\\udfff", "password": "p"}', headers=headers)
+    assert_error(login, 400, "request.invalid_text")
+    chat = api.call(
+        "POST", f"/sessions/{session_id}/chat", started["candidate"], data=b'{"text": "\\ud83d"}', headers=headers
+    )
+    assert_error(chat, 400, "request.invalid_text")
+    timeline = api.call("GET", f"/proctor/sessions/{session_id}/timeline", started["proctor"]).json()
+    assert timeline["violations"] == []
+
+
+def test_event_details_with_oversized_or_too_many_keys_are_refused(api, started):
+    session_id = started["session"]["session_id"]
+    for details in ({"k" * 65: "v"}, {f"k{n}": "v" for n in range(21)}, {"bad key!": "v"}):
+        event = {
+            "event_id": "details-1",
+            "type": "copy",
+            "occurred_at": started["session"]["started_at"],
+            "details": details,
+        }
+        response = api.call("POST", f"/sessions/{session_id}/events", started["candidate"], json={"events": [event]})
+        error = assert_error(response, 400, "request.invalid_field")
+        assert error["details"]["field"] == "events[0].details"
