@@ -291,3 +291,14 @@ def test_the_enrollment_review_lists_rejected_checks_of_the_exam(api, make_exam)
     refused = api.call("GET", f"/proctor/enrollments?exam_id={ctx['exam_id']}", ctx["candidate"])
     assert_error(refused, 403, "auth.forbidden_role")
     assert_error(api.call("GET", "/proctor/enrollments", ctx["proctor"]), 400, "request.invalid_field")
+
+
+def test_the_candidate_sees_the_own_violations_without_evidence_and_nobody_else_does(api, started, make_exam):
+    session_id = started["session"]["session_id"]
+    event = {"event_id": "own-log-1", "type": "tab_hidden", "occurred_at": started["session"]["started_at"]}
+    ok(api.call("POST", f"/sessions/{session_id}/events", started["candidate"], json={"events": [event]}))
+    [entry] = ok(api.call("GET", f"/sessions/{session_id}/violations", started["candidate"]))["violations"]
+    assert set(entry) == {"type", "severity", "occurred_at", "ended_at"} and entry["type"] == "tab_hidden"
+    other = make_exam()
+    assert_error(api.call("GET", f"/sessions/{session_id}/violations", other["candidate"]), 404, "session.not_found")
+    assert_error(api.call("GET", f"/sessions/{session_id}/violations", started["proctor"]), 403, "auth.forbidden_role")
