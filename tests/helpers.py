@@ -107,8 +107,8 @@ def exam_payload(
     }
 
 
-def wait_for(check, timeout_s: float = 10.0, interval_s: float = 0.2):
-    """Poll until check() returns something truthy; fail the test with the last value otherwise."""
+def wait_for(check, timeout_s: float = 10.0, interval_s: float = 0.2, message=None):
+    """Poll until check() returns something truthy; fail the test with the last value (and message()) otherwise."""
     deadline = time.monotonic() + timeout_s
     value = None
     while time.monotonic() < deadline:
@@ -116,7 +116,7 @@ def wait_for(check, timeout_s: float = 10.0, interval_s: float = 0.2):
         if value:
             return value
         time.sleep(interval_s)
-    pytest.fail(f"condition not met within {timeout_s}s; last value: {value!r}")
+    pytest.fail(f"condition not met within {timeout_s}s; last value: {value!r} {message() if message else ''}")
 
 
 def upload(presigned: dict, data: bytes, content_type: str = "image/jpeg") -> requests.Response:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import time
 from typing import Any
 
 import boto3
 
 from tests.api_client import ApiClient
+from tests.helpers import wait_for  # noqa: F401 - the browser suites import it from here
 
 
 def session_id(api: ApiClient, ctx: dict[str, Any]) -> str:
@@ -36,15 +36,3 @@ def uploads(stack, sid: str) -> dict[str, int]:
 
 def candidate_session(api: ApiClient, ctx: dict[str, Any], sid: str) -> dict[str, Any]:
     return api.call("GET", f"/sessions/{sid}", ctx["candidate"]).json()
-
-
-def wait_for(check, timeout_s: float = 10.0, interval_s: float = 0.3, message=None):
-    """Poll until check() is truthy; fail with the last value otherwise."""
-    deadline = time.monotonic() + timeout_s
-    value = None
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(interval_s)
-    raise AssertionError(f"condition not met within {timeout_s}s; last value: {value!r} {message() if message else ''}")
