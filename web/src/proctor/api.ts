@@ -1,0 +1,188 @@
+/** Typed proctor routes (docs/API.md "Proctor"), through the shared fetch wrapper. */
+import { request } from "../shared/api/client";
+import type { EnrollmentPhoto, Localized, Score } from "../shared/api/types";
+
+export type Severity = "low" | "medium" | "high";
+
+export interface SessionSummary {
+  session_id: string;
+  candidate_id: string;
+  full_name: string | null;
+  exam_id: string;
+  status: "in_progress" | "submitted" | "awaiting_review" | "accepted" | "annulled";
+  started_at: string;
+  deadline_at: string;
+  remaining_s: number;
+  paused: boolean;
+  terminated: boolean;
+  termination_reason: string | null;
+  control_rev: number;
+  last_seen_at: string | null;
+  last_candidate_message_at: string | null;
+  violation_counts: Record<string, number>;
+  risk_score: number;
+  credibility: number;
+  submitted_at: string | null;
+  score: Score | null;
+  verdict: string | null;
+  verdict_reason: string | null;
+}
+
+export interface LiveTile extends SessionSummary {
+  latest_frame_url: string | null;
+}
+
+export interface LiveAnswer {
+  sessions: LiveTile[];
+  server_time: string;
+}
+
+export interface BreakdownLine {
+  type: string;
+  count: number;
+  weight: number;
+  penalty: number;
+  duration_s: number;
+}
+
+export interface Breakdown {
+  score: number;
+  formula: string;
+  lines: BreakdownLine[];
+}
+
+export interface ReviewEntry extends SessionSummary {
+  credibility_breakdown: Breakdown;
+}
+
+export interface Violation {
+  violation_id: string;
+  type: string;
+  severity: Severity;
+  source: string;
+  occurred_at: string;
+  ended_at: string | null;
+  evidence_key: string | null;
+  evidence_url: string | null;
+  evidence_kind: "webcam" | "screen" | "audio" | null;
+  details: Record<string, unknown>;
+  peak_score: number | null;
+  frames: number | null;
+  open: boolean | null;
+}
+
+export interface Timeline {
+  session: SessionSummary;
+  violations: Violation[];
+  credibility_breakdown: Breakdown;
+  latest_frame_url: string | null;
+  latest_screen_url: string | null;
+}
+
+export type MessageKind = "warning" | "chat" | "pause" | "resume" | "terminate" | "note";
+
+export interface ChannelMessage {
+  message_id: string;
+  kind: MessageKind;
+  author_role: "candidate" | "proctor" | "admin" | string;
+  author_id: string;
+  text: string;
+  created_at: string;
+  for_candidate: boolean;
+  acknowledged_at: string | null;
+}
+
+export interface Control {
+  session_id: string;
+  status: string;
+  paused: boolean;
+  paused_at: string | null;
+  terminated: boolean;
+  termination_reason: string | null;
+  remaining_s: number;
+  deadline_at: string;
+  server_time: string;
+  control_rev: number;
+  violation_counts: Record<string, number>;
+}
+
+export interface ChannelAnswer {
+  messages: ChannelMessage[];
+  cursor: string | null;
+  session: Control;
+}
+
+export interface ActionAnswer {
+  message: ChannelMessage;
+  control_rev?: number;
+  status?: string;
+}
+
+export interface EnrollmentReason {
+  photo: EnrollmentPhoto | "both" | string;
+  code: string;
+  message: Localized;
+}
+
+export interface EnrollmentEntry {
+  exam_id: string;
+  candidate_id: string;
+  status: "approved" | "rejected" | "overridden" | "pending";
+  reasons: EnrollmentReason[];
+  attempts: number;
+  decided_at: string | null;
+  override_by: string | null;
+  override_reason: string | null;
+}
+
+export interface EnrollmentDetail extends EnrollmentEntry {
+  selfie_url: string | null;
+  id_document_url: string | null;
+}
+
+export interface AdminExam {
+  exam_id: string;
+  title: Localized;
+}
+
+export interface VerdictAnswer {
+  status: string;
+  verdict_reason: string | null;
+  reviewed_at: string;
+}
+
+const enc = encodeURIComponent;
+const query = (params: Record<string, string | undefined>) => {
+  const pairs = Object.entries(params).filter(([, v]) => v) as [string, string][];
+  return pairs.length ? `?${pairs.map(([k, v]) => `${k}=${enc(v)}`).join("&")}` : "";
+};
+const s = (id: string) => `/proctor/sessions/${enc(id)}`;
+
+export const proctorApi = {
+  live: (examId?: string) => request<LiveAnswer>("GET", `/proctor/live${query({ exam_id: examId })}`),
+  sessions: (examId?: string) =>
+    request<{ sessions: SessionSummary[] }>("GET", `/proctor/sessions${query({ exam_id: examId })}`),
+  adminExams: () => request<{ exams: AdminExam[] }>("GET", "/admin/exams"),
+  timeline: (id: string) => request<Timeline>("GET", `${s(id)}/timeline`),
+  messages: (id: string, since?: string | null) =>
+    request<ChannelAnswer>("GET", `${s(id)}/messages${query({ since: since ?? undefined })}`),
+  warn: (id: string, text: string, expected_rev: number) =>
+    request<ActionAnswer>("POST", `${s(id)}/warn`, { text, expected_rev }),
+  pause: (id: string, text: string, expected_rev: number) =>
+    request<ActionAnswer>("POST", `${s(id)}/pause`, { text, expected_rev }),
+  resume: (id: string, text: string, expected_rev: number) =>
+    request<ActionAnswer>("POST", `${s(id)}/resume`, text ? { text, expected_rev } : { expected_rev }),
+  terminate: (id: string, reason: string, expected_rev: number) =>
+    request<ActionAnswer>("POST", `${s(id)}/terminate`, { reason, expected_rev }),
+  chat: (id: string, text: string) => request<ActionAnswer>("POST", `${s(id)}/chat`, { text }),
+  note: (id: string, text: string) => request<ActionAnswer>("POST", `${s(id)}/notes`, { text }),
+  review: (examId?: string) => request<{ sessions: ReviewEntry[] }>("GET", `/proctor/review${query({ exam_id: examId })}`),
+  verdict: (id: string, verdict: "accept" | "annul", reason: string) =>
+    request<VerdictAnswer>("POST", `${s(id)}/verdict`, reason ? { verdict, reason } : { verdict }),
+  enrollments: (examId: string, status?: string) =>
+    request<{ enrollments: EnrollmentEntry[] }>("GET", `/proctor/enrollments${query({ exam_id: examId, status })}`),
+  enrollment: (examId: string, candidateId: string) =>
+    request<EnrollmentDetail>("GET", `/proctor/enrollments/${enc(examId)}/${enc(candidateId)}`),
+  override: (examId: string, candidateId: string, reason: string) =>
+    request<EnrollmentEntry>("POST", `/proctor/enrollments/${enc(examId)}/${enc(candidateId)}/override`, { reason }),
+};
