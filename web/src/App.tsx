@@ -1,10 +1,10 @@
-/** Who is signed in decides the app: candidates take exams; proctor and admin consoles come later. */
+/** Who is signed in decides the app: candidates take exams; proctors and agency admins get the proctor console. */
 import { useState } from "preact/hooks";
 import { CandidateApp } from "./candidate/CandidateApp";
 import { Login } from "./candidate/Login";
-import { ConsoleComing } from "./shared/ConsoleComing";
+import { ProctorApp } from "./proctor/ProctorApp";
 import { type Auth, saveAuth, savedAuth } from "./shared/api/client";
-import { t, useLang } from "./shared/i18n/i18n";
+import { useLang } from "./shared/i18n/i18n";
 import { Layout } from "./shared/ui/Layout";
 
 export function App() {
@@ -28,11 +28,7 @@ export function App() {
     );
   }
   if (auth.role !== "candidate") {
-    return (
-      <Layout user={auth.full_name || auth.user_id} onLogout={logout}>
-        <ConsoleComing role={auth.role === "admin" ? t("roles.admin") : t("roles.proctor")} />
-      </Layout>
-    );
+    return <ProctorApp auth={auth} onLogout={logout} />;
   }
   return <CandidateApp auth={auth} onLogout={logout} />;
 }
