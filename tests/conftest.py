@@ -16,8 +16,9 @@ from tests.helpers import PASSWORD, exam_payload
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     local = LocalStack(log_dir=tmp_path_factory.mktemp("stack-logs"))
+    environment = pytest.MonkeyPatch()  # the endpoint's settings for this process, undone at the end
     try:
-        local.start_endpoint()
+        local.start_endpoint(setenv=environment.setenv)
         from chalicelib import wiring
 
         wiring.reset()
@@ -25,6 +26,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         yield local
     finally:
         local.stop()
+        environment.undo()
 
 
 @pytest.fixture(scope="session")
