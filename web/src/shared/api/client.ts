@@ -3,13 +3,16 @@ import type {
   AdmittedExam,
   AnswerSaved,
   BrowserEvent,
+  ChannelMessage,
   ConsentAnswer,
   EnrollmentPhoto,
   EnrollmentView,
   EventsAnswer,
+  InboxAnswer,
   Lang,
   LoginAnswer,
   MediaKind,
+  OwnViolation,
   PresignedPost,
   SessionStatusView,
   SessionView,
@@ -130,4 +133,12 @@ export const api = {
     request<PresignedPost>("POST", `/exams/${enc(examId)}/enrollment/uploads`, { kind }),
   verifyEnrollment: (examId: string, selfie_key: string, id_document_key: string) =>
     request<EnrollmentView>("POST", `/exams/${enc(examId)}/enrollment/verify`, { selfie_key, id_document_key }),
+  inbox: (sessionId: string, since: string | null) =>
+    request<InboxAnswer>("GET", `/sessions/${enc(sessionId)}/inbox${since ? `?since=${enc(since)}` : ""}`),
+  chat: (sessionId: string, text: string) =>
+    request<{ message: ChannelMessage }>("POST", `/sessions/${enc(sessionId)}/chat`, { text }),
+  acknowledge: (sessionId: string, messageId: string) =>
+    request<{ message: ChannelMessage }>("POST", `/sessions/${enc(sessionId)}/inbox/${enc(messageId)}/ack`, {}),
+  violations: (sessionId: string) =>
+    request<{ violations: OwnViolation[] }>("GET", `/sessions/${enc(sessionId)}/violations`),
 };

@@ -82,6 +82,9 @@ export interface SessionStatusView extends SessionOutcome {
   answered: number;
   total_items: number;
   auto_submitted: boolean;
+  paused?: boolean;
+  terminated?: boolean;
+  termination_reason?: string | null;
 }
 
 export interface SessionView extends SessionStatusView {
@@ -140,4 +143,45 @@ export interface EnrollmentView {
   status: "approved" | "rejected" | "overridden" | "pending";
   reasons: { photo: EnrollmentPhoto | "both" | string; code: string; message: Localized }[];
   attempts: number;
+}
+
+/** The live channel between the proctor and the candidate (GET /sessions/{id}/inbox). */
+export type MessageKind = "warning" | "chat" | "pause" | "resume" | "terminate" | "note";
+
+export interface ChannelMessage {
+  message_id: string;
+  kind: MessageKind;
+  author_role: Role;
+  author_id: string;
+  text: string;
+  created_at: string;
+  for_candidate: boolean;
+  acknowledged_at: string | null;
+}
+
+export interface SessionControl {
+  session_id: string;
+  status: SessionStatus;
+  paused: boolean;
+  paused_at: string | null;
+  terminated: boolean;
+  termination_reason: string | null;
+  remaining_s: number;
+  deadline_at: string;
+  server_time: string;
+  control_rev: number;
+  violation_counts: Record<string, number>;
+}
+
+export interface InboxAnswer {
+  messages: ChannelMessage[];
+  cursor: string | null;
+  session: SessionControl;
+}
+
+export interface OwnViolation {
+  type: string;
+  severity: "low" | "medium" | "high" | string;
+  occurred_at: string;
+  ended_at: string | null;
 }

@@ -1,6 +1,17 @@
 import { describe, expect, it } from "vitest";
 import type { BrowserEvent } from "../api/types";
-import { MAX_REJECTIONS, MemoryStore, Outbox, type SendResult, type Senders, backoffMs } from "./outbox";
+import { ApiError } from "../api/client";
+import {
+  HOLD_DELAY_MS,
+  MAX_REJECTIONS,
+  MemoryStore,
+  Outbox,
+  type SendResult,
+  type Senders,
+  answerId,
+  backoffMs,
+} from "./outbox";
+import { fromError } from "./senders";
 
 function harness(results: Partial<Record<"answer" | "events" | "upload", SendResult[]>> = {}) {
   let clock = 0;
@@ -114,5 +125,43 @@ describe("outbox", () => {
     expect(backoffMs(1, () => 1)).toBe(1000);
     expect(backoffMs(30, () => 1)).toBe(15000);
     expect(backoffMs(30, () => 0)).toBe(7500);
+  });
+});
+
+describe("outbox while the proctor has paused the session", () => {
+  it("holds an answer refused with session.paused (never dropped) and sends it once the pause ends", async () => {
+    const { box, calls, dropped, advance, store } = harness({ answer: Array(MAX_REJECTIONS + 3).fill("hold") });
+    await box.addAnswer("s1", { itemId: "q1", optionId: "b" });
+    for (let i = 0; i < MAX_REJECTIONS + 3; i++) {
+      await box.flush();
+      expect(box.state()).toMatchObject({ pending: 1, pendingAnswers: 1, failing: false }); // not "offline"
+      advance(HOLD_DELAY_MS);
+    }
+    expect(dropped).toEqual([]);
+    expect(store.data.get(answerId("s1", "q1"))?.rejections).toBe(0);
+    // The pause ends: the page kicks the outbox and the answer goes at once.
+    await box.kick();
+    expect(calls.at(-1)?.args).toEqual({ itemId: "q1", optionId: "b" });
+    expect(box.state()).toMatchObject({ pending: 0, failing: false });
+  });
+
+  it("a hold waits a fixed short delay, without growing backoff", async () => {
+    const { box, calls, advance } = harness({ answer: ["hold", "hold"] });
+    await box.addAnswer("s1", { itemId: "q1", optionId: "a" });
+    await box.flush();
+    advance(HOLD_DELAY_MS - 1);
+    await box.flush();
+    expect(calls).toHaveLength(1);
+    advance(1);
+    await box.flush();
+    expect(calls).toHaveLength(2);
+  });
+
+  it("the API's 409 session.paused maps to a hold; other 409s are rejections, 5xx and the network retries", () => {
+    expect(fromError(new ApiError(409, "session.paused", "paused"))).toBe("hold");
+    expect(fromError(new ApiError(409, "session.terminated", "ended"))).toBe("reject");
+    expect(fromError(new ApiError(409, "session.deadline_passed", "late"))).toBe("reject");
+    expect(fromError(new ApiError(503, "http.503", "busy"))).toBe("retry");
+    expect(fromError(new ApiError(0, "network.offline", "offline"))).toBe("retry");
   });
 });

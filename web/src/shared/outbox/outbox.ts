@@ -3,11 +3,13 @@
  *
  * Transport failures and 5xx are retried forever with exponential backoff and jitter, so a network drop loses
  * nothing; a rejection that will not change (4xx) is dropped after MAX_REJECTIONS tries. Answers coalesce: one
- * entry per item, the latest wins. The storage and the senders are passed in, so the logic runs in unit tests.
+ * entry per item, the latest wins. A "hold" (the proctor has paused the session: 409 session.paused) keeps the
+ * entry without counting it as a rejection and without calling the page offline; it is tried again every
+ * HOLD_DELAY_MS and at once when the pause ends (the page calls kick()). The storage and the senders are passed in, so the logic runs in unit tests.
  */
 import type { BrowserEvent, MediaKind } from "../api/types";
 
-export type SendResult = "ok" | "retry" | "reject";
+export type SendResult = "ok" | "retry" | "reject" | "hold";
 
 export interface AnswerPayload {
   itemId: string;
@@ -56,6 +58,7 @@ export interface OutboxState {
 export const MAX_REJECTIONS = 3;
 export const BASE_DELAY_MS = 1000;
 export const MAX_DELAY_MS = 15000;
+export const HOLD_DELAY_MS = 5000;
 const MAX_EVENT_BATCH = 100;
 
 /** Exponential backoff with "equal jitter": half fixed, half random, capped. */
@@ -217,7 +220,7 @@ export class Outbox {
   }
 
   private async settle(sent: OutboxEntry, result: SendResult): Promise<void> {
-    this.failing = result === "retry";
+    if (result !== "hold") this.failing = result === "retry";
     const current = this.entries.get(sent.id);
     if (current === undefined) return;
     if (current.version !== sent.version) {
@@ -239,6 +242,13 @@ export class Outbox {
         await this.store.delete(sent.id);
         return;
       }
+    }
+    if (result === "hold") {
+      // Not a failure: the session waits for the proctor. No backoff growth, no rejection counted.
+      current.nextAt = this.now() + HOLD_DELAY_MS;
+      this.emit();
+      await this.store.put(current);
+      return;
     }
     current.attempts++;
     current.nextAt = this.now() + backoffMs(current.attempts, this.random);

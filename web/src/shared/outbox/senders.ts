@@ -2,7 +2,9 @@
 import { ApiError, api, uploadPresigned } from "../api/client";
 import type { SendResult, Senders } from "./outbox";
 
-function fromError(error: unknown): SendResult {
+/** 409 session.paused: the proctor holds the session; the entry waits for the pause to end (never dropped). */
+export function fromError(error: unknown): SendResult {
+  if (error instanceof ApiError && error.code === "session.paused") return "hold";
   if (error instanceof ApiError && !error.transient && error.status !== 401) return "reject";
   return "retry";
 }

@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import type { ChannelMessage } from "../shared/api/types";
+import {
+  countsKey,
+  fresh,
+  loadMarks,
+  mergeMessages,
+  newestId,
+  openWarnings,
+  pauseText,
+  saveMarks,
+  unreadCount,
+} from "./channel";
+
+let n = 0;
+function msg(kind: ChannelMessage["kind"], text: string, extra: Partial<ChannelMessage> = {}): ChannelMessage {
+  n++;
+  return {
+    message_id: `20261129T1300${String(n).padStart(2, "0")}000000Z-abcdef${String(n).padStart(2, "0")}`,
+    kind,
+    author_role: "proctor",
+    author_id: "proctor-1",
+    text,
+    created_at: "2026-11-29T13:00:00Z",
+    for_candidate: true,
+    acknowledged_at: null,
+    ...extra,
+  };
+}
+
+function memoryStorage() {
+  const data = new Map<string, string>();
+  return { getItem: (k: string) => data.get(k) ?? null, setItem: (k: string, v: string) => void data.set(k, v) };
+}
+
+describe("the candidate's channel", () => {
+  it("merges pages in id order, one copy per id, the newer copy winning (an acknowledgement)", () => {
+    const a = msg("warning", "Look at the screen");
+    const b = msg("chat", "Is your microphone on?");
+    const acked = { ...a, acknowledged_at: "2026-11-29T13:01:00Z" };
+    expect(mergeMessages([b], [a]).map((m) => m.text)).toEqual(["Look at the screen", "Is your microphone on?"]);
+    expect(mergeMessages([a, b], [acked])[0].acknowledged_at).toBe("2026-11-29T13:01:00Z");
+  });
+
+  it("after F5 the history is shown but nothing at or before the stored cursor is announced again", () => {
+    const old = [msg("chat", "one"), msg("warning", "two")];
+    const storage = memoryStorage();
+    saveMarks("s1", { cursor: newestId(old, null), read: null }, storage);
+    const marks = loadMarks("s1", storage);
+    const later = msg("chat", "three");
+    const history = mergeMessages([], [...old, later]);
+    expect(fresh(history, marks.cursor).map((m) => m.text)).toEqual(["three"]);
+    expect(loadMarks("other", storage)).toEqual({ cursor: null, read: null });
+  });
+
+  it("counts unread proctor messages after the read mark; the candidate's own do not count", () => {
+    const first = msg("chat", "hello");
+    const mine = msg("chat", "hi", { author_role: "candidate" });
+    const second = msg("chat", "are you there?");
+    const all = [first, mine, second];
+    expect(unreadCount(all, null)).toBe(2);
+    expect(unreadCount(all, first.message_id)).toBe(1);
+    expect(unreadCount(all, newestId(all, null))).toBe(0);
+    expect(newestId([], "x")).toBe("x");
+  });
+
+  it("keeps unacknowledged warnings until acknowledged, here or on the server", () => {
+    const w1 = msg("warning", "first");
+    const w2 = msg("warning", "second", { acknowledged_at: "2026-11-29T13:02:00Z" });
+    const w3 = msg("warning", "third");
+    expect(openWarnings([w1, w2, w3]).map((m) => m.text)).toEqual(["first", "third"]);
+    expect(openWarnings([w1, w2, w3], new Set([w1.message_id])).map((m) => m.text)).toEqual(["third"]);
+  });
+
+  it("the pause overlay shows the latest pause message; the violation counts key changes with any count", () => {
+    expect(pauseText([msg("pause", "Show the room"), msg("resume", ""), msg("pause", "Show your desk")])).toBe(
+      "Show your desk",
+    );
+    expect(pauseText([msg("chat", "x")])).toBeNull();
+    expect(countsKey({ copy: 1, tab_hidden: 2 })).toBe(countsKey({ tab_hidden: 2, copy: 1 }));
+    expect(countsKey({ copy: 1 })).not.toBe(countsKey({ copy: 2 }));
+    expect(countsKey(null)).toBe("");
+  });
+});
