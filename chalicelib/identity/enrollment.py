@@ -20,7 +20,7 @@ from chalicelib.core.db import is_condition_failure
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound, TooManyAttempts, Unprocessable
 from chalicelib.core.presigned import MediaKind, Presigner
 from chalicelib.core.principal import Principal
-from chalicelib.identity.face_detector import InvalidImage, decode_image
+from chalicelib.identity.face_detector import JPEG_ONLY, PHOTO_MAX_PIXELS, InvalidImage, decode_image
 from chalicelib.identity.face_engine import FaceEngine, FaceObservation, OpenCvFaceEngine
 from chalicelib.identity.models import PHOTO_KINDS, EnrollmentRecord
 from chalicelib.identity.occlusion import region_template
@@ -83,8 +83,11 @@ class EnrollmentService:
             raise Unprocessable("enrollment.photo_rejected", "The photo must be a JPEG within the size limit.")
         data = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
         try:
-            return decode_image(data), data
-        except InvalidImage:
+            return decode_image(data, PHOTO_MAX_PIXELS, JPEG_ONLY), data
+        except InvalidImage as exc:
+            if exc.reason in ("not_jpeg", "too_many_pixels"):
+                message = "The photo must be a JPEG of at most 16 megapixels."
+                raise Unprocessable("enrollment.photo_rejected", message) from None
             raise Unprocessable("enrollment.photo_unreadable", "The photo could not be read; take it again.") from None
 
     def verify(self, candidate: Principal, exam_id: str, selfie_key: str, id_document_key: str) -> dict[str, Any]:

@@ -32,16 +32,27 @@ MIN_CANVAS = 64  # a side of at least two stride-32 cells (FaceDetectorYN return
 STRIDES = (8, 16, 32)
 DIVISOR = 32  # the input is padded to a multiple of the largest stride
 _FORMATS = ("JPEG", "PNG", "WEBP", "BMP")  # Pillow reports multi-picture JPEGs (phones) as "MPO"
+JPEG_ONLY = ("JPEG", "MPO")  # what the browser uploads: every other format is refused before decoding
+# Header-checked pixel limits per upload kind: a 20-megapixel "frame" would cost 16x a 640x480 one to decode.
+FRAME_MAX_PIXELS = 1920 * 1080
+SCREEN_MAX_PIXELS = 2560 * 1600
+PHOTO_MAX_PIXELS = 16_000_000
 
 
 class InvalidImage(ValueError):
-    """bytes that do not decode to an image"""
+    """bytes that do not decode to an image, with a stable reason code"""
+
+    def __init__(self, message: str, reason: str = "undecodable") -> None:
+        super().__init__(message)
+        self.reason = reason  # undecodable | not_jpeg | too_many_pixels
 
 
-def decode_image(data: bytes, max_pixels: int = 20_000_000) -> np.ndarray:
-    """Decode JPEG/PNG/WebP/BMP bytes to a BGR uint8 array, or raise InvalidImage.
+def decode_image(
+    data: bytes, max_pixels: int = 20_000_000, formats: tuple[str, ...] = _FORMATS + ("MPO",)
+) -> np.ndarray:
+    """Decode JPEG/PNG/WebP/BMP bytes (or only the given formats) to a BGR uint8 array, or raise InvalidImage.
 
-    The size is read from the header (Pillow, nothing decoded) before cv2 allocates pixels. A JPEG must end with
+    Format and size are read from the header (Pillow, nothing decoded) before cv2 allocates pixels. A JPEG must end with
     the EOI marker FFD9: many libjpeg builds decode a truncated JPEG "successfully" with the missing rows grey,
     which would read as "no face" instead of "bad upload" (OpenCV 4.14 happens to fail; we do not rely on it).
     Trailing NUL/whitespace padding is tolerated; data appended after EOI (phone "motion photos") is not.
@@ -58,8 +69,10 @@ def decode_image(data: bytes, max_pixels: int = 20_000_000) -> np.ndarray:
         raise InvalidImage("image too large") from exc
     except Exception as exc:  # Pillow raises many exception types on garbage
         raise InvalidImage("not a JPEG, PNG, WebP or BMP image") from exc
+    if fmt not in formats:
+        raise InvalidImage(f"{fmt} images are not accepted here", "not_jpeg" if formats == JPEG_ONLY else "undecodable")
     if width <= 0 or height <= 0 or width * height > max_pixels:
-        raise InvalidImage(f"image is {width}x{height} px; the limit is {max_pixels} pixels")
+        raise InvalidImage(f"image is {width}x{height} px; the limit is {max_pixels} pixels", "too_many_pixels")
     if fmt in ("JPEG", "MPO") and not data.rstrip(b"\0\r\n\t ").endswith(b"\xff\xd9"):
         raise InvalidImage("truncated JPEG (no end-of-image marker)")
     try:

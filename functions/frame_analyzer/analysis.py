@@ -23,7 +23,13 @@ from chalicelib.exam import rules
 from chalicelib.exam.models import SessionRecord
 from chalicelib.exam.policy import AnalysisPolicy
 from chalicelib.exam.sessions import load_session
-from chalicelib.identity.face_detector import InvalidImage, decode_image
+from chalicelib.identity.face_detector import (
+    FRAME_MAX_PIXELS,
+    JPEG_ONLY,
+    SCREEN_MAX_PIXELS,
+    InvalidImage,
+    decode_image,
+)
 from chalicelib.identity.face_engine import FaceEngine, FaceTemplate, OpenCvFaceEngine
 from chalicelib.identity.occlusion import check_cover
 from chalicelib.media.uploads import MediaKind, parse_media_key
@@ -184,9 +190,9 @@ class FrameAnalyzer:
         self, session: Any, data: bytes, policy: AnalysisPolicy, signal_record: Any
     ) -> tuple[dict[str, Any], int]:
         try:
-            image = decode_image(data)
+            image = decode_image(data, FRAME_MAX_PIXELS, JPEG_ONLY)
         except InvalidImage as exc:
-            raise Rejected("undecodable") from exc
+            raise Rejected(exc.reason) from exc
         engine = (
             self._engines(session.reference_engine)
             if session.reference_engine
@@ -207,9 +213,9 @@ class FrameAnalyzer:
     def _check_screen(self, data: bytes) -> dict[str, Any]:
         """A screen snapshot is evidence for the proctor, not a face frame: it only has to be a readable JPEG."""
         try:
-            decode_image(data)
+            decode_image(data, SCREEN_MAX_PIXELS, JPEG_ONLY)
         except InvalidImage as exc:
-            raise Rejected("undecodable") from exc
+            raise Rejected(exc.reason) from exc
         return {}
 
     def _observe_audio(self, data: bytes, policy: AnalysisPolicy) -> dict[str, Any]:

@@ -6,6 +6,8 @@ import json
 import uuid
 
 import boto3
+import cv2
+import numpy as np
 import pytest
 
 from chalicelib import wiring
@@ -98,12 +100,26 @@ def test_a_corrupt_frame_is_rejected_without_failing_the_good_frame_in_its_batch
     assert good_key in evidence and bad_key not in evidence
 
 
+def png(path) -> bytes:
+    ok, encoded = cv2.imencode(".png", cv2.resize(cv2.imread(str(path)), (320, 240)))
+    assert ok and len(encoded) < 512 * 1024  # within the upload limit: only the format is wrong
+    return encoded.tobytes()
+
+
+def huge_jpeg(width: int, height: int) -> bytes:
+    ok, encoded = cv2.imencode(".jpg", np.full((height, width, 3), 128, np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 30])
+    assert ok and len(encoded) < 512 * 1024  # within the upload limit: only the pixel count is wrong
+    return encoded.tobytes()
+
+
 @pytest.mark.parametrize(
     ("data", "content_type", "reason"),
     [
         (b"\xff\xd8" + b"x" * (600 * 1024), "image/jpeg", "too_large"),  # moto does not enforce the POST policy
         ((FACES_DIR / "obama__obama.jpg").read_bytes(), "text/plain", "wrong_content_type"),
         (b"not a jpeg at all", "image/jpeg", "undecodable"),
+        (png(FACES_DIR / "obama__obama.jpg"), "image/jpeg", "not_jpeg"),  # a PNG under a JPEG label
+        (huge_jpeg(5000, 4000), "image/jpeg", "too_many_pixels"),  # 20 megapixels: refused from the header
     ],
 )
 def test_uploads_that_break_the_rules_are_rejected_with_a_reason(api, started, aws, data, content_type, reason):

@@ -184,6 +184,16 @@ def test_bad_identity_check_requests_get_a_clear_4xx(api, exam, path, body, stat
     assert response.status_code == status and response.json()["error"]["code"] == code
 
 
+def test_a_png_selfie_is_refused_jpeg_only(api, exam):
+    ok, encoded = cv2.imencode(".png", cv2.imread(str(SELFIE)))
+    assert ok
+    selfie = put_photo(api, exam, "selfie", encoded.tobytes())  # labelled image/jpeg by the upload form
+    document = put_photo(api, exam, "id_document", DOCUMENT.read_bytes())
+    body = {"selfie_key": selfie, "id_document_key": document}
+    refused = api.call("POST", f"/exams/{exam['exam_id']}/enrollment/verify", exam["candidate"], json=body)
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "enrollment.photo_rejected"
+
+
 def test_an_unknown_or_corrupt_photo_is_refused_without_a_decision(api, exam):
     own_prefix = put_photo(api, exam, "selfie", b"\xff\xd8 not really a jpeg \xff\xd9")
     document = put_photo(api, exam, "id_document", DOCUMENT.read_bytes())
