@@ -89,6 +89,12 @@ function ExamCard({
                 ) : (
                   t("cabinet.status.awaiting_review")
                 )}
+                {session.terminated && session.status !== "annulled" && (
+                  <>
+                    <br />
+                    {t("cabinet.terminated", { reason: session.termination_reason ?? "" })}
+                  </>
+                )}
               </td>
             </tr>
           )}

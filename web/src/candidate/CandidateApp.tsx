@@ -14,6 +14,7 @@ import { Rules } from "./Rules";
 import { ScreenShare } from "./ScreenShare";
 import { type Sitting, type Step, release, rememberSitting } from "./sitting";
 import { SystemCheck } from "./SystemCheck";
+import { Terminated } from "./Terminated";
 import { TestScreen } from "./TestScreen";
 
 export function CandidateApp({ auth, onLogout }: { auth: Auth; onLogout: () => void }) {
@@ -62,6 +63,14 @@ export function CandidateApp({ auth, onLogout }: { auth: Auth; onLogout: () => v
     setStep({ name: "other_client" });
   };
 
+  /** A proctor ended the test: stop monitoring the same way finishing does, then say so with the reason. */
+  const terminated = (reason: string) => {
+    release(sitting.current);
+    if (sitting.current) sitting.current.monitor = null;
+    rememberSitting(null);
+    setStep({ name: "terminated", reason });
+  };
+
   const s = sitting.current;
   // No "log out" while monitoring runs: leaving must go through "Finish testing".
   const inTest = step.name === "test" || step.name === "share" || !!s?.monitor;
@@ -107,8 +116,12 @@ export function CandidateApp({ auth, onLogout }: { auth: Auth; onLogout: () => v
             setStep({ name: "result" });
           }}
           onOtherClient={otherClient}
+          onTerminated={terminated}
         />
       );
+    case "terminated":
+      body = <Terminated reason={step.reason} onCabinet={toCabinet} />;
+      break;
     case "result":
       body = <Result sitting={s!} onCabinet={toCabinet} />;
       break;

@@ -1,4 +1,5 @@
 /** The test screen's status bar (countdown, answered count, save state) and its item map. */
+import type { ComponentChildren } from "preact";
 import type { Item } from "../shared/api/types";
 import { formatNumber, t } from "../shared/i18n/i18n";
 import type { OutboxState } from "../shared/outbox/outbox";
@@ -10,12 +11,15 @@ export function TestBar({
   answered,
   total,
   outbox,
+  children,
 }: {
   remaining: number;
   spoken: string;
   answered: number;
   total: number;
   outbox: OutboxState;
+  /** More controls at the end of the bar (the chat toggle). */
+  children?: ComponentChildren;
 }) {
   const saveText = outbox.failing
     ? t("test.offline", { n: outbox.pending })
@@ -46,6 +50,7 @@ export function TestBar({
         >
           {saveText}
         </span>
+        {children}
       </div>
     </div>
   );

@@ -8,6 +8,8 @@ import type { OutboxState } from "../shared/outbox/outbox";
 import { announcement } from "../shared/timer";
 import { Button, Dialog, Notice } from "../shared/ui/components";
 import { Layout } from "../shared/ui/Layout";
+import type { ChannelSnapshot } from "./channel";
+import { ChannelLive, ChatPanel, ChatToggle, PauseOverlay, WarningBanners, useChannel } from "./Channel";
 import { FIXITS } from "./fixits";
 import { ItemMap, TestBar } from "./TestParts";
 import { requestFullscreen } from "./ScreenShare";
@@ -29,12 +31,15 @@ export function TestScreen({
   onBlocks,
   onFinished,
   onOtherClient,
+  onTerminated,
 }: {
   sitting: Sitting;
   blockId: string | null;
   onBlocks: () => void;
   onFinished: () => void;
   onOtherClient: () => void;
+  /** A proctor ended the test: monitoring stops and the termination screen shows the reason. */
+  onTerminated: (reason: string) => void;
 }) {
   useLang();
   const session = sitting.session!;
@@ -60,6 +65,40 @@ export function TestScreen({
   const [finishing, setFinishing] = useState<null | "sending" | "waiting">(null);
   const [finishError, setFinishError] = useState<(() => string) | null>(null);
   const finished = useRef(false);
+  // While a proctor holds the session the server's timer stands still: the page shows the frozen time.
+  const [paused, setPaused] = useState(false);
+  const frozen = useRef<number | null>(null);
+  const ended = useRef(false);
+  const terminate = (reason: string | null | undefined) => {
+    if (ended.current) return;
+    ended.current = true;
+    finished.current = true;
+    sitting.monitor?.stop();
+    sitting.channel?.stop();
+    rememberSitting(null);
+    onTerminated(reason ?? "");
+  };
+  const onControl = (snapshot: ChannelSnapshot) => {
+    const control = snapshot.control;
+    if (!control) return;
+    if (control.terminated) {
+      terminate(control.termination_reason);
+      return;
+    }
+    if (control.paused) {
+      frozen.current = control.remaining_s;
+      setRemaining(control.remaining_s);
+      setPaused(true);
+    } else if (frozen.current !== null) {
+      // Resumed: the deadline moved by the paused time; take the server's remaining time and send what waited.
+      frozen.current = null;
+      countdown.sync(control.remaining_s, snapshot.sentAt, snapshot.receivedAt);
+      setRemaining(countdown.remaining(performance.now()));
+      setPaused(false);
+      void box.kick();
+    }
+  };
+  const channel = useChannel(sitting, onControl);
   const item = items[Math.min(index, items.length - 1)];
   const itemHeading = useRef<HTMLHeadingElement>(null);
   // Each question is a new "page" for a screen reader: its heading takes the focus.
@@ -82,9 +121,21 @@ export function TestScreen({
     }
     try {
       sitting.final = await api.submit(session.session_id);
+      if (sitting.final.terminated) {
+        terminate(sitting.final.termination_reason);
+        return;
+      }
     } catch (error) {
+      if (error instanceof ApiError && error.code === "session.terminated") {
+        terminate((await api.session(session.session_id).catch(() => undefined))?.termination_reason);
+        return;
+      }
       if (error instanceof ApiError && error.code === "session.not_in_progress") {
         sitting.final = await api.session(session.session_id).catch(() => undefined);
+        if (sitting.final?.terminated) {
+          terminate(sitting.final.termination_reason);
+          return;
+        }
       } else {
         finished.current = false;
         setFinishing(null);
@@ -100,7 +151,9 @@ export function TestScreen({
   useEffect(() => {
     sitting.relay = {
       onHeartbeat: (status: SessionStatusView, sent: number, received: number) => {
+        if (status.terminated) return terminate(status.termination_reason);
         countdown.sync(status.remaining_s, sent, received);
+        if (status.paused) frozen.current = status.remaining_s;
         if (status.status !== "in_progress") void finish();
       },
       onOtherClient,
@@ -111,6 +164,11 @@ export function TestScreen({
     const unsubscribe = box.subscribe(setOutboxState);
     let previous = countdown.remaining(performance.now());
     const timer = window.setInterval(() => {
+      if (frozen.current !== null) {
+        setRemaining(frozen.current);
+        previous = frozen.current;
+        return;
+      }
       const now = countdown.remaining(performance.now());
       setRemaining(now);
       const minutes = announcement(previous, now);
@@ -162,7 +220,11 @@ export function TestScreen({
         answered={session.items.length - unanswered}
         total={session.items.length}
         outbox={outboxState}
-      />
+      >
+        <ChatToggle channel={channel} />
+      </TestBar>
+      <ChannelLive channel={channel} />
+      <WarningBanners channel={channel} />
       {cameraEnded && <Notice kind="error" title={t("test.camera_ended")} live />}
       {fullscreenLeft && (
         <Notice kind="warning" title={t("test.fullscreen_left")}>
@@ -178,7 +240,7 @@ export function TestScreen({
         </Notice>
       )}
       {finishError && <Notice kind="error" title={finishError()} live />}
-      <div class="test-layout">
+      <div class={`test-layout ${channel.panelOpen ? "test-layout--panel" : ""}`}>
         <nav aria-labelledby="map-title">
           <h2 class="heading-s" id="map-title">
             {block && blocks.length > 1 ? pick(block.title) : t("test.questions")}
@@ -230,7 +292,9 @@ export function TestScreen({
             </form>
           </section>
         )}
+        {channel.panelOpen && <ChatPanel channel={channel} />}
       </div>
+      {paused && !finishing && <PauseOverlay channel={channel} remaining={remaining} />}
       {confirming && (
         <Dialog title={t("finish.title")} onClose={() => setConfirming(false)}>
           <p>{t("finish.unanswered", { n: unanswered })}</p>

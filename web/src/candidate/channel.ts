@@ -111,10 +111,12 @@ export class InboxPoller {
   private busy = false;
   private first = true;
   private readonly onOnline = () => void this.poll();
+  /** The screen showing the test listens (the block list in between does not: the poller keeps running). */
+  listener: ((snapshot: ChannelSnapshot) => void) | null = null;
+  last: ChannelSnapshot | null = null;
 
   constructor(
-    private readonly sessionId: string,
-    private readonly onUpdate: (snapshot: ChannelSnapshot) => void,
+    readonly sessionId: string,
     private readonly fetchInbox = api.inbox,
   ) {
     this.marks = loadMarks(sessionId);
@@ -150,6 +152,7 @@ export class InboxPoller {
   /** A message the page itself created (the candidate's chat, an acknowledged warning) joins the list at once. */
   add(message: ChannelMessage): ChannelMessage[] {
     this.messages = mergeMessages(this.messages, [message]);
+    if (this.last) this.last = { ...this.last, messages: this.messages, arrived: [] };
     return this.messages;
   }
 
@@ -181,7 +184,8 @@ export class InboxPoller {
         this.marks = { ...this.marks, cursor };
         saveMarks(this.sessionId, this.marks);
       }
-      if (this.running) this.onUpdate({ messages: this.messages, control, arrived, sentAt: sent, receivedAt: received });
+      this.last = { messages: this.messages, control, arrived, sentAt: sent, receivedAt: received };
+      if (this.running) this.listener?.(this.last);
     } catch {
       // Offline or the server is busy: try again at the next tick (and at once on "online").
     } finally {

@@ -2,6 +2,7 @@
 import type { AdmittedExam, SessionStatusView, SessionView } from "../shared/api/types";
 import { stopStream } from "../shared/media/camera";
 import type { Outbox } from "../shared/outbox/outbox";
+import type { InboxPoller } from "./channel";
 import type { Countdown } from "../shared/timer";
 import type { Monitor, MonitorCallbacks } from "./monitoring";
 
@@ -14,6 +15,8 @@ export interface Sitting {
   monitor: Monitor | null;
   outbox?: Outbox;
   countdown?: Countdown;
+  /** The proctor's channel, polled while the test runs (stopped with the monitor). */
+  channel?: InboxPoller;
   /** The screen currently showing receives the monitor's news through this (the test replaces it). */
   relay?: MonitorCallbacks;
   /** The submit's answer, for the result screen. */
@@ -30,7 +33,8 @@ export type Step =
   | { name: "share"; blockId: string | null }
   | { name: "test"; blockId: string | null }
   | { name: "result" }
-  | { name: "other_client" };
+  | { name: "other_client" }
+  | { name: "terminated"; reason: string };
 
 const RESUME_KEY = "proctor.sitting";
 
@@ -47,6 +51,7 @@ export function rememberedSitting(): string | null {
 export function release(sitting: Sitting | null): void {
   if (!sitting) return;
   sitting.monitor?.stop();
+  sitting.channel?.stop();
   stopStream(sitting.camera);
   stopStream(sitting.microphone);
   stopStream(sitting.screen);

@@ -39,6 +39,9 @@ export interface SessionOutcome {
   verdict: string | null;
   verdict_reason: string | null;
   submitted_at: string | null;
+  /** Ended by a proctor (the reason is the proctor's text). */
+  terminated?: boolean;
+  termination_reason?: string | null;
 }
 
 export interface AdmittedExam {
@@ -83,8 +86,6 @@ export interface SessionStatusView extends SessionOutcome {
   total_items: number;
   auto_submitted: boolean;
   paused?: boolean;
-  terminated?: boolean;
-  termination_reason?: string | null;
 }
 
 export interface SessionView extends SessionStatusView {
