@@ -7,11 +7,11 @@ import { type ActionState } from "./hooks";
 import { consoleError, tr } from "./i18n";
 import { type ExamOption, ExamSelect } from "./ProctorApp";
 
-function Card({ entry, onOverridden }: { entry: EnrollmentEntry; onOverridden: (text: string) => void }) {
+function Card({ entry, onOverridden }: { entry: EnrollmentEntry; onOverridden: (text: () => string) => void }) {
   const [detail, setDetail] = useState<EnrollmentDetail | null>(null);
   const [photosFailed, setPhotosFailed] = useState(false);
   const [reason, setReason] = useState("");
-  const [errors, setErrors] = useState<{ field?: string; text: string }[]>([]);
+  const [missing, setMissing] = useState(false);
   const [state, setState] = useState<ActionState>({ state: "idle" });
   const fieldId = `override-${entry.candidate_id}`;
   useEffect(() => {
@@ -19,21 +19,22 @@ function Card({ entry, onOverridden }: { entry: EnrollmentEntry; onOverridden: (
   }, [entry.exam_id, entry.candidate_id]);
   const submit = async () => {
     if (!reason.trim()) {
-      setErrors([{ field: fieldId, text: tr("proctor.enrollment.reason_required") }]);
+      setMissing(true);
       return;
     }
-    setErrors([]);
+    setMissing(false);
     setState({ state: "pending" });
     try {
       await proctorApi.override(entry.exam_id, entry.candidate_id, reason.trim());
-      const text = tr("proctor.enrollment.overridden", { id: entry.candidate_id });
+      const text = () => tr("proctor.enrollment.overridden", { id: entry.candidate_id });
       setState({ state: "done", text });
       onOverridden(text);
     } catch (error) {
-      setState({ state: "failed", text: consoleError(error) });
+      setState({ state: "failed", text: () => consoleError(error) });
     }
   };
   const titleId = `enr-${entry.candidate_id}`;
+  const errors = missing ? [{ field: fieldId, text: tr("proctor.enrollment.reason_required") }] : [];
   return (
     <section class="pc-card" aria-labelledby={titleId} data-candidate={entry.candidate_id}>
       <h2 class="pc-h2" id={titleId}>
@@ -113,14 +114,14 @@ function Card({ entry, onOverridden }: { entry: EnrollmentEntry; onOverridden: (
               </Button>
               <span role="status" class="pc-state">
                 {state.state === "pending" && tr("proctor.action.pending")}
-                {state.state === "failed" && <Tag kind="red">{state.text}</Tag>}
+                {state.state === "failed" && <Tag kind="red">{state.text()}</Tag>}
               </span>
             </div>
           </form>
         )}
         {state.state === "done" && (
           <p role="status">
-            <Tag kind="green">{state.text}</Tag>
+            <Tag kind="green">{state.text()}</Tag>
           </p>
         )}
       </div>
@@ -139,9 +140,9 @@ export function EnrollmentReview({
 }) {
   const chosen = examId || exams[0]?.exam_id || "";
   const [entries, setEntries] = useState<EnrollmentEntry[] | null>(null);
-  const [failed, setFailed] = useState<string | null>(null);
+  const [failed, setFailed] = useState<unknown>(null); // the error itself: shown in the current language
   const [loading, setLoading] = useState(false);
-  const [notice, setNotice] = useState<string | null>(null);
+  const [notice, setNotice] = useState<(() => string) | null>(null);
   const load = async () => {
     if (!chosen) return;
     setLoading(true);
@@ -149,7 +150,7 @@ export function EnrollmentReview({
       setEntries((await proctorApi.enrollments(chosen, "rejected")).enrollments);
       setFailed(null);
     } catch (error) {
-      setFailed(consoleError(error));
+      setFailed(error ?? new Error("failed"));
     } finally {
       setLoading(false);
     }
@@ -170,19 +171,19 @@ export function EnrollmentReview({
       <p class="pc-small">{tr("proctor.enrollment.intro")}</p>
       {notice && (
         <Notice kind="success" live>
-          <p>{notice}</p>
+          <p>{notice()}</p>
         </Notice>
       )}
       {!chosen && <Notice>{tr("proctor.enrollment.no_exams")}</Notice>}
-      {failed && (
+      {failed != null && (
         <Notice kind="error" live>
-          <p>{failed}</p>
+          <p>{consoleError(failed)}</p>
         </Notice>
       )}
-      {chosen && !entries && !failed && <p>{tr("common.loading")}</p>}
+      {chosen && !entries && failed == null && <p>{tr("common.loading")}</p>}
       {entries && entries.length === 0 && <Notice>{tr("proctor.enrollment.empty")}</Notice>}
       {entries?.map((e) => (
-        <Card key={e.candidate_id} entry={e} onOverridden={setNotice} />
+        <Card key={e.candidate_id} entry={e} onOverridden={(text) => setNotice(() => text)} />
       ))}
     </>
   );

@@ -83,25 +83,25 @@ function Tile({
             </span>
           )}
         </p>
-        <dl class="pc-tile__facts">
-          <div>
-            <dt>{tr("proctor.grid.time_left")}</dt>
-            <dd class="pc-num" data-testid="time-left">
-              {clock(left)}
-            </dd>
-          </div>
-          <div>
-            <dt>{tr("proctor.grid.seen")}</dt>
-            <dd data-testid="seen">{ageText(age)}</dd>
-          </div>
-          <div>
-            <dt>{tr("proctor.grid.credibility")}</dt>
-            <dd class="pc-num" data-testid="credibility">
-              {formatNumber(tile.credibility)}
-            </dd>
-          </div>
-        </dl>
       </div>
+      <dl class="pc-tile__facts">
+        <div>
+          <dt>{tr("proctor.grid.time_left")}</dt>
+          <dd class="pc-num" data-testid="time-left">
+            {clock(left)}
+          </dd>
+        </div>
+        <div>
+          <dt>{tr("proctor.grid.seen")}</dt>
+          <dd data-testid="seen">{ageText(age)}</dd>
+        </div>
+        <div>
+          <dt>{tr("proctor.grid.credibility")}</dt>
+          <dd class="pc-num" data-testid="credibility">
+            {formatNumber(tile.credibility)}
+          </dd>
+        </div>
+      </dl>
       <ul class="pc-tile__violations" aria-label={tr("proctor.grid.violations")}>
         {counts.length === 0 && <li class="pc-muted">{tr("proctor.grid.no_violations")}</li>}
         {counts.map(([type, n]) => (
@@ -130,7 +130,7 @@ export function LiveGrid({
   onOpen: (s: OpenSession) => void;
 }) {
   const [data, setData] = useState<{ tiles: LiveTile[]; serverTime: string; receivedAt: number } | null>(null);
-  const [failed, setFailed] = useState<string | null>(null);
+  const [failed, setFailed] = useState<unknown>(null); // the error itself: shown in the current language
   const [announcement, setAnnouncement] = useState("");
   const previous = useRef<Map<string, Record<string, number>> | null>(null);
   const now = useNow(1000);
@@ -157,7 +157,7 @@ export function LiveGrid({
         setFailed(null);
         onSeenExams(examIds(answer.sessions));
       } catch (error) {
-        setFailed(consoleError(error));
+        setFailed(error ?? new Error("failed"));
       }
     },
     POLL_MS,
@@ -187,12 +187,12 @@ export function LiveGrid({
       <div class="sr-only" role="status" aria-live="polite" data-testid="announcer">
         {announcement}
       </div>
-      {failed && (
+      {failed != null && (
         <Notice kind="error" live title={tr("proctor.grid.poll_failed")}>
-          <p>{failed}</p>
+          <p>{consoleError(failed)}</p>
         </Notice>
       )}
-      {!data && !failed && <p>{tr("common.loading")}</p>}
+      {!data && failed == null && <p>{tr("common.loading")}</p>}
       {data && data.tiles.length === 0 && <Notice>{tr("proctor.grid.empty")}</Notice>}
       {data && data.tiles.length > 0 && (
         <ul class="pc-grid" data-testid="live-grid">

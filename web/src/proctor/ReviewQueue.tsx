@@ -8,28 +8,29 @@ import { consoleError, tr, violationName } from "./i18n";
 import { displayName } from "./LiveGrid";
 import { type ExamOption, ExamSelect, type OpenSession } from "./ProctorApp";
 
-function VerdictDialog({ entry, onClose, onDone }: { entry: ReviewEntry; onClose: () => void; onDone: (text: string) => void }) {
+function VerdictDialog({ entry, onClose, onDone }: { entry: ReviewEntry; onClose: () => void; onDone: (text: () => string) => void }) {
   const [verdict, setVerdict] = useState<"accept" | "annul" | "">("");
   const [reason, setReason] = useState("");
-  const [errors, setErrors] = useState<{ field?: string; text: string }[]>([]);
+  const [errorKeys, setErrorKeys] = useState<{ field: string; key: string }[]>([]);
   const [state, setState] = useState<ActionState>({ state: "idle" });
   const name = displayName(entry);
   const submit = async () => {
-    const found: { field?: string; text: string }[] = [];
-    if (!verdict) found.push({ field: "verdict-accept", text: tr("proctor.verdict.choose") });
-    if (verdict === "annul" && !reason.trim()) found.push({ field: "verdict-reason", text: tr("proctor.verdict.reason_required") });
-    setErrors(found);
+    const found: { field: string; key: string }[] = [];
+    if (!verdict) found.push({ field: "verdict-accept", key: "proctor.verdict.choose" });
+    if (verdict === "annul" && !reason.trim()) found.push({ field: "verdict-reason", key: "proctor.verdict.reason_required" });
+    setErrorKeys(found);
     if (found.length || !verdict) return;
     setState({ state: "pending" });
     try {
       await proctorApi.verdict(entry.session_id, verdict, reason.trim());
-      const text = tr(verdict === "accept" ? "proctor.verdict.accepted" : "proctor.verdict.annulled", { name });
+      const text = () => tr(verdict === "accept" ? "proctor.verdict.accepted" : "proctor.verdict.annulled", { name });
       setState({ state: "done", text });
       onDone(text);
     } catch (error) {
-      setState({ state: "failed", text: consoleError(error) });
+      setState({ state: "failed", text: () => consoleError(error) });
     }
   };
+  const errors = errorKeys.map((e) => ({ field: e.field, text: tr(e.key) }));
   const fieldError = (field: string) => errors.find((e) => e.field === field)?.text;
   return (
     <Dialog title={tr("proctor.verdict.title", { name })} onClose={onClose} labelledBy="verdict-title">
@@ -72,7 +73,7 @@ function VerdictDialog({ entry, onClose, onDone }: { entry: ReviewEntry; onClose
         </div>
         {state.state === "failed" && (
           <Notice kind="error" live>
-            <p>{state.text}</p>
+            <p>{state.text()}</p>
           </Notice>
         )}
         <div class="pc-action__row">
@@ -122,9 +123,9 @@ export function ReviewQueue({
   onOpen: (s: OpenSession) => void;
 }) {
   const [entries, setEntries] = useState<ReviewEntry[] | null>(null);
-  const [failed, setFailed] = useState<string | null>(null);
+  const [failed, setFailed] = useState<unknown>(null); // the error itself: shown in the current language
   const [deciding, setDeciding] = useState<ReviewEntry | null>(null);
-  const [done, setDone] = useState<string | null>(null);
+  const [done, setDone] = useState<(() => string) | null>(null);
   const [loading, setLoading] = useState(false);
   const load = async () => {
     setLoading(true);
@@ -132,7 +133,7 @@ export function ReviewQueue({
       setEntries((await proctorApi.review(examId || undefined)).sessions);
       setFailed(null);
     } catch (error) {
-      setFailed(consoleError(error));
+      setFailed(error ?? new Error("failed"));
     } finally {
       setLoading(false);
     }
@@ -152,15 +153,15 @@ export function ReviewQueue({
       <p class="pc-small">{tr("proctor.review.intro")}</p>
       {done && (
         <Notice kind="success" live>
-          <p data-testid="verdict-done">{done}</p>
+          <p data-testid="verdict-done">{done()}</p>
         </Notice>
       )}
-      {failed && (
+      {failed != null && (
         <Notice kind="error" live>
-          <p>{failed}</p>
+          <p>{consoleError(failed)}</p>
         </Notice>
       )}
-      {!entries && !failed && <p>{tr("common.loading")}</p>}
+      {!entries && failed == null && <p>{tr("common.loading")}</p>}
       {entries && entries.length === 0 && <Notice>{tr("proctor.review.empty")}</Notice>}
       {entries && entries.length > 0 && (
         <table class="pc-table" data-testid="review-queue">
@@ -236,7 +237,7 @@ export function ReviewQueue({
           onClose={() => setDeciding(null)}
           onDone={(text) => {
             setDeciding(null);
-            setDone(text);
+            setDone(() => text);
             load();
           }}
         />

@@ -93,7 +93,7 @@ function TimelineList({ violations, onZoom }: { violations: Violation[]; onZoom:
           </div>
           <div class="pc-timeline__meta">
             <time dateTime={v.occurred_at}>{formatClockTime(v.occurred_at)}</time>
-            {v.ended_at && (
+            {v.ended_at && !v.open && (
               <span>
                 {" · "}
                 {tr("proctor.timeline.lasted", {
@@ -157,8 +157,8 @@ function StateLine({ state, id }: { state: ActionState; id: string }) {
   return (
     <span class="pc-state" role="status" id={id} data-state={state.state}>
       {state.state === "pending" && tr("proctor.action.pending")}
-      {state.state === "done" && <Tag kind="green">{state.text}</Tag>}
-      {state.state === "failed" && <Tag kind="red">{state.text}</Tag>}
+      {state.state === "done" && <Tag kind="green">{state.text()}</Tag>}
+      {state.state === "failed" && <Tag kind="red">{state.text()}</Tag>}
     </span>
   );
 }
@@ -229,7 +229,7 @@ const IDLE: ActionState = { state: "idle" };
 
 export function SessionView({ userId, sessionId }: { userId: string; sessionId: string }) {
   const [timeline, setTimeline] = useState<Timeline | null>(null);
-  const [timelineError, setTimelineError] = useState<string | null>(null);
+  const [timelineError, setTimelineError] = useState<unknown>(null); // the error itself: shown in the current language
   const [enrollment, setEnrollment] = useState<EnrollmentDetail | "none" | "failed" | null>(null);
   const [messages, setMessages] = useState<ChannelMessage[]>([]);
   const [control, setControl] = useState<{ control: Control; receivedAt: number } | null>(null);
@@ -240,7 +240,7 @@ export function SessionView({ userId, sessionId }: { userId: string; sessionId: 
   const [states, setStates] = useState<Record<ActionName, ActionState>>({
     warn: IDLE, pause: IDLE, resume: IDLE, terminate: IDLE, chat: IDLE, note: IDLE,
   });
-  const [errors, setErrors] = useState<Partial<Record<ActionName, string>>>({});
+  const [errors, setErrors] = useState<Partial<Record<ActionName, string>>>({}); // keys of the messages
   const cursor = useRef<string | null>(null);
   const polls = useRef(0);
   const rev = useRef<number | null>(null);
@@ -255,7 +255,7 @@ export function SessionView({ userId, sessionId }: { userId: string; sessionId: 
       if (rev.current === null || answer.session.control_rev > rev.current) rev.current = answer.session.control_rev;
       markRead(userId, sessionId, answer.session.last_candidate_message_at);
     } catch (error) {
-      setTimelineError(consoleError(error));
+      setTimelineError(error ?? new Error("failed"));
     }
   };
 
@@ -319,23 +319,23 @@ export function SessionView({ userId, sessionId }: { userId: string; sessionId: 
       if (rev.current === null) await loadMessages(true);
       const answer = await call(rev.current ?? 0);
       if (typeof answer.control_rev === "number") rev.current = answer.control_rev;
-      setState(name, { state: "done", text: tr(`proctor.action.${name}.done`) });
+      setState(name, { state: "done", text: () => tr(`proctor.action.${name}.done`) });
       setText(name, "");
       await Promise.allSettled([loadMessages(), name === "terminate" ? loadTimeline() : Promise.resolve()]);
     } catch (error) {
       if (error instanceof ApiError && error.code === "session.changed") {
         setChanged(true);
-        setState(name, { state: "failed", text: tr("proctor.action.changed_short") });
+        setState(name, { state: "failed", text: () => tr("proctor.action.changed_short") });
         await refreshAll();
       } else {
-        setState(name, { state: "failed", text: consoleError(error) });
+        setState(name, { state: "failed", text: () => consoleError(error) });
       }
     }
   };
 
-  const required = (name: ActionName, message: string): boolean => {
+  const required = (name: ActionName, messageKey: string): boolean => {
     const missing = !texts[name].trim();
-    setErrors((old) => ({ ...old, [name]: missing ? message : undefined }));
+    setErrors((old) => ({ ...old, [name]: missing ? messageKey : undefined }));
     if (missing) document.getElementById(`${name}-text`)?.focus();
     return !missing;
   };
@@ -382,12 +382,12 @@ export function SessionView({ userId, sessionId }: { userId: string; sessionId: 
           <p data-testid="changed">{tr("proctor.session.changed")}</p>
         </Notice>
       )}
-      {timelineError && (
+      {timelineError != null && (
         <Notice kind="error" live>
-          <p>{timelineError}</p>
+          <p>{consoleError(timelineError)}</p>
         </Notice>
       )}
-      {!timeline && !timelineError && <p>{tr("common.loading")}</p>}
+      {!timeline && timelineError == null && <p>{tr("common.loading")}</p>}
       {timeline && (
         <div class="pc-session__grid">
           <section class="pc-panel" aria-labelledby="media-title">
@@ -453,10 +453,10 @@ export function SessionView({ userId, sessionId }: { userId: string; sessionId: 
               value={texts.chat}
               onInput={(v) => setText("chat", v)}
               state={states.chat}
-              error={errors.chat}
+              error={errors.chat && tr(errors.chat)}
               disabled={!inProgress}
               rows={1}
-              onSubmit={() => required("chat", tr("proctor.action.chat.required")) && run("chat", () => proctorApi.chat(sessionId, texts.chat.trim()))}
+              onSubmit={() => required("chat", "proctor.action.chat.required") && run("chat", () => proctorApi.chat(sessionId, texts.chat.trim()))}
             />
             <h3 class="pc-h3">{tr("proctor.action.title")}</h3>
             {!inProgress && <p class="pc-muted">{tr("proctor.action.finished")}</p>}
@@ -467,10 +467,10 @@ export function SessionView({ userId, sessionId }: { userId: string; sessionId: 
               value={texts.warn}
               onInput={(v) => setText("warn", v)}
               state={states.warn}
-              error={errors.warn}
+              error={errors.warn && tr(errors.warn)}
               disabled={!inProgress}
               onSubmit={() =>
-                required("warn", tr("proctor.action.warn.required")) && run("warn", (r) => proctorApi.warn(sessionId, texts.warn.trim(), r))
+                required("warn", "proctor.action.warn.required") && run("warn", (r) => proctorApi.warn(sessionId, texts.warn.trim(), r))
               }
             />
             {!paused ? (
@@ -481,10 +481,10 @@ export function SessionView({ userId, sessionId }: { userId: string; sessionId: 
                 value={texts.pause}
                 onInput={(v) => setText("pause", v)}
                 state={states.pause}
-                error={errors.pause}
+                error={errors.pause && tr(errors.pause)}
                 disabled={!inProgress}
                 onSubmit={() =>
-                  required("pause", tr("proctor.action.pause.required")) &&
+                  required("pause", "proctor.action.pause.required") &&
                   run("pause", (r) => proctorApi.pause(sessionId, texts.pause.trim(), r))
                 }
               />
@@ -509,10 +509,10 @@ export function SessionView({ userId, sessionId }: { userId: string; sessionId: 
               value={texts.terminate}
               onInput={(v) => setText("terminate", v)}
               state={states.terminate}
-              error={errors.terminate}
+              error={errors.terminate && tr(errors.terminate)}
               disabled={!inProgress}
               variant="warning"
-              onSubmit={() => required("terminate", tr("proctor.action.terminate.required")) && setConfirmTerminate(true)}
+              onSubmit={() => required("terminate", "proctor.action.terminate.required") && setConfirmTerminate(true)}
             />
             <TextAction
               name="note"
@@ -521,8 +521,8 @@ export function SessionView({ userId, sessionId }: { userId: string; sessionId: 
               value={texts.note}
               onInput={(v) => setText("note", v)}
               state={states.note}
-              error={errors.note}
-              onSubmit={() => required("note", tr("proctor.action.note.required")) && run("note", () => proctorApi.note(sessionId, texts.note.trim()))}
+              error={errors.note && tr(errors.note)}
+              onSubmit={() => required("note", "proctor.action.note.required") && run("note", () => proctorApi.note(sessionId, texts.note.trim()))}
             />
           </section>
         </div>

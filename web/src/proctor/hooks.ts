@@ -37,4 +37,9 @@ export function useNow(everyMs = 1000): number {
   return now;
 }
 
-export type ActionState = { state: "idle" } | { state: "pending" } | { state: "done"; text: string } | { state: "failed"; text: string };
+/** An async action's state; texts are functions so a language switch re-renders them in the new language. */
+export type ActionState =
+  | { state: "idle" }
+  | { state: "pending" }
+  | { state: "done"; text: () => string }
+  | { state: "failed"; text: () => string };

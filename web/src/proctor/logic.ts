@@ -73,7 +73,7 @@ export function later(a: string | null | undefined, b: string | null | undefined
   return Date.parse(a) >= Date.parse(b) ? a : b;
 }
 
-const READ_KEY = "proctor.console.read";
+const READ_KEY = "proctor-console.read";
 
 export function loadReadMarks(userId: string, storage: Pick<Storage, "getItem"> = localStorage): ReadMarks {
   try {

@@ -40,6 +40,7 @@ describe("the console's locale files", () => {
       if (!/\.tsx?$/.test(name) || name.endsWith(".test.ts")) continue;
       const text = readFileSync(join(CONSOLE, name), "utf8");
       for (const m of text.matchAll(/\btr\(\s*"([a-z0-9_.]+)"/g)) used.add(m[1]);
+      for (const m of text.matchAll(/"(proctor\.[a-z0-9_.]+)"/g)) used.add(m[1]);
     }
     // keys built from values: every status, kind, severity, action and violation the console shows
     const built = [
