@@ -11,7 +11,18 @@ from typing import Any
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.browser.flow import accept_rules, answer_current, choose_language, log_in, run_system_check
+from tests.api_client import ApiClient
+from tests.browser.channel import Proctor
+from tests.browser.checks import session_id
+from tests.browser.flow import (
+    accept_rules,
+    answer_current,
+    choose_language,
+    log_in,
+    run_system_check,
+    start_test,
+    switch_tab,
+)
 
 KEY_PATTERN = re.compile(r"\b[a-z]+(?:\.[a-z_]+)+\b")
 LANGS = ("kk", "ru", "en")
@@ -194,5 +205,43 @@ def walk_identity(browser: Browser, web_url: str, exam: dict[str, Any], shoot: S
         page.locator("main .guide-frame + button").click()
         expect(page.locator(".notice--error, .notice--success")).to_be_visible()
         shoot(page, "identity-verdict")
+    finally:
+        context.close()
+
+
+def walk_channel(browser: Browser, web_url: str, exam: dict[str, Any], api: ApiClient, shoot: Shooter) -> None:
+    """The live channel during the test: a warning, the chat and log panel, the pause overlay, the termination."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, base_url=web_url)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(20000)
+        start_test(page, exam["candidate_id"], exam["password"], shoot.walk_lang)
+        proctor = Proctor(api, exam, session_id(api, exam))
+        answer_current(page, 0)
+        proctor.chat("Здравствуйте! Микрофон включён? Ответьте, пожалуйста, в чате.")
+        expect(page.get_by_test_id("chat-unread")).to_be_visible()
+        proctor.warn("Пожалуйста, не отводите взгляд от своего экрана.")
+        expect(page.get_by_test_id("proctor-warning")).to_be_visible()
+        shoot(page, "channel-warning")
+        page.get_by_test_id("warning-ack").click()
+        expect(page.get_by_test_id("proctor-warning")).to_have_count(0)
+        page.locator("#chat-toggle").click()
+        page.locator("#chat-text").fill("Да, микрофон включён.")
+        page.locator("#chat-send").click()
+        expect(page.get_by_test_id("chat-list")).to_contain_text("микрофон включён")
+        switch_tab(page, context)
+        shoot(page, "channel-chat")
+        page.locator("#chat-tab-log").click()
+        expect(page.locator("[data-testid=violation-log] li[data-type=tab_hidden]")).to_be_visible()
+        shoot(page, "channel-log")
+        page.locator("#chat-close").click()
+        proctor.pause("Покажите, пожалуйста, комнату камерой: медленно поверните ноутбук.")
+        expect(page.get_by_test_id("pause-overlay")).to_be_visible()
+        shoot(page, "channel-paused")
+        proctor.resume()
+        expect(page.get_by_test_id("pause-overlay")).to_have_count(0)
+        proctor.terminate("На столе виден телефон.")
+        expect(page.get_by_test_id("terminated")).to_be_visible()
+        shoot(page, "channel-terminated")
     finally:
         context.close()

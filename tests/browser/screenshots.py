@@ -19,7 +19,7 @@ from local.stack import LocalStack
 from tests.api_client import ApiClient
 from tests.browser.conftest import CHROMIUM, SCREENSHOTS, build_web, chromium_args
 from tests.browser.exams import new_candidate_exam
-from tests.browser.screens import Shooter, walk, walk_denied_camera, walk_identity
+from tests.browser.screens import Shooter, walk, walk_channel, walk_denied_camera, walk_identity
 from tests.paths import FACES_DIR
 
 PASSWORD = "screenshots-password-1"
@@ -55,6 +55,7 @@ def main(out: Path) -> int:
         cleanup.callback(browser.close)
         walk(browser, web_url, new_candidate_exam(api, agency, PASSWORD), shoot)
         walk_identity(browser, web_url, new_candidate_exam(api, agency, PASSWORD, require_identity=True), shoot)
+        walk_channel(browser, web_url, new_candidate_exam(api, agency, PASSWORD), api, shoot)
         denied = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=chromium_args(clip, fake_ui=False))
         cleanup.callback(denied.close)
         walk_denied_camera(denied, web_url, new_candidate_exam(api, agency, PASSWORD), shoot)
