@@ -314,6 +314,8 @@ export function SessionView({ userId, sessionId }: { userId: string; sessionId: 
 
   const run = async (name: ActionName, call: (rev: number) => Promise<ActionAnswer>) => {
     setChanged(false);
+    if (name === "pause") setState("resume", IDLE);
+    if (name === "resume") setState("pause", IDLE);
     setState(name, { state: "pending" });
     try {
       if (rev.current === null) await loadMessages(true);
@@ -501,7 +503,9 @@ export function SessionView({ userId, sessionId }: { userId: string; sessionId: 
                 onSubmit={() => run("resume", (r) => proctorApi.resume(sessionId, texts.resume.trim(), r))}
               />
             )}
-            {states.pause.state !== "idle" && paused && <StateLine state={states.pause} id="pause-state-after" />}
+            {/* pause and resume swap places: the one just used keeps showing how it went */}
+            {states.pause.state !== "idle" && paused && <StateLine state={states.pause} id="pause-state" />}
+            {states.resume.state !== "idle" && !paused && <StateLine state={states.resume} id="resume-state" />}
             <TextAction
               name="terminate"
               label={tr("proctor.action.terminate.label")}
