@@ -97,7 +97,7 @@ class LocalStack:
             # No X-Ray daemon here (Tracer would switch itself off outside Lambda anyway); logs and EMF go to stdout.
             "POWERTOOLS_TRACE_DISABLED": "true",
         }
-        self._spawn("moto", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(self.moto_port)])
+        self._spawn("moto", [sys.executable, "-m", "local.moto_server", "-H", "127.0.0.1", "-p", str(self.moto_port)])
         wait_until(lambda: requests.get(f"{self.endpoint_url}/moto-api/", timeout=1).ok, 30, "moto server")
         requests.post(
             f"{self.endpoint_url}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=5

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 import cv2
@@ -231,3 +232,28 @@ def test_audio_in_the_wrong_format_is_rejected(api, started, aws, data, reason):
     event, _ = as_batch(notification(wiring.settings().media_bucket, key, etag))
     assert lambda_handler(event, None) == {"batchItemFailures": []}
     assert ledger(key, etag).reason == reason
+
+
+def test_a_cancelled_transaction_never_undoes_a_concurrent_answer(api, started):
+    # Given duplicates of one browser event (each a transaction that the endpoint cancels) racing answer saves
+    session = started["session"]
+    event = {"event_id": "racing-dup-1", "type": "copy", "occurred_at": session["started_at"]}
+    events_path = f"/sessions/{session['session_id']}/events"
+    api.call("POST", events_path, started["candidate"], json={"events": [event]}).raise_for_status()
+
+    def duplicate(_):
+        return api.call("POST", events_path, started["candidate"], json={"events": [event]}).status_code
+
+    def answer(item):
+        body = {"option_id": item["options"][0]["option_id"]}
+        path = f"/sessions/{session['session_id']}/answers/{item['item_id']}"
+        return api.call("PUT", path, started["candidate"], json=body).status_code
+
+    # When they run at the same time
+    with ThreadPoolExecutor(8) as pool:
+        duplicates = [pool.submit(duplicate, n) for n in range(24)]
+        answers = [pool.submit(answer, item) for item in session["items"] * 2]
+        assert {f.result() for f in duplicates + answers} == {200}
+    # Then every answer is still there: no rollback of one request erased another's write
+    saved = api.call("GET", f"/sessions/{session['session_id']}", started["candidate"]).json()["answers"]
+    assert set(saved) == {item["item_id"] for item in session["items"]}
