@@ -42,6 +42,11 @@ def test_warning_pause_chat_log_and_termination_reach_the_candidates_page(page, 
     expect(page.get_by_test_id("proctor-warning-text")).to_have_text(
         "Please keep your eyes on your own screen.", timeout=10000
     )
+    # F5 before acknowledging: the warning is still there, the history too, and nothing read is unread again.
+    page.reload()
+    page.locator("#share-screen").click()  # the resume screen: the screen share needs the candidate's click
+    expect(page.get_by_test_id("proctor-warning-text")).to_have_text("Please keep your eyes on your own screen.")
+    expect(page.get_by_test_id("chat-unread")).to_contain_text("1")  # the warning only, not the chat read before
     page.get_by_test_id("warning-ack").click()
     expect(page.get_by_test_id("proctor-warning")).to_have_count(0)
     wait_for(lambda: [m["acknowledged_at"] for m in proctor.messages() if m["kind"] == "warning"] != [None])
