@@ -13,11 +13,7 @@ from typing import Any
 import pytest
 
 from tests.browser.exams import new_candidate_exam
-
-try:  # the shared password moved between modules while the suite was being reorganised
-    from tests.helpers import PASSWORD
-except ImportError:  # pragma: no cover
-    from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.paths import FACES_DIR, REPO_ROOT
 
 WEB = REPO_ROOT / "web"

@@ -6,11 +6,7 @@ from playwright.sync_api import expect
 
 from tests.browser.exams import new_candidate_exam
 from tests.browser.flow import accept_rules, choose_language, log_in, run_system_check
-
-try:
-    from tests.helpers import PASSWORD
-except ImportError:  # pragma: no cover
-    from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 
 def test_identity_photos_are_verified_by_the_server_before_the_blocks(page, api, agency):
@@ -30,8 +26,9 @@ def test_identity_photos_are_verified_by_the_server_before_the_blocks(page, api,
             page.get_by_role("button", name="Take photo").click()
             page.get_by_role("button", name="Use this photo").click()
         expect(page.locator(".guide--card")).to_be_visible()
-        page.get_by_role("button", name="Take photo").click()
         send = page.get_by_role("button", name="Send for verification")
+        if not send.count():  # a document photo the server did not refuse is kept: only a refused one is retaken
+            page.get_by_role("button", name="Take photo").click()
         send.click()
         expect(send).to_have_count(0, timeout=20000)  # the verdict replaced the photo and its button
         expect(page.locator(".notice--error, .notice--success")).to_be_visible(timeout=20000)
