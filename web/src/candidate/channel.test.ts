@@ -1,6 +1,8 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { ChannelMessage } from "../shared/api/types";
 import {
+  type ChannelSnapshot,
+  InboxPoller,
   countsKey,
   fresh,
   loadMarks,
@@ -80,5 +82,61 @@ describe("the candidate's channel", () => {
     expect(countsKey({ copy: 1, tab_hidden: 2 })).toBe(countsKey({ tab_hidden: 2, copy: 1 }));
     expect(countsKey({ copy: 1 })).not.toBe(countsKey({ copy: 2 }));
     expect(countsKey(null)).toBe("");
+  });
+});
+
+describe("the inbox poller", () => {
+  function stubBrowser() {
+    const data = new Map<string, string>();
+    vi.stubGlobal("sessionStorage", {
+      getItem: (k: string) => data.get(k) ?? null,
+      setItem: (k: string, v: string) => void data.set(k, v),
+    });
+    vi.stubGlobal("window", { addEventListener() {}, removeEventListener() {}, setTimeout: () => 0 });
+    return data;
+  }
+  const control = { paused: false, terminated: false, remaining_s: 600, violation_counts: {} } as never;
+
+  it("fetches the history without a cursor, then polls with it; after F5 nothing old is announced again", async () => {
+    stubBrowser();
+    const one = msg("chat", "one");
+    const two = msg("warning", "two");
+    const three = msg("chat", "three");
+    const server = [one, two];
+    const asked: (string | null)[] = [];
+    const fetchInbox = async (_s: string, since: string | null) => {
+      asked.push(since);
+      const messages = server.filter((m) => since === null || m.message_id > since);
+      return { messages, cursor: messages.length ? messages[messages.length - 1].message_id : since, session: control };
+    };
+    const first = new InboxPoller("s1", fetchInbox);
+    const seen: ChannelSnapshot[] = [];
+    first.listener = (s) => seen.push(s);
+    first.start();
+    await first.poll(); // already polling: ignored
+    await vi.waitFor(() => expect(seen).toHaveLength(1));
+    expect(seen[0].arrived.map((m) => m.text)).toEqual(["one", "two"]);
+    server.push(three);
+    await first.poll();
+    expect(asked).toEqual([null, two.message_id]);
+    expect(seen[1].arrived.map((m) => m.text)).toEqual(["three"]);
+    expect(seen[1].messages.map((m) => m.text)).toEqual(["one", "two", "three"]);
+    first.stop();
+
+    // F5: a new page fetches the whole history again (to show it) but announces nothing already received.
+    const reloaded = new InboxPoller("s1", fetchInbox);
+    const after: ChannelSnapshot[] = [];
+    reloaded.listener = (s) => after.push(s);
+    reloaded.start();
+    await vi.waitFor(() => expect(after).toHaveLength(1));
+    expect(asked.at(-1)).toBeNull();
+    expect(after[0].messages).toHaveLength(3);
+    expect(after[0].arrived).toEqual([]);
+    // Nothing was read with the panel open: three proctor messages are unread; reading clears them, also after F5.
+    expect(unreadCount(after[0].messages, reloaded.read)).toBe(3);
+    reloaded.markRead();
+    expect(unreadCount(after[0].messages, new InboxPoller("s1", fetchInbox).read)).toBe(0);
+    reloaded.stop();
+    vi.unstubAllGlobals();
   });
 });
