@@ -175,3 +175,53 @@ def test_the_console_fits_a_1366_screen_without_sideways_scrolling(api, started,
                 ), f"{tab}/{lang} scrolls sideways at 1366 px"
     finally:
         context.close()
+
+
+def test_a_silent_session_shows_no_signal_in_words(api, started, console):
+    sid = started["session"]["session_id"]  # never heartbeated: nothing heard from it
+    choose_exam(console, started["exam_id"])
+    expect(tile(console, sid).locator("[data-testid=no-signal]")).to_have_text("No signal")
+    expect(tile(console, sid).locator("[data-testid=seen]")).to_have_text("never")
+
+
+def test_terminate_needs_a_reason_and_a_confirmation_and_lands_in_review(api, started, console):
+    sid = started["session"]["session_id"]
+    choose_exam(console, started["exam_id"])
+    open_session(console, sid)
+    console.locator("#terminate-submit").click()
+    expect(console.locator("#terminate-text-error")).to_have_text("Enter the reason for terminating")
+    console.fill("#terminate-text", "A phone on the desk.")
+    console.locator("#terminate-submit").click()
+    dialog = console.get_by_role("dialog")
+    expect(dialog).to_contain_text("A phone on the desk.")
+    dialog.locator("#terminate-yes").click()
+    expect(console.locator("#terminate-state")).to_have_attribute("data-state", "done")
+    expect(console.locator("[data-testid=session-status]")).to_contain_text("Terminated", timeout=8000)
+    session = candidate_view(api, started)
+    assert session["terminated"] is True and session["termination_reason"] == "A phone on the desk."
+    console.locator("[data-tab=review]").click()
+    choose_exam(console, started["exam_id"])
+    row = console.locator(f"[data-testid=review-queue] tr[data-session='{sid}']")
+    expect(row.locator("[data-testid=termination-reason]")).to_contain_text("A phone on the desk.")
+
+
+def test_a_rejected_identity_check_is_overridden_with_a_reason(api, make_exam, console):
+    from tests.helpers import IMPOSTOR, SELFIE, verify
+
+    ctx = make_exam(require_identity=True)
+    assert verify(api, ctx, SELFIE.read_bytes(), IMPOSTOR.read_bytes()).json()["status"] == "rejected"
+    # A proctor's exam list comes from sessions, and this candidate never started one: the exam ID is typed in
+    console.locator("[data-tab=enrollments]").click()
+    console.fill("#other-exam", ctx["exam_id"])
+    console.locator("#other-exam-show").click()
+    expect(console.locator("#enrollment-exam")).to_have_value(ctx["exam_id"])
+    card = console.locator(f".pc-card[data-candidate='{ctx['candidate_id']}']")
+    expect(card.locator("[data-testid=reasons]")).to_be_visible()
+    expect(card.locator("img")).to_have_count(2)
+    card.locator("[data-action=override]").click()
+    expect(card.locator(".error-summary a")).to_have_text("Enter the reason for approving manually")
+    card.locator("textarea").fill("Same person; the document photo is ten years old.")
+    card.locator("[data-action=override]").click()
+    expect(card.locator("[role=status] .tag--green")).to_be_visible()
+    path = f"/proctor/enrollments/{ctx['exam_id']}/{ctx['candidate_id']}"
+    assert ok(api.call("GET", path, ctx["proctor"]))["status"] == "overridden"

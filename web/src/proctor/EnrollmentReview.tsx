@@ -142,6 +142,7 @@ export function EnrollmentReview({
   const [entries, setEntries] = useState<EnrollmentEntry[] | null>(null);
   const [failed, setFailed] = useState<unknown>(null); // the error itself: shown in the current language
   const [loading, setLoading] = useState(false);
+  const [otherExam, setOtherExam] = useState("");
   const [notice, setNotice] = useState<(() => string) | null>(null);
   const load = async () => {
     if (!chosen) return;
@@ -163,11 +164,30 @@ export function EnrollmentReview({
     <>
       <div class="pc-bar">
         <Heading>{tr("proctor.enrollment.title")}</Heading>
-        <ExamSelect exams={exams} value={chosen} onChange={onExam} allowAll={false} id="enrollment-exam" />
+        <ExamSelect
+          exams={exams.some((e) => e.exam_id === chosen) || !chosen ? exams : [...exams, { exam_id: chosen, title: chosen }]}
+          value={chosen}
+          onChange={onExam}
+          allowAll={false}
+          id="enrollment-exam"
+        />
         <Button variant="secondary" id="enrollment-refresh" busy={loading} disabled={!chosen} onClick={load}>
           {tr("proctor.common.refresh")}
         </Button>
       </div>
+      <form
+        class="pc-filter pc-other-exam"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (otherExam.trim()) onExam(otherExam.trim());
+        }}
+      >
+        <label for="other-exam">{tr("proctor.enrollment.other_exam")}</label>
+        <input id="other-exam" class="pc-input pc-input--short" value={otherExam} onInput={(e) => setOtherExam((e.target as HTMLInputElement).value)} />
+        <Button type="submit" variant="secondary" id="other-exam-show" class="pc-small-button">
+          {tr("proctor.enrollment.show")}
+        </Button>
+      </form>
       <p class="pc-small">{tr("proctor.enrollment.intro")}</p>
       {notice && (
         <Notice kind="success" live>

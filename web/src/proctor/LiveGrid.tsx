@@ -53,7 +53,7 @@ function Tile({
   const name = displayName(tile);
   return (
     <li class={`pc-tile ${stale ? "pc-tile--stale" : ""}`} data-session={tile.session_id}>
-      <button type="button" class="pc-tile__open" onClick={onOpen} aria-label={tr("proctor.grid.open", { name })}>
+      <button type="button" class="pc-tile__open" onClick={onOpen} tabIndex={-1} aria-label={tr("proctor.grid.open", { name })}>
         {tile.latest_frame_url ? (
           <img class="pc-tile__frame" src={tile.latest_frame_url} alt={tr("proctor.grid.frame_alt", { name })} />
         ) : (
@@ -72,6 +72,10 @@ function Tile({
           ) : (
             <Tag kind="blue">{tr("proctor.status.in_progress")}</Tag>
           )}
+        </p>
+      </div>
+      {(stale || unread) && (
+        <p class="pc-tile__alerts">
           {stale && (
             <span data-testid="no-signal">
               <Tag kind="red">{tr("proctor.grid.no_signal")}</Tag>
@@ -83,7 +87,7 @@ function Tile({
             </span>
           )}
         </p>
-      </div>
+      )}
       <dl class="pc-tile__facts">
         <div>
           <dt>{tr("proctor.grid.time_left")}</dt>
