@@ -162,7 +162,16 @@ def make_world(api: ApiClient, agency: dict[str, str]) -> dict[str, Any]:
         wait_for(analysed, timeout_s=40)
     except BaseException as exc:  # pytest.fail outside pytest: go on with what arrived
         print("note:", exc)
-    return {"exam_id": exam_id, "identity_exam": identity_exam, "main": sid, "live": live}
+    def heartbeats() -> None:
+        """Every live session but the silent one says it is there (before each grid screenshot)."""
+        for i, ctx in enumerate(live):
+            if i != 7:
+                api.call(
+                    "POST", f"/sessions/{ctx['session']['session_id']}/heartbeat", ctx["candidate"],
+                    json={"client_id": f"shots-{i:04d}"},
+                )
+
+    return {"exam_id": exam_id, "identity_exam": identity_exam, "main": sid, "live": live, "heartbeats": heartbeats}
 
 
 def walk(browser, web_url: str, agency: dict[str, str], world: dict[str, Any], shoot: ConsoleShooter) -> None:
@@ -171,7 +180,8 @@ def walk(browser, web_url: str, agency: dict[str, str], world: dict[str, Any], s
         page = open_console(context, agency["admin"], PASSWORD)
         choose_exam(page, world["exam_id"])
         expect(page.locator(".pc-tile")).to_have_count(LIVE)
-        page.wait_for_timeout(2500)  # frames load
+        world["heartbeats"]()
+        page.wait_for_timeout(2500)  # frames load, the heartbeats show
         bottom = page.evaluate("Math.max(...[...document.querySelectorAll('.pc-tile')].map(t => t.getBoundingClientRect().bottom))")
         if bottom > 1080:
             shoot.problems.append(f"live grid: 50 tiles end at {bottom:.0f} px, below a 1080 px screen")
@@ -225,7 +235,8 @@ def walk(browser, web_url: str, agency: dict[str, str], world: dict[str, Any], s
         page = open_console(small, agency["proctor"], PASSWORD)
         choose_exam(page, world["exam_id"])
         expect(page.locator(".pc-tile")).to_have_count(LIVE)
-        page.wait_for_timeout(1500)
+        world["heartbeats"]()
+        page.wait_for_timeout(2500)
         shoot(page, "live-grid-1366")
         open_session(page, world["main"])
         page.wait_for_timeout(1500)

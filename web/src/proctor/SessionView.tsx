@@ -247,10 +247,24 @@ export function SessionView({ userId, sessionId }: { userId: string; sessionId: 
   const now = useNow(1000);
   const channelEnd = useRef<HTMLOListElement>(null);
 
+  // Evidence links are re-signed on every timeline poll; keep the first one for a while, so a playing recording
+  // or an open image is not reloaded under the proctor (links live 5 minutes).
+  const evidenceLinks = useRef(new Map<string, { url: string; at: number }>());
+  const stableEvidence = (violations: Violation[]): Violation[] => {
+    const nowMs = performance.now();
+    return violations.map((v) => {
+      if (!v.evidence_url) return v;
+      const known = evidenceLinks.current.get(v.violation_id);
+      if (known && nowMs - known.at < 240_000) return { ...v, evidence_url: known.url };
+      evidenceLinks.current.set(v.violation_id, { url: v.evidence_url, at: nowMs });
+      return v;
+    });
+  };
+
   const loadTimeline = async () => {
     try {
       const answer = await proctorApi.timeline(sessionId);
-      setTimeline(answer);
+      setTimeline({ ...answer, violations: stableEvidence(answer.violations) });
       setTimelineError(null);
       if (rev.current === null || answer.session.control_rev > rev.current) rev.current = answer.session.control_rev;
       markRead(userId, sessionId, answer.session.last_candidate_message_at);
