@@ -11,7 +11,8 @@
 import { api } from "../shared/api/client";
 import type { ChannelMessage, SessionControl } from "../shared/api/types";
 
-export const POLL_MS = 3000;
+// Every 5 s: a warning or pause reaches the candidate within seconds; docs/ARCHITECTURE.md "Live updates" has the cost.
+export const POLL_MS = 5000;
 
 export interface Marks {
   cursor: string | null;
