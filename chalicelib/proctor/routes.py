@@ -49,6 +49,12 @@ def list_sessions(request, proctor):
     return {"sessions": monitoring.list_sessions(proctor, _exam_filter(request), status)}
 
 
+@route(bp, "/proctor/exams", methods=["GET"], roles=PROCTOR)
+def agency_exams(request, proctor):
+    """The agency's exams (newest first), so a console can filter by exam before any session started."""
+    return {"exams": wiring.exam_catalog().list_exams(proctor)}
+
+
 @route(bp, "/proctor/live", methods=["GET"], roles=PROCTOR)
 def live_grid(request, proctor):
     return monitoring.live(proctor, _exam_filter(request), wiring.presigner(), wiring.clock().now())

@@ -24,7 +24,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from local.stack import LocalStack
 from tests.api_client import ApiClient
 from tests.browser.conftest import BASE_ARGS, CHROMIUM, SCREENSHOTS, SPEECH_WAV, build_web
-from tests.browser.console import FULL_HD, act, choose_exam, console_context, open_console, open_session, tile
+from tests.browser.console import FULL_HD, act, choose_exam, console_context, open_console, open_session
 from tests.browser.exams import BLOCKS, FAST_ANALYSIS, TITLE
 from tests.browser.screens import KEY_PATTERN, LANGS
 from tests.helpers import IMPOSTOR, SELFIE, WEBCAM, presign, upload, verify, wait_for
@@ -33,8 +33,16 @@ from tests.paths import FACES_DIR
 PASSWORD = "console-shots-password-1"
 LIVE = 50
 NAMES = [
-    "Айгүл Серікқызы", "Нұрлан Әбенов", "Дина Жақсыбекова", "Ерлан Қасымов", "Мадина Төлеуова",
-    "Асхат Нұрпейісов", "Гүлнар Оспанова", "Тимур Ахметов", "Жанар Байжанова", "Арман Сейітов",
+    "Айгүл Серікқызы",
+    "Нұрлан Әбенов",
+    "Дина Жақсыбекова",
+    "Ерлан Қасымов",
+    "Мадина Төлеуова",
+    "Асхат Нұрпейісов",
+    "Гүлнар Оспанова",
+    "Тимур Ахметов",
+    "Жанар Байжанова",
+    "Арман Сейітов",
 ]
 
 
@@ -69,8 +77,12 @@ def make_world(api: ApiClient, agency: dict[str, str]) -> dict[str, Any]:
 
     def exam(require_identity: bool = False) -> str:
         payload = {
-            "title": TITLE, "duration_s": 3600, "blocks": BLOCKS, "analysis": FAST_ANALYSIS,
-            "opens_at": (now - timedelta(minutes=5)).isoformat(), "closes_at": (now + timedelta(days=1)).isoformat(),
+            "title": TITLE,
+            "duration_s": 3600,
+            "blocks": BLOCKS,
+            "analysis": FAST_ANALYSIS,
+            "opens_at": (now - timedelta(minutes=5)).isoformat(),
+            "closes_at": (now + timedelta(days=1)).isoformat(),
             "require_identity": require_identity,
         }
         created = api.call("POST", "/admin/exams", admin, json=payload)
@@ -86,7 +98,9 @@ def make_world(api: ApiClient, agency: dict[str, str]) -> dict[str, Any]:
 
     def start(candidate_id: str) -> dict[str, Any]:
         token = api.login(candidate_id, PASSWORD)
-        api.call("POST", f"/exams/{exam_id}/consent", token, json={"accepted": True, "language": "kk"}).raise_for_status()
+        api.call(
+            "POST", f"/exams/{exam_id}/consent", token, json={"accepted": True, "language": "kk"}
+        ).raise_for_status()
         session = api.call("POST", f"/exams/{exam_id}/sessions", token, json={"language": "kk"}).json()
         ctx = {"exam_id": exam_id, "candidate": token, "candidate_id": candidate_id, "session": session}
         return ctx
@@ -125,11 +139,18 @@ def make_world(api: ApiClient, agency: dict[str, str]) -> dict[str, Any]:
     body = {"text": "Please keep your face in the frame.", "expected_rev": rev()}
     warning = api.call("POST", f"/proctor/sessions/{sid}/warn", proctor, json=body).json()["message"]
     api.call("POST", f"/sessions/{sid}/inbox/{warning['message_id']}/ack", main["candidate"])
-    api.call("POST", f"/sessions/{sid}/chat", main["candidate"], json={"text": "Сәлеметсіз бе! Менің інім бөлмеге кірді."})
+    api.call(
+        "POST", f"/sessions/{sid}/chat", main["candidate"], json={"text": "Сәлеметсіз бе! Менің інім бөлмеге кірді."}
+    )
     api.call("POST", f"/proctor/sessions/{sid}/notes", proctor, json={"text": "Second person left after 10 s."})
     paused = live[5]["session"]["session_id"]
     paused_rev = api.call("GET", f"/proctor/sessions/{paused}/messages", proctor).json()["session"]["control_rev"]
-    api.call("POST", f"/proctor/sessions/{paused}/pause", proctor, json={"text": "Show the room.", "expected_rev": paused_rev})
+    api.call(
+        "POST",
+        f"/proctor/sessions/{paused}/pause",
+        proctor,
+        json={"text": "Show the room.", "expected_rev": paused_rev},
+    )
     api.call("POST", f"/sessions/{live[9]['session']['session_id']}/chat", live[9]["candidate"], json={"text": "Help!"})
 
     for n, ctx in enumerate(finished):
@@ -151,7 +172,9 @@ def make_world(api: ApiClient, agency: dict[str, str]) -> dict[str, Any]:
     roster = [{"user_id": rejected_id, "full_name": "Дина Жақсыбекова", "password": PASSWORD}]
     api.call("POST", f"/admin/exams/{identity_exam}/roster", admin, json={"candidates": roster}).raise_for_status()
     token = api.login(rejected_id, PASSWORD)
-    api.call("POST", f"/exams/{identity_exam}/consent", token, json={"accepted": True, "language": "kk"}).raise_for_status()
+    api.call(
+        "POST", f"/exams/{identity_exam}/consent", token, json={"accepted": True, "language": "kk"}
+    ).raise_for_status()
     verify(api, {"exam_id": identity_exam, "candidate": token}, SELFIE.read_bytes(), IMPOSTOR.read_bytes())
 
     def analysed() -> bool:
@@ -162,12 +185,15 @@ def make_world(api: ApiClient, agency: dict[str, str]) -> dict[str, Any]:
         wait_for(analysed, timeout_s=40)
     except BaseException as exc:  # pytest.fail outside pytest: go on with what arrived
         print("note:", exc)
+
     def heartbeats() -> None:
         """Every live session but the silent one says it is there (before each grid screenshot)."""
         for i, ctx in enumerate(live):
             if i != 7:
                 api.call(
-                    "POST", f"/sessions/{ctx['session']['session_id']}/heartbeat", ctx["candidate"],
+                    "POST",
+                    f"/sessions/{ctx['session']['session_id']}/heartbeat",
+                    ctx["candidate"],
                     json={"client_id": f"shots-{i:04d}"},
                 )
 
@@ -182,7 +208,9 @@ def walk(browser, web_url: str, agency: dict[str, str], world: dict[str, Any], s
         expect(page.locator(".pc-tile")).to_have_count(LIVE)
         world["heartbeats"]()
         page.wait_for_timeout(2500)  # frames load, the heartbeats show
-        bottom = page.evaluate("Math.max(...[...document.querySelectorAll('.pc-tile')].map(t => t.getBoundingClientRect().bottom))")
+        bottom = page.evaluate(
+            "Math.max(...[...document.querySelectorAll('.pc-tile')].map(t => t.getBoundingClientRect().bottom))"
+        )
         if bottom > 1080:
             shoot.problems.append(f"live grid: 50 tiles end at {bottom:.0f} px, below a 1080 px screen")
         shoot(page, "live-grid")

@@ -302,3 +302,12 @@ def test_the_candidate_sees_the_own_violations_without_evidence_and_nobody_else_
     other = make_exam()
     assert_error(api.call("GET", f"/sessions/{session_id}/violations", other["candidate"]), 404, "session.not_found")
     assert_error(api.call("GET", f"/sessions/{session_id}/violations", started["proctor"]), 403, "auth.forbidden_role")
+
+
+def test_a_proctor_lists_the_own_agencys_exams_only(api, make_exam, other_agency):
+    ctx = make_exam()
+    listed = ok(api.call("GET", "/proctor/exams", ctx["proctor"]))["exams"]
+    assert ctx["exam_id"] in {e["exam_id"] for e in listed}
+    stranger = ok(api.call("GET", "/proctor/exams", api.login(other_agency["proctor"], PASSWORD)))["exams"]
+    assert ctx["exam_id"] not in {e["exam_id"] for e in stranger}
+    assert_error(api.call("GET", "/proctor/exams", ctx["candidate"]), 403, "auth.forbidden_role")

@@ -19,14 +19,12 @@ export interface ExamOption {
   title: string;
 }
 
-/** Exams to filter by: an admin's own list with titles; a proctor's from the agency's sessions. */
+/** Exams to filter by: the agency's list with titles, plus any exam id seen on a session. */
 function useExams(auth: Auth): [ExamOption[], (ids: string[]) => void] {
   const [admin, setAdmin] = useState<AdminExam[]>([]);
   const [seen, setSeen] = useState<string[]>([]);
   useEffect(() => {
-    if (auth.role === "admin") {
-      proctorApi.adminExams().then((a) => setAdmin(a.exams), () => undefined);
-    }
+    proctorApi.agencyExams().then((a) => setAdmin(a.exams), () => undefined);
     proctorApi.sessions().then((a) => setSeen((old) => [...new Set([...old, ...examIds(a.sessions)])]), () => undefined);
   }, [auth.user_id]);
   const more = (ids: string[]) =>

@@ -162,7 +162,7 @@ export const proctorApi = {
   live: (examId?: string) => request<LiveAnswer>("GET", `/proctor/live${query({ exam_id: examId })}`),
   sessions: (examId?: string) =>
     request<{ sessions: SessionSummary[] }>("GET", `/proctor/sessions${query({ exam_id: examId })}`),
-  adminExams: () => request<{ exams: AdminExam[] }>("GET", "/admin/exams"),
+  agencyExams: () => request<{ exams: AdminExam[] }>("GET", "/proctor/exams"),
   timeline: (id: string) => request<Timeline>("GET", `${s(id)}/timeline`),
   messages: (id: string, since?: string | null) =>
     request<ChannelAnswer>("GET", `${s(id)}/messages${query({ since: since ?? undefined })}`),
