@@ -31,8 +31,13 @@ export function Identity({ sitting, onNext }: { sitting: Sitting; onNext: () => 
 
   const take = async () => {
     if (!sitting.camera) return;
-    // The preview the candidate sees is the frame we take; a detached video only if the preview is not ready.
+    // The preview the candidate sees is the frame we take (it may still be starting after a retake: wait up to
+    // 2 s for its first frame); a detached video only if the preview never gets ready.
     let video = preview.current;
+    for (let i = 0; i < 20 && (!video || video.readyState < 2); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      video = preview.current;
+    }
     if (!video || video.readyState < 2) {
       video = videoOf(sitting.camera);
       await new Promise((r) => setTimeout(r, 500));
