@@ -40,9 +40,11 @@ test: lint $(MODELS) $(WEB)
 	cd web && npm test
 	$(PY) -m pytest
 
-# Every screen of the web app in kk, ru and en, as PNGs in .local/screenshots/ (real Chromium, local stack).
+# Every screen of the web app in kk, ru and en, as PNGs in .local/screenshots/ (real Chromium, local stack):
+# the candidate's path, then the proctor console (50 live sessions, a session, the review and enrollment queues).
 screenshots: $(STAMP) $(MODELS) $(WEB)
 	$(PY) -m tests.browser.screenshots
+	$(PY) -m tests.browser.console_screenshots
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
