@@ -16,7 +16,7 @@ from chalicelib.violations.recorder import violation_view
 
 MAX_SESSIONS = 500
 MAX_TIMELINE = 500
-FRAME_FIELDS = ["session_id", "last_frame_key"]
+FRAME_FIELDS = ["session_id", "last_frame_key", "last_frame_at"]
 
 
 def weights(session: SessionRecord) -> dict[str, float]:
@@ -72,7 +72,7 @@ def live(proctor: Principal, exam_id: str | None, presigner: Presigner, now: dat
     """The live grid: sessions in progress, riskiest first, each with a link to its newest webcam frame."""
     sessions = _sessions(proctor, exam_id, (rules.IN_PROGRESS,))
     frames = {
-        state.session_id: state.last_frame_key
+        state.session_id: state
         for state in SignalStatesRecord.batch_get([s.session_id for s in sessions], attributes_to_get=FRAME_FIELDS)
         if state.last_frame_key
     }
@@ -80,7 +80,9 @@ def live(proctor: Principal, exam_id: str | None, presigner: Presigner, now: dat
     for session in sessions:
         tile = session_summary(session, now)
         frame = frames.get(session.session_id)
-        tile["latest_frame_url"] = presigner.download_url(frame) if frame else None
+        tile["latest_frame_url"] = presigner.download_url(frame.last_frame_key) if frame else None
+        # Links are signed anew on every call: the console keeps its link while the frame's time is unchanged.
+        tile["latest_frame_at"] = iso(frame.last_frame_at) if frame and frame.last_frame_at else None
         tiles.append(tile)
     tiles.sort(key=lambda t: (-t["risk_score"], t["credibility"], t["started_at"]))
     return {"sessions": tiles, "server_time": iso(now)}

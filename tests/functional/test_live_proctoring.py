@@ -258,6 +258,9 @@ def test_the_live_grid_shows_name_time_and_the_newest_frame_riskiest_first(api, 
     assert ids.index(started["session"]["session_id"]) < ids.index(quiet["session"]["session_id"])
     wait_for(lambda: grid()[started["session"]["session_id"]]["violation_counts"].get("multiple_faces"))
     assert grid()[started["session"]["session_id"]]["credibility"] < 100
+    # With no new frame, the tile names the same frame time on every poll (the console keeps its image)
+    first, again = grid()[started["session"]["session_id"]], grid()[started["session"]["session_id"]]
+    assert first["latest_frame_at"] and first["latest_frame_at"] == again["latest_frame_at"]
 
 
 def test_the_review_queue_orders_by_credibility_with_the_exams_own_weights(api, make_exam):

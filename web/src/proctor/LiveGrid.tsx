@@ -20,6 +20,18 @@ import {
 } from "./logic";
 
 export const POLL_MS = 2000;
+const LINK_REUSE_MS = 240_000; // presigned links live 5 minutes
+
+const frameLinks = new Map<string, { at: string | null; url: string; since: number }>();
+
+/** The same link while the tile shows the same frame: a link signed anew each poll would reload every image. */
+function frameUrl(tile: LiveTile, now: number): string | null {
+  if (!tile.latest_frame_url) return null;
+  const held = frameLinks.get(tile.session_id);
+  if (held && held.at === tile.latest_frame_at && now - held.since < LINK_REUSE_MS) return held.url;
+  frameLinks.set(tile.session_id, { at: tile.latest_frame_at, url: tile.latest_frame_url, since: now });
+  return tile.latest_frame_url;
+}
 
 export function ageText(ageS: number | null): string {
   if (ageS === null) return tr("proctor.seen.never");
@@ -51,11 +63,12 @@ function Tile({
   const left = remainingNow(tile.remaining_s, tile.paused, receivedAt, now);
   const counts = sortedCounts(tile.violation_counts);
   const name = displayName(tile);
+  const frame = frameUrl(tile, now);
   return (
     <li class={`pc-tile ${stale ? "pc-tile--stale" : ""}`} data-session={tile.session_id}>
       <button type="button" class="pc-tile__open" onClick={onOpen} tabIndex={-1} aria-label={tr("proctor.grid.open", { name })}>
-        {tile.latest_frame_url ? (
-          <img class="pc-tile__frame" src={tile.latest_frame_url} alt={tr("proctor.grid.frame_alt", { name })} />
+        {frame ? (
+          <img class="pc-tile__frame" src={frame} alt={tr("proctor.grid.frame_alt", { name })} />
         ) : (
           <span class="pc-tile__frame pc-tile__frame--none">{tr("proctor.grid.no_frame")}</span>
         )}

@@ -30,6 +30,7 @@ export interface SessionSummary {
 
 export interface LiveTile extends SessionSummary {
   latest_frame_url: string | null;
+  latest_frame_at: string | null; // the same frame keeps its time: the grid keeps its link (and its image)
 }
 
 export interface LiveAnswer {
