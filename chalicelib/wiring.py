@@ -21,7 +21,7 @@ from chalicelib.core.presigned import MediaKind, Presigner
 from chalicelib.core.settings import Settings, load_settings
 from chalicelib.exam.lifecycle import StepFunctionsLifecycle
 from chalicelib.exam.models import AdmissionRecord, ExamRecord, QuestionRecord, SessionRecord
-from chalicelib.identity.models import EnrollmentRecord, UserRecord
+from chalicelib.identity.models import EnrollmentRecord, LoginAttemptRecord, UserRecord
 from chalicelib.media.uploads import MediaUploads
 from chalicelib.proctor.models import SessionMessageRecord
 from chalicelib.violations.models import MediaObjectRecord, SignalStatesRecord, ViolationRecord
@@ -32,12 +32,14 @@ if TYPE_CHECKING:
     from chalicelib.exam.progression import SessionProgression
     from chalicelib.exam.sessions import ExamSessions
     from chalicelib.identity.enrollment import EnrollmentService
+    from chalicelib.identity.throttling import LoginThrottle
     from chalicelib.identity.tokens import TokenService
     from chalicelib.proctor.channel import ProctorChannel
     from chalicelib.violations.signal_tracker import SignalTracker
 
 MODELS = (
     UserRecord,
+    LoginAttemptRecord,
     EnrollmentRecord,
     ExamRecord,
     QuestionRecord,
@@ -93,6 +95,14 @@ def tokens() -> TokenService:
     from chalicelib.identity.tokens import TokenService
 
     return TokenService(settings().jwt_secret, settings().token_ttl_s)
+
+
+@cache
+def login_throttle() -> LoginThrottle:
+    from chalicelib.identity.throttling import LoginThrottle
+
+    settings()
+    return LoginThrottle(clock())
 
 
 @cache
@@ -212,6 +222,7 @@ def reset() -> None:
         stepfunctions,
         clock,
         tokens,
+        login_throttle,
         lifecycle,
         exam_catalog,
         exam_sessions,

@@ -43,6 +43,7 @@ class Queue:
 
 TABLES = (
     Table("users", "user_id", attributes={"user_id": "S"}),
+    Table("login-attempts", "attempt_key", attributes={"attempt_key": "S"}, ttl_attribute="expires_at"),
     Table(
         "exams",
         "exam_id",

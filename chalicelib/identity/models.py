@@ -5,6 +5,7 @@ from pynamodb.attributes import (
     ListAttribute,
     MapAttribute,
     NumberAttribute,
+    TTLAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
@@ -35,6 +36,21 @@ class UserRecord(Model):
             return cls.get(user_id)
         except DoesNotExist:
             return None
+
+
+class LoginAttemptRecord(Model):
+    """Failed logins of one account or one client (`account#<login>`, `client#<ip>`): the throttle's counter."""
+
+    TABLE_SUFFIX = "login-attempts"
+
+    class Meta:
+        table_name = "login-attempts"
+
+    attempt_key = UnicodeAttribute(hash_key=True)
+    failures = NumberAttribute(default=0)  # since the last lockout (or since the counter started)
+    lockouts = NumberAttribute(default=0)  # lockouts so far; each lasts longer, up to the cap
+    locked_until = NumberAttribute(null=True)  # epoch seconds
+    expires_at = TTLAttribute()  # the counter is forgotten this long after its last failure
 
 
 class EnrollmentsByExam(GlobalSecondaryIndex):

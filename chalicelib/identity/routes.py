@@ -22,13 +22,18 @@ def login(request, _):
     fields = Fields(json_body(request))
     user_id = str(fields.text("user_id", max_len=128)).strip().lower()
     password = str(fields.text("password", max_len=256))
+    client = ((request.context or {}).get("identity") or {}).get("sourceIp")
+    throttle = wiring.login_throttle()
+    throttle.check(user_id, client)  # a locked-out account or client is refused before any password is checked
     try:
         user = UserRecord.get(user_id)
     except DoesNotExist:
         verify_password(password, DUMMY_HASH)
         user = None
     if user is None or not verify_password(password, user.password_hash):
+        throttle.failed(user_id, client)
         raise Unauthenticated("auth.invalid_credentials", "Wrong login or password.")
+    throttle.succeeded(user_id)
     principal = Principal(user_id=user.user_id, role=user.role, agency_id=user.agency_id)
     token, expires = wiring.tokens().issue(principal, wiring.clock().now())
     return {
