@@ -8,8 +8,11 @@ loses nothing. The lifecycle's deadline wait notices the moved deadline when it 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from datetime import datetime
 
+from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
@@ -21,8 +24,9 @@ from chalicelib.core.principal import Principal
 from chalicelib.exam import rules
 from chalicelib.exam.lifecycle import SessionLifecycle
 from chalicelib.exam.models import SessionRecord
-from chalicelib.exam.sessions import finalize, load_session
+from chalicelib.exam.sessions import SESSION_ID, finalize, load_session
 
+logger = logging.getLogger(__name__)
 TRANSACTION_ATTEMPTS = 3
 # What an action needs of the session: in progress and not paused, in progress and paused, or just in progress.
 RUNNING, PAUSED, IN_PROGRESS = "running", "paused", "in_progress"
@@ -30,16 +34,18 @@ RUNNING, PAUSED, IN_PROGRESS = "running", "paused", "in_progress"
 
 def agency_session(proctor: Principal, session_id: str) -> SessionRecord:
     """A session of the proctor's own agency; 404 for any other, so foreign ids reveal nothing."""
-    session = load_session(session_id)
+    session = load_session(session_id) if SESSION_ID.match(session_id) else None
     if session is None or session.agency_id != proctor.agency_id:
         raise NotFound("session.not_found", "No such session.")
     return session
 
 
-def wrong_state(session: SessionRecord, needs: str) -> Conflict | None:
+def wrong_state(session: SessionRecord, needs: str, now: datetime) -> Conflict | None:
     """Why the session's state does not allow an action that needs `needs`; None when it does."""
-    if session.status != rules.IN_PROGRESS:
+    if session.status != rules.IN_PROGRESS or session.terminated_at is not None:
         return Conflict("session.not_in_progress", "The session is no longer in progress.")
+    if needs == RUNNING and session.paused_at is None and session.deadline_at <= now:
+        return Conflict("session.deadline_passed", "The session's time is up.")
     if needs == RUNNING and session.paused_at is not None:
         return Conflict("session.paused", "The session is paused.")
     if needs == PAUSED and session.paused_at is None:
@@ -63,9 +69,9 @@ class SessionControl:
         """One transaction: the session changes (if still at the expected revision and in the state the action
         needs: RUNNING, PAUSED or IN_PROGRESS) together with the records that say who did it and why; returns the
         new revision, or raises a Conflict that says which of the two did not hold."""
-        condition = SessionRecord.status == rules.IN_PROGRESS
+        condition = (SessionRecord.status == rules.IN_PROGRESS) & SessionRecord.terminated_at.does_not_exist()
         if needs == RUNNING:
-            condition &= SessionRecord.paused_at.does_not_exist()
+            condition &= SessionRecord.paused_at.does_not_exist() & (SessionRecord.deadline_at > self._clock.now())
         elif needs == PAUSED:
             condition &= SessionRecord.paused_at == session.paused_at
         for _ in range(TRANSACTION_ATTEMPTS):
@@ -90,7 +96,7 @@ class SessionControl:
             raise _changed()
         session.refresh()
         if int(session.control_rev) == expected_rev:
-            wrong = wrong_state(session, needs)
+            wrong = wrong_state(session, needs, self._clock.now())
             if wrong is not None:
                 raise wrong
         raise _changed()
@@ -104,7 +110,7 @@ class SessionControl:
 
     def resume(self, session: SessionRecord, expected_rev: int, record: Sequence[Model]) -> int:
         """The deadline moves by the time the pause lasted, and the lifecycle's wait is re-timed to it."""
-        wrong = wrong_state(session, PAUSED)
+        wrong = wrong_state(session, PAUSED, self._clock.now())
         if wrong is not None:
             raise wrong
         now = self._clock.now()
@@ -118,8 +124,15 @@ class SessionControl:
         revision = self._apply(session, expected_rev, actions, PAUSED, record)
         if session.submit_token:  # a stale token (the wait already timed out and is re-checking) is harmless
             left = max(1, int((moved_deadline - now).total_seconds()) + 1)
-            self._lifecycle.complete_task(session.submit_token, {"resume_in_s": left})
+            self._wake(session.submit_token, {"resume_in_s": left})
         return revision
+
+    def _wake(self, token: str, output: dict) -> None:
+        """Tell the lifecycle after the change committed; if that fails, its own deadline check catches up."""
+        try:
+            self._lifecycle.complete_task(token, output)
+        except (ClientError, BotoCoreError):
+            logger.exception("could not resume the lifecycle wait; its deadline check will catch up")
 
     def terminate(
         self, session: SessionRecord, proctor: Principal, expected_rev: int, reason: str, record: Sequence[Model]
@@ -140,5 +153,5 @@ class SessionControl:
         ended = finalize(session.session_id, auto=False, clock=self._clock)
         assert ended is not None
         if ended.submit_token and ended.status == rules.SUBMITTED:
-            self._lifecycle.complete_task(ended.submit_token, {"submitted_by": "proctor"})
+            self._wake(ended.submit_token, {"submitted_by": "proctor"})
         return ended

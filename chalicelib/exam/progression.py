@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from pynamodb.exceptions import UpdateError
@@ -19,8 +20,10 @@ from chalicelib.exam.sessions import finalize, load_session
 
 logger = logging.getLogger(__name__)
 VERDICTS = {"accept": rules.ACCEPTED, "annul": rules.ANNULLED}
-# While a proctor holds a session past its deadline, the lifecycle looks again this often.
+# While a proctor holds a session past its deadline, the lifecycle looks again this often; a pause nobody ends is
+# over after MAX_PAUSE (the answers so far are submitted), so no execution waits forever.
 PAUSE_RECHECK_S = 30
+MAX_PAUSE = timedelta(minutes=30)
 
 
 def _conditional(session: SessionRecord, actions: list, condition: Any) -> bool:
@@ -65,12 +68,13 @@ class SessionProgression:
 
     def deadline_passed(self, session_id: str, token: str) -> None:
         """The in-progress wait timed out. A pause may have moved the deadline (or be holding it): then the
-        machine goes back to waiting for the time that is left; otherwise the answers are submitted now."""
+        machine goes back to waiting for the time that is left; otherwise (or once a pause has lasted MAX_PAUSE)
+        the answers are submitted now."""
         session = load_session(session_id)
         assert session is not None
         if session.status == rules.IN_PROGRESS:
             now = self._clock.now()
-            if session.paused_at is not None:
+            if session.paused_at is not None and now - session.paused_at < MAX_PAUSE:
                 self._lifecycle.complete_task(token, {"resume_in_s": PAUSE_RECHECK_S})
                 return
             left = rules.remaining_s(session, now)
@@ -137,7 +141,8 @@ class SessionProgression:
             counts["checked"] += 1
             if session.execution_arn and self._lifecycle.is_running(session.execution_arn):
                 continue
-            remaining = int((session.deadline_at - now).total_seconds())
+            held = session.status == rules.IN_PROGRESS and session.paused_at is not None
+            remaining = PAUSE_RECHECK_S if held else int((session.deadline_at - now).total_seconds())
             writing = session.status == rules.IN_PROGRESS and remaining > 0
             phase = PHASE_IN_PROGRESS if writing else PHASE_AWAITING_REVIEW
             arn = self._lifecycle.start(session.session_id, phase, remaining, attempt=int(now.timestamp()))

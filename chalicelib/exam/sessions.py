@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -27,6 +28,7 @@ logger = logging.getLogger(__name__)
 SecondClientHook = Callable[[SessionRecord, str, datetime], None]
 _SESSION_NAMESPACE = uuid.UUID("6f1c4c39-9f0e-4d5e-9d53-0c1f3f0b7a11")
 CONSENT_VERSION = "2026-11"
+SESSION_ID = re.compile(r"^[0-9a-f]{32}$")  # uuid5 hex: anything else names no session (and is never looked up)
 
 
 def session_id_for(exam_id: str, candidate_id: str) -> str:
@@ -43,7 +45,7 @@ def load_session(session_id: str) -> SessionRecord | None:
 
 def own_session(candidate: Principal, session_id: str) -> SessionRecord:
     """The caller's own session; 404 for anyone else's, so ids of other candidates reveal nothing."""
-    session = load_session(session_id)
+    session = load_session(session_id) if SESSION_ID.match(session_id) else None
     if session is None or session.candidate_id != candidate.user_id or session.agency_id != candidate.agency_id:
         raise NotFound("session.not_found", "No such session.")
     return session
@@ -69,6 +71,7 @@ def finalize(session_id: str, *, auto: bool, clock: Clock) -> SessionRecord | No
                     SessionRecord.submitted_at.set(clock.now()),
                     SessionRecord.score.set(result),
                     SessionRecord.auto_submitted.set(auto),
+                    SessionRecord.paused_at.remove(),  # a finished session is no longer held
                 ],
                 condition=(SessionRecord.status == rules.IN_PROGRESS)
                 & (SessionRecord.answers_rev == session.answers_rev),
@@ -314,18 +317,19 @@ class ExamSessions:
                 ],
                 condition=(SessionRecord.status == rules.IN_PROGRESS)
                 & (SessionRecord.deadline_at > now)
-                & SessionRecord.paused_at.does_not_exist(),
+                & SessionRecord.paused_at.does_not_exist()
+                & SessionRecord.terminated_at.does_not_exist(),
             )
         except UpdateError as exc:
             if not is_condition_failure(exc):
                 raise
             session.refresh()
+            if session.terminated_at is not None:
+                raise Conflict("session.terminated", "The proctor has ended the exam.") from None
             if session.status == rules.IN_PROGRESS and session.paused_at is not None:
                 raise Conflict("session.paused", "The proctor has paused the exam; the answer was not saved.") from None
             if session.status == rules.IN_PROGRESS or session.auto_submitted:
                 raise Conflict("session.deadline_passed", "Time is up; the answer was not saved.") from None
-            if session.terminated_at is not None:
-                raise Conflict("session.terminated", "The proctor has ended the exam.") from None
             raise Conflict("session.not_in_progress", "The session is already submitted.") from None
         return {
             "item_id": item_id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import UpdateError
@@ -26,10 +26,16 @@ from chalicelib.proctor.models import SessionMessageRecord
 
 CURSOR = re.compile(r"^[0-9]{8}T[0-9]{12}Z-[0-9a-f]{8}$")
 PAGE = 200
+OVERLAP = timedelta(seconds=10)  # longer than any write's retries take
 
 
 def message_id(at: datetime) -> str:
     return f"{at:%Y%m%dT%H%M%S%f}Z-{uuid.uuid4().hex[:8]}"
+
+
+def overlap_start(cursor: str) -> str:
+    at = datetime.strptime(cursor[:21], "%Y%m%dT%H%M%S%f").replace(tzinfo=UTC) - OVERLAP
+    return f"{at:%Y%m%dT%H%M%S%f}Z"
 
 
 def message_view(record: SessionMessageRecord) -> dict[str, Any]:
@@ -132,7 +138,7 @@ class ProctorChannel:
         messages = self._after(session_id, since, candidate_view=False)
         return {
             "messages": [message_view(m) for m in messages],
-            "cursor": messages[-1].message_id if messages else since,
+            "cursor": max([m.message_id for m in messages] + ([since] if since else []), default=None),
             "session": control_view(session, self._clock.now()),
         }
 
@@ -152,7 +158,7 @@ class ProctorChannel:
         messages = self._after(session_id, since, candidate_view=True)
         return {
             "messages": [message_view(m) for m in messages],
-            "cursor": messages[-1].message_id if messages else since,
+            "cursor": max([m.message_id for m in messages] + ([since] if since else []), default=None),
             "session": control_view(session, self._clock.now()),
         }
 
@@ -179,6 +185,9 @@ class ProctorChannel:
         return found[0] if found else None
 
     def _after(self, session_id: str, since: str | None, *, candidate_view: bool) -> list[SessionMessageRecord]:
-        condition = SessionMessageRecord.message_id > since if since else None
+        """Messages after the cursor, and again those of the OVERLAP before it: an id is stamped before its write
+        commits (a transaction may retry), so a message can become visible after a later one was already read.
+        Clients keep messages by id, so a repeat is harmless; a gap would not be."""
+        condition = SessionMessageRecord.message_id > overlap_start(since) if since else None
         filtered = SessionMessageRecord.for_candidate == True if candidate_view else None  # noqa: E712 - a DynamoDB filter
         return list(SessionMessageRecord.query(session_id, condition, filter_condition=filtered, limit=PAGE))

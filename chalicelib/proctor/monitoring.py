@@ -54,12 +54,19 @@ def session_summary(session: SessionRecord, now: datetime | None = None) -> dict
 
 
 def _sessions(proctor: Principal, exam_id: str | None, statuses: tuple[str, ...]) -> list[SessionRecord]:
-    found = []
-    for session in SessionRecord.by_agency.query(proctor.agency_id, scan_index_forward=False, limit=MAX_SESSIONS):
-        if (exam_id and session.exam_id != exam_id) or (statuses and session.status not in statuses):
-            continue
-        found.append(session)
-    return found
+    """The agency's newest MAX_SESSIONS sessions that match: the filter runs in the query, so sessions of other
+    statuses or exams never push matching ones out of the page."""
+    condition = None
+    if statuses:
+        condition = SessionRecord.status.is_in(*statuses)
+    if exam_id:
+        condition = (
+            (SessionRecord.exam_id == exam_id) if condition is None else condition & (SessionRecord.exam_id == exam_id)
+        )
+    query = SessionRecord.by_agency.query(
+        proctor.agency_id, scan_index_forward=False, filter_condition=condition, limit=MAX_SESSIONS
+    )
+    return list(query)
 
 
 def list_sessions(proctor: Principal, exam_id: str | None, status: str | None) -> list[dict[str, Any]]:
@@ -107,7 +114,7 @@ def evidence_kind(key: str) -> str | None:
     return None
 
 
-def timeline(session: SessionRecord, presigner: Presigner) -> dict[str, Any]:
+def timeline(session: SessionRecord, presigner: Presigner, now: datetime) -> dict[str, Any]:
     """Violations newest first; evidence comes as short-lived links, never as public objects."""
     entries = []
     records = ViolationRecord.by_time.query(session.session_id, scan_index_forward=False, limit=MAX_TIMELINE)
@@ -118,7 +125,7 @@ def timeline(session: SessionRecord, presigner: Presigner) -> dict[str, Any]:
         entry["evidence_url"] = presigner.download_url(record.evidence_key) if record.evidence_key else None
         entry["evidence_kind"] = evidence_kind(record.evidence_key) if record.evidence_key else None
         entries.append(entry)
-    summary = session_summary(session)
+    summary = session_summary(session, now)
     state = next(iter(SignalStatesRecord.batch_get([session.session_id], attributes_to_get=FRAME_FIELDS)), None)
     return {
         "session": summary,

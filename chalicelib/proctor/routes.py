@@ -67,7 +67,7 @@ def review_queue(request, proctor):
 
 @route(bp, "/proctor/sessions/{session_id}/timeline", methods=["GET"], roles=PROCTOR)
 def session_timeline(request, proctor, session_id):
-    return monitoring.timeline(agency_session(proctor, session_id), wiring.presigner())
+    return monitoring.timeline(agency_session(proctor, session_id), wiring.presigner(), wiring.clock().now())
 
 
 @route(bp, "/proctor/sessions/{session_id}/messages", methods=["GET"], roles=PROCTOR)
