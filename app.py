@@ -22,7 +22,7 @@ for blueprint in (identity_bp, exam_bp, media_bp, violations_bp, proctor_bp):
 # Outermost first. No response in traces: login answers carry tokens.
 app.register_middleware(ConvertToMiddleware(observability.instrumented(observability.API, capture_response=False)))
 app.register_middleware(observe_request, "http")
-use_authenticator(lambda token: wiring.tokens().verify(token))
+use_authenticator(lambda token: wiring.authenticator()(token))
 
 LIFECYCLE_QUEUE = os.environ.get("PROCTOR_LIFECYCLE_QUEUE_NAME", "proctor-local-lifecycle")
 

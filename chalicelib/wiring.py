@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from chalicelib.exam.catalog import ExamCatalog
     from chalicelib.exam.progression import SessionProgression
     from chalicelib.exam.sessions import ExamSessions
+    from chalicelib.identity.accounts import Accounts
+    from chalicelib.identity.authentication import Authenticator
     from chalicelib.identity.enrollment import EnrollmentService
     from chalicelib.identity.throttling import LoginThrottle
     from chalicelib.identity.tokens import TokenService
@@ -95,6 +97,22 @@ def tokens() -> TokenService:
     from chalicelib.identity.tokens import TokenService
 
     return TokenService(settings().jwt_secret, settings().token_ttl_s)
+
+
+@cache
+def authenticator() -> Authenticator:
+    from chalicelib.identity.authentication import Authenticator
+
+    settings()
+    return Authenticator(tokens())
+
+
+@cache
+def accounts() -> Accounts:
+    from chalicelib.identity.accounts import Accounts
+
+    settings()
+    return Accounts(authenticator().forget)
 
 
 @cache
@@ -222,6 +240,8 @@ def reset() -> None:
         stepfunctions,
         clock,
         tokens,
+        authenticator,
+        accounts,
         login_throttle,
         lifecycle,
         exam_catalog,

@@ -2,6 +2,7 @@
 
 from pynamodb.attributes import (
     BinaryAttribute,
+    BooleanAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -29,6 +30,12 @@ class UserRecord(Model):
     full_name = UnicodeAttribute()
     password_hash = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
+    token_version = NumberAttribute(default=0)  # carried by every token; bumped by logout and disable
+    disabled = BooleanAttribute(default=False)
+
+    @property
+    def current_token_version(self) -> int:
+        return int(self.token_version or 0)
 
     @classmethod
     def find(cls, user_id: str) -> "UserRecord | None":

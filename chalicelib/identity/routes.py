@@ -11,7 +11,7 @@ from chalicelib.core.clock import iso
 from chalicelib.core.errors import Unauthenticated
 from chalicelib.core.http import ID_PATTERN, Fields
 from chalicelib.core.principal import Principal
-from chalicelib.identity.models import PHOTO_KINDS, UserRecord
+from chalicelib.identity.models import PHOTO_KINDS, ROLES, UserRecord
 from chalicelib.identity.passwords import DUMMY_HASH, verify_password
 
 bp = Blueprint(__name__)
@@ -30,12 +30,12 @@ def login(request, _):
     except DoesNotExist:
         verify_password(password, DUMMY_HASH)
         user = None
-    if user is None or not verify_password(password, user.password_hash):
+    if user is None or not verify_password(password, user.password_hash) or user.disabled:
         throttle.failed(user_id, client)
         raise Unauthenticated("auth.invalid_credentials", "Wrong login or password.")
     throttle.succeeded(user_id)
     principal = Principal(user_id=user.user_id, role=user.role, agency_id=user.agency_id)
-    token, expires = wiring.tokens().issue(principal, wiring.clock().now())
+    token, expires = wiring.tokens().issue(principal, wiring.clock().now(), user.current_token_version)
     return {
         "token": token,
         "expires_at": iso(expires),
@@ -44,6 +44,13 @@ def login(request, _):
         "agency_id": user.agency_id,
         "full_name": user.full_name,
     }
+
+
+@route(bp, "/auth/logout", methods=["POST"], roles=ROLES)
+def logout(request, principal):
+    """Ends every sign-in of the caller: all their tokens are refused from the next request on."""
+    wiring.accounts().logout(principal)
+    return {"logged_out": True}
 
 
 @route(bp, "/exams/{exam_id}/enrollment/uploads", methods=["POST"], roles=("candidate",))

@@ -21,10 +21,11 @@ class TokenService:
         self._secret = secret
         self._ttl = timedelta(seconds=ttl_s)
 
-    def issue(self, principal: Principal, now: datetime) -> tuple[str, datetime]:
+    def issue(self, principal: Principal, now: datetime, version: int = 0) -> tuple[str, datetime]:
         expires = now + self._ttl
         claims = {
             "sub": principal.user_id,
+            "ver": version,
             "role": principal.role,
             "agency": principal.agency_id,
             "iat": int(now.timestamp()),
@@ -36,6 +37,10 @@ class TokenService:
 
     def verify(self, token: str) -> Principal:
         """Return the token's principal; raise Unauthenticated for expired, forged or malformed tokens."""
+        return self.verify_versioned(token)[0]
+
+    def verify_versioned(self, token: str) -> tuple[Principal, int]:
+        """The token's principal and the account's token version it was issued under."""
         try:
             claims = jwt.decode(
                 token,
@@ -43,10 +48,12 @@ class TokenService:
                 algorithms=["HS256"],
                 audience=AUDIENCE,
                 issuer=ISSUER,
-                options={"require": ["sub", "role", "agency", "exp", "iat"]},
+                options={"require": ["sub", "ver", "role", "agency", "exp", "iat"]},
             )
         except jwt.ExpiredSignatureError as exc:
             raise Unauthenticated("auth.token_expired", "The session token has expired; log in again.") from exc
         except jwt.InvalidTokenError as exc:
             raise Unauthenticated("auth.token_invalid", "The session token is not valid.") from exc
-        return Principal(user_id=claims["sub"], role=claims["role"], agency_id=claims["agency"])
+        if not isinstance(claims["ver"], int) or isinstance(claims["ver"], bool):
+            raise Unauthenticated("auth.token_invalid", "The session token is not valid.")
+        return Principal(user_id=claims["sub"], role=claims["role"], agency_id=claims["agency"]), claims["ver"]
