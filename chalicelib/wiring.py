@@ -96,7 +96,7 @@ def clock() -> SystemClock:
 def tokens() -> TokenService:
     from chalicelib.identity.tokens import TokenService
 
-    return TokenService(settings().jwt_secret, settings().token_ttl_s)
+    return TokenService(settings().jwt_secret, settings().token_ttl_s, settings().stage)
 
 
 @cache

@@ -1,5 +1,9 @@
 """Signed bearer tokens (JWT, HS256) carrying who the caller is and which agency they belong to.
 
+Each token names the stage that issued it (`iss` = `proctor-<stage>`) and is addressed to its agency's API
+(`aud` = `proctor-api:<agency>`): a dev token is refused by prod even if a secret were shared, and a token whose
+agency claim does not match its audience is refused.
+
 This is the seam for a Cognito or custom authorizer on AWS: routes only ever see a Principal.
 """
 
@@ -12,14 +16,20 @@ import jwt
 from chalicelib.core.errors import Unauthenticated
 from chalicelib.core.principal import Principal
 
-ISSUER = "proctor-platform"
-AUDIENCE = "proctor-api"
+
+def issuer(stage: str) -> str:
+    return f"proctor-{stage}"
+
+
+def audience(agency_id: str) -> str:
+    return f"proctor-api:{agency_id}"
 
 
 class TokenService:
-    def __init__(self, secret: str, ttl_s: int) -> None:
+    def __init__(self, secret: str, ttl_s: int, stage: str = "local") -> None:
         self._secret = secret
         self._ttl = timedelta(seconds=ttl_s)
+        self._issuer = issuer(stage)
 
     def issue(self, principal: Principal, now: datetime, version: int = 0) -> tuple[str, datetime]:
         expires = now + self._ttl
@@ -30,8 +40,8 @@ class TokenService:
             "agency": principal.agency_id,
             "iat": int(now.timestamp()),
             "exp": int(expires.timestamp()),
-            "iss": ISSUER,
-            "aud": AUDIENCE,
+            "iss": self._issuer,
+            "aud": audience(principal.agency_id),
         }
         return jwt.encode(claims, self._secret, algorithm="HS256"), expires
 
@@ -46,14 +56,16 @@ class TokenService:
                 token,
                 self._secret,
                 algorithms=["HS256"],
-                audience=AUDIENCE,
-                issuer=ISSUER,
-                options={"require": ["sub", "ver", "role", "agency", "exp", "iat"]},
+                issuer=self._issuer,
+                # the audience depends on the token's own agency claim: checked below
+                options={"require": ["sub", "ver", "role", "agency", "exp", "iat", "iss", "aud"], "verify_aud": False},
             )
         except jwt.ExpiredSignatureError as exc:
             raise Unauthenticated("auth.token_expired", "The session token has expired; log in again.") from exc
         except jwt.InvalidTokenError as exc:
             raise Unauthenticated("auth.token_invalid", "The session token is not valid.") from exc
-        if not isinstance(claims["ver"], int) or isinstance(claims["ver"], bool):
+        version, texts = claims["ver"], [claims[name] for name in ("sub", "role", "agency")]
+        well_typed = type(version) is int and all(isinstance(text, str) for text in texts)
+        if not well_typed or claims["aud"] != audience(str(claims["agency"])):
             raise Unauthenticated("auth.token_invalid", "The session token is not valid.")
-        return Principal(user_id=claims["sub"], role=claims["role"], agency_id=claims["agency"]), claims["ver"]
+        return Principal(user_id=claims["sub"], role=claims["role"], agency_id=claims["agency"]), version
