@@ -3,7 +3,7 @@ import { useState } from "preact/hooks";
 import { CandidateApp } from "./candidate/CandidateApp";
 import { Login } from "./candidate/Login";
 import { ProctorApp } from "./proctor/ProctorApp";
-import { type Auth, saveAuth, savedAuth } from "./shared/api/client";
+import { type Auth, api, saveAuth, savedAuth } from "./shared/api/client";
 import { useLang } from "./shared/i18n/i18n";
 import { Layout } from "./shared/ui/Layout";
 
@@ -11,6 +11,7 @@ export function App() {
   useLang();
   const [auth, setAuth] = useState<Auth | null>(savedAuth());
   const logout = () => {
+    void api.logout().catch(() => undefined); // ends every token of this user on the server; offline: expiry does
     saveAuth(null);
     sessionStorage.removeItem("proctor.sitting");
     setAuth(null);

@@ -113,6 +113,7 @@ const enc = encodeURIComponent;
 
 export const api = {
   login: (user_id: string, password: string) => request<LoginAnswer>("POST", "/auth/login", { user_id, password }),
+  logout: () => request<{ logged_out: boolean }>("POST", "/auth/logout", {}),
   myExams: () => request<{ exams: AdmittedExam[] }>("GET", "/me/exams"),
   consent: (examId: string, language: Lang) =>
     request<ConsentAnswer>("POST", `/exams/${enc(examId)}/consent`, { accepted: true, language }),
