@@ -97,3 +97,18 @@ def started(api: ApiClient, make_exam) -> dict[str, Any]:
     assert response.status_code == 201, response.text
     ctx["session"] = response.json()
     return ctx
+
+
+@pytest.fixture
+def new_candidate(api: ApiClient, agency: dict[str, str]):
+    """Makes a fresh candidate login of the agency (admitted to a fresh exam), so per-account state never leaks."""
+
+    def make() -> str:
+        admin = api.login(agency["admin"], PASSWORD)
+        exam_id = api.call("POST", "/admin/exams", admin, json=exam_payload()).json()["exam_id"]
+        user_id = f"cand-{uuid.uuid4().hex[:10]}"
+        body = {"candidates": [{"user_id": user_id, "full_name": "Test Candidate", "password": PASSWORD}]}
+        api.call("POST", f"/admin/exams/{exam_id}/roster", admin, json=body).raise_for_status()
+        return user_id
+
+    return make

@@ -6,20 +6,7 @@ import uuid
 
 import pytest
 
-from tests.helpers import PASSWORD, assert_error, exam_payload, login_response, ok
-
-
-@pytest.fixture
-def new_candidate(api, agency):
-    def make() -> str:
-        admin = api.login(agency["admin"], PASSWORD)
-        exam_id = ok(api.call("POST", "/admin/exams", admin, json=exam_payload()))["exam_id"]
-        user_id = f"cand-{uuid.uuid4().hex[:10]}"
-        body = {"candidates": [{"user_id": user_id, "full_name": "Test Candidate", "password": PASSWORD}]}
-        ok(api.call("POST", f"/admin/exams/{exam_id}/roster", admin, json=body))
-        return user_id
-
-    return make
+from tests.helpers import PASSWORD, assert_error, login_response, ok
 
 
 def in_process():

@@ -1,6 +1,6 @@
 /** Typed proctor routes (docs/API.md "Proctor"), through the shared fetch wrapper. */
 import { request } from "../shared/api/client";
-import type { EnrollmentPhoto, Localized, Score } from "../shared/api/types";
+import type { EnrollmentPhoto, Localized, Score, SessionControl } from "../shared/api/types";
 
 export type Severity = "low" | "medium" | "high";
 
@@ -93,19 +93,8 @@ export interface ChannelMessage {
   acknowledged_at: string | null;
 }
 
-export interface Control {
-  session_id: string;
-  status: string;
-  paused: boolean;
-  paused_at: string | null;
-  terminated: boolean;
-  termination_reason: string | null;
-  remaining_s: number;
-  deadline_at: string;
-  server_time: string;
-  control_rev: number;
-  violation_counts: Record<string, number>;
-}
+/** The session's state as the channel reports it (the same shape the candidate's inbox has). */
+export type Control = SessionControl;
 
 export interface ChannelAnswer {
   messages: ChannelMessage[];
