@@ -209,6 +209,9 @@ def walk_identity(browser: Browser, web_url: str, exam: dict[str, Any], shoot: S
         context.close()
 
 
+CHANNEL_WAIT_MS = 15_000  # the candidate page polls its inbox every 5 s
+
+
 def walk_channel(browser: Browser, web_url: str, exam: dict[str, Any], api: ApiClient, shoot: Shooter) -> None:
     """The live channel during the test: a warning, the chat and log panel, the pause overlay, the termination."""
     context = browser.new_context(viewport={"width": 1280, "height": 720}, base_url=web_url)
@@ -219,29 +222,31 @@ def walk_channel(browser: Browser, web_url: str, exam: dict[str, Any], api: ApiC
         proctor = Proctor(api, exam, session_id(api, exam))
         answer_current(page, 0)
         proctor.chat("Здравствуйте! Микрофон включён? Ответьте, пожалуйста, в чате.")
-        expect(page.get_by_test_id("chat-unread")).to_be_visible()
+        expect(page.get_by_test_id("chat-unread")).to_be_visible(timeout=CHANNEL_WAIT_MS)
         proctor.warn("Пожалуйста, не отводите взгляд от своего экрана.")
-        expect(page.get_by_test_id("proctor-warning")).to_be_visible()
+        expect(page.get_by_test_id("proctor-warning")).to_be_visible(timeout=CHANNEL_WAIT_MS)
         shoot(page, "channel-warning")
         page.get_by_test_id("warning-ack").click()
-        expect(page.get_by_test_id("proctor-warning")).to_have_count(0)
+        expect(page.get_by_test_id("proctor-warning")).to_have_count(0, timeout=CHANNEL_WAIT_MS)
         page.locator("#chat-toggle").click()
         page.locator("#chat-text").fill("Да, микрофон включён.")
         page.locator("#chat-send").click()
-        expect(page.get_by_test_id("chat-list")).to_contain_text("микрофон включён")
+        expect(page.get_by_test_id("chat-list")).to_contain_text("микрофон включён", timeout=CHANNEL_WAIT_MS)
         switch_tab(page, context)
         shoot(page, "channel-chat")
         page.locator("#chat-tab-log").click()
-        expect(page.locator("[data-testid=violation-log] li[data-type=tab_hidden]")).to_be_visible()
+        expect(page.locator("[data-testid=violation-log] li[data-type=tab_hidden]")).to_be_visible(
+            timeout=CHANNEL_WAIT_MS
+        )
         shoot(page, "channel-log")
         page.locator("#chat-close").click()
         proctor.pause("Покажите, пожалуйста, комнату камерой: медленно поверните ноутбук.")
-        expect(page.get_by_test_id("pause-overlay")).to_be_visible()
+        expect(page.get_by_test_id("pause-overlay")).to_be_visible(timeout=CHANNEL_WAIT_MS)
         shoot(page, "channel-paused")
         proctor.resume()
-        expect(page.get_by_test_id("pause-overlay")).to_have_count(0)
+        expect(page.get_by_test_id("pause-overlay")).to_have_count(0, timeout=CHANNEL_WAIT_MS)
         proctor.terminate("На столе виден телефон.")
-        expect(page.get_by_test_id("terminated")).to_be_visible()
+        expect(page.get_by_test_id("terminated")).to_be_visible(timeout=CHANNEL_WAIT_MS)
         shoot(page, "channel-terminated")
     finally:
         context.close()
