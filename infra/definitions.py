@@ -14,6 +14,7 @@ ENROLLMENT_PREFIX = "enrollment/"  # identity-check photos; read by the API only
 PROBE_PREFIX = "probes/"  # system-check upload-speed probes; analysed by nobody
 MEDIA_RETENTION_DAYS = 30
 PROBE_RETENTION_DAYS = 1
+NONCURRENT_VERSION_DAYS = 1  # a replaced or deleted version of evidence is kept one day, then erased
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ TABLES = (
         "exam_id",
         attributes={"candidate_id": "S", "exam_id": "S"},
         global_indexes=(Index("by_exam", "exam_id", "candidate_id"),),
+        ttl_attribute="expires_at",  # face embeddings expire with the photos they came from
     ),
     Table("session-messages", "session_id", "message_id", attributes={"session_id": "S", "message_id": "S"}),
     Table("media-objects", "object_id", attributes={"object_id": "S"}, ttl_attribute="expires_at"),

@@ -17,6 +17,7 @@ from infra.definitions import (
     MEDIA_PREFIX,
     MEDIA_QUEUE,
     MEDIA_RETENTION_DAYS,
+    NONCURRENT_VERSION_DAYS,
     PROBE_PREFIX,
     PROBE_RETENTION_DAYS,
     QUEUES,
@@ -117,6 +118,8 @@ def provision(stage: str, *, region: str, endpoint_url: str | None, web_origins:
             "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
         },
     )
+    # Evidence is immutable: a second upload to a key makes a new version; the analysed one stays readable by id.
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     s3.put_public_access_block(
         Bucket=bucket,
         PublicAccessBlockConfiguration={
@@ -148,6 +151,8 @@ def provision(stage: str, *, region: str, endpoint_url: str | None, web_origins:
                     "Status": "Enabled",
                     "Filter": {"Prefix": prefix},
                     "Expiration": {"Days": MEDIA_RETENTION_DAYS},
+                    # Replaced or deleted versions go too, so that erasure still erases.
+                    "NoncurrentVersionExpiration": {"NoncurrentDays": NONCURRENT_VERSION_DAYS},
                 }
                 for prefix in (MEDIA_PREFIX, ENROLLMENT_PREFIX)
             ]

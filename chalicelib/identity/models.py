@@ -95,6 +95,7 @@ class EnrollmentRecord(Model):
     decided_at = UTCDateTimeAttribute()
     override_by = UnicodeAttribute(null=True)
     override_reason = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)  # biometric: expires with the photos
     by_exam = EnrollmentsByExam()
 
     @classmethod
