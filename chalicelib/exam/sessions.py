@@ -26,6 +26,7 @@ from chalicelib.identity.models import EnrollmentRecord, UserRecord
 logger = logging.getLogger(__name__)
 # Told when a second tab or device tries to take a live session (the violations context records it).
 SecondClientHook = Callable[[SessionRecord, str, datetime], None]
+HeartbeatHook = Callable[[SessionRecord, datetime], None]  # e.g. the violations context's check for silent media
 _SESSION_NAMESPACE = uuid.UUID("6f1c4c39-9f0e-4d5e-9d53-0c1f3f0b7a11")
 CONSENT_VERSION = "2026-11"
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")  # uuid5 hex: anything else names no session (and is never looked up)
@@ -90,10 +91,12 @@ class ExamSessions:
         lifecycle: SessionLifecycle,
         rng_factory: Callable[[], random.Random] = random.SystemRandom,
         on_second_client: SecondClientHook | None = None,
+        on_heartbeat: HeartbeatHook | None = None,
     ) -> None:
         self._clock = clock
         self._lifecycle = lifecycle
         self._on_second_client = on_second_client
+        self._on_heartbeat = on_heartbeat
         self._rng_factory = rng_factory
 
     def admitted_exams(self, candidate: Principal) -> list[dict[str, Any]]:
@@ -351,6 +354,8 @@ class ExamSessions:
             if self._on_second_client is not None:
                 self._on_second_client(session, client_id, now)
             raise Conflict("session.other_client_active", "The exam is already open in another tab or device.")
+        if self._on_heartbeat is not None:
+            self._on_heartbeat(session, now)
         return self.status(session)
 
     def submit(self, candidate: Principal, session_id: str) -> dict[str, Any]:
