@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.paths import REPO_ROOT
 
 # Lowest first. A context may import only contexts listed before it; core imports nothing but core.
-LAYERS = ("core", "identity", "exam", ("violations", "media"), "proctor")
+LAYERS = ("core", "identity", "exam", ("violations", "media"), "proctor", "billing")
 # The edge sits above every context: HTTP routes, request parsing for them, and the composition root.
 EDGE_MODULES = {"chalicelib.wiring", "chalicelib.health"}
 EDGE_SUFFIXES = (".routes",)
