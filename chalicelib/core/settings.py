@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 
 
 class ConfigurationError(RuntimeError):
@@ -24,7 +25,10 @@ class Settings:
     media_queue_url: str
     lifecycle_queue_url: str
     state_machine_arn: str
-    jwt_secret: str
+    # The signing key itself (PROCTOR_JWT_SECRET, local stack and tests), or the ARN of the Secrets Manager secret
+    # that holds it (PROCTOR_JWT_SECRET_ARN, AWS): then `jwt_secret` reads it once per process, on first use.
+    jwt_secret_value: str = field(default="", repr=False)
+    jwt_secret_arn: str | None = None
     token_ttl_s: int = 8 * 3600
     review_timeout_s: int = 7 * 24 * 3600
     presign_expiry_s: int = 300
@@ -33,6 +37,12 @@ class Settings:
     max_photo_bytes: int = 2 * 1024 * 1024
     face_engine: str = "opencv"
     face_engine_by_agency: tuple[tuple[str, str], ...] = ()  # (agency_id, engine) pairs
+
+    @property
+    def jwt_secret(self) -> str:
+        if self.jwt_secret_arn:
+            return read_secret(self.jwt_secret_arn, self.region, self.endpoint_url)
+        return self.jwt_secret_value
 
     def engine_for(self, agency_id: str) -> str:
         return dict(self.face_engine_by_agency).get(agency_id, self.face_engine)
@@ -49,6 +59,32 @@ def _int(env: Mapping[str, str], key: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigurationError(f"{key} must be an integer, got {raw!r}") from exc
+
+
+MIN_SECRET_LENGTH = 32
+
+
+def _checked_secret(value: str, source: str) -> str:
+    if len(value) < MIN_SECRET_LENGTH:
+        raise ConfigurationError(f"{source} must be at least {MIN_SECRET_LENGTH} characters")
+    return value
+
+
+@cache
+def read_secret(arn: str, region: str, endpoint_url: str | None) -> str:
+    """The JWT signing key from Secrets Manager: one GetSecretValue per process (Lambda reuses it across calls).
+
+    A rotated secret reaches a function when its execution environment is replaced (a deploy, or idle recycling).
+    """
+    import boto3  # here: only the API ever asks, and only when the key is not in the environment
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    client = boto3.client("secretsmanager", region_name=region, endpoint_url=endpoint_url)
+    try:
+        value = client.get_secret_value(SecretId=arn).get("SecretString") or ""
+    except (BotoCoreError, ClientError) as exc:
+        raise ConfigurationError(f"PROCTOR_JWT_SECRET_ARN {arn!r} cannot be read: {exc}") from exc
+    return _checked_secret(value, f"the secret {arn!r}")
 
 
 def _required(env: Mapping[str, str], key: str) -> str:
@@ -81,9 +117,8 @@ def stage_name(env: Mapping[str, str] | None = None) -> str:
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build Settings from environment variables (see README, Configuration)."""
     env = os.environ if env is None else env
-    secret = _required(env, "PROCTOR_JWT_SECRET")
-    if len(secret) < 32:
-        raise ConfigurationError("PROCTOR_JWT_SECRET must be at least 32 characters")
+    secret_arn = env.get("PROCTOR_JWT_SECRET_ARN") or None
+    secret = "" if secret_arn else _checked_secret(_required(env, "PROCTOR_JWT_SECRET"), "PROCTOR_JWT_SECRET")
     engine, by_agency = _engines(env)
     return Settings(
         stage=stage_name(env),
@@ -94,7 +129,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         media_queue_url=_required(env, "PROCTOR_MEDIA_QUEUE_URL"),
         lifecycle_queue_url=_required(env, "PROCTOR_LIFECYCLE_QUEUE_URL"),
         state_machine_arn=_required(env, "PROCTOR_STATE_MACHINE_ARN"),
-        jwt_secret=secret,
+        jwt_secret_value=secret,
+        jwt_secret_arn=secret_arn,
         token_ttl_s=_int(env, "PROCTOR_TOKEN_TTL_S", 8 * 3600),
         review_timeout_s=_int(env, "PROCTOR_REVIEW_TIMEOUT_S", 7 * 24 * 3600),
         presign_expiry_s=_int(env, "PROCTOR_PRESIGN_EXPIRY_S", 300),
