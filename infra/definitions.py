@@ -51,7 +51,8 @@ TABLES = (
         attributes={"exam_id": "S", "agency_id": "S", "created_at": "S"},
         global_indexes=(Index("by_agency", "agency_id", "created_at"),),
     ),
-    Table("questions", "exam_id", "item_id", attributes={"exam_id": "S", "item_id": "S"}),
+    # item_key = "<bank_version>#<item_id>": an import stages a whole new version, sessions keep theirs
+    Table("questions", "exam_id", "item_key", attributes={"exam_id": "S", "item_key": "S"}),
     Table(
         "admissions",
         "candidate_id",
@@ -62,8 +63,19 @@ TABLES = (
     Table(
         "sessions",
         "session_id",
-        attributes={"session_id": "S", "agency_id": "S", "started_at": "S"},
-        global_indexes=(Index("by_agency", "agency_id", "started_at"),),
+        attributes={
+            "session_id": "S",
+            "agency_id": "S",
+            "started_at": "S",
+            "exam_status": "S",
+            "agency_status": "S",
+        },
+        global_indexes=(
+            Index("by_agency", "agency_id", "started_at"),
+            # the proctor's lists per exam and status, and per agency and status ("<id>#<status>"), newest first
+            Index("by_exam_status", "exam_status", "started_at"),
+            Index("by_agency_status", "agency_status", "started_at"),
+        ),
     ),
     Table(
         "violations",

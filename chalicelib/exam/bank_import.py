@@ -1,9 +1,15 @@
-"""Question bank import from JSON or CSV, validated whole: one bad row rejects the import with every problem listed."""
+"""Question bank import from JSON or CSV, validated whole: one bad row rejects the import with every problem listed.
+
+Limits are in UTF-8 bytes (what DynamoDB counts), checked before anything is written: a text field at most
+MAX_TEXT_BYTES, an item (as stored) at most MAX_ITEM_BYTES — far below DynamoDB's 400 KB item limit, so a valid
+bank can always be stored — and a whole import at most MAX_BANK_BYTES.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +18,9 @@ from chalicelib.core.errors import Unprocessable
 from chalicelib.core.http import Fields
 
 MAX_ITEMS = 5000
-MAX_TEXT = 4000
+MAX_TEXT_BYTES = 8 * 1024
+MAX_ITEM_BYTES = 64 * 1024
+MAX_BANK_BYTES = 8 * 1024 * 1024  # under API Gateway's 10 MB request limit
 ITEM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 OPTION_COLUMN = re.compile(r"^option_([a-z0-9]{1,8})_([a-z]{2})$")
 
@@ -35,6 +43,27 @@ class _Problems:
             self.items.append({"row": row, "field": field, "problem": problem})
 
 
+def utf8_size(text: str) -> int | None:
+    """Bytes of the text in UTF-8; None for text that has no UTF-8 form (a lone surrogate such as "\ud800")."""
+    try:
+        return len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        return None
+
+
+def stored_size(draft: QuestionDraft) -> int:
+    """An upper bound of the item's DynamoDB size: its stored fields as compact JSON, in UTF-8 bytes."""
+    stored = {
+        "item_id": draft.item_id,
+        "block_id": draft.block_id,
+        "text": draft.text,
+        "options": draft.options,
+        "correct_option": draft.correct_option,
+    }
+    compact = json.dumps(stored, ensure_ascii=False, separators=(",", ":"))
+    return len(compact.encode("utf-8", "surrogatepass")) + 128  # + the key and version attributes
+
+
 def _texts(value: Any, languages: list[str], row: int, field: str, problems: _Problems) -> dict[str, str]:
     if not isinstance(value, dict):
         problems.add(row, field, "must be an object with a text per language")
@@ -42,8 +71,14 @@ def _texts(value: Any, languages: list[str], row: int, field: str, problems: _Pr
     out = {}
     for lang in languages:
         text = value.get(lang)
-        if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
-            problems.add(row, f"{field}.{lang}", f"needs a non-empty text of at most {MAX_TEXT} characters")
+        if not isinstance(text, str) or not text.strip():
+            problems.add(row, f"{field}.{lang}", "needs a non-empty text")
+            continue
+        size = utf8_size(text.strip())
+        if size is None:
+            problems.add(row, f"{field}.{lang}", "is not valid Unicode text (a lone surrogate)")
+        elif size > MAX_TEXT_BYTES:
+            problems.add(row, f"{field}.{lang}", f"is {size} bytes in UTF-8; a text holds at most {MAX_TEXT_BYTES}")
         else:
             out[lang] = text.strip()
     return out
@@ -87,7 +122,14 @@ def _validate(raw_items: list[Any], languages: list[str], block_ids: set[str]) -
             problems.add(row, "options", "option ids must be unique")
         if correct not in option_ids:
             problems.add(row, "correct", "must name one of the item's option ids")
-        drafts.append(QuestionDraft(str(item_id), str(block_id), text, options, str(correct)))
+        draft = QuestionDraft(str(item_id), str(block_id), text, options, str(correct))
+        size = stored_size(draft)
+        if size > MAX_ITEM_BYTES:
+            problems.add(row, "item", f"is {size} bytes; an item holds at most {MAX_ITEM_BYTES}")
+        drafts.append(draft)
+    total = sum(stored_size(d) for d in drafts)
+    if total > MAX_BANK_BYTES:
+        problems.add(0, "items", f"the bank is {total} bytes; an import holds at most {MAX_BANK_BYTES}")
     if problems.items:
         message = "The question bank has errors; nothing was imported."
         raise Unprocessable("bank.invalid", message, details=problems.items)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chalicelib.core.clock import Clock, iso
 from chalicelib.core.db import is_condition_failure
-from chalicelib.core.errors import Conflict, InvalidInput, NotFound
+from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unavailable
 from chalicelib.core.principal import Principal
 from chalicelib.exam.bank_import import QuestionDraft
 from chalicelib.exam.models import AdmissionRecord, ExamRecord, QuestionRecord
@@ -21,6 +23,7 @@ from chalicelib.identity.models import UserRecord
 from chalicelib.identity.passwords import hash_password
 
 LANGUAGES = ("kk", "ru", "en")
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -99,22 +102,65 @@ class ExamCatalog:
         return [exam_view(exam) for exam in exams]
 
     def import_bank(self, exam: ExamRecord, drafts: list[QuestionDraft]) -> dict[str, Any]:
-        """Upsert the items (same id replaces the earlier version) and refresh the bank size."""
-        with QuestionRecord.batch_write() as batch:
-            for draft in drafts:
-                batch.save(
-                    QuestionRecord(
-                        exam_id=exam.exam_id,
-                        item_id=draft.item_id,
-                        block_id=draft.block_id,
-                        text=draft.text,
-                        options=draft.options,
-                        correct_option=draft.correct_option,
-                    )
-                )
-        size = sum(1 for _ in QuestionRecord.query(exam.exam_id, attributes_to_get=["item_id"]))
-        exam.update(actions=[ExamRecord.bank_size.set(size)])
-        return {"imported": len(drafts), "bank_size": size}
+        """Replace the exam's bank with these (already validated) items, all or nothing.
+
+        The items are staged under a new bank version that nothing reads yet; one conditional write then moves the
+        exam's pointer to it. A failure before that switch leaves the live bank as it was (the staged rows are
+        removed); running sessions keep the version they drew from, which no import ever changes.
+        """
+        previous = exam.bank_version
+        version = f"{self._clock.now():%Y%m%dT%H%M%S%f}-{secrets.token_hex(4)}"
+        staged = [
+            QuestionRecord(
+                exam_id=exam.exam_id,
+                item_key=QuestionRecord.key(version, draft.item_id),
+                bank_version=version,
+                item_id=draft.item_id,
+                block_id=draft.block_id,
+                text=draft.text,
+                options=draft.options,
+                correct_option=draft.correct_option,
+            )
+            for draft in drafts
+        ]
+        try:
+            self._write_staged(staged)
+            condition = (
+                ExamRecord.bank_version.does_not_exist() if previous is None else ExamRecord.bank_version == previous
+            )
+            exam.update(
+                actions=[ExamRecord.bank_version.set(version), ExamRecord.bank_size.set(len(staged))],
+                condition=condition,
+            )
+        except UpdateError as exc:
+            self._discard(staged)
+            if not is_condition_failure(exc):
+                raise
+            raise Conflict("bank.import_conflict", "Another import finished first; this one changed nothing.") from None
+        except Exception:
+            self._discard(staged)
+            raise
+        return {"imported": len(staged), "bank_size": len(staged)}
+
+    @staticmethod
+    def _write_staged(staged: list[QuestionRecord]) -> None:
+        try:
+            with QuestionRecord.batch_write() as batch:
+                for record in staged:
+                    batch.save(record)
+        except (PutError, ClientError, BotoCoreError) as exc:
+            logger.exception("staging a bank version failed; the live bank is unchanged")
+            raise Unavailable("bank.import_failed", "The import could not be stored; nothing was changed.") from exc
+
+    @staticmethod
+    def _discard(staged: list[QuestionRecord]) -> None:
+        """Best effort: a staged version nothing points to is never read, so a leftover row is only storage."""
+        try:
+            with QuestionRecord.batch_write() as batch:
+                for record in staged:
+                    batch.delete(record)
+        except Exception:  # noqa: BLE001 - the import has already failed; that error is the one to report
+            logger.exception("could not remove a failed import's staged rows")
 
     def admit(self, admin: Principal, exam: ExamRecord, roster: list[RosterEntry]) -> dict[str, Any]:
         """Admit candidates; unknown logins become candidate accounts (a generated password is returned once)."""

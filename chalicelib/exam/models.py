@@ -40,21 +40,30 @@ class ExamRecord(Model):
     bank_size = NumberAttribute(default=0)
     require_identity = BooleanAttribute(default=True)
     analysis = MapAttribute(default=dict)  # AnalysisPolicy overrides
+    bank_version = UnicodeAttribute(null=True)  # the live bank: an import stages a new version, then moves this
     by_agency = ExamsByAgency()
 
 
 class QuestionRecord(Model):
+    """One item of one bank version. Versions are immutable: a session serves and scores the version it drew from."""
+
     TABLE_SUFFIX = "questions"
 
     class Meta:
         table_name = "questions"
 
     exam_id = UnicodeAttribute(hash_key=True)
-    item_id = UnicodeAttribute(range_key=True)
+    item_key = UnicodeAttribute(range_key=True)  # "<bank_version>#<item_id>"
+    bank_version = UnicodeAttribute()
+    item_id = UnicodeAttribute()  # the author's id
     block_id = UnicodeAttribute()
     text = MapAttribute()  # {lang: text}
-    options = ListAttribute()  # [{"option_id", "text": {lang: text}}]
+    options = ListAttribute()  # [{"option_id", "text": {lang: text}}]: the author's option ids
     correct_option = UnicodeAttribute()
+
+    @staticmethod
+    def key(bank_version: str, item_id: str) -> str:
+        return f"{bank_version}#{item_id}"
 
 
 class AdmissionsByExam(GlobalSecondaryIndex):
@@ -91,6 +100,26 @@ class SessionsByAgency(GlobalSecondaryIndex):
     started_at = UTCDateTimeAttribute(range_key=True)
 
 
+class SessionsByExamStatus(GlobalSecondaryIndex):
+    """The proctor's list per exam and status (session_index.py); the key changes only with the status."""
+
+    class Meta:
+        index_name = "by_exam_status"
+        projection = AllProjection()
+
+    exam_status = UnicodeAttribute(hash_key=True)  # "<exam_id>#<status>"
+    started_at = UTCDateTimeAttribute(range_key=True)
+
+
+class SessionsByAgencyStatus(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_agency_status"
+        projection = AllProjection()
+
+    agency_status = UnicodeAttribute(hash_key=True)  # "<agency_id>#<status>"
+    started_at = UTCDateTimeAttribute(range_key=True)
+
+
 class SessionRecord(Model):
     TABLE_SUFFIX = "sessions"
 
@@ -107,8 +136,11 @@ class SessionRecord(Model):
     deadline_at = UTCDateTimeAttribute()
     submitted_at = UTCDateTimeAttribute(null=True)
     auto_submitted = BooleanAttribute(default=False)
-    items = ListAttribute()  # [{"item_id", "block_id", "option_ids": [...]}] in the order shown
-    answers = MapAttribute(default=dict)  # {item_id: option_id}
+    # [{"item_id", "block_id", "option_ids": [author's ids], "choice_ids": [the candidate's opaque ids]}], both
+    # lists in the order shown; answers hold choice ids. bank_version names the bank the items were drawn from.
+    items = ListAttribute()
+    bank_version = UnicodeAttribute(null=True)
+    answers = MapAttribute(default=dict)  # {item_id: choice_id}
     answers_rev = NumberAttribute(default=0)  # bumped by every answer save; submit scores a stable revision
     score = MapAttribute(null=True)  # {"correct", "total", "percent"}
     violation_counts = MapAttribute(default=dict)  # {violation_type: n}
@@ -139,4 +171,8 @@ class SessionRecord(Model):
     termination_reason = UnicodeAttribute(null=True)
     last_candidate_message_at = UTCDateTimeAttribute(null=True)  # the console marks unread chat from it
     last_screen_key = UnicodeAttribute(null=True)  # the newest screen snapshot, for the proctor's view
+    exam_status = UnicodeAttribute(null=True)  # written with every status change (session_index.status_actions)
+    agency_status = UnicodeAttribute(null=True)
     by_agency = SessionsByAgency()
+    by_exam_status = SessionsByExamStatus()
+    by_agency_status = SessionsByAgencyStatus()

@@ -13,7 +13,7 @@ from chalicelib.core.db import is_condition_failure
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.http import invalid_field
 from chalicelib.core.principal import Principal
-from chalicelib.exam import rules
+from chalicelib.exam import rules, session_index
 from chalicelib.exam.lifecycle import PHASE_AWAITING_REVIEW, PHASE_IN_PROGRESS, SessionLifecycle
 from chalicelib.exam.models import SessionRecord
 from chalicelib.exam.sessions import finalize, load_session
@@ -89,16 +89,19 @@ class SessionProgression:
         assert session is not None
         _conditional(
             session,
-            [SessionRecord.status.set(rules.AWAITING_REVIEW), SessionRecord.review_token.set(token)],
+            [*session_index.status_actions(session, rules.AWAITING_REVIEW), SessionRecord.review_token.set(token)],
             SessionRecord.status.is_in(rules.SUBMITTED, rules.AWAITING_REVIEW),
         )
 
     def review_expired(self, session_id: str) -> None:
         """Nobody reviewed in time: the result stands (accepted by the system, marked as such)."""
+        session = load_session(session_id)
+        if session is None:
+            return
         _conditional(
-            SessionRecord(session_id),
+            session,
             [
-                SessionRecord.status.set(rules.ACCEPTED),
+                *session_index.status_actions(session, rules.ACCEPTED),
                 SessionRecord.verdict.set(rules.ACCEPTED),
                 SessionRecord.verdict_reason.set("review window expired"),
                 SessionRecord.reviewed_by.set("system"),
@@ -119,7 +122,7 @@ class SessionProgression:
         recorded = _conditional(
             session,
             [
-                SessionRecord.status.set(verdict),
+                *session_index.status_actions(session, verdict),
                 SessionRecord.verdict.set(verdict),
                 SessionRecord.verdict_reason.set(reason or ""),
                 SessionRecord.reviewed_by.set(proctor.user_id),

@@ -22,10 +22,24 @@ class BankTooSmall(ValueError):
         self.block_id, self.needed, self.available = block_id, needed, available
 
 
+CHOICE_ID_BITS = 48  # 12 hex digits per option, drawn anew for every session and item
+
+
+def _choice_ids(count: int, rng: random.Random) -> list[str]:
+    ids: list[str] = []
+    while len(ids) < count:
+        candidate = f"{rng.getrandbits(CHOICE_ID_BITS):012x}"
+        if candidate not in ids:
+            ids.append(candidate)
+    return ids
+
+
 def draw_items(bank: Iterable[Mapping[str, Any]], blocks: list[Mapping[str, Any]], rng: random.Random) -> list[dict]:
     """Sample each block's item_count from the bank, shuffle items within a block and each item's options.
 
-    Blocks keep the exam's order so a candidate always meets block 1 first.
+    Blocks keep the exam's order so a candidate always meets block 1 first. Each option gets an opaque id for this
+    session only (`choice_ids`, parallel to the author's `option_ids`): the author's ids (`a` is often right) never
+    reach the candidate.
     """
     by_block: dict[str, list[Mapping[str, Any]]] = {}
     for question in bank:
@@ -39,8 +53,26 @@ def draw_items(bank: Iterable[Mapping[str, Any]], blocks: list[Mapping[str, Any]
         for question in rng.sample(pool, needed):
             option_ids = [o["option_id"] for o in question["options"]]
             rng.shuffle(option_ids)
-            drawn.append({"item_id": question["item_id"], "block_id": block["block_id"], "option_ids": option_ids})
+            drawn.append(
+                {
+                    "item_id": question["item_id"],
+                    "block_id": block["block_id"],
+                    "option_ids": option_ids,
+                    "choice_ids": _choice_ids(len(option_ids), rng),
+                }
+            )
     return drawn
+
+
+def choices(item: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(the candidate's choice id, the author's option id) in the order shown."""
+    option_ids = list(item["option_ids"])
+    return list(zip(item.get("choice_ids") or option_ids, option_ids, strict=True))
+
+
+def author_option(item: Mapping[str, Any], choice_id: str | None) -> str | None:
+    """The author's option id behind a candidate's choice id (None for an unknown or missing choice)."""
+    return next((option for choice, option in choices(item) if choice == choice_id), None)
 
 
 def remaining_s(session: Any, now: datetime) -> int:
@@ -51,8 +83,11 @@ def remaining_s(session: Any, now: datetime) -> int:
 
 
 def score(items: list[Mapping[str, Any]], answers: Mapping[str, str], key: Mapping[str, str]) -> dict[str, Any]:
-    """Count answers that match the key; unanswered items count as wrong."""
+    """Count answers (the candidate's choice ids) whose author's option matches the key; unanswered count as wrong."""
     total = len(items)
-    correct = sum(1 for item in items if answers.get(item["item_id"]) == key.get(item["item_id"]))
+    correct = 0
+    for item in items:
+        chosen = author_option(item, answers.get(item["item_id"]))
+        correct += chosen is not None and chosen == key.get(item["item_id"])
     percent = round(100.0 * correct / total, 2) if total else 0.0
     return {"correct": correct, "total": total, "percent": percent}

@@ -17,7 +17,7 @@ from chalicelib.core.clock import Clock, iso
 from chalicelib.core.db import is_condition_failure
 from chalicelib.core.errors import Conflict, NotFound, NotPermitted, Unavailable, Unprocessable
 from chalicelib.core.principal import Principal
-from chalicelib.exam import presence, rules
+from chalicelib.exam import presence, rules, session_index
 from chalicelib.exam.lifecycle import PHASE_IN_PROGRESS, SessionLifecycle
 from chalicelib.exam.models import AdmissionRecord, ExamRecord, QuestionRecord, SessionRecord
 from chalicelib.exam.policy import AnalysisPolicy
@@ -52,9 +52,25 @@ def own_session(candidate: Principal, session_id: str) -> SessionRecord:
     return session
 
 
+def drawn_questions(session: SessionRecord) -> dict[str, QuestionRecord]:
+    """The session's items as it drew them: from its bank version, which later imports never change."""
+    version = session.bank_version
+    keys = [
+        (session.exam_id, QuestionRecord.key(version, item["item_id"]) if version else item["item_id"])
+        for item in session.items
+    ]
+    questions = {q.item_id: q for q in QuestionRecord.batch_get(keys)}
+    missing = [item["item_id"] for item in session.items if item["item_id"] not in questions]
+    if missing:
+        logger.error("session %s lost items %s of bank version %s", session.session_id, missing, version)
+        raise Unavailable(
+            "session.content_unavailable", "The exam's questions cannot be loaded; contact the organiser."
+        )
+    return questions
+
+
 def answer_key(session: SessionRecord) -> dict[str, str]:
-    keys = [(session.exam_id, item["item_id"]) for item in session.items]
-    return {q.item_id: q.correct_option for q in QuestionRecord.batch_get(keys)}
+    return {item_id: q.correct_option for item_id, q in drawn_questions(session).items()}
 
 
 def finalize(session_id: str, *, auto: bool, clock: Clock) -> SessionRecord | None:
@@ -68,7 +84,7 @@ def finalize(session_id: str, *, auto: bool, clock: Clock) -> SessionRecord | No
             # Conditioned on the answers we scored: an answer saved meanwhile makes us score again.
             session.update(
                 actions=[
-                    SessionRecord.status.set(rules.SUBMITTED),
+                    *session_index.status_actions(session, rules.SUBMITTED),
                     SessionRecord.submitted_at.set(clock.now()),
                     SessionRecord.score.set(result),
                     SessionRecord.auto_submitted.set(auto),
@@ -205,9 +221,13 @@ class ExamSessions:
             raise Conflict("exam.closed", "The exam window has closed.")
         if language is not None and language not in exam.languages:
             raise Conflict("exam.language_unavailable", "The exam is not offered in that language.")
-        bank = [
-            {"item_id": q.item_id, "block_id": q.block_id, "options": q.options} for q in QuestionRecord.query(exam_id)
-        ]
+        version = exam.bank_version
+        drawn_from = QuestionRecord.query(exam_id, QuestionRecord.item_key.startswith(QuestionRecord.key(version, "")))
+        bank = (
+            [{"item_id": q.item_id, "block_id": q.block_id, "options": q.options} for q in drawn_from]
+            if version
+            else []
+        )
         try:
             items = rules.draw_items(bank, exam.blocks, self._rng_factory())
         except rules.BankTooSmall as exc:
@@ -226,6 +246,8 @@ class ExamSessions:
             started_at=now,
             deadline_at=now + timedelta(seconds=int(exam.duration_s)),
             items=items,
+            bank_version=version,
+            **session_index.index_keys(exam_id, candidate.agency_id, rules.IN_PROGRESS),
             answers={},
             answers_rev=0,
             violation_counts={},
@@ -260,10 +282,7 @@ class ExamSessions:
         session.update(actions=[SessionRecord.execution_arn.set(arn)])
 
     def view(self, session: SessionRecord) -> dict[str, Any]:
-        questions = {
-            q.item_id: q
-            for q in QuestionRecord.batch_get([(session.exam_id, item["item_id"]) for item in session.items])
-        }
+        questions = drawn_questions(session)
         items = []
         for item in session.items:
             question = questions[item["item_id"]]
@@ -273,7 +292,8 @@ class ExamSessions:
                     "item_id": item["item_id"],
                     "block_id": item["block_id"],
                     "text": question.text.as_dict(),
-                    "options": [{"option_id": oid, "text": texts[oid]} for oid in item["option_ids"]],
+                    # the candidate sees this session's opaque choice ids, never the author's option ids
+                    "options": [{"option_id": choice, "text": texts[option]} for choice, option in rules.choices(item)],
                 }
             )
         exam = ExamRecord.get(session.exam_id)
@@ -308,7 +328,7 @@ class ExamSessions:
         item = next((i for i in session.items if i["item_id"] == item_id), None)
         if item is None:
             raise NotFound("item.not_found", "That item is not part of this session.")
-        if option_id not in item["option_ids"]:
+        if rules.author_option(item, option_id) is None:
             raise Unprocessable("answer.invalid_option", "That option does not belong to the item.")
         now = self._clock.now()
         try:

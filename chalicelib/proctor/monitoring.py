@@ -8,13 +8,15 @@ from typing import Any
 from chalicelib.core.clock import iso
 from chalicelib.core.presigned import Presigner
 from chalicelib.core.principal import Principal
-from chalicelib.exam import rules
+from chalicelib.exam import rules, session_index
 from chalicelib.exam.models import SessionRecord
 from chalicelib.proctor import credibility
 from chalicelib.violations.models import SignalStatesRecord, ViolationRecord
 from chalicelib.violations.recorder import violation_view
 
-MAX_SESSIONS = 500
+MAX_SESSIONS = session_index.MAX_LIMIT  # the largest page
+Page = tuple[str | None, int]  # (cursor, limit) as the route parsed them
+FIRST_PAGE: Page = (None, session_index.DEFAULT_LIMIT)
 MAX_TIMELINE = 500
 FRAME_FIELDS = ["session_id", "last_frame_key", "last_frame_at"]
 
@@ -53,31 +55,28 @@ def session_summary(session: SessionRecord, now: datetime | None = None) -> dict
     }
 
 
-def _sessions(proctor: Principal, exam_id: str | None, statuses: tuple[str, ...]) -> list[SessionRecord]:
-    """The agency's newest MAX_SESSIONS sessions that match: the filter runs in the query, so sessions of other
-    statuses or exams never push matching ones out of the page."""
-    condition = None
-    if statuses:
-        condition = SessionRecord.status.is_in(*statuses)
-    if exam_id:
-        condition = (
-            (SessionRecord.exam_id == exam_id) if condition is None else condition & (SessionRecord.exam_id == exam_id)
-        )
-    query = SessionRecord.by_agency.query(
-        proctor.agency_id, scan_index_forward=False, filter_condition=condition, limit=MAX_SESSIONS
-    )
-    return list(query)
+def _sessions(
+    proctor: Principal, exam_id: str | None, statuses: tuple[str, ...], page: Page = FIRST_PAGE
+) -> tuple[list[SessionRecord], str | None]:
+    """One page of the agency's matching sessions and the cursor of the next: a query per exam and status
+    (chalicelib/exam/session_index.py), so no session is ever out of reach."""
+    return session_index.page(proctor.agency_id, exam_id, statuses, cursor=page[0], limit=page[1])
 
 
-def list_sessions(proctor: Principal, exam_id: str | None, status: str | None) -> list[dict[str, Any]]:
-    """Newest sessions of the proctor's agency (filtered), riskiest first."""
-    sessions = [session_summary(s) for s in _sessions(proctor, exam_id, (status,) if status else ())]
-    return sorted(sessions, key=lambda s: (-s["risk_score"], s["started_at"]))
+def list_sessions(
+    proctor: Principal, exam_id: str | None, status: str | None, page: Page = FIRST_PAGE
+) -> dict[str, Any]:
+    """One page of the agency's sessions (filtered), riskiest first within the page; next_cursor for the rest."""
+    records, next_cursor = _sessions(proctor, exam_id, (status,) if status else (), page)
+    sessions = sorted((session_summary(s) for s in records), key=lambda s: (-s["risk_score"], s["started_at"]))
+    return {"sessions": sessions, "next_cursor": next_cursor}
 
 
-def live(proctor: Principal, exam_id: str | None, presigner: Presigner, now: datetime) -> dict[str, Any]:
+def live(
+    proctor: Principal, exam_id: str | None, presigner: Presigner, now: datetime, page: Page = FIRST_PAGE
+) -> dict[str, Any]:
     """The live grid: sessions in progress, riskiest first, each with a link to its newest webcam frame."""
-    sessions = _sessions(proctor, exam_id, (rules.IN_PROGRESS,))
+    sessions, next_cursor = _sessions(proctor, exam_id, (rules.IN_PROGRESS,), page)
     frames = {
         state.session_id: state
         for state in SignalStatesRecord.batch_get([s.session_id for s in sessions], attributes_to_get=FRAME_FIELDS)
@@ -92,19 +91,20 @@ def live(proctor: Principal, exam_id: str | None, presigner: Presigner, now: dat
         tile["latest_frame_at"] = iso(frame.last_frame_at) if frame and frame.last_frame_at else None
         tiles.append(tile)
     tiles.sort(key=lambda t: (-t["risk_score"], t["credibility"], t["started_at"]))
-    return {"sessions": tiles, "server_time": iso(now)}
+    return {"sessions": tiles, "server_time": iso(now), "next_cursor": next_cursor}
 
 
-def review_queue(proctor: Principal, exam_id: str | None, now: datetime) -> dict[str, Any]:
+def review_queue(proctor: Principal, exam_id: str | None, now: datetime, page: Page = FIRST_PAGE) -> dict[str, Any]:
     """Finished sessions waiting for a verdict, least credible first, each with why it scored so."""
     entries = []
-    for session in _sessions(proctor, exam_id, (rules.SUBMITTED, rules.AWAITING_REVIEW)):
+    records, next_cursor = _sessions(proctor, exam_id, (rules.SUBMITTED, rules.AWAITING_REVIEW), page)
+    for session in records:
         entry = session_summary(session, now)
         violations = ViolationRecord.query(session.session_id, limit=MAX_TIMELINE)
         entry["credibility_breakdown"] = credibility.breakdown(entry["violation_counts"], violations, weights(session))
         entries.append(entry)
     entries.sort(key=lambda e: (e["credibility"], e["submitted_at"] or ""))
-    return {"sessions": entries, "server_time": iso(now)}
+    return {"sessions": entries, "server_time": iso(now), "next_cursor": next_cursor}
 
 
 def evidence_kind(key: str) -> str | None:

@@ -1,12 +1,15 @@
 """HTTP for proctors (live grid, a session's timeline and channel, warn / chat / pause / resume / terminate / note,
 the review queue and verdict) and the candidate's side of the channel (inbox, chat, acknowledging a warning)."""
 
+import re
+
 from chalice import Blueprint
 
 from chalicelib import wiring
 from chalicelib.core.api import json_body, route
 from chalicelib.core.errors import NotFound
-from chalicelib.core.http import ID_PATTERN, Fields
+from chalicelib.core.http import ID_PATTERN, Fields, invalid_field
+from chalicelib.exam import session_index
 from chalicelib.exam.control import agency_session
 from chalicelib.exam.progression import VERDICTS
 from chalicelib.proctor import monitoring
@@ -16,6 +19,7 @@ bp = Blueprint(__name__)
 PROCTOR = ("proctor", "admin")
 CANDIDATE = ("candidate",)
 MAX_TEXT = 2000
+LIMIT = re.compile(r"^[0-9]{1,4}$")
 
 
 def _query(request) -> Fields:
@@ -24,6 +28,17 @@ def _query(request) -> Fields:
 
 def _exam_filter(request) -> str | None:
     return _query(request).text("exam_id", required=False, pattern=ID_PATTERN)
+
+
+def _page(request) -> monitoring.Page:
+    """(cursor, limit) of a paged list: the cursor as the previous page's next_cursor gave it."""
+    query = _query(request)
+    cursor = query.text("cursor", required=False, max_len=session_index.MAX_CURSOR)
+    raw_limit = query.text("limit", required=False, max_len=4, pattern=LIMIT)
+    limit = int(raw_limit) if raw_limit else session_index.DEFAULT_LIMIT
+    if not 1 <= limit <= session_index.MAX_LIMIT:
+        raise invalid_field("limit", f"must be between 1 and {session_index.MAX_LIMIT}")
+    return cursor, limit
 
 
 def _since(request) -> str | None:
@@ -46,7 +61,7 @@ def _text(request) -> str:
 @route(bp, "/proctor/sessions", methods=["GET"], roles=PROCTOR)
 def list_sessions(request, proctor):
     status = _query(request).text("status", required=False, choices=monitoring.STATUSES)
-    return {"sessions": monitoring.list_sessions(proctor, _exam_filter(request), status)}
+    return monitoring.list_sessions(proctor, _exam_filter(request), status, _page(request))
 
 
 @route(bp, "/proctor/exams", methods=["GET"], roles=PROCTOR)
@@ -57,12 +72,12 @@ def agency_exams(request, proctor):
 
 @route(bp, "/proctor/live", methods=["GET"], roles=PROCTOR)
 def live_grid(request, proctor):
-    return monitoring.live(proctor, _exam_filter(request), wiring.presigner(), wiring.clock().now())
+    return monitoring.live(proctor, _exam_filter(request), wiring.presigner(), wiring.clock().now(), _page(request))
 
 
 @route(bp, "/proctor/review", methods=["GET"], roles=PROCTOR)
 def review_queue(request, proctor):
-    return monitoring.review_queue(proctor, _exam_filter(request), wiring.clock().now())
+    return monitoring.review_queue(proctor, _exam_filter(request), wiring.clock().now(), _page(request))
 
 
 @route(bp, "/proctor/sessions/{session_id}/timeline", methods=["GET"], roles=PROCTOR)
