@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from chalice import Blueprint, Response
+from chalice import Blueprint, Chalice, Response
 from chalice.app import Request
 
 from chalicelib.core import errors, observability
@@ -16,6 +17,20 @@ from chalicelib.core.principal import Principal
 
 View = Callable[..., Any]
 Authenticate = Callable[[str], Principal]
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """What `route` knows about one method of one path: who may call it and which bodies it takes."""
+
+    path: str
+    method: str
+    roles: tuple[str, ...] | None  # None: public
+    content_types: tuple[str, ...]
+
+
+# Every (path, method) declared through `route`, for the contract tests (the OpenAPI document must match it).
+DECLARED: dict[tuple[str, str], Declaration] = {}
 
 # Each kind of domain error and the status it answers with; the first match along the class's MRO wins.
 HTTP_STATUS: dict[type[errors.DomainError], int] = {
@@ -29,6 +44,15 @@ HTTP_STATUS: dict[type[errors.DomainError], int] = {
     errors.Unavailable: 503,
 }
 _authenticator: list[Authenticate] = []  # set once by the composition root (app.py)
+# Chalice answers some failures itself, before or after a view, in its own shape {"Code", "Message"}: the wrong
+# method (405), a content type the route does not take (415), a binary answer nobody asked for (400) and an
+# exception outside every view (500). Each becomes the API's shape with a stable code.
+CHALICE_ERROR_CODES: dict[int, tuple[str, str]] = {
+    400: ("request.bad_request", "The request cannot be answered as sent."),
+    405: ("route.method_not_allowed", "This route does not take that method; see the Allow header."),
+    415: ("request.unsupported_media_type", "This route does not take that Content-Type."),
+    500: ("internal.error", "Internal error."),
+}
 
 
 def use_authenticator(authenticate: Authenticate) -> None:
@@ -48,6 +72,11 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": error}
 
 
+def route_not_found() -> dict[str, Any]:
+    """The answer to a path no route declares (API Gateway's MISSING_AUTHENTICATION_TOKEN on AWS, mapped to it)."""
+    return error_body("route.not_found", "No such route.")
+
+
 def error_response(error: errors.DomainError) -> Response:
     return Response(body=error_body(error.code, error.message, error.details), status_code=status_of(error))
 
@@ -57,7 +86,7 @@ def json_body(request: Request) -> Any:
 
 
 def route(
-    bp: Blueprint,
+    bp: Blueprint | Chalice,
     path: str,
     *,
     methods: list[str],
@@ -92,7 +121,10 @@ def route(
             body, status = result if isinstance(result, tuple) else (result, 200)
             return Response(body=body, status_code=status)
 
-        bp.route(path, methods=methods, content_types=content_types or ["application/json"])(handler)
+        accepted = content_types or ["application/json"]
+        bp.route(path, methods=methods, content_types=accepted)(handler)
+        for method in methods:
+            DECLARED[(path, method)] = Declaration(path, method, roles, tuple(accepted))
         return view
 
     return decorator
@@ -124,3 +156,25 @@ def observe_request(request: Request, get_response: Callable[[Request], Response
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
             },
         )
+
+
+def is_chalice_error(body: Any) -> bool:
+    return isinstance(body, dict) and set(body) == {"Code", "Message"}
+
+
+def uniform_errors(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    """HTTP middleware, innermost: Chalice's own error answers (and any exception that escaped a view) in our shape.
+
+    Our views never answer {"Code", "Message"}: `route` turns every failure into `error_body` already.
+    """
+    try:
+        response = get_response(request)
+    except Exception:  # noqa: BLE001 - Chalice would answer it in its own shape
+        observability.logger(observability.API).exception("unhandled error outside a view")
+        response = Response(body={"Code": "InternalServerError", "Message": ""}, status_code=500)
+    if response.status_code < 400 or not is_chalice_error(response.body):
+        return response
+    status = response.status_code
+    code, message = CHALICE_ERROR_CODES.get(status, CHALICE_ERROR_CODES[400 if status < 500 else 500])
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-type"}  # Allow is kept
+    return Response(body=error_body(code, message), status_code=status, headers=headers)

@@ -1,0 +1,553 @@
+"""The OpenAPI 3.1 description of the whole HTTP API, served at `GET /openapi.json` (chalicelib/openapi_route.py).
+
+Hand-maintained: one `operation(...)` per route and method, and every error code in `ERROR_CODES`. Python rather than
+YAML so the Lambda needs no YAML parser and the repetitive parts (the error answers, bearer security, path
+parameters) are written once. tests/functional/test_openapi.py keeps it true: every route Chalice registers is here
+and nothing else, with the roles `route` declares, and every error code the code can raise is in `ERROR_CODES` with
+the status it answers with. tests/functional/test_fuzz.py fuzzes every operation from it.
+
+Schemas describe what the API accepts and answers; answers may carry more fields than listed (additions are not
+breaking), request bodies are checked by the API itself (400 `request.invalid_field` naming the field).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+Json = dict[str, Any]
+
+VERSION = "1.0.0"
+LANGUAGES = ("kk", "ru", "en")
+ANY_ROLE = ("candidate", "proctor", "admin")
+ADMIN = ("admin",)
+PROCTOR = ("proctor", "admin")  # an agency admin may do everything a proctor does
+CANDIDATE = ("candidate",)
+SESSION_STATUSES = ("in_progress", "submitted", "awaiting_review", "accepted", "annulled")
+BROWSER_EVENT_TYPES = (
+    "tab_hidden",
+    "window_blur",
+    "fullscreen_exit",
+    "copy",
+    "cut",
+    "paste",
+    "context_menu",
+    "second_screen",
+    "screen_share_ended",
+    "camera_ended",
+    "microphone_ended",
+    "microphone_muted",
+)
+ID = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$"  # chalicelib.core.http.ID_PATTERN
+CURSOR = r"^[0-9]{8}T[0-9]{12}Z-[0-9a-f]{8}$"  # a message id (chalicelib.proctor.channel.CURSOR)
+CLIENT_ID = r"^[A-Za-z0-9_-]{8,64}$"
+
+# Every error code the API answers with: code -> (HTTP status, when). The code doubles as the localization key.
+ERROR_CODES: dict[str, tuple[int, str]] = {
+    # Requests in general (chalicelib/core/http.py, the `uniform_errors` middleware, API Gateway's answers)
+    "request.body_required": (400, "The route needs a JSON body and none came."),
+    "request.malformed_json": (400, "The body is not JSON (or not UTF-8, or nested too deeply)."),
+    "request.body_not_object": (400, "The JSON body is not an object."),
+    "request.body_too_large": (400, "The body is over 1 MB."),
+    "request.invalid_text": (400, "Text that is not valid Unicode (a lone surrogate such as \\ud800)."),
+    "request.invalid_field": (400, "A field is missing or wrong; details.field names it, details.problem says why."),
+    "request.invalid_cursor": (400, "A list cursor that was not made for this list, agency or filter; start again."),
+    "request.bad_request": (400, "The request cannot be answered as sent (API Gateway refused it)."),
+    "request.unsupported_media_type": (415, "The Content-Type is not one the route takes."),
+    "route.not_found": (404, "No route has this path (on AWS also: the path exists but not with this method)."),
+    "route.method_not_allowed": (405, "The path exists but not with this method; the Allow header lists them."),
+    "request.throttled": (429, "The edge's rate limit for this route was reached (AWS: stage throttling, WAF)."),
+    "internal.error": (500, "An unexpected failure; it is logged. Never a stack trace."),
+    # Accounts and tokens
+    "auth.missing_token": (401, "No 'Authorization: Bearer <token>' header."),
+    "auth.token_invalid": (401, "The token is not one this stage issued for this agency."),
+    "auth.token_expired": (401, "The token has expired; log in again."),
+    "auth.token_revoked": (401, "The token was ended by a logout, or the account was disabled or deleted."),
+    "auth.invalid_credentials": (401, "Wrong login or password (or a disabled account)."),
+    "auth.forbidden_role": (403, "The caller's role may not use the route."),
+    "auth.too_many_attempts": (429, "Login refused during a lockout; details.retry_after_s."),
+    "user.not_found": (404, "No such account in the caller's agency."),
+    "candidate.not_found": (404, "No such candidate in the admin's agency."),
+    "erasure.incomplete": (503, "Some of a candidate's photos could not be deleted; retrying is safe."),
+    # Exams, banks and rosters
+    "exam.not_found": (404, "Unknown exam id, or one of another agency."),
+    "exam.window_invalid": (400, "closes_at is not after opens_at."),
+    "exam.not_open": (409, "The exam's window has not opened yet."),
+    "exam.closed": (409, "The exam's window has closed."),
+    "exam.bank_insufficient": (409, "The bank has fewer items than a block draws."),
+    "exam.language_unavailable": (409, "The exam is not offered in that language."),
+    "bank.invalid": (422, "Bank rows with problems; details lists every {row, field, problem}."),
+    "bank.too_large": (422, "The bank (or one item) is over the size limit."),
+    "bank.not_utf8": (400, "A CSV bank that is not UTF-8."),
+    "bank.import_conflict": (409, "Another import of the exam's bank finished first; this one changed nothing."),
+    "bank.import_failed": (503, "The import could not be stored; nothing was changed, retrying is safe."),
+    "roster.login_taken": (409, "The login belongs to a staff account or another agency; details lists them."),
+    "billing.invalid_plan": (400, "An unknown billing plan."),
+    # Candidates' sessions
+    "consent.required": (403, "Starting before consenting."),
+    "consent.declined": (403, "Consent was not accepted."),
+    "identity.not_verified": (403, "The exam requires the identity check and it has not passed."),
+    "session.not_found": (404, "Unknown session id, or one of another candidate or agency."),
+    "item.not_found": (404, "The item is not part of the session."),
+    "answer.invalid_option": (422, "The option is not one of the item's."),
+    "session.deadline_passed": (409, "Time is up; the answer was not saved."),
+    "session.not_in_progress": (409, "The session is no longer in progress."),
+    "session.not_awaiting_review": (409, "A verdict on a session that does not await one."),
+    "session.closed": (409, "The session takes no more events or messages."),
+    "session.busy": (409, "Another request is changing the session; retry."),
+    "session.paused": (409, "A proctor holds the session."),
+    "session.not_paused": (409, "Resuming a session that is not paused."),
+    "session.terminated": (409, "A proctor ended the session."),
+    "session.changed": (409, "Another proctor acted since the console last looked (expected_rev is stale)."),
+    "session.other_client_active": (409, "The exam is open in another live tab or device."),
+    "message.not_found": (404, "Not a warning of this session."),
+    "session.content_unavailable": (503, "The session's questions cannot be loaded."),
+    "media.too_many_uploads": (429, "More upload forms than the exam's cadence needs; details.retry_after_s."),
+    "lifecycle.unavailable": (503, "The session's state machine could not be started; retrying is safe."),
+    # Identity check
+    "enrollment.foreign_key": (400, "A photo key that was not issued to this candidate for this exam."),
+    "enrollment.photo_missing": (409, "A photo was not uploaded yet."),
+    "enrollment.photo_rejected": (422, "A photo is not a JPEG of the accepted size."),
+    "enrollment.photo_unreadable": (422, "A photo cannot be decoded."),
+    "enrollment.not_found": (404, "No identity check for this candidate and exam."),
+    "enrollment.not_rejected": (409, "Only a rejected identity check can be overridden."),
+    "enrollment.too_many_attempts": (429, "More than 10 verification attempts."),
+}
+
+
+def error_statuses() -> list[int]:
+    return sorted({status for status, _ in ERROR_CODES.values()})
+
+
+# --- Schema helpers ----------------------------------------------------------------------------------------
+
+
+def string(
+    max_len: int = 200, *, pattern: str | None = None, enum: tuple[str, ...] | None = None, **extra: Any
+) -> Json:
+    if enum is not None:
+        return {"type": "string", "enum": list(enum), **extra}
+    schema: Json = {"type": "string", "minLength": 1, "maxLength": max_len, **extra}
+    if pattern is not None:
+        schema["pattern"] = pattern
+    return schema
+
+
+def integer(minimum: int | None = None, maximum: int | None = None) -> Json:
+    schema: Json = {"type": "integer"}
+    if minimum is not None:
+        schema["minimum"] = minimum
+    if maximum is not None:
+        schema["maximum"] = maximum
+    return schema
+
+
+def nullable(schema: Json) -> Json:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def array(items: Json, min_items: int = 0, max_items: int | None = None) -> Json:
+    schema: Json = {"type": "array", "items": items, "minItems": min_items}
+    if max_items is not None:
+        schema["maxItems"] = max_items
+    return schema
+
+
+def obj(required: tuple[str, ...] = (), /, **properties: Json) -> Json:
+    """An object with these properties; `required` names those that must be there. Others may come too."""
+    schema: Json = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+def ref(name: str) -> Json:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+TIMESTAMP = {"type": "string", "format": "date-time", "description": "ISO-8601 with a time zone"}
+TEXTS = obj(LANGUAGES, **{lang: string(300) for lang in LANGUAGES})  # one text per language
+ANY_OBJECT: Json = {"type": "object"}
+
+
+# --- Components --------------------------------------------------------------------------------------------
+
+
+def schemas() -> dict[str, Json]:
+    presigned_post = obj(
+        ("url", "fields", "key", "content_type", "max_bytes", "expires_in_s"),
+        url={"type": "string"},
+        fields={"type": "object", "additionalProperties": {"type": "string"}},
+        key={"type": "string"},
+        content_type={"type": "string"},
+        max_bytes={"type": "integer"},
+        expires_in_s={"type": "integer"},
+    )
+    message = obj(
+        ("message_id", "kind", "author_role", "text", "created_at", "for_candidate"),
+        message_id={"type": "string"},
+        kind=string(enum=("warning", "chat", "pause", "resume", "terminate", "note")),
+        author_role={"type": "string"},
+        author_id={"type": ["string", "null"]},
+        text={"type": "string"},
+        created_at=TIMESTAMP,
+        for_candidate={"type": "boolean"},
+        acknowledged_at={"type": ["string", "null"]},
+    )
+    control = obj(
+        ("session_id", "status", "paused", "terminated", "control_rev"),
+        session_id={"type": "string"},
+        status=string(enum=SESSION_STATUSES),
+        paused={"type": "boolean"},
+        terminated={"type": "boolean"},
+        remaining_s={"type": "integer"},
+        control_rev={"type": "integer"},
+        violation_counts={"type": "object"},
+    )
+    summary = obj(
+        ("session_id", "candidate_id", "exam_id", "status", "violation_counts", "risk_score"),
+        session_id={"type": "string"},
+        candidate_id={"type": "string"},
+        full_name={"type": ["string", "null"]},
+        exam_id={"type": "string"},
+        status=string(enum=SESSION_STATUSES),
+        paused={"type": "boolean"},
+        terminated={"type": "boolean"},
+        control_rev={"type": "integer"},
+        violation_counts={"type": "object", "additionalProperties": {"type": "integer"}},
+        risk_score={"type": "number"},
+        credibility={"type": "number"},
+    )
+    session_status = obj(
+        ("session_id", "exam_id", "status", "remaining_s", "deadline_at", "server_time", "paused", "control_rev"),
+        session_id={"type": "string"},
+        exam_id={"type": "string"},
+        status=string(enum=SESSION_STATUSES),
+        language=string(enum=LANGUAGES),
+        remaining_s={"type": "integer"},
+        deadline_at=TIMESTAMP,
+        server_time=TIMESTAMP,
+        paused={"type": "boolean"},
+        control_rev={"type": "integer"},
+        score={"type": ["number", "null"]},
+    )
+    return {
+        "ErrorCode": {
+            "type": "string",
+            "enum": sorted(ERROR_CODES),
+            "description": "\n".join(f"- `{c}` ({s}): {w}" for c, (s, w) in sorted(ERROR_CODES.items())),
+        },
+        "Error": obj(
+            ("error",),
+            error={
+                "type": "object",
+                "required": ["code", "message"],
+                "additionalProperties": False,
+                "properties": {
+                    "code": ref("ErrorCode"),
+                    "message": {"type": "string", "minLength": 1},
+                    "details": {"description": "What exactly was wrong, e.g. {field, problem}; absent or null"},
+                },
+            },
+        ),
+        "Exam": obj(
+            ("exam_id", "title", "languages", "duration_s", "blocks", "opens_at", "closes_at"),
+            exam_id={"type": "string"},
+            title=ANY_OBJECT,
+            languages=array(string(enum=LANGUAGES)),
+            duration_s={"type": "integer"},
+            blocks=array(ANY_OBJECT),
+            opens_at=TIMESTAMP,
+            closes_at=TIMESTAMP,
+            bank_size={"type": "integer"},
+            require_identity={"type": "boolean"},
+            analysis=ANY_OBJECT,
+        ),
+        "PresignedPost": presigned_post,
+        "Message": message,
+        "Control": control,
+        "SessionSummary": summary,
+        "SessionStatus": session_status,
+        "Session": {
+            "allOf": [
+                ref("SessionStatus"),
+                obj(("items", "answers", "blocks", "monitoring"), items=array(ANY_OBJECT), answers=ANY_OBJECT),
+            ]
+        },
+        "Channel": obj(
+            ("messages", "cursor", "session"),
+            messages=array(ref("Message")),
+            cursor={"type": ["string", "null"]},
+            session=ref("Control"),
+        ),
+        "MessageAnswer": obj(("message",), message=ref("Message"), control_rev={"type": "integer"}),
+        "Enrollment": obj(
+            ("status",), status={"type": "string"}, reasons=array(ANY_OBJECT), attempts={"type": "integer"}
+        ),
+    }
+
+
+def error_response() -> Json:
+    return {"description": "A failure: see ErrorCode", "content": {"application/json": {"schema": ref("Error")}}}
+
+
+# --- Operations --------------------------------------------------------------------------------------------
+
+PATH_PARAMS = re.compile(r"{(\w+)}")
+DESCRIPTIONS = {
+    "exam_id": "An exam's id (404 exam.not_found when unknown or another agency's)",
+    "session_id": "A session's id (404 session.not_found when unknown or someone else's)",
+    "item_id": "An item of the session",
+    "candidate_id": "A candidate's login",
+    "message_id": "A warning's message id",
+}
+
+
+def query(name: str, schema: Json, *, required: bool = False, description: str = "") -> Json:
+    return {"name": name, "in": "query", "required": required, "schema": schema, "description": description}
+
+
+def operation(
+    method: str,
+    path: str,
+    summary: str,
+    *,
+    roles: tuple[str, ...] | None,
+    body: Json | None = None,
+    body_required: bool = True,
+    answer: Json | None = None,
+    status: int = 200,
+    params: tuple[Json, ...] = (),
+    content_types: tuple[str, ...] = ("application/json",),
+    extra_answers: dict[str, Json] | None = None,
+) -> tuple[str, str, Json]:
+    tag = path.strip("/").split("/")[0].removesuffix(".json")
+    spec: Json = {
+        "operationId": f"{method.lower()}_{re.sub(r'[^A-Za-z0-9]+', '_', path).strip('_')}",
+        "summary": summary,
+        "tags": [tag],
+        "x-roles": list(roles) if roles is not None else [],
+        "security": [{"bearer": []}] if roles is not None else [],
+        "parameters": [
+            {"name": n, "in": "path", "required": True, "schema": string(128), "description": DESCRIPTIONS.get(n, n)}
+            for n in PATH_PARAMS.findall(path)
+        ]
+        + list(params),
+        "responses": {
+            str(status): {
+                "description": "Success",
+                "content": {"application/json": {"schema": answer or ANY_OBJECT}},
+            },
+            "4XX": {"$ref": "#/components/responses/Error"},
+            **(extra_answers or {}),
+        },
+    }
+    if body is not None:
+        spec["requestBody"] = {
+            "required": body_required,
+            "content": {
+                ct: {"schema": body if ct == "application/json" else {"type": "string"}} for ct in content_types
+            },
+        }
+    return path, method.lower(), spec
+
+
+def operations() -> list[tuple[str, str, Json]]:
+    lang = string(enum=LANGUAGES)
+    action = obj(("text", "expected_rev"), text=string(2000), expected_rev=integer(0, 10**9))
+    text_body = obj(("text",), text=string(2000))
+    exam_filter = query("exam_id", string(128, pattern=ID), description="Only this exam's sessions")
+    since = query("since", string(64, pattern=CURSOR), description="The cursor of the previous answer")
+    lists = lambda name, item: obj((name,), **{name: array(item)})  # noqa: E731 - a one-line schema shorthand
+    block = obj(("block_id", "title", "item_count"), block_id=string(32, pattern=r"^[A-Za-z0-9_-]{1,32}$"))
+    block["properties"].update(title=TEXTS, item_count=integer(1, 500))
+    exam_draft = obj(
+        ("title", "duration_s", "blocks", "opens_at", "closes_at"),
+        title=TEXTS,
+        languages=array(lang, 1, 3),
+        duration_s=integer(5, 43200),
+        blocks=array(block, 1, 20),
+        opens_at=TIMESTAMP,
+        closes_at=TIMESTAMP,
+        require_identity={"type": "boolean"},
+        analysis=nullable(ANY_OBJECT),
+    )
+    bank_item = obj(
+        ("id", "block", "text", "options", "correct"),
+        id=string(64),
+        block=string(32),
+        text=TEXTS,
+        options=array(obj(("id", "text"), id=string(64), text=TEXTS), 2, 10),
+        correct=string(64),
+    )
+    roster_entry = obj(
+        ("user_id", "full_name"),
+        user_id=string(128, pattern=ID),
+        full_name=string(200),
+        password=string(128, minLength=8),
+    )
+    event = obj(
+        ("event_id", "type", "occurred_at"),
+        event_id=string(64, pattern=CLIENT_ID),
+        type=string(enum=BROWSER_EVENT_TYPES),
+        occurred_at=TIMESTAMP,
+        details={"type": "object", "maxProperties": 20},
+    )
+    login = obj(
+        ("token", "expires_at", "user_id", "role", "agency_id"),
+        token={"type": "string"},
+        expires_at=TIMESTAMP,
+        user_id={"type": "string"},
+        role=string(enum=ANY_ROLE),
+        agency_id={"type": "string"},
+    )
+    health = obj(("status", "checks"), status=string(enum=("ok", "degraded")), checks=ANY_OBJECT)
+    unavailable = {"503": {"$ref": "#/components/responses/Error"}}
+    return [
+        # Public
+        operation("GET", "/health", "Readiness of the table, bucket, queues and state machine", roles=None,
+                  answer=health, extra_answers={"503": {"description": "A dependency is down (names it)",
+                                                        "content": {"application/json": {"schema": health}}}}),
+        operation("GET", "/openapi.json", "This document", roles=None),
+        operation("POST", "/auth/login", "Log in (throttled after failures)", roles=None, answer=login,
+                  body=obj(("user_id", "password"), user_id=string(128), password=string(256))),
+        operation("POST", "/auth/logout", "End every token of the caller", roles=ANY_ROLE,
+                  answer=obj(("logged_out",), logged_out={"const": True})),
+        # Agency admin
+        operation("POST", "/admin/exams", "Create an exam", roles=ADMIN, body=exam_draft, answer=ref("Exam"),
+                  status=201),
+        operation("GET", "/admin/exams", "The agency's exams, newest first", roles=ADMIN,
+                  answer=lists("exams", ref("Exam"))),
+        operation("GET", "/admin/exams/{exam_id}", "One exam", roles=ADMIN, answer=ref("Exam")),
+        operation("POST", "/admin/exams/{exam_id}/questions", "Import questions (all or nothing)", roles=ADMIN,
+                  body=obj(("items",), items=array(bank_item, 1)), content_types=("application/json", "text/csv"),
+                  answer=obj(("imported", "bank_size"), imported={"type": "integer"}, bank_size={"type": "integer"})),
+        operation("POST", "/admin/exams/{exam_id}/roster", "Admit candidates (creates their accounts)", roles=ADMIN,
+                  body=obj(("candidates",), candidates=array(roster_entry, 1, 100)),
+                  answer=obj(("admitted", "created_accounts"), admitted={"type": "integer"},
+                             created_accounts=array(ANY_OBJECT))),
+        operation("GET", "/admin/exams/{exam_id}/roster", "The exam's candidates", roles=ADMIN,
+                  answer=lists("candidates", ANY_OBJECT)),
+        # Candidate
+        operation("GET", "/me/exams", "The exams the candidate is admitted to", roles=CANDIDATE,
+                  answer=lists("exams", ANY_OBJECT)),
+        operation("POST", "/exams/{exam_id}/consent", "Consent to monitoring", roles=CANDIDATE,
+                  body=obj(("accepted",), accepted={"type": "boolean"}, language=lang)),
+        operation("POST", "/exams/{exam_id}/sessions", "Start (or get back) the session", roles=CANDIDATE,
+                  body=obj((), language=lang), body_required=False, answer=ref("Session"), status=201,
+                  extra_answers={"200": {"description": "The session that already exists",
+                                         "content": {"application/json": {"schema": ref("Session")}}},
+                                 **unavailable}),
+        operation("POST", "/exams/{exam_id}/system-check/uploads", "Presigned POST for an upload-speed probe",
+                  roles=CANDIDATE, answer=ref("PresignedPost"), status=201),
+        operation("GET", "/sessions/{session_id}", "The session: items, answers, timer", roles=CANDIDATE,
+                  answer=ref("Session")),
+        operation("PUT", "/sessions/{session_id}/answers/{item_id}", "Answer an item", roles=CANDIDATE,
+                  body=obj(("option_id",), option_id=string(64))),
+        operation("POST", "/sessions/{session_id}/heartbeat", "I am here (one client per session)",
+                  roles=CANDIDATE, body=obj((), client_id=string(64, pattern=CLIENT_ID)), body_required=False,
+                  answer=ref("SessionStatus")),
+        operation("POST", "/sessions/{session_id}/submit", "Submit", roles=CANDIDATE, answer=ref("SessionStatus")),
+        operation("POST", "/sessions/{session_id}/media", "Presigned POST for a monitoring upload", roles=CANDIDATE,
+                  body=obj(("kind",), kind=string(enum=("webcam", "audio", "screen"))), answer=ref("PresignedPost"),
+                  status=201),
+        operation("POST", "/sessions/{session_id}/events", "Report browser events (a batch, all or nothing)",
+                  roles=CANDIDATE, body=obj(("events",), events=array(event, 1, 100)),
+                  answer=lists("results", obj(("event_id", "outcome"), event_id={"type": "string"},
+                                              outcome=string(enum=("recorded", "duplicate", "out_of_window"))))),
+        operation("GET", "/sessions/{session_id}/violations", "The candidate's own violation log", roles=CANDIDATE,
+                  answer=lists("violations", ANY_OBJECT)),
+        operation("GET", "/sessions/{session_id}/inbox", "The candidate's side of the channel", roles=CANDIDATE,
+                  params=(since,), answer=ref("Channel")),
+        operation("POST", "/sessions/{session_id}/chat", "Write to the proctors", roles=CANDIDATE, body=text_body,
+                  answer=ref("MessageAnswer"), status=201),
+        operation("POST", "/sessions/{session_id}/inbox/{message_id}/ack", "Acknowledge a warning",
+                  roles=CANDIDATE, answer=ref("MessageAnswer")),
+        # Identity check
+        operation("POST", "/exams/{exam_id}/enrollment/uploads", "Presigned POST for a selfie or an ID document",
+                  roles=CANDIDATE, body=obj(("kind",), kind=string(enum=("selfie", "id_document"))),
+                  answer=ref("PresignedPost"), status=201),
+        operation("POST", "/exams/{exam_id}/enrollment/verify", "Compare the selfie with the document",
+                  roles=CANDIDATE, body=obj(("selfie_key", "id_document_key"), selfie_key=string(300),
+                                            id_document_key=string(300)), answer=ref("Enrollment")),
+        operation("GET", "/exams/{exam_id}/enrollment", "The identity check's state", roles=CANDIDATE,
+                  answer=ref("Enrollment")),
+        # Proctor
+        operation("GET", "/proctor/sessions", "Sessions, riskiest first", roles=PROCTOR,
+                  params=(exam_filter, query("status", string(enum=SESSION_STATUSES))),
+                  answer=lists("sessions", ref("SessionSummary"))),
+        operation("GET", "/proctor/exams", "The agency's exams", roles=PROCTOR, answer=lists("exams", ref("Exam"))),
+        operation("GET", "/proctor/live", "The live grid", roles=PROCTOR, params=(exam_filter,),
+                  answer=lists("sessions", ref("SessionSummary"))),
+        operation("GET", "/proctor/review", "Sessions awaiting a verdict", roles=PROCTOR, params=(exam_filter,),
+                  answer=lists("sessions", ref("SessionSummary"))),
+        operation("GET", "/proctor/sessions/{session_id}/timeline", "A session's violations and evidence links",
+                  roles=PROCTOR, answer=obj(("session", "violations"), session=ref("SessionSummary"),
+                                            violations=array(ANY_OBJECT))),
+        operation("GET", "/proctor/sessions/{session_id}/messages", "The whole channel, notes included",
+                  roles=PROCTOR, params=(since,), answer=ref("Channel")),
+        operation("POST", "/proctor/sessions/{session_id}/warn", "Warn the candidate", roles=PROCTOR, body=action,
+                  answer=ref("MessageAnswer"), status=201),
+        operation("POST", "/proctor/sessions/{session_id}/pause", "Pause the session", roles=PROCTOR, body=action,
+                  answer=ref("MessageAnswer"), status=201),
+        operation("POST", "/proctor/sessions/{session_id}/resume", "Resume the session", roles=PROCTOR,
+                  body=obj(("expected_rev",), text=string(2000), expected_rev=integer(0, 10**9)),
+                  answer=ref("MessageAnswer"), status=201),
+        operation("POST", "/proctor/sessions/{session_id}/terminate", "End the session", roles=PROCTOR,
+                  body=obj(("reason", "expected_rev"), reason=string(2000), expected_rev=integer(0, 10**9)),
+                  answer=ref("MessageAnswer"), status=201),
+        operation("POST", "/proctor/sessions/{session_id}/chat", "Write to the candidate", roles=PROCTOR,
+                  body=text_body, answer=ref("MessageAnswer"), status=201),
+        operation("POST", "/proctor/sessions/{session_id}/notes", "A note only proctors see", roles=PROCTOR,
+                  body=text_body, answer=ref("MessageAnswer"), status=201),
+        operation("POST", "/proctor/sessions/{session_id}/verdict", "Accept or annul a session awaiting review",
+                  roles=PROCTOR, body=obj(("verdict",), verdict=string(enum=("accept", "annul")),
+                                          reason=string(1000)),
+                  answer=obj(("status", "reviewed_at"), status=string(enum=SESSION_STATUSES))),
+        operation("GET", "/proctor/enrollments", "An exam's identity checks", roles=PROCTOR,
+                  params=(query("exam_id", string(128, pattern=ID), required=True),
+                          query("status", string(enum=("approved", "rejected", "overridden")))),
+                  answer=lists("enrollments", ANY_OBJECT)),
+        operation("GET", "/proctor/enrollments/{exam_id}/{candidate_id}", "One identity check with photo links",
+                  roles=PROCTOR, answer=ref("Enrollment")),
+        operation("POST", "/proctor/enrollments/{exam_id}/{candidate_id}/override",
+                  "Override a rejected identity check", roles=PROCTOR, body=obj(("reason",), reason=string(1000)),
+                  answer=ref("Enrollment")),
+    ]  # fmt: skip
+
+
+@cache
+def document() -> Json:
+    paths: dict[str, Json] = {}
+    for path, method, spec in operations():
+        paths.setdefault(path, {})[method] = spec
+    tags = sorted({tag for methods in paths.values() for spec in methods.values() for tag in spec["tags"]})
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Online exam proctoring API",
+            "version": VERSION,
+            "description": (
+                "JSON over HTTPS. Every failure is "
+                '`{"error": {"code", "message", "details"?}}` with a stable code that doubles as the localization '
+                "key (see ErrorCode). The web app calls it under /api on its own origin."
+            ),
+        },
+        "servers": [{"url": "/api", "description": "The web app's origin (CloudFront on AWS, local/web_server.py)"}],
+        "security": [],
+        "tags": [{"name": tag} for tag in tags],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "The token from POST /auth/login; x-roles on each operation names who may call it",
+                }
+            },
+            "schemas": schemas(),
+            "responses": {"Error": error_response()},
+        },
+    }
