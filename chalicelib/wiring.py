@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from chalicelib.identity.authentication import Authenticator
     from chalicelib.identity.enrollment import EnrollmentService
     from chalicelib.identity.throttling import LoginThrottle
+    from chalicelib.identity.erasure import BiometricErasure
     from chalicelib.identity.tokens import TokenService
     from chalicelib.proctor.channel import ProctorChannel
     from chalicelib.violations.signal_tracker import SignalTracker
@@ -232,6 +233,43 @@ def signal_tracker() -> SignalTracker:
 
 def reset() -> None:
     """Forget every cached dependency (tests that change the environment call this)."""
+def _admitted_exams(candidate_id: str) -> list[str]:
+    return [a.exam_id for a in AdmissionRecord.query(candidate_id, attributes_to_get=["exam_id"])]
+
+
+def _forget_session_references(candidate_id: str, exam_ids: list[str]) -> int:
+    """Erasure's port into the exam context: the face-template copies in the candidate's sessions go too."""
+    from pynamodb.exceptions import UpdateError
+
+    from chalicelib.core.db import is_condition_failure
+    from chalicelib.exam.sessions import session_id_for
+
+    cleared = 0
+    for exam_id in exam_ids:
+        try:
+            SessionRecord(session_id_for(exam_id, candidate_id)).update(
+                actions=[
+                    SessionRecord.reference_vector.remove(),
+                    SessionRecord.reference_image_key.remove(),
+                    SessionRecord.reference_regions.remove(),
+                ],
+                condition=SessionRecord.session_id.exists(),
+            )
+            cleared += 1
+        except UpdateError as exc:  # no session for that exam
+            if not is_condition_failure(exc):
+                raise
+    return cleared
+
+
+@cache
+def biometric_erasure() -> BiometricErasure:
+    from chalicelib.identity.erasure import BiometricErasure
+
+    current = settings()
+    return BiometricErasure(s3(), current.media_bucket, clock(), _admitted_exams, _forget_session_references)
+
+
     boto3.DEFAULT_SESSION = None  # it caches credentials and region resolved from the old environment
     for getter in (
         settings,
@@ -257,3 +295,4 @@ def reset() -> None:
         signal_tracker,
     ):
         getter.cache_clear()
+        biometric_erasure,

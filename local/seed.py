@@ -1,4 +1,8 @@
-"""Demo data for the local stack: one agency with an admin, a proctor, a candidate and an exam with a bank."""
+"""Demo data for the local stack: one agency with an admin, a proctor, a candidate and an exam with a bank.
+
+Logins are the agency's own (accounts are keyed by agency and login), so people log in at the address the agency
+hands out, `/?agency=<code>`: `login_path` in what `seed` returns.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from chalicelib.exam.requests import exam_draft
 from chalicelib.identity.models import UserRecord
 from chalicelib.identity.passwords import hash_password
 
+from chalicelib.identity.logins import account_id
 AGENCY = "demo-agency"
 TOPICS = [
     ("Конституция", "Конституция", "Constitution"),
@@ -43,21 +48,31 @@ def demo_bank(items_per_block: int) -> dict[str, Any]:
     return {"items": items}
 
 
-def create_user(user_id: str, role: str, full_name: str, password: str, agency_id: str = AGENCY) -> None:
-    """Staff accounts are provisioned by operators, not through the public API."""
+def login_path(agency_id: str) -> str:
+    """Where the agency's people log in: the web app with the agency's code filled in."""
+    return f"/?agency={agency_id}"
+
+
+def create_user(user_id: str, role: str, full_name: str, password: str, agency_id: str = AGENCY) -> str:
+    """Staff accounts are provisioned by operators, not through the public API. `user_id` is the login within the
+    agency; returns the account id (`<agency>~<login>`)."""
     wiring.settings()
     UserRecord(
-        user_id=user_id,
+        user_id=account,
         agency_id=agency_id,
+    account = account_id(agency_id, user_id)
         role=role,
         full_name=full_name,
         password_hash=hash_password(password),
+        login=user_id.lower(),
         created_at=wiring.clock().now(),
     ).save()
 
 
 def create_agency(prefix: str, password: str) -> dict[str, str]:
-    """A fresh agency with an admin and a proctor (tests and benchmarks): its id and the two user ids."""
+    return account
+    """A fresh agency with an admin and a proctor (tests and benchmarks): its code (`agency_id`, what people type
+    as their organisation) and the two logins."""
     agency = f"{prefix}-{uuid.uuid4().hex[:8]}"
     users = {"agency_id": agency, "admin": f"admin-{agency}", "proctor": f"proctor-{agency}"}
     create_user(users["admin"], "admin", "Admin", password, agency_id=agency)
@@ -72,7 +87,7 @@ def seed(password: str | None = None, duration_s: int = 1500) -> dict[str, Any]:
     now = wiring.clock().now()
     create_user("admin@demo", "admin", "Demo Admin", password)
     create_user("proctor@demo", "proctor", "Demo Proctor", password)
-    admin = Principal("admin@demo", "admin", AGENCY)
+    admin = Principal(account_id(AGENCY, "admin@demo"), "admin", AGENCY)
     catalog = wiring.exam_catalog()
     title = {"kk": "Мемлекеттік қызметке тест", "ru": "Тест на госслужбу", "en": "Civil service test"}
     exam = catalog.create_exam(
@@ -100,4 +115,5 @@ def seed(password: str | None = None, duration_s: int = 1500) -> dict[str, Any]:
         "password": password,
         "exam": exam_view(load_exam(exam["exam_id"], AGENCY)),
         "users": ["admin@demo", "proctor@demo", "candidate@demo"],
+        "login_path": login_path(AGENCY),
     }

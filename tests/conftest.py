@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from local.stack import LocalStack
-from tests.api_client import ApiClient
-from tests.helpers import PASSWORD, exam_payload
+from tests.api_client import ApiClient, remember
+from tests.helpers import PASSWORD, account_of, exam_payload
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +37,9 @@ def api(stack: LocalStack) -> ApiClient:
 def _new_agency() -> dict[str, str]:
     from local.seed import create_agency
 
-    return create_agency("agency", PASSWORD)
+    agency = create_agency("agency", PASSWORD)
+    remember(agency["agency_id"], agency["admin"], agency["proctor"])
+    return agency
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +54,10 @@ def other_agency(stack: LocalStack) -> dict[str, str]:
 
 @pytest.fixture
 def make_exam(api: ApiClient, agency: dict[str, str]):
-    """Create an exam with a bank and one admitted candidate who has consented; returns ids and tokens."""
+    """Create an exam with a bank and one admitted candidate who has consented; returns ids and tokens.
+
+    `candidate_id` is the candidate's account id (what the API stores and shows), `login` what the candidate types.
+    """
 
     def make(
         duration_s: int = 600,
@@ -66,13 +71,14 @@ def make_exam(api: ApiClient, agency: dict[str, str]):
         payload = exam_payload(duration_s, require_identity=require_identity, analysis=analysis)
         exam = api.call("POST", "/admin/exams", admin, json=payload).json()
         api.call("POST", f"/admin/exams/{exam['exam_id']}/questions", admin, json=demo_bank(4)).raise_for_status()
-        candidate_id = f"cand-{uuid.uuid4().hex[:10]}"
+        login = f"cand-{uuid.uuid4().hex[:10]}"
         api.call(
             "POST",
             f"/admin/exams/{exam['exam_id']}/roster",
             admin,
-            json={"candidates": [{"user_id": candidate_id, "full_name": "Test Candidate", "password": PASSWORD}]},
+            json={"candidates": [{"user_id": login, "full_name": "Test Candidate", "password": PASSWORD}]},
         ).raise_for_status()
+        candidate_id = account_of(agency["agency_id"], login)
         candidate = api.login(candidate_id, PASSWORD)
         if consent:
             api.call(
@@ -83,6 +89,8 @@ def make_exam(api: ApiClient, agency: dict[str, str]):
             "admin": admin,
             "candidate": candidate,
             "candidate_id": candidate_id,
+            "login": login,
+            "agency_id": agency["agency_id"],
             "proctor": api.login(agency["proctor"], PASSWORD),
         }
 
@@ -101,14 +109,15 @@ def started(api: ApiClient, make_exam) -> dict[str, Any]:
 
 @pytest.fixture
 def new_candidate(api: ApiClient, agency: dict[str, str]):
-    """Makes a fresh candidate login of the agency (admitted to a fresh exam), so per-account state never leaks."""
+    """Makes a fresh candidate of the agency (admitted to a fresh exam), so per-account state never leaks; returns
+    its account id (`<agency>~<login>`), which ApiClient.login and login_response also take."""
 
     def make() -> str:
         admin = api.login(agency["admin"], PASSWORD)
         exam_id = api.call("POST", "/admin/exams", admin, json=exam_payload()).json()["exam_id"]
-        user_id = f"cand-{uuid.uuid4().hex[:10]}"
-        body = {"candidates": [{"user_id": user_id, "full_name": "Test Candidate", "password": PASSWORD}]}
+        login = f"cand-{uuid.uuid4().hex[:10]}"
+        body = {"candidates": [{"user_id": login, "full_name": "Test Candidate", "password": PASSWORD}]}
         api.call("POST", f"/admin/exams/{exam_id}/roster", admin, json=body).raise_for_status()
-        return user_id
+        return account_of(agency["agency_id"], login)
 
     return make

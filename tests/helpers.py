@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from local.dispatcher import sqs_event
-from tests.api_client import ApiClient
+from tests.api_client import ApiClient, login_body, token_agency
 from tests.paths import FACES_DIR
 
 
@@ -33,26 +33,34 @@ def ok(response) -> dict[str, Any]:
     return response.json()
 
 
+def account_of(agency_id: str, login: str) -> str:
+    """The candidate_id the API stores and shows for a login of an agency (accounts are per agency)."""
+    from chalicelib.identity.logins import account_id
+
+    return account_id(agency_id, login)
+
+
 def admit(api: ApiClient, admin: str, exam_id: str, *, consent: bool = True) -> tuple[str, str]:
-    """Admit a fresh candidate to the exam; returns (candidate_id, token)."""
-    candidate_id = f"cand-{uuid.uuid4().hex[:10]}"
+    """Admit a fresh candidate to the exam; returns (candidate_id, token): the candidate_id is the account id."""
+    login = f"cand-{uuid.uuid4().hex[:10]}"
     ok(
         api.call(
             "POST",
             f"/admin/exams/{exam_id}/roster",
             admin,
-            json={"candidates": [{"user_id": candidate_id, "full_name": "Test Candidate", "password": PASSWORD}]},
+            json={"candidates": [{"user_id": login, "full_name": "Test Candidate", "password": PASSWORD}]},
         )
     )
+    candidate_id = account_of(token_agency(admin), login)
     token = api.login(candidate_id, PASSWORD)
     if consent:
         ok(api.call("POST", f"/exams/{exam_id}/consent", token, json={"accepted": True, "language": "ru"}))
     return candidate_id, token
 
 
-def login_response(api: ApiClient, user_id: str, password: str):
-    """The raw login answer (for tests that expect it to fail)."""
-    return api.call("POST", "/auth/login", json={"user_id": user_id, "password": password})
+def login_response(api: ApiClient, user_id: str, password: str, agency: str | None = None):
+    """The raw login answer (for tests that expect it to fail); the agency as ApiClient.login finds it."""
+    return api.call("POST", "/auth/login", json=login_body(user_id, password, agency))
 
 
 SESSION_KEYS = ("status", "answers", "submitted_at", "score", "verdict")

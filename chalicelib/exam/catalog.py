@@ -19,6 +19,7 @@ from chalicelib.core.principal import Principal
 from chalicelib.exam.bank_import import QuestionDraft
 from chalicelib.exam.models import AdmissionRecord, ExamRecord, QuestionRecord
 from chalicelib.exam.policy import AnalysisPolicy
+from chalicelib.identity.logins import account_id, login_of
 from chalicelib.identity.models import UserRecord
 from chalicelib.identity.passwords import hash_password
 
@@ -164,9 +165,10 @@ class ExamCatalog:
 
     def admit(self, admin: Principal, exam: ExamRecord, roster: list[RosterEntry]) -> dict[str, Any]:
         """Admit candidates; unknown logins become candidate accounts (a generated password is returned once)."""
-        entries = {entry.user_id: entry for entry in roster}  # the last line for a login wins
+        # Accounts are the agency's own (id from agency and login); the last line for a login wins
+        entries = {account_id(admin.agency_id, entry.user_id): entry for entry in roster}
         existing = {u.user_id: u for u in UserRecord.batch_get(list(entries))}
-        clashes = [uid for uid, u in existing.items() if u.role != "candidate" or u.agency_id != admin.agency_id]
+        clashes = [login_of(uid) for uid, u in existing.items() if u.role != "candidate"]
         if clashes:
             raise Conflict("roster.login_taken", "Some logins belong to another account.", details=sorted(clashes))
         now = self._clock.now()
@@ -178,6 +180,7 @@ class ExamCatalog:
                 user = UserRecord(
                     user_id=user_id,
                     agency_id=admin.agency_id,
+                    login=entry.user_id,
                     role="candidate",
                     full_name=entry.full_name,
                     password_hash=hash_password(secret),
@@ -189,7 +192,7 @@ class ExamCatalog:
                     if not is_condition_failure(exc):
                         raise
                     continue
-                created.append({"user_id": user_id, "password": None if password else secret})
+                created.append({"user_id": entry.user_id, "password": None if password else secret})
         for user_id in entries:
             admission = AdmissionRecord(
                 candidate_id=user_id, exam_id=exam.exam_id, agency_id=admin.agency_id, admitted_at=now
@@ -204,7 +207,8 @@ class ExamCatalog:
     def roster(self, exam: ExamRecord) -> list[dict[str, Any]]:
         return [
             {
-                "user_id": a.candidate_id,
+                "user_id": login_of(a.candidate_id),
+                "candidate_id": a.candidate_id,
                 "admitted_at": iso(a.admitted_at),
                 "consent_at": iso(a.consent_at) if a.consent_at else None,
             }

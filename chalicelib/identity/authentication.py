@@ -4,6 +4,9 @@ Logout and disabling an account bump the account's `token_version`; a token issu
 an account that is disabled or gone) is refused. The version is cached per process for a short time, so most
 requests cost no extra read: this process forgets its entry at once on logout or disable, other processes (other
 Lambda instances) stop accepting the old token within `ttl_s`.
+
+The token's subject is an agency-scoped account id (`<agency>~<login>`); a token whose subject belongs to another
+agency than its `agency` claim (and audience) is refused, so no token ever speaks for another agency's account.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections.abc import Callable
 
 from chalicelib.core.errors import Unauthenticated
 from chalicelib.core.principal import Principal
+from chalicelib.identity.logins import agency_of, normalize
 from chalicelib.identity.models import UserRecord
 from chalicelib.identity.tokens import TokenService
 
@@ -46,6 +50,9 @@ class Authenticator:
 
     def __call__(self, token: str) -> Principal:
         principal, version = self._tokens.verify_versioned(token)
+        owner = agency_of(principal.user_id)  # '' only for an id from before accounts were scoped (none is stored)
+        if owner and owner != normalize(principal.agency_id):  # an account is one agency's own
+            raise Unauthenticated("auth.token_invalid", "The session token is not valid.")
         if self._version(principal.user_id) != version:
             raise Unauthenticated("auth.token_revoked", "This sign-in was ended (logout or disabled); log in again.")
         return principal

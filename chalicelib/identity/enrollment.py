@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -22,12 +23,16 @@ from chalicelib.core.presigned import MediaKind, Presigner
 from chalicelib.core.principal import Principal
 from chalicelib.identity.face_detector import JPEG_ONLY, PHOTO_MAX_PIXELS, InvalidImage, decode_image
 from chalicelib.identity.face_engine import FaceEngine, FaceObservation, OpenCvFaceEngine
+from chalicelib.identity.logins import login_of
 from chalicelib.identity.models import PHOTO_KINDS, EnrollmentRecord
 from chalicelib.identity.occlusion import region_template
 from chalicelib.identity.quality import MESSAGES, QualityLimits, assess_enrollment
 
 APPROVED, REJECTED, OVERRIDDEN = "approved", "rejected", "overridden"
 MAX_ATTEMPTS = 10
+# Face templates are biometric data: a record lives as long as the photos it was made from (the media bucket's
+# lifecycle rule, infra/definitions.py MEDIA_RETENTION_DAYS; a unit test holds the two equal), then TTL deletes it.
+BIOMETRIC_RETENTION = timedelta(days=30)
 _MISMATCH_MESSAGE = {
     "kk": "Құжаттағы фото сіздің бетіңізге сәйкес келмейді. Өз құжатыңызды түсіріңіз.",
     "ru": "Фото в документе не совпадает с вашим лицом. Сфотографируйте свой документ.",
@@ -43,6 +48,11 @@ ConsentCheck = Callable[[Principal, str], object]
 def enrollment_prefix(exam_id: str, candidate_id: str) -> str:
     """One opaque folder per candidate and exam, so neither login nor exam id shows in the object key."""
     return f"enrollment/{uuid.uuid5(_ENROLLMENT_NAMESPACE, f'{exam_id}/{candidate_id}').hex}"
+
+
+def biometric_expiry(decided_at: datetime) -> datetime:
+    """When an identity check's record (its face template) expires: with the photos it was made from."""
+    return decided_at + BIOMETRIC_RETENTION
 
 
 def _reason(photo: str, code: str) -> dict[str, Any]:
@@ -126,6 +136,7 @@ class EnrollmentService:
             decided_at=self._clock.now(),
             engine=engine.name,
         )
+        record.expires_at = biometric_expiry(record.decided_at)
         if not any(r["photo"] == "selfie" for r in reasons):
             face = selfie_faces[0]
             template = engine.template(selfie, face, image_key=keys["selfie"], encoded=selfie_bytes)
@@ -149,13 +160,14 @@ class EnrollmentService:
         return {
             "exam_id": record.exam_id,
             "candidate_id": record.candidate_id,
+            "login": login_of(record.candidate_id),
             "status": record.status,
             "reasons": reasons,
             "scores": record.scores.as_dict(),
             "attempts": int(record.attempts),
             "decided_at": iso(record.decided_at),
             "reidentification": record.template_vector is not None or record.template_image_key is not None,
-            "override_by": record.override_by,
+            "override_by": login_of(record.override_by) if record.override_by else None,  # a login of the agency
             "override_reason": record.override_reason,
         }
 
@@ -193,6 +205,7 @@ class EnrollmentService:
                     EnrollmentRecord.status.set(OVERRIDDEN),
                     EnrollmentRecord.override_by.set(proctor.user_id),
                     EnrollmentRecord.override_reason.set(reason),
+                    EnrollmentRecord.expires_at.set(record.expires_at or biometric_expiry(record.decided_at)),
                 ],
                 condition=EnrollmentRecord.status == REJECTED,
             )

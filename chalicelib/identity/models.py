@@ -14,6 +14,8 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from chalicelib.identity.logins import login_of
+
 ROLES = ("candidate", "proctor", "admin")
 PHOTO_KINDS = ("selfie", "id_document")  # the two photos of the identity check
 
@@ -24,8 +26,9 @@ class UserRecord(Model):
     class Meta:
         table_name = "users"
 
-    user_id = UnicodeAttribute(hash_key=True)  # the login, lower-cased
+    user_id = UnicodeAttribute(hash_key=True)  # the account id: `<agency>~<login>` (identity/logins.py)
     agency_id = UnicodeAttribute()
+    login = UnicodeAttribute(null=True)  # as the agency issued it, lower-cased (also the id's second part)
     role = UnicodeAttribute()
     full_name = UnicodeAttribute()
     password_hash = UnicodeAttribute()
@@ -44,9 +47,14 @@ class UserRecord(Model):
         except DoesNotExist:
             return None
 
+    @property
+    def login_name(self) -> str:
+        """The login people type and see (stored, or read from the account id)."""
+        return self.login or login_of(self.user_id)
+
 
 class LoginAttemptRecord(Model):
-    """Failed logins of one account or one client (`account#<login>`, `client#<ip>`): the throttle's counter."""
+    """Failed logins of one account or one client (`account#<agency>~<login>`, `client#<ip>`): a throttle counter."""
 
     TABLE_SUFFIX = "login-attempts"
 

@@ -11,6 +11,7 @@ from chalicelib.core.clock import iso
 from chalicelib.core.errors import Unauthenticated
 from chalicelib.core.http import ID_PATTERN, Fields
 from chalicelib.core.principal import Principal
+from chalicelib.identity.logins import SEPARATOR, account_id, normalize
 from chalicelib.identity.models import PHOTO_KINDS, ROLES, UserRecord
 from chalicelib.identity.passwords import DUMMY_HASH, verify_password
 
@@ -19,9 +20,15 @@ bp = Blueprint(__name__)
 
 @route(bp, "/auth/login", methods=["POST"], roles=None)
 def login(request, _):
+    """Log in to one agency's account: logins are the agency's own, so the agency is part of the request."""
     fields = Fields(json_body(request))
-    user_id = str(fields.text("user_id", max_len=128)).strip().lower()
+    login_name = normalize(str(fields.text("user_id", max_len=128)))
     password = str(fields.text("password", max_len=256))
+    agency = normalize(str(fields.text("agency", max_len=128)))
+    try:
+        user_id = account_id(agency, login_name)
+    except ValueError:  # no account can have this id; answered like a wrong password (same time, same counter)
+        user_id = f"{agency}{SEPARATOR}{login_name}"
     client = ((request.context or {}).get("identity") or {}).get("sourceIp")
     throttle = wiring.login_throttle()
     throttle.check(user_id, client)  # a locked-out account or client is refused before any password is checked
@@ -32,14 +39,15 @@ def login(request, _):
         user = None
     if user is None or not verify_password(password, user.password_hash) or user.disabled:
         throttle.failed(user_id, client)
-        raise Unauthenticated("auth.invalid_credentials", "Wrong login or password.")
+        raise Unauthenticated("auth.invalid_credentials", "Wrong organisation, login or password.")
     throttle.succeeded(user_id)
     principal = Principal(user_id=user.user_id, role=user.role, agency_id=user.agency_id)
     token, expires = wiring.tokens().issue(principal, wiring.clock().now(), user.current_token_version)
     return {
         "token": token,
         "expires_at": iso(expires),
-        "user_id": user.user_id,
+        "user_id": user.login_name,
+        "account_id": user.user_id,
         "role": user.role,
         "agency_id": user.agency_id,
         "full_name": user.full_name,
@@ -95,3 +103,21 @@ def enrollment_for_proctor(request, proctor, exam_id, candidate_id):
 def override_enrollment(request, proctor, exam_id, candidate_id):
     reason = str(Fields(json_body(request)).text("reason", max_len=1000))
     return wiring.enrollment().override(proctor, exam_id, candidate_id, reason)
+
+
+@route(bp, "/admin/candidates/{login}/disable", methods=["POST"], roles=("admin",))
+def disable_candidate(request, admin, login):
+    """The candidate can no longer log in; every token it holds is refused from the next request on."""
+    return wiring.accounts().set_candidate_disabled(admin, login, disabled=True)
+
+
+@route(bp, "/admin/candidates/{login}/enable", methods=["POST"], roles=("admin",))
+def enable_candidate(request, admin, login):
+    """The candidate may log in again (with a new sign-in: tokens from before stay refused)."""
+    return wiring.accounts().set_candidate_disabled(admin, login, disabled=False)
+
+
+@route(bp, "/admin/candidates/{login}/biometrics", methods=["DELETE"], roles=("admin",))
+def erase_biometrics(request, admin, login):
+    """Erasure on request: the candidate's identity photos (every version), face templates and their copies."""
+    return wiring.biometric_erasure().erase(admin, login)

@@ -6,6 +6,9 @@ behind one address. A lockout refuses even the right password (otherwise it woul
 capped, so someone who locks a candidate out on exam day delays them by minutes, not the whole exam. A successful
 login forgets the account's counter; counters are forgotten `window_s` after their last failure.
 
+The account counter is keyed by the agency-scoped account id (`<agency>~<login>`), so failures against a login in
+one agency never lock the same login in another (agency B's users cannot lock out agency A's candidate).
+
 Counts are DynamoDB `ADD`s, so concurrent failures all count; only one of them starts a lockout (conditional).
 """
 

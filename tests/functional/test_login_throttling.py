@@ -37,7 +37,7 @@ def test_five_wrong_passwords_lock_the_account_and_even_the_right_one_waits_for_
 
     # When the lockout has passed, Then the right password is accepted
     let_lockout_pass(user_id)
-    assert ok(login_response(api, user_id, PASSWORD))["user_id"] == user_id
+    assert ok(login_response(api, user_id, PASSWORD))["account_id"] == user_id
 
 
 def test_the_second_lockout_of_an_account_lasts_longer(api, new_candidate):
@@ -55,7 +55,7 @@ def test_a_locked_account_does_not_lock_another_account_from_the_same_client(api
     locked, neighbour = new_candidate(), new_candidate()
     fail(api, locked, 5)
 
-    assert ok(login_response(api, neighbour, PASSWORD))["user_id"] == neighbour
+    assert ok(login_response(api, neighbour, PASSWORD))["account_id"] == neighbour
 
 
 def test_a_successful_login_resets_the_count_of_failures(api, new_candidate):

@@ -59,7 +59,7 @@ def test_disabling_an_unknown_account_is_not_found():
     from chalicelib.core.errors import NotFound
 
     with pytest.raises(NotFound):
-        in_process().accounts().disable_account(f"nobody-{uuid.uuid4().hex[:8]}")
+        in_process().accounts().disable_account(f"agency-x~nobody-{uuid.uuid4().hex[:8]}")
 
 
 def test_a_deleted_users_token_is_refused(api, new_candidate):
