@@ -1,6 +1,7 @@
 import pytest
 
 from chalicelib.core.errors import Unprocessable
+from chalicelib.exam import bank_import
 from chalicelib.exam.bank_import import parse_csv_bank, parse_json_bank
 
 LANGS = ["kk", "ru", "en"]
@@ -60,3 +61,35 @@ def test_csv_without_required_columns_is_refused():
     with pytest.raises(Unprocessable) as error:
         parse_csv_bank("id,text_en\nq1,hello\n", LANGS, {"law"})
     assert error.value.code == "bank.invalid"
+
+
+def test_text_limits_count_utf8_bytes_not_characters():
+    cyrillic = "Ж" * (bank_import.MAX_TEXT_BYTES // 2 + 1)  # under the limit in characters, over it in bytes
+    with pytest.raises(Unprocessable) as error:
+        parse_json_bank({"items": [item(text={"kk": cyrillic, "ru": "Вопрос", "en": "Question"})]}, LANGS, {"law"})
+    [problem] = error.value.details
+    assert (problem["row"], problem["field"]) == (1, "text.kk") and "bytes" in problem["problem"]
+    fits = "Ж" * (bank_import.MAX_TEXT_BYTES // 2)
+    assert parse_json_bank({"items": [item(text={"kk": fits, "ru": "В", "en": "Q"})]}, LANGS, {"law"})
+
+
+def test_a_lone_surrogate_is_a_reported_problem_not_a_crash():
+    with pytest.raises(Unprocessable) as error:
+        parse_json_bank({"items": [item(), item("q2", text={"kk": "\ud800", "ru": "В", "en": "Q"})]}, LANGS, {"law"})
+    assert [(p["row"], p["field"]) for p in error.value.details] == [(2, "text.kk")]
+
+
+def test_an_item_whose_fields_fit_but_whose_whole_is_too_large_is_refused():
+    big = "x" * (bank_import.MAX_TEXT_BYTES - 100)
+    options = [{"id": o, "text": {lang: big for lang in LANGS}} for o in "abcdefgh"]
+    with pytest.raises(Unprocessable) as error:
+        parse_json_bank({"items": [item(), item("wide", options=options)]}, LANGS, {"law"})
+    assert [(p["row"], p["field"]) for p in error.value.details] == [(2, "item")]
+    assert bank_import.stored_size(parse_json_bank({"items": [item()]}, LANGS, {"law"})[0]) < 1000
+
+
+def test_a_bank_over_the_import_limit_is_refused_as_a_whole(monkeypatch):
+    monkeypatch.setattr(bank_import, "MAX_BANK_BYTES", 2000)
+    with pytest.raises(Unprocessable) as error:
+        parse_json_bank({"items": [item(f"q{n}") for n in range(10)]}, LANGS, {"law"})
+    assert [(p["row"], p["field"]) for p in error.value.details] == [(0, "items")]
