@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     from chalicelib.identity.accounts import Accounts
     from chalicelib.identity.authentication import Authenticator
     from chalicelib.identity.enrollment import EnrollmentService
-    from chalicelib.identity.throttling import LoginThrottle
     from chalicelib.identity.erasure import BiometricErasure
+    from chalicelib.identity.throttling import LoginThrottle
     from chalicelib.identity.tokens import TokenService
     from chalicelib.proctor.channel import ProctorChannel
     from chalicelib.violations.signal_tracker import SignalTracker
@@ -224,15 +224,6 @@ def enrollment() -> EnrollmentService:
     )
 
 
-@cache
-def signal_tracker() -> SignalTracker:
-    from chalicelib.violations.signal_tracker import SignalTracker
-
-    return SignalTracker(recorder())
-
-
-def reset() -> None:
-    """Forget every cached dependency (tests that change the environment call this)."""
 def _admitted_exams(candidate_id: str) -> list[str]:
     return [a.exam_id for a in AdmissionRecord.query(candidate_id, attributes_to_get=["exam_id"])]
 
@@ -270,6 +261,15 @@ def biometric_erasure() -> BiometricErasure:
     return BiometricErasure(s3(), current.media_bucket, clock(), _admitted_exams, _forget_session_references)
 
 
+@cache
+def signal_tracker() -> SignalTracker:
+    from chalicelib.violations.signal_tracker import SignalTracker
+
+    return SignalTracker(recorder())
+
+
+def reset() -> None:
+    """Forget every cached dependency (tests that change the environment call this)."""
     boto3.DEFAULT_SESSION = None  # it caches credentials and region resolved from the old environment
     for getter in (
         settings,
@@ -292,7 +292,7 @@ def biometric_erasure() -> BiometricErasure:
         media_uploads,
         face_engine,
         enrollment,
+        biometric_erasure,
         signal_tracker,
     ):
         getter.cache_clear()
-        biometric_erasure,

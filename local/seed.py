@@ -16,10 +16,10 @@ from chalicelib.core.principal import Principal
 from chalicelib.exam.bank_import import parse_json_bank
 from chalicelib.exam.catalog import RosterEntry, exam_view, load_exam
 from chalicelib.exam.requests import exam_draft
+from chalicelib.identity.logins import account_id
 from chalicelib.identity.models import UserRecord
 from chalicelib.identity.passwords import hash_password
 
-from chalicelib.identity.logins import account_id
 AGENCY = "demo-agency"
 TOPICS = [
     ("Конституция", "Конституция", "Constitution"),
@@ -57,20 +57,20 @@ def create_user(user_id: str, role: str, full_name: str, password: str, agency_i
     """Staff accounts are provisioned by operators, not through the public API. `user_id` is the login within the
     agency; returns the account id (`<agency>~<login>`)."""
     wiring.settings()
+    account = account_id(agency_id, user_id)
     UserRecord(
         user_id=account,
         agency_id=agency_id,
-    account = account_id(agency_id, user_id)
+        login=user_id.lower(),
         role=role,
         full_name=full_name,
         password_hash=hash_password(password),
-        login=user_id.lower(),
         created_at=wiring.clock().now(),
     ).save()
+    return account
 
 
 def create_agency(prefix: str, password: str) -> dict[str, str]:
-    return account
     """A fresh agency with an admin and a proctor (tests and benchmarks): its code (`agency_id`, what people type
     as their organisation) and the two logins."""
     agency = f"{prefix}-{uuid.uuid4().hex[:8]}"
@@ -112,8 +112,8 @@ def seed(password: str | None = None, duration_s: int = 1500) -> dict[str, Any]:
     catalog.admit(admin, record, [RosterEntry("candidate@demo", "Demo Candidate", password)])
     return {
         "agency_id": AGENCY,
+        "login_path": login_path(AGENCY),
         "password": password,
         "exam": exam_view(load_exam(exam["exam_id"], AGENCY)),
         "users": ["admin@demo", "proctor@demo", "candidate@demo"],
-        "login_path": login_path(AGENCY),
     }
