@@ -1,6 +1,7 @@
 /** Typed proctor routes (docs/API.md "Proctor"), through the shared fetch wrapper. */
 import { request } from "../shared/api/client";
 import type { EnrollmentPhoto, Localized, Score, SessionControl } from "../shared/api/types";
+import { allPages, leastCredibleFirst, PAGE_LIMIT, type PagedSessions, riskiestFirst } from "./paging";
 
 export type Severity = "low" | "medium" | "high";
 
@@ -36,6 +37,7 @@ export interface LiveTile extends SessionSummary {
 export interface LiveAnswer {
   sessions: LiveTile[];
   server_time: string;
+  next_cursor: string | null; // more sessions on the next page (proctorApi follows it)
 }
 
 export interface BreakdownLine {
@@ -54,6 +56,10 @@ export interface Breakdown {
 
 export interface ReviewEntry extends SessionSummary {
   credibility_breakdown: Breakdown;
+}
+
+export interface ReviewAnswer extends PagedSessions<ReviewEntry> {
+  server_time: string;
 }
 
 export interface Violation {
@@ -147,11 +153,19 @@ const query = (params: Record<string, string | undefined>) => {
   return pairs.length ? `?${pairs.map(([k, v]) => `${k}=${enc(v)}`).join("&")}` : "";
 };
 const s = (id: string) => `/proctor/sessions/${enc(id)}`;
+const paged = (examId: string | undefined, cursor: string | undefined) =>
+  query({ exam_id: examId, cursor, limit: String(PAGE_LIMIT) });
 
 export const proctorApi = {
-  live: (examId?: string) => request<LiveAnswer>("GET", `/proctor/live${query({ exam_id: examId })}`),
-  sessions: (examId?: string) =>
-    request<{ sessions: SessionSummary[] }>("GET", `/proctor/sessions${query({ exam_id: examId })}`),
+  /** Every in-progress session (all pages), riskiest first. */
+  live: (examId?: string) =>
+    allPages<LiveAnswer>(
+      (cursor) => request<LiveAnswer>("GET", `/proctor/live${paged(examId, cursor)}`),
+      riskiestFirst,
+    ),
+  /** One page of the agency's sessions (newest first per status); pass next_cursor for the next. */
+  sessions: (examId?: string, cursor?: string) =>
+    request<PagedSessions<SessionSummary>>("GET", `/proctor/sessions${query({ exam_id: examId, cursor })}`),
   agencyExams: () => request<{ exams: AdminExam[] }>("GET", "/proctor/exams"),
   timeline: (id: string) => request<Timeline>("GET", `${s(id)}/timeline`),
   messages: (id: string, since?: string | null) =>
@@ -166,7 +180,12 @@ export const proctorApi = {
     request<ActionAnswer>("POST", `${s(id)}/terminate`, { reason, expected_rev }),
   chat: (id: string, text: string) => request<ActionAnswer>("POST", `${s(id)}/chat`, { text }),
   note: (id: string, text: string) => request<ActionAnswer>("POST", `${s(id)}/notes`, { text }),
-  review: (examId?: string) => request<{ sessions: ReviewEntry[] }>("GET", `/proctor/review${query({ exam_id: examId })}`),
+  /** Every session waiting for a verdict (all pages), least credible first. */
+  review: (examId?: string) =>
+    allPages<ReviewAnswer>(
+      (cursor) => request<ReviewAnswer>("GET", `/proctor/review${paged(examId, cursor)}`),
+      leastCredibleFirst,
+    ),
   verdict: (id: string, verdict: "accept" | "annul", reason: string) =>
     request<VerdictAnswer>("POST", `${s(id)}/verdict`, reason ? { verdict, reason } : { verdict }),
   enrollments: (examId: string, status?: string) =>
