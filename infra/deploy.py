@@ -382,7 +382,10 @@ def delete(session: Any, stage: str, *, empty_media_bucket: bool) -> None:
         raise DeployError(
             f"stack {name} was not deleted{hint}:\n  " + "\n  ".join(_failure_events(cfn, name))
         ) from error
-    print(f"{name}: deleted (resources with DeletionPolicy Retain, e.g. prod's tables, bucket and secret, remain)")
+    print(
+        f"{name}: deleted (resources with DeletionPolicy Retain remain: prod's tables, media bucket, secret and "
+        "key, and every stage's audit log bucket and API Gateway log role; see docs/DEPLOY.md, Teardown)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,13 +16,14 @@ import argparse
 import json
 import re
 
-from infra import iam
+from infra import data_protection, edge, iam
 from infra.definitions import (
     ENROLLMENT_PREFIX,
     LIFECYCLE_QUEUE,
     MEDIA_PREFIX,
     MEDIA_QUEUE,
     MEDIA_RETENTION_DAYS,
+    NONCURRENT_VERSION_DAYS,
     PROBE_PREFIX,
     PROBE_RETENTION_DAYS,
     QUEUES,
@@ -67,7 +68,7 @@ HEADERS_POLICY_ID = "SiteSecurityHeaders"
 API_HEADERS_POLICY_ID = "ApiSecurityHeaders"
 # JSON is never a document: nothing to load, nowhere to be framed (and ~1 KB less per call than the app's CSP).
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
-REST_API_ID = "RestAPI"  # Chalice's API Gateway REST API; its stage is named `api` (.chalice/config.json)
+REST_API_ID = edge.REST_API_ID  # Chalice's API Gateway REST API; its stage is named `api` (.chalice/config.json)
 API_PATH = "/api/*"  # forwarded unchanged: the stage name strips nothing else, so /api/x reaches the route /x
 # CloudFront's managed policies (the same ids in every account).
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
@@ -89,6 +90,12 @@ WORKER_TABLES = {"sessions": "write", "questions": "read"}  # SessionProgression
 ANALYZER_TABLES = {"media-objects": "write", "sessions": "write", "violations": "write", "signal-states": "write"}
 
 RETAINED_STAGES = {"prod"}  # data survives a stack delete (and a replacement) there
+# Reserved concurrency (docs/DEPLOY.md, "Concurrency"): capacity the API cannot take from the analyzer and the
+# lifecycle consumer. 50 analyzer instances drain ~500 frames/s (10 per ~1 s batch); the consumer's messages are a
+# few per session. The account's quota must leave 100 unreserved above the sum.
+ANALYZER_RESERVED_CONCURRENCY = 50
+LIFECYCLE_RESERVED_CONCURRENCY = 5
+AUDIT_LOG_RETENTION_DAYS = 400  # a year and a bit: an exam season and its appeals
 LOG_RETENTION_DAYS = (
     1,
     3,
@@ -194,10 +201,24 @@ def parameters(stage: str) -> Json:
         },
         "AnalyzerReservedConcurrency": {
             "Type": "Number",
-            "Default": "0",
+            "Default": str(ANALYZER_RESERVED_CONCURRENCY),
             "MinValue": 0,
             "Description": "Reserved concurrency of the frame analyzer, also its SQS event source's maximum "
             "concurrency (0 = no reservation; otherwise at least 2)",
+        },
+        "LifecycleReservedConcurrency": {
+            "Type": "Number",
+            "Default": str(LIFECYCLE_RESERVED_CONCURRENCY),
+            "MinValue": 0,
+            "Description": "Reserved concurrency of the lifecycle queue consumer, also its SQS event source's "
+            "maximum concurrency (0 = no reservation; otherwise at least 2)",
+        },
+        "AuditLogRetentionDays": {
+            "Type": "Number",
+            "Default": str(AUDIT_LOG_RETENTION_DAYS),
+            "MinValue": 1,
+            "MaxValue": 3650,
+            "Description": f"Days the CloudTrail record of every access to {ENROLLMENT_PREFIX} (ID photos) is kept",
         },
         "AlarmEmail": {
             "Type": "String",
@@ -222,6 +243,8 @@ CONDITIONS: Json = {
     "HasExtraWebOrigins": {"Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", ref("WebOrigins")]}, ""]}]},
     "HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [ref("AlarmEmail"), ""]}]},
     "LimitsAnalyzerConcurrency": {"Fn::Not": [{"Fn::Equals": [ref("AnalyzerReservedConcurrency"), "0"]}]},
+    "LimitsLifecycleConcurrency": {"Fn::Not": [{"Fn::Equals": [ref("LifecycleReservedConcurrency"), "0"]}]},
+    **edge.CONDITIONS,
 }
 
 
@@ -231,7 +254,7 @@ def tables(names: StackNames, stage: str) -> Json:
     for table in TABLES:
         properties = table_request(table, names.table(table))
         properties["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
-        properties["SSESpecification"] = {"SSEEnabled": True}
+        properties["SSESpecification"] = data_protection.table_encryption(table)
         if stage in RETAINED_STAGES:
             properties["DeletionProtectionEnabled"] = True
         if table.ttl_attribute:
@@ -302,9 +325,10 @@ def media_bucket(names: StackNames, stage: str) -> Json:
             "DependsOn": ["MediaQueuePolicy"],  # S3 checks it may send to the queue when the notification is set
             "Properties": {
                 "BucketName": sub(media_bucket_name(names)),
-                "BucketEncryption": {
-                    "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
-                },
+                "BucketEncryption": data_protection.bucket_encryption(),
+                # Evidence is immutable: a second upload to a key is a new version, the analysed one stays readable
+                # by its VersionId; replaced and deleted versions expire after NONCURRENT_VERSION_DAYS.
+                "VersioningConfiguration": {"Status": "Enabled"},
                 "PublicAccessBlockConfiguration": {
                     "BlockPublicAcls": True,
                     "IgnorePublicAcls": True,
@@ -329,6 +353,8 @@ def media_bucket(names: StackNames, stage: str) -> Json:
                             "Status": "Enabled",
                             "Prefix": prefix,
                             "ExpirationInDays": ref("MediaRetentionDays"),
+                            # Expiry and erasure leave non-current versions behind: they go too.
+                            "NoncurrentVersionExpiration": {"NoncurrentDays": NONCURRENT_VERSION_DAYS},
                             "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
                         }
                         for prefix in (MEDIA_PREFIX, ENROLLMENT_PREFIX)
@@ -339,6 +365,7 @@ def media_bucket(names: StackNames, stage: str) -> Json:
                             "Status": "Enabled",
                             "Prefix": PROBE_PREFIX,
                             "ExpirationInDays": PROBE_RETENTION_DAYS,
+                            "NoncurrentVersionExpiration": {"NoncurrentDays": NONCURRENT_VERSION_DAYS},
                             "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
                         }
                     ]
@@ -563,6 +590,7 @@ def site(names: StackNames) -> Json:
             "Properties": {
                 "DistributionConfig": {
                     "Comment": f"Proctor web app and API, stage {names.stage}",
+                    "WebACLId": edge.distribution_web_acl(),
                     "Enabled": True,
                     "HttpVersion": "http2and3",
                     "IPV6Enabled": True,
@@ -676,8 +704,8 @@ def jwt_secret(stage: str) -> Json:
 def environment(names: StackNames, stage: str) -> Json:
     """The settings every function reads (chalicelib/core/settings.py); AWS_ENDPOINT_URL stays unset on AWS.
 
-    The JWT secret is a dynamic reference: CloudFormation resolves it when it deploys the function, so the template
-    and the artifacts never hold it (the function configuration does; see docs/DEPLOY.md).
+    The JWT signing key is not in any environment: only its secret's ARN. The API reads the value from Secrets Manager
+    once per process, on first use (the other functions never sign or check a token, and may not read it).
     """
     return {
         "PROCTOR_STAGE": stage,
@@ -687,7 +715,7 @@ def environment(names: StackNames, stage: str) -> Json:
         "PROCTOR_LIFECYCLE_QUEUE_URL": ref(queue_id(LIFECYCLE_QUEUE)),
         "PROCTOR_LIFECYCLE_QUEUE_NAME": get_att(queue_id(LIFECYCLE_QUEUE), "QueueName"),
         "PROCTOR_STATE_MACHINE_ARN": ref(STATE_MACHINE_ID),
-        "PROCTOR_JWT_SECRET": sub(f"{{{{resolve:secretsmanager:${{{SECRET_ID}}}}}}}"),
+        "PROCTOR_JWT_SECRET_ARN": ref(SECRET_ID),
         "PROCTOR_FACE_ENGINE": ref("FaceEngine"),
         "PROCTOR_FACE_ENGINE_BY_AGENCY": ref("FaceEngineByAgency"),
     }
@@ -706,18 +734,33 @@ def _table_access(grants: dict[str, str], scan: tuple[str, ...] = ()) -> list[Js
     return statements
 
 
+def _list_bucket(bucket: Json, prefixes: tuple[str, ...]) -> Json:
+    """ListBucket/ListBucketVersions on the media bucket, for keys under the given prefixes only."""
+    condition = {"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in prefixes]}}
+    return allow(["s3:ListBucket", "s3:ListBucketVersions"], bucket, condition)
+
+
 def roles(names: StackNames) -> Json:
     bucket_arn = media_bucket_arn(names)  # not a GetAtt: see media_bucket_arn
     bucket = sub(bucket_arn)
     both_prefixes = (MEDIA_PREFIX, ENROLLMENT_PREFIX)
     machine = ref(STATE_MACHINE_ID)
     executions = iam.executions_arn(names.state_machine)
+    encrypted_tables = tuple(names.table(t) for t in TABLES if t.suffix in data_protection.ENCRYPTED_TABLES)
     api = [
         *_table_access({t.suffix: "write" for t in TABLES}),
-        # Presigned POST/GET are signed with this role's credentials; HeadObject of a missing key needs ListBucket
-        # to answer 404 rather than 403; HeadBucket is the health check.
-        allow(["s3:PutObject", "s3:GetObject"], iam.object_arns(bucket_arn, (*both_prefixes, PROBE_PREFIX))),
-        allow(["s3:ListBucket"], bucket),
+        # Presigned POST/GET are signed with this role's credentials (GET by VersionId: immutable evidence links).
+        allow(
+            ["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion"],
+            iam.object_arns(bucket_arn, (*both_prefixes, PROBE_PREFIX)),
+        ),
+        # Biometric erasure on request deletes every version of a candidate's enrollment photos, and nothing else.
+        allow(["s3:DeleteObject", "s3:DeleteObjectVersion"], iam.object_arns(bucket_arn, (ENROLLMENT_PREFIX,))),
+        # Listing (ListObjectsV2, ListObjectVersions) only under the app's prefixes; HeadBucket is the health check.
+        # A HeadObject of a missing key answers 403 rather than 404 with this condition (the code treats both alike).
+        _list_bucket(bucket, (*both_prefixes, PROBE_PREFIX)),
+        *data_protection.key_use(bucket_arn, (*data_protection.KMS_READ, *data_protection.KMS_WRITE), encrypted_tables),
+        allow(["secretsmanager:GetSecretValue"], ref(SECRET_ID)),  # the JWT signing key, once per process
         allow(["sqs:GetQueueAttributes"], get_att(queue_id(MEDIA_QUEUE))),  # health check
         allow(["states:StartExecution", "states:DescribeStateMachine", *iam.TASK_RESPONSE], machine),
         allow(["states:DescribeExecution"], executions),
@@ -735,9 +778,11 @@ def roles(names: StackNames) -> Json:
     ]
     analyzer = [
         *_table_access(ANALYZER_TABLES),
-        # Frames under sessions/; the enrollment selfie under enrollment/ is Rekognition's CompareFaces reference.
-        allow(["s3:GetObject"], iam.object_arns(bucket_arn, both_prefixes)),
-        allow(["s3:ListBucket"], bucket),
+        # Frames under sessions/ (by VersionId: the version that was uploaded is the one analysed); the enrollment
+        # selfie under enrollment/ is Rekognition's CompareFaces reference. It writes no object: Decrypt only.
+        allow(["s3:GetObject", "s3:GetObjectVersion"], iam.object_arns(bucket_arn, both_prefixes)),
+        _list_bucket(bucket, both_prefixes),
+        *data_protection.key_use(bucket_arn, data_protection.KMS_READ),
         allow(iam.SQS_CONSUME, get_att(queue_id(MEDIA_QUEUE))),
         allow(iam.REKOGNITION, "*"),
         allow(iam.XRAY_WRITE, "*"),
@@ -897,11 +942,26 @@ def chalice_overrides(names: StackNames, stage: str) -> Json:
     function_id, event_id = LIFECYCLE_EVENT_SOURCE
     # Chalice writes the queue ARN as a Fn::Sub string of the queue name, with no dependency on the queue; a Fn::Sub
     # here replaces that string (the merge is key by key) and makes CloudFormation create the queue first.
+    # Reserved concurrency: a flood of API calls cannot take the consumer's capacity; its event source polls no more
+    # than that (else throttled receives would count towards the DLQ), as the analyzer's does.
+    limit = ref("LifecycleReservedConcurrency")
+    resources[function_id]["Properties"]["ReservedConcurrentExecutions"] = _if_limited(
+        "LimitsLifecycleConcurrency", limit
+    )
     resources[function_id]["Properties"]["Events"] = {
-        event_id: {"Properties": {"Queue": sub(f"${{{queue_id(LIFECYCLE_QUEUE)}.Arn}}")}}
+        event_id: {
+            "Properties": {
+                "Queue": sub(f"${{{queue_id(LIFECYCLE_QUEUE)}.Arn}}"),
+                "ScalingConfig": _if_limited("LimitsLifecycleConcurrency", {"MaximumConcurrency": limit}),
+            }
+        }
     }
-    resources["RestAPI"] = {"Properties": {"TracingEnabled": True}}
+    resources[REST_API_ID] = edge.rest_api_overrides()
     return resources
+
+
+def _if_limited(condition: str, value: Json) -> Json:
+    return {"Fn::If": [condition, value, ref("AWS::NoValue")]}
 
 
 def outputs(names: StackNames) -> Json:
@@ -914,6 +974,9 @@ def outputs(names: StackNames) -> Json:
         "LifecycleQueueUrl": ref(queue_id(LIFECYCLE_QUEUE)),
         "StateMachineArn": ref(STATE_MACHINE_ID),
         "JwtSecretArn": ref(SECRET_ID),
+        "BiometricDataKeyArn": get_att(data_protection.DATA_KEY_ID),
+        "AuditLogBucketName": ref(data_protection.AUDIT_BUCKET_ID),
+        "ApiAccessLogGroup": ref(edge.ACCESS_LOG_GROUP_ID),
         "FrameAnalyzerName": ref(ANALYZER_ID),
         "TablePrefix": names.prefix,
     }
@@ -931,6 +994,9 @@ def merge_template(stage: str) -> Json:
         site(names),
         state_machine(names),
         jwt_secret(stage),
+        data_protection.key(names, _retention(stage)),
+        data_protection.audit_trail(names, media_bucket_arn(names)),
+        edge.resources(names, _retention(stage)),
         roles(names),
         log_groups(names),
         analyzer(names, stage),
@@ -942,7 +1008,7 @@ def merge_template(stage: str) -> Json:
         resources.update(part)
     return {
         "Description": f"Proctor exam-proctoring platform, stage {stage} (generated by infra/template.py)",
-        "Parameters": parameters(stage),
+        "Parameters": {**parameters(stage), **edge.parameters(LOG_RETENTION_DAYS)},
         "Conditions": CONDITIONS,
         "Resources": resources,
         "Outputs": outputs(names),

@@ -20,13 +20,14 @@ import pytest
 from moto import mock_aws
 
 from chalicelib.core.settings import load_settings
-from infra import deploy, iam, package, template
+from infra import data_protection, deploy, edge, iam, package, template
 from infra.definitions import (
     ENROLLMENT_PREFIX,
     LIFECYCLE_QUEUE,
     MEDIA_PREFIX,
     MEDIA_QUEUE,
     MEDIA_RETENTION_DAYS,
+    NONCURRENT_VERSION_DAYS,
     PROBE_PREFIX,
     PROBE_RETENTION_DAYS,
     QUEUES,
@@ -125,6 +126,8 @@ class Renderer:
             return f"arn:aws:sns:us-east-1:123456789012:{self._name(name, 'TopicName')}"
         if kind == "AWS::CloudFront::Distribution":
             return "E2EXAMPLE0DIST"
+        if kind == "AWS::KMS::Key":
+            return "1234abcd-12ab-34cd-56ef-1234567890ab"
         prop = {
             "AWS::DynamoDB::Table": "TableName",
             "AWS::S3::Bucket": "BucketName",
@@ -146,6 +149,8 @@ class Renderer:
             "AWS::Logs::LogGroup": lambda: f"arn:aws:logs:us-east-1:123456789012:log-group:{self.ref(name)}:*",
             "AWS::IAM::Role": lambda: f"arn:aws:iam::123456789012:role/{name}",
             "AWS::Serverless::Function": lambda: f"arn:aws:lambda:us-east-1:123456789012:function:{self.ref(name)}",
+            "AWS::KMS::Key": lambda: f"arn:aws:kms:us-east-1:123456789012:key/{self.ref(name)}",
+            "AWS::WAFv2::WebACL": lambda: f"arn:aws:wafv2:us-east-1:123456789012:regional/webacl/{name}/a1b2",
         }
         assert attribute == "Arn" and kind in arns, f"no rendering for {name}.{attribute} ({kind})"
         return arns[kind]()
@@ -354,18 +359,17 @@ def test_every_function_runs_the_packaged_runtime_traced_under_its_own_role_and_
     assert tpl["Resources"]["RestAPI"]["Properties"]["TracingEnabled"] is True
 
 
-def test_functions_get_every_setting_the_code_requires_and_the_jwt_secret_only_as_a_dynamic_reference(built):
+def test_functions_get_every_setting_the_code_requires_and_the_jwt_secret_only_by_its_arn(built):
     tpl = built["json"]
     renderer = Renderer(tpl)
     secret = tpl["Resources"][template.SECRET_ID]
     assert secret["Type"] == "AWS::SecretsManager::Secret"
-    assert secret["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
-    for logical_id, function in of_type(tpl, "AWS::Serverless::Function").items():
+    assert secret["Properties"]["GenerateSecretString"]["PasswordLength"] == 64
+    for function in of_type(tpl, "AWS::Serverless::Function").values():
         variables = function["Properties"]["Environment"]["Variables"]
-        assert variables["PROCTOR_JWT_SECRET"] == {"Fn::Sub": "{{resolve:secretsmanager:${JwtSecret}}}"}, logical_id
         env = {k: str(renderer.render(v)) for k, v in variables.items()}
-        env["PROCTOR_JWT_SECRET"] = "resolved-by-cloudformation-" + "x" * 32
         settings = load_settings(env)  # raises on a missing or malformed required setting
+        assert settings.jwt_secret_arn == renderer.render({"Ref": template.SECRET_ID})
         assert settings.stage == built["stage"]
         assert settings.table_prefix == StackNames(built["stage"]).prefix
         assert settings.endpoint_url is None  # AWS itself
@@ -418,9 +422,8 @@ def test_state_machine_is_the_asl_file_with_the_lifecycle_queue_substituted_and_
 
 def test_media_bucket_is_private_encrypted_and_expires_media_and_speed_probes(generated):
     bucket = generated["Resources"][template.BUCKET_ID]["Properties"]
-    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"] == {
-        "SSEAlgorithm": "AES256"
-    }
+    default = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert default["SSEAlgorithm"] == "aws:kms"
     assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
     (cors,) = bucket["CorsConfiguration"]["CorsRules"]
     assert cors["AllowedMethods"] == ["POST"]
@@ -633,7 +636,7 @@ def test_tables_are_on_demand_recoverable_encrypted_and_expire_where_defined(bui
         properties = resource["Properties"]
         assert properties["BillingMode"] == "PAY_PER_REQUEST"
         assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
-        assert properties["SSESpecification"] == {"SSEEnabled": True}
+        assert properties["SSESpecification"]["SSEEnabled"] is True
         ttl = properties.get("TimeToLiveSpecification")
         assert ttl == ({"AttributeName": table.ttl_attribute, "Enabled": True} if table.ttl_attribute else None)
         assert resource["DeletionPolicy"] == ("Retain" if built["stage"] in template.RETAINED_STAGES else "Delete")
@@ -776,3 +779,274 @@ def test_deploy_keeps_previous_parameter_values_and_asks_for_values_without_defa
     with pytest.raises(deploy.DeployError, match="no parameter"):
         deploy.parameter_list({"WebOrigin": "x", "WebOrigins": "y"}, declared, previous=set())
     assert deploy.stack_name("dev") == "proctor-dev"
+
+
+# --- Biometric data and the API's edge (issue 12): one test per finding, each failing on the template before it. ---
+
+
+def statements_of(tpl: dict[str, Any], role_id: str) -> list[dict[str, Any]]:
+    (policy,) = tpl["Resources"][role_id]["Properties"]["Policies"]
+    return policy["PolicyDocument"]["Statement"]
+
+
+def granted(tpl: dict[str, Any], role_id: str, action: str) -> list[dict[str, Any]]:
+    return [s for s in statements_of(tpl, role_id) if s["Effect"] == "Allow" and action in s["Action"]]
+
+
+def kms_grants(tpl: dict[str, Any], role_id: str) -> dict[str, set[str]]:
+    """Per AWS service the key may be used through (kms:ViaService), the KMS actions the role is allowed."""
+    found: dict[str, set[str]] = {}
+    for statement in statements_of(tpl, role_id):
+        kms = {a for a in statement["Action"] if a.startswith("kms:")}
+        if not kms:
+            continue
+        assert statement["Resource"] == [{"Fn::GetAtt": [data_protection.DATA_KEY_ID, "Arn"]}], statement
+        via = Renderer(tpl).render(statement["Condition"]["StringEquals"]["kms:ViaService"])
+        found.setdefault(via.split(".")[0], set()).update(kms)
+    return found
+
+
+def test_biometric_data_is_encrypted_with_a_rotating_customer_key_only_s3_and_dynamodb_may_use(generated):
+    resources = generated["Resources"]
+    key = resources[data_protection.DATA_KEY_ID]
+    assert key["Type"] == "AWS::KMS::Key" and key["Properties"]["EnableKeyRotation"] is True
+    key_arn = {"Fn::GetAtt": [data_protection.DATA_KEY_ID, "Arn"]}
+    (rule,) = resources[template.BUCKET_ID]["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn}
+    assert rule["BucketKeyEnabled"] is True
+    enrollments = resources[template.table_id(next(t for t in TABLES if t.suffix == "enrollments"))]["Properties"]
+    assert enrollments["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": key_arn}
+    # The key policy: the account administers the key; using it (Decrypt...) only through S3 or DynamoDB.
+    statements = key["Properties"]["KeyPolicy"]["Statement"]
+    for statement in statements:
+        assert statement["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
+        uses = {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:CreateGrant"} & set(statement["Action"])
+        if uses:
+            via = Renderer(generated).render(statement["Condition"]["StringEquals"]["kms:ViaService"])
+            assert sorted(via) == ["dynamodb.us-east-1.amazonaws.com", "s3.us-east-1.amazonaws.com"]
+        assert "kms:*" not in statement["Action"] and not any(a.startswith("kms:Create*") for a in statement["Action"])
+    # Each role: exactly the KMS actions its code path needs, through the service that needs them.
+    read, write = (
+        {"kms:Decrypt", "kms:DescribeKey"},
+        {"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"},
+    )
+    assert kms_grants(generated, template.API_ROLE_ID) == {"s3": write, "dynamodb": write}
+    assert kms_grants(generated, template.ANALYZER_ROLE_ID) == {"s3": read}  # it reads frames and the selfie only
+    assert kms_grants(generated, template.WORKER_ROLE_ID) == {}
+    assert kms_grants(generated, template.STATE_MACHINE_ROLE_ID) == {}
+    (dynamodb,) = [
+        s
+        for s in statements_of(generated, template.API_ROLE_ID)
+        if "kms:ViaService" in json.dumps(s) and "dynamodb" in json.dumps(s["Condition"])
+    ]
+    tables = dynamodb["Condition"]["ForAnyValue:StringEquals"]["kms:EncryptionContext:aws:dynamodb:tableName"]
+    assert tables == [StackNames(generated_stage(generated)).table(t) for t in TABLES if t.suffix == "enrollments"]
+
+
+def generated_stage(tpl: dict[str, Any]) -> str:
+    return tpl["Outputs"]["TablePrefix"]["Value"].split("-")[1]
+
+
+def test_media_bucket_keeps_versions_for_evidence_and_expires_non_current_ones(generated):
+    bucket = generated["Resources"][template.BUCKET_ID]["Properties"]
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    rules = bucket["LifecycleConfiguration"]["Rules"]
+    assert {r["Prefix"] for r in rules} == {MEDIA_PREFIX, ENROLLMENT_PREFIX, PROBE_PREFIX}
+    for rule in rules:  # a replaced, expired or erased object's older versions are gone a day later
+        assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": NONCURRENT_VERSION_DAYS}
+
+
+def test_evidence_is_read_by_version_and_only_the_api_erases_enrollment_versions(generated):
+    renderer = Renderer(generated)
+    bucket = renderer.render(generated["Resources"][template.BUCKET_ID]["Properties"]["BucketName"])
+    for role_id in (template.API_ROLE_ID, template.ANALYZER_ROLE_ID):
+        (reads,) = granted(generated, role_id, "s3:GetObjectVersion")
+        assert "s3:GetObject" in reads["Action"]
+    (erase,) = granted(generated, template.API_ROLE_ID, "s3:DeleteObjectVersion")
+    assert renderer.render(erase["Resource"]) == [f"arn:aws:s3:::{bucket}/{ENROLLMENT_PREFIX}*"]
+    for role_id in (template.ANALYZER_ROLE_ID, template.WORKER_ROLE_ID):
+        assert not granted(generated, role_id, "s3:DeleteObjectVersion")
+        assert not granted(generated, role_id, "s3:DeleteObject")
+
+
+def test_listing_the_media_bucket_is_limited_to_the_app_s_prefixes(generated):
+    for role_id, prefixes in (
+        (template.API_ROLE_ID, [MEDIA_PREFIX, ENROLLMENT_PREFIX, PROBE_PREFIX]),
+        (template.ANALYZER_ROLE_ID, [MEDIA_PREFIX, ENROLLMENT_PREFIX]),
+    ):
+        (listing,) = granted(generated, role_id, "s3:ListBucket")
+        assert listing["Action"] == ["s3:ListBucket", "s3:ListBucketVersions"]
+        assert listing["Condition"] == {"StringLike": {"s3:prefix": [f"{p}*" for p in prefixes]}}
+    for _, statement in policy_statements(generated):  # no other statement lists the media bucket unconditioned
+        if "s3:ListBucket" in statement.get("Action", []) and "MediaBucket" in json.dumps(statement["Resource"]):
+            assert "s3:prefix" in json.dumps(statement.get("Condition", {}))
+
+
+def test_enrollment_records_expire_with_the_photos_by_ttl(generated):
+    table = generated["Resources"][template.table_id(next(t for t in TABLES if t.suffix == "enrollments"))]
+    assert table["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+def test_every_read_and_write_of_an_id_photo_is_recorded_by_cloudtrail_in_a_private_retained_bucket(generated):
+    resources, renderer = generated["Resources"], Renderer(generated)
+    bucket = renderer.render(resources[template.BUCKET_ID]["Properties"]["BucketName"])
+    trail = resources[data_protection.AUDIT_TRAIL_ID]["Properties"]
+    assert trail["IsLogging"] is True and trail["EnableLogFileValidation"] is True
+    assert trail["S3BucketName"] == {"Ref": data_protection.AUDIT_BUCKET_ID}
+    (selector,) = trail["AdvancedEventSelectors"]
+    fields = {f["Field"]: f for f in selector["FieldSelectors"]}
+    assert fields["eventCategory"]["Equals"] == ["Data"]
+    assert fields["resources.type"]["Equals"] == ["AWS::S3::Object"]
+    assert renderer.render(fields["resources.ARN"]["StartsWith"]) == [f"arn:aws:s3:::{bucket}/{ENROLLMENT_PREFIX}"]
+    assert "readOnly" not in fields  # reads and writes (uploads, erasure) alike
+    audit = resources[data_protection.AUDIT_BUCKET_ID]
+    assert audit["DeletionPolicy"] == "Retain"
+    properties = audit["Properties"]
+    assert set(properties["PublicAccessBlockConfiguration"].values()) == {True}
+    assert len(properties["PublicAccessBlockConfiguration"]) == 4
+    assert properties["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    encryption = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert encryption["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}  # not the key it audits
+    (expiry,) = properties["LifecycleConfiguration"]["Rules"]
+    assert expiry["ExpirationInDays"] == {"Ref": "AuditLogRetentionDays"}
+    policy = resources["AuditLogBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    trail_arn = f"arn:aws:cloudtrail:us-east-1:123456789012:trail/{trail['TrailName']}"
+    for statement in (s for s in policy if s["Effect"] == "Allow"):
+        assert statement["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+        assert renderer.render(statement["Condition"]["StringEquals"]["aws:SourceArn"]) == trail_arn
+    assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in policy)
+    assert "AuditLogBucketPolicy" in resources[data_protection.AUDIT_TRAIL_ID]["DependsOn"]
+
+
+def test_api_gateway_writes_a_json_access_log_of_every_call_kept_for_its_own_retention(generated):
+    resources = generated["Resources"]
+    api = resources[template.REST_API_ID]
+    setting = api["Properties"]["AccessLogSetting"]
+    assert setting["DestinationArn"] == {"Fn::GetAtt": [edge.ACCESS_LOG_GROUP_ID, "Arn"]}
+    record = json.loads(setting["Format"])
+    for variable in ("$context.requestId", "$context.identity.sourceIp", "$context.resourcePath", "$context.status"):
+        assert variable in record.values()
+    group = resources[edge.ACCESS_LOG_GROUP_ID]["Properties"]
+    assert group["RetentionInDays"] == {"Ref": "AccessLogRetentionDays"}
+    assert generated["Parameters"]["AccessLogRetentionDays"]["Default"] == "365"
+    # API Gateway logs through the account's role, which must exist before the stage.
+    assert edge.API_ACCOUNT_ID in api["DependsOn"]
+    account = resources[edge.API_ACCOUNT_ID]["Properties"]
+    assert account["CloudWatchRoleArn"] == {"Fn::GetAtt": [edge.API_LOGS_ROLE_ID, "Arn"]}
+    assert resources[edge.API_LOGS_ROLE_ID]["DeletionPolicy"] == "Retain"
+
+
+def test_login_and_upload_form_routes_have_their_own_stage_throttles(generated):
+    api = generated["Resources"][template.REST_API_ID]["Properties"]
+    settings = {(m["ResourcePath"], m["HttpMethod"]): m for m in api["MethodSettings"]}
+    assert settings[("/*", "*")]["ThrottlingRateLimit"] == {"Ref": "ApiRateLimit"}
+    assert settings[("/~1auth~1login", "POST")]["ThrottlingRateLimit"] == {"Ref": "LoginRateLimit"}
+    assert settings[("/~1auth~1login", "POST")]["ThrottlingBurstLimit"] == {"Ref": "LoginBurstLimit"}
+    paths = api["DefinitionBody"]["paths"]  # Chalice's own routes: a renamed route fails here
+    for route, method in (edge.LOGIN_ROUTE, *edge.UPLOAD_FORM_ROUTES):
+        assert method.lower() in paths[route], route
+        assert (edge.resource_path(route), method) in settings
+    assert ("/~1sessions~1{session_id}~1media", "POST") in settings
+    for name in ("ApiRateLimit", "LoginRateLimit", "UploadFormRateLimit"):
+        assert int(generated["Parameters"][name]["Default"]) > 0
+
+
+def waf_rules(tpl: dict[str, Any], acl_id: str) -> dict[str, dict[str, Any]]:
+    return {r["Name"]: r for r in tpl["Resources"][acl_id]["Properties"]["Rules"]}
+
+
+def matched_suffixes(statement: dict[str, Any]) -> set[str]:
+    statements = statement["OrStatement"]["Statements"] if "OrStatement" in statement else [statement]
+    return {s["ByteMatchStatement"]["SearchString"] for s in statements}
+
+
+def test_waf_rate_limits_sign_in_and_upload_forms_per_client_at_the_api_stage_and_the_distribution(generated):
+    resources = generated["Resources"]
+    acl = resources[edge.WEB_ACL_ID]["Properties"]
+    assert acl["Scope"] == "REGIONAL" and acl["DefaultAction"] == {"Allow": {}}
+    rules = waf_rules(generated, edge.WEB_ACL_ID)
+    expected = {
+        "login-per-client": ("FORWARDED_IP", {"/auth/login"}, "LoginLimitPerClient"),
+        "upload-forms-per-client": ("FORWARDED_IP", {"/media", "/uploads"}, "UploadFormLimitPerClient"),
+        "login-per-connection": ("IP", {"/auth/login"}, "LoginLimitPerConnection"),
+        "upload-forms-per-connection": ("IP", {"/media", "/uploads"}, "UploadFormLimitPerConnection"),
+    }
+    assert set(rules) == set(expected)
+    for name, (key, suffixes, limit) in expected.items():
+        statement = rules[name]["Statement"]["RateBasedStatement"]
+        assert statement["AggregateKeyType"] == key
+        assert statement["Limit"] == {"Ref": limit} and statement["EvaluationWindowSec"] == 300
+        assert matched_suffixes(statement["ScopeDownStatement"]) == suffixes
+        assert rules[name]["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
+    for route, _ in (edge.LOGIN_ROUTE, *edge.UPLOAD_FORM_ROUTES):  # every throttled route is matched by a rule
+        assert any(f"/api{route}".endswith(s) for s in {"/auth/login", "/media", "/uploads"})
+    body = json.loads(acl["CustomResponseBodies"]["throttled"]["Content"])
+    assert body["error"]["code"] == "request.throttled"
+    association = resources[edge.WEB_ACL_ASSOCIATION_ID]["Properties"]
+    assert association["WebACLArn"] == {"Fn::GetAtt": [edge.WEB_ACL_ID, "Arn"]}
+    assert association["ResourceArn"]["Fn::Sub"].endswith("/restapis/${RestAPI}/stages/${RestAPI.Stage}")
+    # CloudFront's ACL lives in us-east-1 only: created and associated there, left out elsewhere.
+    edge_acl = resources[edge.EDGE_WEB_ACL_ID]
+    assert edge_acl["Condition"] == edge.IN_US_EAST_1 and edge_acl["Properties"]["Scope"] == "CLOUDFRONT"
+    assert {r["Statement"]["RateBasedStatement"]["AggregateKeyType"] for r in edge_acl["Properties"]["Rules"]} == {"IP"}
+    assert generated["Conditions"][edge.IN_US_EAST_1] == {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]}
+    assert distribution_config(generated)["WebACLId"] == {
+        "Fn::If": [edge.IN_US_EAST_1, {"Fn::GetAtt": [edge.EDGE_WEB_ACL_ID, "Arn"]}, {"Ref": "AWS::NoValue"}]
+    }
+
+
+def test_no_function_environment_holds_the_jwt_key_and_only_the_api_may_read_its_secret(built):
+    tpl = built["json"]
+    text = json.dumps(tpl)
+    assert "resolve:secretsmanager" not in text
+    for function in of_type(tpl, "AWS::Serverless::Function").values():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert "PROCTOR_JWT_SECRET" not in variables
+        assert variables["PROCTOR_JWT_SECRET_ARN"] == {"Ref": template.SECRET_ID}
+    (read,) = granted(tpl, template.API_ROLE_ID, "secretsmanager:GetSecretValue")
+    assert read["Action"] == ["secretsmanager:GetSecretValue"] and read["Resource"] == [{"Ref": template.SECRET_ID}]
+    for role_id in (template.WORKER_ROLE_ID, template.ANALYZER_ROLE_ID, template.STATE_MACHINE_ROLE_ID):
+        assert "secretsmanager" not in json.dumps(statements_of(tpl, role_id))
+    generate = tpl["Resources"][template.SECRET_ID]["Properties"]["GenerateSecretString"]
+    assert generate["PasswordLength"] == 64 and "KmsKeyId" not in tpl["Resources"][template.SECRET_ID]["Properties"]
+
+
+def test_the_analyzer_and_the_lifecycle_consumer_have_reserved_concurrency_their_queues_respect(generated):
+    resources, parameters = generated["Resources"], generated["Parameters"]
+    function_id, event_id = template.LIFECYCLE_EVENT_SOURCE
+    for logical_id, event, parameter, condition in (
+        (template.ANALYZER_ID, "MediaQueue", "AnalyzerReservedConcurrency", "LimitsAnalyzerConcurrency"),
+        (function_id, event_id, "LifecycleReservedConcurrency", "LimitsLifecycleConcurrency"),
+    ):
+        properties = resources[logical_id]["Properties"]
+        assert properties["ReservedConcurrentExecutions"] == {
+            "Fn::If": [condition, {"Ref": parameter}, {"Ref": "AWS::NoValue"}]
+        }
+        scaling = properties["Events"][event]["Properties"]["ScalingConfig"]
+        assert scaling == {"Fn::If": [condition, {"MaximumConcurrency": {"Ref": parameter}}, {"Ref": "AWS::NoValue"}]}
+        assert int(parameters[parameter]["Default"]) >= 2  # reserved unless a deploy says 0 (an account at quota 10)
+    assert "ReservedConcurrentExecutions" not in resources["APIHandler"]["Properties"]  # the API takes the rest
+
+
+def test_api_gateway_answers_its_own_errors_in_the_api_s_json_shape(generated):
+    responses = generated["Resources"][template.REST_API_ID]["Properties"]["DefinitionBody"][
+        "x-amazon-apigateway-gateway-responses"
+    ]
+    expected = {
+        "MISSING_AUTHENTICATION_TOKEN": ("404", "route.not_found"),
+        "THROTTLED": ("429", "request.throttled"),
+        "UNSUPPORTED_MEDIA_TYPE": ("415", "request.unsupported_media_type"),
+        "DEFAULT_4XX": (None, "request.rejected"),
+        "DEFAULT_5XX": (None, "internal.error"),
+    }
+    for response_type, (status, code) in expected.items():
+        response = responses[response_type]
+        assert response.get("statusCode") == status, response_type
+        # API Gateway substitutes $context variables (messageString is a quoted JSON string): the result is JSON.
+        text = response["responseTemplates"]["application/json"]
+        rendered = text.replace("$context.error.messageString", '"Missing Authentication Token"').replace(
+            "$context.requestId", "c0ffee00-1234"
+        )
+        body = json.loads(rendered)
+        assert body["error"]["code"] == code and isinstance(body["error"]["message"], str)
+        assert body["error"]["details"] == {"request_id": "c0ffee00-1234"}
