@@ -64,6 +64,15 @@ def table_request(table: Table, name: str) -> dict[str, Any]:
     return request
 
 
+def existing_state_machine(sfn: Any, name: str) -> str:
+    """The ARN of the state machine of this name (each endpoint has its own account id in it)."""
+    for page in sfn.get_paginator("list_state_machines").paginate():
+        for machine in page["stateMachines"]:
+            if machine["name"] == name:
+                return machine["stateMachineArn"]
+    raise LookupError(f"state machine {name} exists but is not listed")
+
+
 def _exists(error: ClientError, *codes: str) -> bool:
     return error.response["Error"]["Code"] in codes
 
@@ -188,7 +197,7 @@ def provision(stage: str, *, region: str, endpoint_url: str | None, web_origins:
     except ClientError as error:
         if not _exists(error, "StateMachineAlreadyExists"):
             raise
-        state_machine_arn = f"arn:aws:states:{region}:{ACCOUNT_ID}:stateMachine:{names.state_machine}"
+        state_machine_arn = existing_state_machine(sfn, names.state_machine)
         sfn.update_state_machine(stateMachineArn=state_machine_arn, definition=definition)
 
     return {

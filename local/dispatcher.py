@@ -3,6 +3,10 @@
 Messages a handler reports as failed (or all of a batch that raised) are made visible again after a short
 backoff; SQS's redrive policy moves a message that keeps failing to the dead-letter queue.
 
+Messages are leased for LEASE_S (not the queue's 180 s visibility, which is sized for Lambda's timeout) and the lease
+is extended every LEASE_S / 3 while the handler runs: when a worker or the dispatcher dies, the frames it was analysing
+are back in the queue within LEASE_S. A media worker process that dies is started again (growing delays).
+
 PROCTOR_DISPATCH_WORKERS (default 1) sets how many media-queue pollers run. With 1, the media poller is a thread
 of this process, as always. With N > 1 there are N worker processes instead, each with its own models and its own
 GIL (like N Lambda instances) and OpenCV limited to one thread each, so N workers use N cores. The lifecycle queue
@@ -16,8 +20,10 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
 
@@ -26,6 +32,8 @@ import boto3
 logger = logging.getLogger("dispatcher")
 Handler = Callable[[dict[str, Any], Any], Any]
 RETRY_DELAY_S = 1
+LEASE_S = 20  # how long a received message stays hidden unless the handler is still at work on it
+WORKER_BACKOFF_S = (1, 2, 5, 10, 30)
 WORKERS_ENV = "PROCTOR_DISPATCH_WORKERS"
 
 
@@ -72,7 +80,11 @@ def poll_queue(sqs: Any, queue_url: str, handler: Handler, name: str, stop: thre
     while not stop.is_set():
         try:
             messages = sqs.receive_message(
-                QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["All"]
+                QueueUrl=queue_url,
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=1,
+                VisibilityTimeout=LEASE_S,
+                AttributeNames=["All"],
             ).get("Messages", [])
         except Exception:  # noqa: BLE001 - the endpoint restarting must not end the poller
             logger.warning("%s could not receive; retrying", name, exc_info=True)
@@ -81,7 +93,8 @@ def poll_queue(sqs: Any, queue_url: str, handler: Handler, name: str, stop: thre
         if not messages:
             continue
         try:
-            failed = failed_ids(handler(sqs_event(messages, attributes["QueueArn"], region), lambda_context(name)))
+            with leased(sqs, queue_url, messages, name):
+                failed = failed_ids(handler(sqs_event(messages, attributes["QueueArn"], region), lambda_context(name)))
         except Exception:  # noqa: BLE001 - a raising handler fails the whole batch, as in Lambda
             logger.exception("%s failed a batch of %d", name, len(messages))
             failed = {m["MessageId"] for m in messages}
@@ -89,6 +102,33 @@ def poll_queue(sqs: Any, queue_url: str, handler: Handler, name: str, stop: thre
             settle(sqs, queue_url, messages, failed)
         except Exception:  # noqa: BLE001 - unsettled messages come back after their visibility timeout
             logger.warning("%s could not settle a batch", name, exc_info=True)
+
+
+@contextmanager
+def leased(sqs: Any, queue_url: str, messages: list[dict[str, Any]], name: str) -> Iterator[None]:
+    """Keep the messages hidden while the block runs, LEASE_S at a time (a dead worker's come back within LEASE_S)."""
+    done = threading.Event()
+
+    def extend() -> None:
+        while not done.wait(LEASE_S / 3):
+            try:
+                sqs.change_message_visibility_batch(
+                    QueueUrl=queue_url,
+                    Entries=[
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": LEASE_S}
+                        for i, m in enumerate(messages)
+                    ],
+                )
+            except Exception:  # noqa: BLE001 - a missed extension only lets the messages come back early
+                logger.warning("%s could not extend its lease", name, exc_info=True)
+
+    heartbeat = threading.Thread(target=extend, daemon=True, name=f"{name}-lease")
+    heartbeat.start()
+    try:
+        yield
+    finally:
+        done.set()
+        heartbeat.join()
 
 
 def settle(sqs: Any, queue_url: str, messages: list[dict[str, Any]], failed: set[str]) -> None:
@@ -140,6 +180,43 @@ def media_process(index: int, stop: Any, parent_pid: int) -> None:
     poll_queue(sqs, settings.media_queue_url, lambda_handler, f"frame_analyzer-{index}", stop)
 
 
+class WorkerRestarts:
+    """Starts a media worker process again when it died, after 1, 2, 5, 10, 30 s of consecutive quick deaths."""
+
+    def __init__(self, spawn: Callable[[int], Any], clock: Callable[[], float] = time.monotonic) -> None:
+        self._spawn = spawn
+        self._clock = clock
+        self._due: dict[int, float] = {}
+        self._deaths: dict[int, int] = {}
+        self._started: dict[int, float] = {}
+
+    def check(self, processes: list[Any]) -> None:
+        now = self._clock()
+        for index, process in enumerate(processes):
+            if process.is_alive():
+                if now - self._started.get(index, now) > 60:
+                    self._deaths[index] = 0
+                continue
+            if index not in self._due:
+                deaths = self._deaths.get(index, 0)
+                delay = WORKER_BACKOFF_S[min(deaths, len(WORKER_BACKOFF_S) - 1)]
+                self._due[index] = now + delay
+                self._deaths[index] = deaths + 1
+                logger.warning(
+                    "media worker %d (pid %s) exited with %s; restarting it in %d s; its frames come back within %d s",
+                    index,
+                    process.pid,
+                    process.exitcode,
+                    delay,
+                    LEASE_S,
+                )
+            elif now >= self._due[index]:
+                del self._due[index]
+                processes[index] = self._spawn(index)
+                self._started[index] = now
+                logger.warning("media worker %d restarted (pid %s)", index, processes[index].pid)
+
+
 def main() -> None:
     from app import handle_lifecycle  # noqa: PLC0415 - imported after the environment is set
     from chalicelib import wiring
@@ -159,6 +236,16 @@ def main() -> None:
         )
     ]
     processes: list[Any] = []
+    context = multiprocessing.get_context("spawn")
+    process_stop = context.Event()
+
+    def spawn(index: int) -> Any:
+        process = context.Process(
+            target=media_process, args=(index, process_stop, os.getpid()), daemon=True, name=f"frame_analyzer-{index}"
+        )
+        process.start()
+        return process
+
     if count == 1:
         workers.append(
             threading.Thread(
@@ -167,19 +254,10 @@ def main() -> None:
                 daemon=True,
             )
         )
-    else:
-        context = multiprocessing.get_context("spawn")
-        process_stop = context.Event()
-        processes = [
-            context.Process(
-                target=media_process, args=(i, process_stop, os.getpid()), daemon=True, name=f"frame_analyzer-{i}"
-            )
-            for i in range(count)
-        ]
     for worker in workers:
         worker.start()
-    for process in processes:
-        process.start()
+    if count > 1:
+        processes = [spawn(i) for i in range(count)]
     logger.info(
         "dispatching %s (%d media worker%s) and %s",
         settings.media_queue_url,
@@ -189,9 +267,10 @@ def main() -> None:
     )
     # Executions live inside the endpoint process: after a restart, sessions without one get a new one.
     logger.info("reconciled sessions: %s", wiring.progression().reconcile())
+    restarts = WorkerRestarts(spawn)
     try:
         while not stop.wait(0.5):
-            pass
+            restarts.check(processes)
     except KeyboardInterrupt:
         stop.set()
     if processes:

@@ -6,9 +6,12 @@ hands out, `/?agency=<code>`: `login_path` in what `seed` returns.
 
 from __future__ import annotations
 
+import json
+import os
 import secrets
 import uuid
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from chalicelib import wiring
@@ -117,3 +120,29 @@ def seed(password: str | None = None, duration_s: int = 1500) -> dict[str, Any]:
         "exam": exam_view(load_exam(exam["exam_id"], AGENCY)),
         "users": ["admin@demo", "proctor@demo", "candidate@demo"],
     }
+
+
+def seed_once(state_dir: Path, password: str | None = None) -> dict[str, str]:
+    """Seed the demo agency on the first run only; later runs find it in the saved data and reuse its password.
+
+    Returns agency_id, exam_id and password. The credentials are kept in <state_dir>/demo.json (owner-only) so that
+    `make run` can print them again; they are re-seeded when the data they name is gone (a fresh or lost state).
+    """
+    from chalicelib.core.errors import NotFound
+
+    path = state_dir / "demo.json"
+    if path.is_file():
+        demo = json.loads(path.read_text())
+        try:
+            wiring.settings()
+            load_exam(demo["exam_id"], demo["agency_id"])
+            return demo
+        except (NotFound, KeyError):
+            pass
+    seeded = seed(password)
+    demo = {"agency_id": seeded["agency_id"], "exam_id": seeded["exam"]["exam_id"], "password": seeded["password"]}
+    state_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        json.dump(demo, file)
+    return demo
