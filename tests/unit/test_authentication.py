@@ -99,3 +99,11 @@ def test_a_token_without_a_version_claim_is_invalid():
     del claims["ver"]
     unversioned = jwt.encode(claims, "s" * 40, algorithm="HS256")
     assert refused(Authenticator(TOKENS, Accounts(cand_1=0)), unversioned) == "auth.token_invalid"
+
+
+def test_a_token_whose_account_belongs_to_another_agency_than_its_claim_is_invalid():
+    # Signed by us, but the subject is agency A's account while the agency claim (and audience) say B
+    crossed = TOKENS.issue(Principal("agency-a~cand-1", "candidate", "agency-b"), datetime.now(UTC), 0)[0]
+    assert refused(Authenticator(TOKENS, lambda user_id: 0), crossed) == "auth.token_invalid"
+    own = TOKENS.issue(Principal("agency-b~cand-1", "candidate", "agency-b"), datetime.now(UTC), 0)[0]
+    assert Authenticator(TOKENS, lambda user_id: 0)(own).user_id == "agency-b~cand-1"
