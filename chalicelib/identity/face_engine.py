@@ -20,7 +20,14 @@ import cv2
 import numpy as np
 
 from chalicelib.core.onnx_models import inference_session, prepared_model
-from chalicelib.identity.face_detector import DetectedFace, FaceDetector, YuNetFaceDetector, as_bgr
+from chalicelib.identity.face_detector import (
+    DetectedFace,
+    FaceDetector,
+    FaceStream,
+    YuNetFaceDetector,
+    as_bgr,
+    detect_stream,
+)
 from chalicelib.identity.head_pose import estimate_head_pose
 from chalicelib.identity.quality import face_brightness, face_sharpness
 
@@ -69,8 +76,12 @@ class FaceEngine(Protocol):
     name: str
     match_threshold: float  # similarity >= match_threshold means "same person"
 
-    def observe(self, image_bgr: np.ndarray, encoded: bytes | None = None) -> list[FaceObservation]:
-        """Faces in the image, largest first. `encoded` is the same image as uploaded (JPEG bytes), if at hand."""
+    def observe(
+        self, image_bgr: np.ndarray, encoded: bytes | None = None, *, stream: FaceStream | None = None
+    ) -> list[FaceObservation]:
+        """Faces in the image, largest first. `encoded` is the same image as uploaded (JPEG bytes), if at hand.
+        `stream`: the image is a frame of a video stream (a session's webcam) at this point; an engine may then
+        detect faster where the stream allows it (face_detector.fast_pass_stands). Without it: a full analysis."""
         ...
 
     def template(
@@ -173,9 +184,11 @@ class OpenCvFaceEngine:
         model = Path(sface_path).read_bytes() if sface_path is not None else prepared_model("sface")
         self._session = inference_session(model, threads)
 
-    def observe(self, image_bgr: np.ndarray, encoded: bytes | None = None) -> list[FaceObservation]:
+    def observe(
+        self, image_bgr: np.ndarray, encoded: bytes | None = None, *, stream: FaceStream | None = None
+    ) -> list[FaceObservation]:
         image = as_bgr(image_bgr)
-        faces = self.detector.detect(image)
+        faces = self.detector.detect(image) if stream is None else detect_stream(self.detector, image, stream).faces
         gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if faces else None
         return [observation(image, face, gray) for face in faces]
 

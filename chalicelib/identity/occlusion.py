@@ -5,10 +5,16 @@ embedded separately and compared with the same halves of the enrollment photo.
 Calibrated on the dev set with synthetic covers over the lower face (python -m benchmarks.occlusion): lower-half
 similarity of the same person uncovered was >= 0.475, covered <= 0.441; upper halves keep identity (impostors
 <= 0.42). A covered face is one whose lower half no longer matches while its upper half still does.
+
+Re-identification already embeds the whole face; the whole-face match stands in for the upper half's (a covered
+face still matching as a whole is one whose eyes match), so the frame analyzer embeds two crops, the whole face and
+the lower half, in one batch (match_and_cover) instead of three (whole face, then both halves). Measured on the
+same synthetic covers in python -m benchmarks.occlusion (docs/BENCHMARKS.md, "Occlusion").
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,9 +53,38 @@ class CoverCheck:
         return self.lower < LOWER_MATCH and self.upper >= UPPER_MATCH
 
 
-def check_cover(engine: OpenCvFaceEngine, regions: bytes, image_bgr: np.ndarray, face: FaceObservation) -> CoverCheck:
-    size = 4 * EMBEDDING_SIZE
-    if len(regions) != 2 * size:
+_SIZE = 4 * EMBEDDING_SIZE
+
+
+def _regions(regions: bytes) -> tuple[np.ndarray, np.ndarray]:
+    if len(regions) != 2 * _SIZE:
         raise ValueError("a region template holds two embeddings")
+    return reference_vector(regions[:_SIZE]), reference_vector(regions[_SIZE:])
+
+
+@functools.lru_cache(maxsize=4096)
+def reference_vector(data: bytes) -> np.ndarray:
+    """A stored embedding decoded once per process (keyed by its bytes, so a new enrollment is a new entry);
+    read-only, shared by every frame of the session."""
+    vector = _vector(data)
+    vector.setflags(write=False)
+    return vector
+
+
+def check_cover(engine: OpenCvFaceEngine, regions: bytes, image_bgr: np.ndarray, face: FaceObservation) -> CoverCheck:
+    """Both halves embedded and compared (two SFace passes in one batch)."""
+    upper_ref, lower_ref = _regions(regions)
     upper, lower = engine.embed_crops(list(halves(engine.aligned_face(image_bgr, face))))
-    return CoverCheck(upper=cosine(_vector(regions[:size]), upper), lower=cosine(_vector(regions[size:]), lower))
+    return CoverCheck(upper=cosine(upper_ref, upper), lower=cosine(lower_ref, lower))
+
+
+def match_and_cover(
+    engine: OpenCvFaceEngine, vector: bytes, regions: bytes, image_bgr: np.ndarray, face: FaceObservation
+) -> tuple[float, CoverCheck]:
+    """Whole-face similarity to the reference `vector` and the cover check, from one batch of two crops: the whole
+    face and its lower half. The whole-face similarity stands in for the upper half's (CoverCheck.upper)."""
+    _, lower_ref = _regions(regions)
+    aligned = engine.aligned_face(image_bgr, face)
+    whole, lower = engine.embed_crops([aligned, halves(aligned)[1]])
+    similarity = cosine(reference_vector(vector), whole)
+    return similarity, CoverCheck(upper=similarity, lower=cosine(lower_ref, lower))

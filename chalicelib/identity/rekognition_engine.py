@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 from botocore.exceptions import ClientError
 
-from chalicelib.identity.face_detector import as_bgr
+from chalicelib.identity.face_detector import FaceStream, as_bgr
 from chalicelib.identity.face_engine import FaceObservation, FaceTemplate
 from chalicelib.identity.quality import face_brightness, face_sharpness
 
@@ -79,8 +79,11 @@ class RekognitionFaceEngine:
             raise ValueError("image cannot be encoded within Rekognition's 5 MB limit")
         return jpeg.tobytes()
 
-    def observe(self, image_bgr: np.ndarray, encoded: bytes | None = None) -> list[FaceObservation]:
-        """DetectFaces with all attributes; `encoded` must be the same picture as image_bgr (sizes map boxes)."""
+    def observe(
+        self, image_bgr: np.ndarray, encoded: bytes | None = None, *, stream: FaceStream | None = None
+    ) -> list[FaceObservation]:
+        """DetectFaces with all attributes; `encoded` must be the same picture as image_bgr (sizes map boxes).
+        `stream` is accepted for the engine interface and changes nothing: every frame is one DetectFaces call."""
         image = as_bgr(image_bgr)
         height, width = image.shape[:2]
         response = self._client.detect_faces(Image={"Bytes": self._bytes(image, encoded)}, Attributes=["ALL"])

@@ -6,8 +6,8 @@ import cv2
 import pytest
 
 from benchmarks.occlusion import cover_lower_face
-from chalicelib.identity.face_engine import OpenCvFaceEngine
-from chalicelib.identity.occlusion import check_cover, region_template
+from chalicelib.identity.face_engine import FaceTemplate, OpenCvFaceEngine
+from chalicelib.identity.occlusion import check_cover, match_and_cover, reference_vector, region_template
 from tests.paths import FACES_DIR
 
 
@@ -54,3 +54,72 @@ def test_a_region_template_of_the_wrong_size_is_refused(engine):
     image = cv2.imread(str(FACES_DIR / "obama__obama.jpg"))
     with pytest.raises(ValueError):
         check_cover(engine, b"\x00" * 10, image, engine.observe(image)[0])
+
+
+# ---- the analyzer's check: whole face + lower half in one batch (match_and_cover) ----------------------------
+
+
+def reference_vector_and_regions(engine, name):
+    image = cv2.imread(str(FACES_DIR / name))
+    face = engine.observe(image)[0]
+    return engine.template(image, face).vector, region_template(engine, image, face)
+
+
+class CountingEngine(OpenCvFaceEngine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[int] = []
+
+    def embed_crops(self, crops):
+        self.batches.append(len(crops))
+        return super().embed_crops(crops)
+
+
+def test_match_and_cover_gives_the_whole_face_similarity_and_the_lower_half_in_one_batch_of_two():
+    engine = CountingEngine()
+    vector, regions = reference_vector_and_regions(engine, "alex_lacamoire__img1.jpg")
+    image = cv2.imread(str(FACES_DIR / "alex_lacamoire__alex_lacamoire1.jpg"))
+    face = engine.observe(image)[0]
+    hidden = cover_lower_face(image, face)
+    hidden_face = engine.observe(hidden)[0]
+    for picture, observed in ((image, face), (hidden, hidden_face)):
+        engine.batches.clear()
+        similarity, cover = match_and_cover(engine, vector, regions, picture, observed)
+        assert engine.batches == [2]  # one forward pass over two crops; check_cover + similarity ran three crops
+        template = FaceTemplate(engine.name, vector, None)
+        assert similarity == pytest.approx(engine.similarity(template, picture, observed), abs=1e-4)
+        assert cover.lower == pytest.approx(check_cover(engine, regions, picture, observed).lower, abs=1e-4)
+        assert cover.upper == similarity
+    assert not match_and_cover(engine, vector, regions, image, face)[1].covered
+    assert match_and_cover(engine, vector, regions, hidden, hidden_face)[1].covered
+
+
+def test_match_and_cover_flags_covers_as_well_as_both_halves_do_over_all_same_person_pairs(engine):
+    both, analyzer, bare_flagged, seen = 0, 0, 0, 0
+    for ref, probe in same_person_pairs():
+        vector, regions = reference_vector_and_regions(engine, ref)
+        image = cv2.imread(str(FACES_DIR / probe))
+        face = engine.observe(image)[0]
+        bare_flagged += match_and_cover(engine, vector, regions, image, face)[1].covered
+        hidden = cover_lower_face(image, face)
+        hidden_faces = engine.observe(hidden)
+        if hidden_faces:
+            seen += 1
+            both += check_cover(engine, regions, hidden, hidden_faces[0]).covered
+            analyzer += match_and_cover(engine, vector, regions, hidden, hidden_faces[0])[1].covered
+    assert bare_flagged == 0
+    assert analyzer >= both, (analyzer, both, seen)
+
+
+def test_another_person_is_not_covered_for_match_and_cover_either(engine):
+    vector, regions = reference_vector_and_regions(engine, "alex_lacamoire__img1.jpg")
+    image = cv2.imread(str(FACES_DIR / "obama__obama.jpg"))
+    similarity, cover = match_and_cover(engine, vector, regions, image, engine.observe(image)[0])
+    assert similarity < engine.match_threshold and not cover.covered
+
+
+def test_reference_vectors_are_decoded_once_and_read_only(engine):
+    vector, _ = reference_vector_and_regions(engine, "alex_lacamoire__img1.jpg")
+    first = reference_vector(bytes(vector))
+    assert reference_vector(bytes(vector)) is first  # a new bytes object with the same content: the cached array
+    assert not first.flags.writeable
