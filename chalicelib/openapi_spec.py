@@ -53,11 +53,13 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "request.invalid_text": (400, "Text that is not valid Unicode (a lone surrogate such as \\ud800)."),
     "request.invalid_field": (400, "A field is missing or wrong; details.field names it, details.problem says why."),
     "request.invalid_cursor": (400, "A list cursor that was not made for this list, agency or filter; start again."),
-    "request.bad_request": (400, "The request cannot be answered as sent (API Gateway refused it)."),
+    "request.bad_request": (400, "A binary answer the request's Accept header does not take (Chalice's check)."),
     "request.unsupported_media_type": (415, "The Content-Type is not one the route takes."),
     "route.not_found": (404, "No route has this path (on AWS also: the path exists but not with this method)."),
     "route.method_not_allowed": (405, "The path exists but not with this method; the Allow header lists them."),
     "request.throttled": (429, "The edge's rate limit for this route was reached (AWS: stage throttling, WAF)."),
+    "request.blocked": (403, "The edge's firewall (AWS WAF) refused the request."),
+    "request.rejected": (400, "API Gateway refused the request itself, with its own status (e.g. 413 over 10 MB)."),
     "internal.error": (500, "An unexpected failure; it is logged. Never a stack trace."),
     # Accounts and tokens
     "auth.missing_token": (401, "No 'Authorization: Bearer <token>' header."),
@@ -169,6 +171,7 @@ def ref(name: str) -> Json:
 TIMESTAMP = {"type": "string", "format": "date-time", "description": "ISO-8601 with a time zone"}
 TEXTS = obj(LANGUAGES, **{lang: string(300) for lang in LANGUAGES})  # one text per language
 ANY_OBJECT: Json = {"type": "object"}
+NEXT = {"type": ["string", "null"], "description": "Pass as cursor for the next page; null on the last"}
 
 
 # --- Components --------------------------------------------------------------------------------------------
@@ -282,6 +285,13 @@ def schemas() -> dict[str, Json]:
             session=ref("Control"),
         ),
         "MessageAnswer": obj(("message",), message=ref("Message"), control_rev={"type": "integer"}),
+        "Account": obj(
+            ("login", "candidate_id", "disabled"),
+            login={"type": "string"},
+            candidate_id={"type": "string"},
+            full_name={"type": ["string", "null"]},
+            disabled={"type": "boolean"},
+        ),
         "Enrollment": obj(
             ("status",), status={"type": "string"}, reasons=array(ANY_OBJECT), attempts={"type": "integer"}
         ),
@@ -301,6 +311,7 @@ DESCRIPTIONS = {
     "item_id": "An item of the session",
     "candidate_id": "A candidate's login",
     "message_id": "A warning's message id",
+    "login": "A candidate's login in the admin's agency (404 candidate.not_found otherwise)",
 }
 
 
@@ -360,6 +371,11 @@ def operations() -> list[tuple[str, str, Json]]:
     exam_filter = query("exam_id", string(128, pattern=ID), description="Only this exam's sessions")
     since = query("since", string(64, pattern=CURSOR), description="The cursor of the previous answer")
     lists = lambda name, item: obj((name,), **{name: array(item)})  # noqa: E731 - a one-line schema shorthand
+    paged = lambda name, item: {**lists(name, item), "properties": {name: array(item), "next_cursor": NEXT}}  # noqa: E731
+    page = (
+        query("cursor", string(2048), description="The previous page's next_cursor (opaque)"),
+        query("limit", string(4, pattern=r"^[0-9]{1,4}$"), description="Sessions per page, 1..500 (default 50)"),
+    )
     block = obj(("block_id", "title", "item_count"), block_id=string(32, pattern=r"^[A-Za-z0-9_-]{1,32}$"))
     block["properties"].update(title=TEXTS, item_count=integer(1, 500))
     exam_draft = obj(
@@ -395,10 +411,11 @@ def operations() -> list[tuple[str, str, Json]]:
         details={"type": "object", "maxProperties": 20},
     )
     login = obj(
-        ("token", "expires_at", "user_id", "role", "agency_id"),
+        ("token", "expires_at", "user_id", "account_id", "role", "agency_id"),
         token={"type": "string"},
         expires_at=TIMESTAMP,
-        user_id={"type": "string"},
+        user_id={"type": "string", "description": "The login, as typed"},
+        account_id={"type": "string", "description": "<agency>~<login>: the token's subject"},
         role=string(enum=ANY_ROLE),
         agency_id={"type": "string"},
     )
@@ -410,8 +427,9 @@ def operations() -> list[tuple[str, str, Json]]:
                   answer=health, extra_answers={"503": {"description": "A dependency is down (names it)",
                                                         "content": {"application/json": {"schema": health}}}}),
         operation("GET", "/openapi.json", "This document", roles=None),
-        operation("POST", "/auth/login", "Log in (throttled after failures)", roles=None, answer=login,
-                  body=obj(("user_id", "password"), user_id=string(128), password=string(256))),
+        operation("POST", "/auth/login", "Log in to one agency's account (throttled after failures)", roles=None,
+                  answer=login, body=obj(("agency", "user_id", "password"), agency=string(128), user_id=string(128),
+                                         password=string(256))),
         operation("POST", "/auth/logout", "End every token of the caller", roles=ANY_ROLE,
                   answer=obj(("logged_out",), logged_out={"const": True})),
         # Agency admin
@@ -429,6 +447,12 @@ def operations() -> list[tuple[str, str, Json]]:
                              created_accounts=array(ANY_OBJECT))),
         operation("GET", "/admin/exams/{exam_id}/roster", "The exam's candidates", roles=ADMIN,
                   answer=lists("candidates", ANY_OBJECT)),
+        operation("POST", "/admin/candidates/{login}/disable", "The candidate can no longer log in (tokens end)",
+                  roles=ADMIN, answer=ref("Account")),
+        operation("POST", "/admin/candidates/{login}/enable", "The candidate may log in again", roles=ADMIN,
+                  answer=ref("Account")),
+        operation("DELETE", "/admin/candidates/{login}/biometrics", "Erase the candidate's photos and face templates",
+                  roles=ADMIN),
         # Candidate
         operation("GET", "/me/exams", "The exams the candidate is admitted to", roles=CANDIDATE,
                   answer=lists("exams", ANY_OBJECT)),
@@ -474,14 +498,14 @@ def operations() -> list[tuple[str, str, Json]]:
         operation("GET", "/exams/{exam_id}/enrollment", "The identity check's state", roles=CANDIDATE,
                   answer=ref("Enrollment")),
         # Proctor
-        operation("GET", "/proctor/sessions", "Sessions, riskiest first", roles=PROCTOR,
-                  params=(exam_filter, query("status", string(enum=SESSION_STATUSES))),
-                  answer=lists("sessions", ref("SessionSummary"))),
+        operation("GET", "/proctor/sessions", "A page of sessions, riskiest first within the page", roles=PROCTOR,
+                  params=(exam_filter, query("status", string(enum=SESSION_STATUSES)), *page),
+                  answer=paged("sessions", ref("SessionSummary"))),
         operation("GET", "/proctor/exams", "The agency's exams", roles=PROCTOR, answer=lists("exams", ref("Exam"))),
-        operation("GET", "/proctor/live", "The live grid", roles=PROCTOR, params=(exam_filter,),
-                  answer=lists("sessions", ref("SessionSummary"))),
-        operation("GET", "/proctor/review", "Sessions awaiting a verdict", roles=PROCTOR, params=(exam_filter,),
-                  answer=lists("sessions", ref("SessionSummary"))),
+        operation("GET", "/proctor/live", "A page of the live grid", roles=PROCTOR, params=(exam_filter, *page),
+                  answer=paged("sessions", ref("SessionSummary"))),
+        operation("GET", "/proctor/review", "A page of sessions awaiting a verdict", roles=PROCTOR,
+                  params=(exam_filter, *page), answer=paged("sessions", ref("SessionSummary"))),
         operation("GET", "/proctor/sessions/{session_id}/timeline", "A session's violations and evidence links",
                   roles=PROCTOR, answer=obj(("session", "violations"), session=ref("SessionSummary"),
                                             violations=array(ANY_OBJECT))),

@@ -1061,3 +1061,22 @@ def test_event_details_with_oversized_or_too_many_keys_are_refused(api, started)
         response = api.call("POST", f"/sessions/{session_id}/events", started["candidate"], json={"events": [event]})
         error = assert_error(response, 400, "request.invalid_field")
         assert error["details"]["field"] == "events[0].details"
+
+
+@pytest.mark.parametrize(
+    ("path", "role"),
+    [("/sessions/{session_id}/inbox", CANDIDATE), ("/proctor/sessions/{session_id}/messages", PROCTOR)],
+)
+@pytest.mark.parametrize(
+    "since",
+    ["20261399T000000000000Z-00000000", "20260230T120000000000Z-0000abcd", "20260101T250000000000Z-0000abcd"],
+    ids=["month-99", "february-30", "hour-25"],
+)
+def test_a_channel_cursor_of_the_right_form_but_no_real_time_is_rejected_not_a_server_error(
+    api, world, unchanged, path, role, since
+):
+    # Found by the fuzz (tests/functional/test_fuzz.py): the cursor's pattern holds, its date does not exist
+    response = send(api, world, "GET", path, role, params={"since": since})
+
+    error = assert_error(response, 400, "request.invalid_field")
+    assert error["details"]["field"] == "since"
