@@ -51,20 +51,29 @@ def test_one_empty_frame_is_not_a_violation_but_a_persisting_empty_scene_is(api,
     assert episode["ended_at"] > episode["occurred_at"]
 
 
+def option(item: dict, author_id: str) -> str:
+    """The session's opaque id of the option the bank's author called `author_id` (its English text names it)."""
+    return next(o["option_id"] for o in item["options"] if o["text"]["en"] == f"Answer {author_id}")
+
+
 def test_full_session_answer_submit_and_verdict(api, started):
     session_id = started["session"]["session_id"]
     items = started["session"]["items"]
     assert len(items) == 5 and started["session"]["remaining_s"] > 500
     for item in items:
         answer = api.call(
-            "PUT", f"/sessions/{session_id}/answers/{item['item_id']}", started["candidate"], json={"option_id": "a"}
+            "PUT",
+            f"/sessions/{session_id}/answers/{item['item_id']}",
+            started["candidate"],
+            json={"option_id": option(item, "a")},
         )
         assert answer.status_code == 200, answer.text
 
     # Reload (F5): same items in the same order, answers kept
     reloaded = api.call("GET", f"/sessions/{session_id}", started["candidate"]).json()
     assert [i["item_id"] for i in reloaded["items"]] == [i["item_id"] for i in items]
-    assert reloaded["answers"] == {i["item_id"]: "a" for i in items}
+    assert reloaded["answers"] == {i["item_id"]: option(i, "a") for i in items}
+    assert all(option(i, "a") != "a" for i in items)  # the author's ids never reach the candidate
 
     submitted = api.call("POST", f"/sessions/{session_id}/submit", started["candidate"])
     assert submitted.status_code == 200, submitted.text
@@ -95,7 +104,7 @@ def test_a_short_session_is_auto_submitted_when_its_deadline_passes(api, make_ex
         "PUT",
         f"/sessions/{session['session_id']}/answers/{first['item_id']}",
         ctx["candidate"],
-        json={"option_id": "a"},
+        json={"option_id": option(first, "a")},
     ).raise_for_status()
 
     def current():
@@ -108,7 +117,7 @@ def test_a_short_session_is_auto_submitted_when_its_deadline_passes(api, make_ex
         "PUT",
         f"/sessions/{session['session_id']}/answers/{first['item_id']}",
         ctx["candidate"],
-        json={"option_id": "b"},
+        json={"option_id": option(first, "b")},
     )
     assert late.status_code == 409 and late.json()["error"]["code"] in (
         "session.not_in_progress",
