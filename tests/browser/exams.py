@@ -8,6 +8,7 @@ from typing import Any
 
 from local.seed import demo_bank
 from tests.api_client import ApiClient
+from tests.helpers import account_of
 
 # A webcam frame a second, audio in 2 s chunks, the screen every 2 s: monitoring shows up within seconds.
 FAST_ANALYSIS = {"webcam_every_s": 1, "screen_every_s": 2, "audio_chunk_s": 2}
@@ -49,16 +50,19 @@ def new_candidate_exam(
     assert created.status_code == 201, created.text
     exam_id = created.json()["exam_id"]
     api.call("POST", f"/admin/exams/{exam_id}/questions", admin, json=demo_bank(4)).raise_for_status()
-    candidate_id = f"cand-{uuid.uuid4().hex[:10]}"
+    login = f"cand-{uuid.uuid4().hex[:10]}"
     api.call(
         "POST",
         f"/admin/exams/{exam_id}/roster",
         admin,
-        json={"candidates": [{"user_id": candidate_id, "full_name": "Айгүл Серікқызы", "password": password}]},
+        json={"candidates": [{"user_id": login, "full_name": "Айгүл Серікқызы", "password": password}]},
     ).raise_for_status()
+    candidate_id = account_of(agency["agency_id"], login)  # what the API stores and shows; log_in takes it too
     return {
         "exam_id": exam_id,
         "candidate_id": candidate_id,
+        "login": login,
+        "agency_id": agency["agency_id"],
         "password": password,
         "candidate": api.login(candidate_id, password),
         "proctor": api.login(agency["proctor"], password),

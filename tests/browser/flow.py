@@ -6,10 +6,16 @@ import time
 
 from playwright.sync_api import BrowserContext, Page, expect
 
+from tests.api_client import resolve
 
-def log_in(page: Page, user_id: str, password: str) -> None:
-    page.goto("/")
-    page.fill("#user-id", user_id)
+
+def log_in(page: Page, user_id: str, password: str, agency: str | None = None) -> None:
+    """Log in as people do: at the link their agency handed out (`/?agency=<code>`), then login and password.
+    `user_id` is a login or an account id (`<agency>~<login>`); the agency is found as ApiClient.login finds it."""
+    agency, login = resolve(user_id, agency)
+    page.goto(f"/?agency={agency}")
+    expect(page.locator("#agency")).to_have_value(agency)
+    page.fill("#user-id", login)
     page.fill("#password", password)
     page.locator("form button[type=submit]").click()
     expect(page.locator("h1")).to_be_visible()

@@ -90,7 +90,7 @@ def walk(browser: Browser, web_url: str, exam: dict[str, Any], shoot: Shooter) -
     page = context.new_page()
     page.set_default_timeout(20000)
     try:
-        page.goto("/")
+        page.goto(f"/?agency={exam['agency_id']}")
         shoot(page, "login")
         page.locator("form button[type=submit]").click()
         expect(page.locator(".error-summary")).to_be_visible()

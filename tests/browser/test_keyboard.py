@@ -12,9 +12,9 @@ def focused(page: Page) -> str:
 
 
 def test_keyboard_alone_reaches_the_test_answers_and_uses_the_finish_dialog(page, candidate_exam, api):
-    page.goto("/")
+    page.goto(f"/?agency={candidate_exam['agency_id']}")  # the link the agency hands out fills in the organisation
     page.focus("#user-id")
-    page.keyboard.type(candidate_exam["candidate_id"])
+    page.keyboard.type(candidate_exam["login"])
     page.keyboard.press("Tab")
     page.keyboard.type(candidate_exam["password"])
     page.keyboard.press("Enter")

@@ -3,7 +3,30 @@ import { type Auth, api } from "../shared/api/client";
 import { errorText, t } from "../shared/i18n/i18n";
 import { Button, ErrorSummary, Heading } from "../shared/ui/components";
 
+const AGENCY_KEY = "proctor.agency";
+
+/** Logins are each organisation's own: its code comes from the link it hands out (`/?agency=<code>`), else from
+ * the last successful login on this browser; the field stays visible and editable either way. */
+export function initialAgency(search: string = location.search): string {
+  const fromLink = new URLSearchParams(search).get("agency")?.trim();
+  if (fromLink) return fromLink;
+  try {
+    return localStorage.getItem(AGENCY_KEY) ?? "";
+  } catch {
+    return "";
+  }
+}
+
+function rememberAgency(agency: string): void {
+  try {
+    localStorage.setItem(AGENCY_KEY, agency);
+  } catch {
+    // storage unavailable: the link fills it in next time
+  }
+}
+
 export function Login({ onLogin }: { onLogin: (auth: Auth) => void }) {
+  const [agency, setAgency] = useState(initialAgency);
   const [userId, setUserId] = useState("");
   const [password, setPassword] = useState("");
   const [problems, setErrors] = useState<{ field?: string; text: () => string }[]>([]);
@@ -13,13 +36,15 @@ export function Login({ onLogin }: { onLogin: (auth: Auth) => void }) {
   const submit = async (e: Event) => {
     e.preventDefault();
     const missing = [];
+    if (!agency.trim()) missing.push({ field: "agency", text: () => t("login.agency_missing") });
     if (!userId.trim()) missing.push({ field: "user-id", text: () => t("login.user_id_missing") });
     if (!password) missing.push({ field: "password", text: () => t("login.password_missing") });
     setErrors(missing);
     if (missing.length) return;
     setBusy(true);
     try {
-      const answer = await api.login(userId.trim(), password);
+      const answer = await api.login(agency.trim(), userId.trim(), password);
+      rememberAgency(agency.trim());
       onLogin({
         token: answer.token,
         user_id: answer.user_id,
@@ -39,6 +64,24 @@ export function Login({ onLogin }: { onLogin: (auth: Auth) => void }) {
       <ErrorSummary errors={errors} />
       <Heading caption={t("cabinet.title")}>{t("login.title")}</Heading>
       <form onSubmit={submit} noValidate>
+        <div class={`field ${fieldError("agency") ? "field--error" : ""}`}>
+          <label for="agency">{t("login.agency")}</label>
+          <span class="hint" id="agency-hint">
+            {t("login.agency_hint")}
+          </span>
+          {fieldError("agency") && <span class="error-message">{fieldError("agency")!.text}</span>}
+          <input
+            class="input"
+            id="agency"
+            name="agency"
+            autocomplete="organization"
+            autocapitalize="none"
+            spellcheck={false}
+            aria-describedby="agency-hint"
+            value={agency}
+            onInput={(e) => setAgency(e.currentTarget.value)}
+          />
+        </div>
         <div class={`field ${fieldError("user-id") ? "field--error" : ""}`}>
           <label for="user-id">{t("login.user_id")}</label>
           <span class="hint" id="user-id-hint">

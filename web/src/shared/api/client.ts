@@ -112,7 +112,9 @@ export async function uploadPresigned(post: PresignedPost, blob: Blob, filename:
 const enc = encodeURIComponent;
 
 export const api = {
-  login: (user_id: string, password: string) => request<LoginAnswer>("POST", "/auth/login", { user_id, password }),
+  /** Logins are each agency's own: the agency's code names whose account `user_id` is. */
+  login: (agency: string, user_id: string, password: string) =>
+    request<LoginAnswer>("POST", "/auth/login", { agency, user_id, password }),
   logout: () => request<{ logged_out: boolean }>("POST", "/auth/logout", {}),
   myExams: () => request<{ exams: AdmittedExam[] }>("GET", "/me/exams"),
   consent: (examId: string, language: Lang) =>

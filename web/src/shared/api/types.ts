@@ -11,7 +11,8 @@ export interface ApiErrorBody {
 export interface LoginAnswer {
   token: string;
   expires_at: string;
-  user_id: string;
+  user_id: string; // the login, as typed
+  account_id: string; // `<agency>~<login>`: the candidate_id other answers show
   role: Role;
   agency_id: string;
   full_name: string;
