@@ -22,6 +22,7 @@ from chalicelib.core.settings import Settings, load_settings
 from chalicelib.exam.lifecycle import StepFunctionsLifecycle
 from chalicelib.exam.models import AdmissionRecord, ExamRecord, QuestionRecord, SessionRecord
 from chalicelib.identity.models import EnrollmentRecord, LoginAttemptRecord, UserRecord
+from chalicelib.media.models import UploadFormRecord, UploadQuotaRecord
 from chalicelib.media.uploads import MediaUploads
 from chalicelib.proctor.models import SessionMessageRecord
 from chalicelib.violations.models import MediaObjectRecord, SignalStatesRecord, ViolationRecord
@@ -51,6 +52,8 @@ MODELS = (
     ViolationRecord,
     SignalStatesRecord,
     MediaObjectRecord,
+    UploadFormRecord,
+    UploadQuotaRecord,
     SessionMessageRecord,
 )
 
@@ -141,9 +144,15 @@ def exam_catalog() -> ExamCatalog:
 def exam_sessions() -> ExamSessions:
     from chalicelib.exam.sessions import ExamSessions
     from chalicelib.violations.incidents import record_second_client
+    from chalicelib.violations.silence import SilenceCheck
 
     settings()
-    return ExamSessions(clock(), lifecycle(), on_second_client=functools.partial(record_second_client, recorder()))
+    return ExamSessions(
+        clock(),
+        lifecycle(),
+        on_second_client=functools.partial(record_second_client, recorder()),
+        on_heartbeat=SilenceCheck(recorder()),
+    )
 
 
 @cache
@@ -189,7 +198,7 @@ def media_uploads() -> MediaUploads:
         "audio": MediaKind("audio", "audio/wav", "wav", current.max_audio_bytes),
         "screen": MediaKind("screen", "image/jpeg", "jpg", current.max_frame_bytes),
     }
-    return MediaUploads(presigner(), kinds)
+    return MediaUploads(presigner(), kinds, clock(), connection(), current.presign_expiry_s)
 
 
 @cache

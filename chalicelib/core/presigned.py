@@ -45,8 +45,10 @@ class Presigner:
             "expires_in_s": self._expiry_s,
         }
 
-    def download_url(self, key: str) -> str:
-        """A short-lived GET link to one object (evidence, enrollment photos)."""
-        return self._s3.generate_presigned_url(
-            "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=self._expiry_s
-        )
+    def download_url(self, key: str, version_id: str | None = None) -> str:
+        """A short-lived GET link to one object (evidence, enrollment photos); with a version id, to exactly that
+        version, so a later upload under the same key never changes what the link shows."""
+        params = {"Bucket": self._bucket, "Key": key}
+        if version_id:
+            params["VersionId"] = version_id
+        return self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=self._expiry_s)

@@ -20,4 +20,4 @@ def presign_upload(request, candidate, session_id):
 @route(bp, "/exams/{exam_id}/system-check/uploads", methods=["POST"], roles=("candidate",))
 def presign_speed_probe(request, candidate, exam_id):
     wiring.exam_sessions().require_consent(candidate, exam_id)
-    return wiring.media_uploads().probe(exam_id), 201
+    return wiring.media_uploads().probe(exam_id, candidate.user_id), 201

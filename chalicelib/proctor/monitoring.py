@@ -11,21 +11,33 @@ from chalicelib.core.principal import Principal
 from chalicelib.exam import rules, session_index
 from chalicelib.exam.models import SessionRecord
 from chalicelib.proctor import credibility
+from chalicelib.violations.media_stats import MEDIA_FIELDS, media_view
 from chalicelib.violations.models import SignalStatesRecord, ViolationRecord
 from chalicelib.violations.recorder import violation_view
+from chalicelib.violations.silence import open_silences
 
 MAX_SESSIONS = session_index.MAX_LIMIT  # the largest page
 Page = tuple[str | None, int]  # (cursor, limit) as the route parsed them
 FIRST_PAGE: Page = (None, session_index.DEFAULT_LIMIT)
 MAX_TIMELINE = 500
-FRAME_FIELDS = ["session_id", "last_frame_key", "last_frame_at"]
+FRAME_FIELDS = ["session_id", "last_frame_key", "last_frame_version", "last_frame_at"]
+STATE_FIELDS = list(dict.fromkeys([*FRAME_FIELDS, "last_screen_key", "last_screen_version", *MEDIA_FIELDS]))
+
+
+def media_states(sessions: list[SessionRecord]) -> dict[str, SignalStatesRecord]:
+    """The sessions' media counters and newest frames, in one batch read (none before anything arrived)."""
+    ids = [s.session_id for s in sessions]
+    return {state.session_id: state for state in SignalStatesRecord.batch_get(ids, attributes_to_get=STATE_FIELDS)}
 
 
 def weights(session: SessionRecord) -> dict[str, float]:
     return dict((session.analysis.as_dict() or {}).get("credibility_weights") or {})
 
 
-def session_summary(session: SessionRecord, now: datetime | None = None) -> dict[str, Any]:
+def session_summary(
+    session: SessionRecord, now: datetime | None = None, media: SignalStatesRecord | None = None
+) -> dict[str, Any]:
+    """One row of the proctor's lists; `media` is the session's signal-state item (media_states) when read."""
     counts = {k: int(v) for k, v in session.violation_counts.as_dict().items()}
     now = now or datetime.now(UTC)
     return {
@@ -52,6 +64,7 @@ def session_summary(session: SessionRecord, now: datetime | None = None) -> dict
         "score": session.score.as_dict() if session.score else None,
         "verdict": session.verdict,
         "verdict_reason": session.verdict_reason,
+        "media": {**media_view(media), "silent": open_silences(media)},
     }
 
 
@@ -68,7 +81,9 @@ def list_sessions(
 ) -> dict[str, Any]:
     """One page of the agency's sessions (filtered), riskiest first within the page; next_cursor for the rest."""
     records, next_cursor = _sessions(proctor, exam_id, (status,) if status else (), page)
-    sessions = sorted((session_summary(s) for s in records), key=lambda s: (-s["risk_score"], s["started_at"]))
+    states = media_states(records)
+    summaries = (session_summary(s, media=states.get(s.session_id)) for s in records)
+    sessions = sorted(summaries, key=lambda s: (-s["risk_score"], s["started_at"]))
     return {"sessions": sessions, "next_cursor": next_cursor}
 
 
@@ -77,16 +92,13 @@ def live(
 ) -> dict[str, Any]:
     """The live grid: sessions in progress, riskiest first, each with a link to its newest webcam frame."""
     sessions, next_cursor = _sessions(proctor, exam_id, (rules.IN_PROGRESS,), page)
-    frames = {
-        state.session_id: state
-        for state in SignalStatesRecord.batch_get([s.session_id for s in sessions], attributes_to_get=FRAME_FIELDS)
-        if state.last_frame_key
-    }
+    states = media_states(sessions)
     tiles = []
     for session in sessions:
-        tile = session_summary(session, now)
-        frame = frames.get(session.session_id)
-        tile["latest_frame_url"] = presigner.download_url(frame.last_frame_key) if frame else None
+        state = states.get(session.session_id)
+        tile = session_summary(session, now, state)
+        frame = state if state and state.last_frame_key else None
+        tile["latest_frame_url"] = _link(presigner, frame.last_frame_key, frame.last_frame_version) if frame else None
         # Links are signed anew on every call: the console keeps its link while the frame's time is unchanged.
         tile["latest_frame_at"] = iso(frame.last_frame_at) if frame and frame.last_frame_at else None
         tiles.append(tile)
@@ -98,8 +110,9 @@ def review_queue(proctor: Principal, exam_id: str | None, now: datetime, page: P
     """Finished sessions waiting for a verdict, least credible first, each with why it scored so."""
     entries = []
     records, next_cursor = _sessions(proctor, exam_id, (rules.SUBMITTED, rules.AWAITING_REVIEW), page)
+    states = media_states(records)
     for session in records:
-        entry = session_summary(session, now)
+        entry = session_summary(session, now, states.get(session.session_id))
         violations = ViolationRecord.query(session.session_id, limit=MAX_TIMELINE)
         entry["credibility_breakdown"] = credibility.breakdown(entry["violation_counts"], violations, weights(session))
         entries.append(entry)
@@ -122,22 +135,27 @@ def timeline(session: SessionRecord, presigner: Presigner, now: datetime) -> dic
     for record in records:
         violations.append(record)
         entry = violation_view(record)
-        entry["evidence_url"] = presigner.download_url(record.evidence_key) if record.evidence_key else None
+        # pinned to the analysed version: a later upload under the same key never changes what the proctor sees
+        entry["evidence_url"] = _link(presigner, record.evidence_key, record.evidence_version)
         entry["evidence_kind"] = evidence_kind(record.evidence_key) if record.evidence_key else None
         entries.append(entry)
-    summary = session_summary(session, now)
-    state = next(iter(SignalStatesRecord.batch_get([session.session_id], attributes_to_get=FRAME_FIELDS)), None)
+    state = media_states([session]).get(session.session_id)
+    summary = session_summary(session, now, state)
     return {
         "session": summary,
         "violations": entries,
         "credibility_breakdown": credibility.breakdown(summary["violation_counts"], violations, weights(session)),
-        "latest_frame_url": _link(presigner, state.last_frame_key if state else None),
-        "latest_screen_url": _link(presigner, session.last_screen_key),
+        "latest_frame_url": _link(presigner, *((state.last_frame_key, state.last_frame_version) if state else ())),
+        "latest_screen_url": (
+            _link(presigner, state.last_screen_key, state.last_screen_version)
+            if state and state.last_screen_key
+            else _link(presigner, session.last_screen_key)  # written there before the screen moved to media stats
+        ),
     }
 
 
-def _link(presigner: Presigner, key: str | None) -> str | None:
-    return presigner.download_url(key) if key else None
+def _link(presigner: Presigner, key: str | None = None, version_id: str | None = None) -> str | None:
+    return presigner.download_url(key, version_id) if key else None
 
 
 STATUSES = (*rules.OPEN_STATUSES, *rules.FINAL_STATUSES)

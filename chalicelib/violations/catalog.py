@@ -14,6 +14,12 @@ ANALYZER_TYPES = {
 
 SERVER_TYPES = {
     "second_client": "high",  # the session was opened in a second live tab or device
+    # silence (violations/silence.py): the page beats, but no usable media arrives for a policy window
+    "camera_missing": "high",
+    "audio_missing": "medium",
+    "media_rejected": "high",  # uploads arrive but every one is refused (empty, oversized, not a JPEG, …)
+    # evidence integrity (the analyzer): another object version under a key that was already analysed
+    "media_reupload": "high",
 }
 
 BROWSER_TYPES = {

@@ -2,6 +2,7 @@
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    ListAttribute,
     MapAttribute,
     NumberAttribute,
     TTLAttribute,
@@ -41,6 +42,8 @@ class ViolationRecord(Model):
     open = BooleanAttribute(null=True)  # the signal is still present
     recorded_at = UTCDateTimeAttribute()
     evidence_key = UnicodeAttribute(null=True)
+    evidence_version = UnicodeAttribute(null=True)  # the object version analysed: the proctor's link pins it
+    evidence_sha256 = UnicodeAttribute(null=True)  # of exactly those bytes
     details = MapAttribute(default=dict)
     by_time = ViolationsByTime()
 
@@ -54,11 +57,13 @@ class MediaObjectRecord(Model):
         table_name = "media-objects"
 
     object_id = UnicodeAttribute(hash_key=True)  # bucket/key#etag
-    session_id = UnicodeAttribute(null=True)
+    session_id = UnicodeAttribute(null=True)  # only once the key is known to be the session's (issued to it)
     kind = UnicodeAttribute(null=True)
     outcome = UnicodeAttribute()  # analyzed | rejected
     reason = UnicodeAttribute(null=True)
     faces = NumberAttribute(null=True)
+    version_id = UnicodeAttribute(null=True)
+    sha256 = UnicodeAttribute(null=True)
     analyzed_at = UTCDateTimeAttribute()
     expires_at = TTLAttribute()  # the ledger follows the media's 30-day retention
 
@@ -74,5 +79,24 @@ class SignalStatesRecord(Model):
     session_id = UnicodeAttribute(hash_key=True)
     signals_json = UnicodeAttribute(default="{}")
     last_frame_key = UnicodeAttribute(null=True)  # the newest analysed webcam frame: the proctor's live tile
+    last_frame_version = UnicodeAttribute(null=True)
     last_frame_at = UTCDateTimeAttribute(null=True)
+    # What media arrived, for the silence check and the proctor's list (media_stats.py).
+    frames_received = NumberAttribute(default=0)  # usable webcam frames
+    frames_rejected = NumberAttribute(default=0)
+    audio_received = NumberAttribute(default=0)
+    audio_rejected = NumberAttribute(default=0)
+    screens_received = NumberAttribute(default=0)
+    screens_rejected = NumberAttribute(default=0)
+    last_audio_at = UTCDateTimeAttribute(null=True)
+    last_screen_key = UnicodeAttribute(null=True)
+    last_screen_version = UnicodeAttribute(null=True)
+    last_screen_at = UTCDateTimeAttribute(null=True)
+    frame_rejected_at = UTCDateTimeAttribute(null=True)  # the newest rejected webcam frame
+    audio_rejected_at = UTCDateTimeAttribute(null=True)
+    last_rejected_at = UTCDateTimeAttribute(null=True)
+    last_rejected_kind = UnicodeAttribute(null=True)
+    last_rejected_reason = UnicodeAttribute(null=True)
+    silence_json = UnicodeAttribute(default="{}")  # open silence episodes: {type: started_at}
+    applied = ListAttribute(of=UnicodeAttribute, default=list)  # digests of the newest objects applied
     version = VersionAttribute()

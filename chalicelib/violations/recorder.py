@@ -19,6 +19,15 @@ from chalicelib.violations.models import ViolationRecord
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """One object version exactly as analysed: the proctor's link serves these bytes, whatever came later."""
+
+    key: str
+    version_id: str | None = None  # None where the endpoint keeps no versions
+    sha256: str | None = None
+
+
+@dataclass(frozen=True)
 class Violation:
     session_id: str
     violation_id: str
@@ -26,7 +35,7 @@ class Violation:
     severity: str
     source: str
     occurred_at: datetime
-    evidence_key: str | None = None
+    evidence: Evidence | None = None
     details: dict[str, Any] = field(default_factory=dict)
     ended_at: datetime | None = None  # episodes: last observation showing the signal
     peak_score: float | None = None
@@ -47,6 +56,8 @@ def violation_view(record: ViolationRecord) -> dict[str, Any]:
         "source": record.source,
         "occurred_at": iso(record.occurred_at),
         "evidence_key": record.evidence_key,
+        "evidence_version": record.evidence_version,
+        "evidence_sha256": record.evidence_sha256,
         "details": record.details.as_dict() if record.details else {},
         "ended_at": iso(record.ended_at) if record.ended_at else None,
         "peak_score": float(record.peak_score) if record.peak_score is not None else None,
@@ -71,7 +82,9 @@ class ViolationRecorder:
             source=violation.source,
             occurred_at=violation.occurred_at,
             recorded_at=self._clock.now(),
-            evidence_key=violation.evidence_key,
+            evidence_key=violation.evidence.key if violation.evidence else None,
+            evidence_version=violation.evidence.version_id if violation.evidence else None,
+            evidence_sha256=violation.evidence.sha256 if violation.evidence else None,
             details=violation.details,
             ended_at=violation.ended_at,
             peak_score=violation.peak_score,
@@ -106,17 +119,28 @@ class ViolationRecorder:
         peak_score: float,
         frames: int,
         still_open: bool,
-        evidence_key: str | None,
+        evidence: Evidence | None,
     ) -> None:
-        """Move an episode's end forward (never backward); a stale or repeated update changes nothing."""
+        """Move an episode's end forward (never backward) or add a late frame to it; a stale or repeated update
+        changes nothing."""
         actions = [
             ViolationRecord.ended_at.set(ended_at),
             ViolationRecord.peak_score.set(peak_score),
             ViolationRecord.frames.set(frames),
             ViolationRecord.open.set(still_open),
         ]
-        if evidence_key:
-            actions.append(ViolationRecord.evidence_key.set(evidence_key))
+        if evidence:
+            actions.append(ViolationRecord.evidence_key.set(evidence.key))
+            actions.append(
+                ViolationRecord.evidence_version.set(evidence.version_id)
+                if evidence.version_id
+                else ViolationRecord.evidence_version.remove()
+            )
+            actions.append(
+                ViolationRecord.evidence_sha256.set(evidence.sha256)
+                if evidence.sha256
+                else ViolationRecord.evidence_sha256.remove()
+            )
         try:
             ViolationRecord(session_id, violation_id).update(
                 actions=actions,
@@ -124,6 +148,8 @@ class ViolationRecorder:
                 & (
                     (ViolationRecord.ended_at < ended_at)
                     | ((ViolationRecord.ended_at == ended_at) & ~(ViolationRecord.open == still_open))
+                    # a late frame adds to the episode without moving its end
+                    | ((ViolationRecord.ended_at == ended_at) & (ViolationRecord.frames < frames))
                 ),
             )
         except UpdateError as exc:

@@ -3,6 +3,7 @@ records what opened, grew or closed, and saves the state with optimistic locking
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -16,10 +17,11 @@ from chalicelib.exam.policy import AnalysisPolicy
 from chalicelib.violations.catalog import ANALYZER_TYPES
 from chalicelib.violations.episodes import EpisodeChange, SignalState, observe
 from chalicelib.violations.models import SignalStatesRecord
-from chalicelib.violations.recorder import Violation, ViolationRecorder, derived_violation_id
+from chalicelib.violations.recorder import Evidence, Violation, ViolationRecorder, derived_violation_id
 
-_TIME_FIELDS = ("last_at", "streak_started_at", "episode_started_at", "episode_last_at")
+_TIME_FIELDS = ("last_at", "streak_started_at", "episode_started_at", "episode_last_at", "last_clear_at")
 MAX_ATTEMPTS = 8
+APPLIED_KEPT = 40  # objects remembered per session: a redelivery within this many is recognised and skipped
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,12 @@ def _decode(text: str) -> dict[str, SignalState]:
     return states
 
 
+def object_digest(evidence: Evidence) -> str:
+    """A short name for one object version, to recognise it when it is applied again."""
+    text = f"{evidence.key}\x1f{evidence.version_id or ''}\x1f{evidence.sha256 or ''}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
 def episode_id(session_id: str, signal: str, started_at: datetime) -> str:
     return derived_violation_id("episode", session_id, signal, iso(started_at))
 
@@ -73,18 +81,22 @@ class SignalTracker:
         at: datetime,
         observations: dict[str, Observation],
         policy: AnalysisPolicy,
-        evidence_key: str | None,
+        evidence: Evidence | None,
         record: SignalStatesRecord | None = None,
-        frame_key: str | None = None,
+        kind: str | None = None,
     ) -> list[tuple[str, EpisodeChange]]:
-        """Feed one moment's observations in; returns the episode changes it caused (already recorded).
+        """Feed one object's observations in; returns the episode changes it caused (already recorded).
 
-        `record` is the item as the caller already read it; after a lost race the item is read again. A webcam
-        frame's key (`frame_key`) becomes the session's latest frame unless a newer one is already there.
+        `record` is the item as the caller already read it; after a lost race the item is read again. The same
+        write counts the object as received (`kind`: webcam or audio) and makes a webcam frame the session's
+        latest unless a newer one is already there. An object applied before (a redelivery) changes nothing.
         """
         max_gap = timedelta(seconds=policy.max_gap_s)
+        digest = object_digest(evidence) if evidence else None
         for _ in range(MAX_ATTEMPTS):
             record = record or self.load(session.session_id)
+            if digest and digest in (record.applied or []):
+                return []
             states = _decode(record.signals_json)
             changes: list[tuple[str, EpisodeChange]] = []
             for signal, seen in observations.items():
@@ -99,10 +111,11 @@ class SignalTracker:
                 changes.extend((signal, change) for change in new)
             # Record first: episode ids are derived, so a retry after a lost race records nothing twice.
             for signal, change in changes:
-                self._record(session, signal, change, observations[signal], evidence_key)
+                self._record(session, signal, change, observations[signal], evidence)
             record.signals_json = _encode(states)
-            if frame_key and (record.last_frame_at is None or record.last_frame_at <= at):
-                record.last_frame_key, record.last_frame_at = frame_key, at  # same write: the live tile is free
+            if digest:
+                record.applied = [*(record.applied or [])[-(APPLIED_KEPT - 1) :], digest]
+            count_received(record, kind, at, evidence)
             try:
                 record.save()
                 return changes
@@ -113,7 +126,7 @@ class SignalTracker:
         raise RuntimeError(f"signal state of {session.session_id} kept changing under us")
 
     def _record(
-        self, session: Any, signal: str, change: EpisodeChange, seen: Observation, evidence_key: str | None
+        self, session: Any, signal: str, change: EpisodeChange, seen: Observation, evidence: Evidence | None
     ) -> None:
         violation_id = episode_id(session.session_id, signal, change.started_at)
         if change.kind == "opened":
@@ -126,7 +139,7 @@ class SignalTracker:
                     severity=ANALYZER_TYPES[signal],
                     source="analyzer",
                     occurred_at=change.started_at,
-                    evidence_key=evidence_key,
+                    evidence=evidence,
                     details=seen.details,
                     ended_at=change.ended_at,
                     peak_score=round(change.peak, 4),
@@ -143,5 +156,18 @@ class SignalTracker:
                 peak_score=round(change.peak, 4),
                 frames=change.frames,
                 still_open=change.kind == "extended",
-                evidence_key=evidence_key if peak_frame else None,
+                evidence=evidence if peak_frame else None,
             )
+
+
+def count_received(record: SignalStatesRecord, kind: str | None, at: datetime, evidence: Evidence | None) -> None:
+    """A usable webcam frame or audio chunk arrived: count it and remember the newest one's time (and frame)."""
+    if kind == "webcam":
+        record.frames_received = int(record.frames_received or 0) + 1
+        if evidence and (record.last_frame_at is None or record.last_frame_at <= at):
+            record.last_frame_key, record.last_frame_version = evidence.key, evidence.version_id
+            record.last_frame_at = at  # same write: the live tile is free
+    elif kind == "audio":
+        record.audio_received = int(record.audio_received or 0) + 1
+        if record.last_audio_at is None or record.last_audio_at < at:
+            record.last_audio_at = at

@@ -1,13 +1,20 @@
 """Checks one uploaded media object and feeds what it shows into the session's violation episodes.
 
-Every object ends in the media-objects ledger as analyzed or rejected (with a reason), exactly once: a redelivered
-event finds the ledger entry and adds nothing; episode state ignores an observation older than the last one, and
-episode ids are derived, so even a crash between the writes cannot duplicate a violation.
+Only objects under keys the API issued (a form row in the media-objects table) are analysed: the analyzer claims
+the key's form with one conditional write that records the object version it read and its sha256, so a key never
+issued to that session is rejected (`not_issued`, nothing recorded for the session its prefix names) and another
+upload under a key already used is recorded (`media_reupload`) while the first version stays the evidence.
+Violations carry the evidence's version id and sha256; the proctor's link is pinned to that version.
+
+Every object also ends in the ledger as analyzed or rejected (with a reason). A redelivered event claims the same
+version again and finds its ledger row (or, after a crash before the row was written, is applied again: the
+tracker recognises an object it applied and episode ids are derived, so nothing is counted twice).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -16,11 +23,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.core.clock import Clock
+from chalicelib.core.db import is_condition_failure
 from chalicelib.exam import rules
-from chalicelib.exam.models import SessionRecord
 from chalicelib.exam.policy import AnalysisPolicy
 from chalicelib.exam.sessions import load_session
 from chalicelib.identity.face_detector import (
@@ -32,9 +39,13 @@ from chalicelib.identity.face_detector import (
 )
 from chalicelib.identity.face_engine import FaceEngine, FaceTemplate, OpenCvFaceEngine
 from chalicelib.identity.occlusion import check_cover
-from chalicelib.media.uploads import MediaKind, parse_media_key
+from chalicelib.media.models import UploadFormRecord, form_id
+from chalicelib.media.uploads import MediaKey, MediaKind, parse_media_key
+from chalicelib.violations import media_stats
+from chalicelib.violations.catalog import SERVER_TYPES
 from chalicelib.violations.episodes import SignalState
 from chalicelib.violations.models import MediaObjectRecord
+from chalicelib.violations.recorder import Evidence, Violation, ViolationRecorder, derived_violation_id
 from chalicelib.violations.signal_tracker import Observation, SignalTracker
 from chalicelib.violations.speech import InvalidAudio, SpeechDetector, read_wav
 from functions.frame_analyzer.frame_signals import Identity, Reference, frame_signals
@@ -59,6 +70,18 @@ class UploadedObject:
     etag: str
     event_name: str
     uploaded_at: datetime | None  # S3's eventTime; None when missing
+    version_id: str | None = None  # in the event where the bucket is versioned (AWS); moto sends none
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """One object version as read: its headers, and the bytes once they passed the header checks."""
+
+    version_id: str | None
+    etag: str
+    length: int
+    content_type: str
+    body: Any
 
 
 class Rejected(Exception):
@@ -85,6 +108,7 @@ class FrameAnalyzer:
         speech: Callable[[], SpeechDetector],
         clock: Clock,
         kinds: dict[str, MediaKind],
+        recorder: ViolationRecorder,
         trace: Trace = untraced,
     ) -> None:
         self._s3 = s3
@@ -94,6 +118,7 @@ class FrameAnalyzer:
         self._speech = speech
         self._clock = clock
         self._kinds = kinds
+        self._recorder = recorder
         self._trace = trace
 
     def process(self, uploaded: UploadedObject) -> Outcome:
@@ -102,23 +127,33 @@ class FrameAnalyzer:
         object_id = f"{bucket}/{key}#{uploaded.etag}"
         if not uploaded.event_name.startswith("ObjectCreated"):
             return Outcome(object_id, "ignored", "not_a_creation")
-        try:
-            MediaObjectRecord.get(object_id)
-            return Outcome(object_id, "duplicate")
-        except DoesNotExist:
-            pass
         media_key = parse_media_key(key)
-        uploaded_at = uploaded.uploaded_at or self._clock.now()
-        ledger = MediaObjectRecord(
-            object_id=object_id, analyzed_at=self._clock.now(), expires_at=self._clock.now() + LEDGER_RETENTION
-        )
+        now = self._clock.now()
+        uploaded_at = uploaded.uploaded_at or now
+        ledger = MediaObjectRecord(object_id=object_id, analyzed_at=now, expires_at=now + LEDGER_RETENTION)
+        claimed = False
         try:
             if media_key is None:
                 raise Rejected("foreign_key")
-            ledger.session_id, ledger.kind = media_key.session_id, media_key.kind
+            ledger.kind = media_key.kind
             session = self._active_session(media_key.session_id, uploaded_at)
+            kind = self._kinds[media_key.kind]
             with self._trace("s3.fetch"):
-                data = self._fetch(bucket, key, self._kinds[media_key.kind])
+                stored = self._get(uploaded)
+            with contextlib.closing(stored.body):
+                content_problem = header_problem(stored, kind)
+                data = b"" if content_problem else stored.body.read(kind.max_bytes + 1)
+            evidence = Evidence(key, stored.version_id, hashlib.sha256(data).hexdigest() if data else None)
+            ledger.version_id, ledger.sha256 = evidence.version_id, evidence.sha256
+            with self._trace("dynamodb.claim"):
+                first = self._claim(media_key, evidence, stored.etag, now)
+            if first is None:  # another version under a used key: recorded, never the evidence
+                return self._reupload(session, media_key, evidence, ledger, uploaded_at)
+            claimed, ledger.session_id = True, media_key.session_id
+            if not first and self._already_done(object_id):
+                return Outcome(object_id, "duplicate", kind=media_key.kind)
+            if content_problem:
+                raise Rejected(content_problem)
             policy = AnalysisPolicy.from_dict(session.analysis.as_dict() or None)
             signal_record = None
             if media_key.kind == "webcam":
@@ -126,26 +161,25 @@ class FrameAnalyzer:
                 observations, ledger.faces = self._observe_frame(session, data, policy, signal_record)
             elif media_key.kind == "screen":
                 observations = self._check_screen(data)
-                session.update(actions=[SessionRecord.last_screen_key.set(key)])
+                media_stats.note_screen(session.session_id, evidence, uploaded_at)
             else:
                 observations = self._observe_audio(data, policy)
         except Rejected as rejection:
             ledger.outcome, ledger.reason = "rejected", str(rejection)
             with self._trace("dynamodb.ledger"):
+                if claimed and media_key is not None:  # the session's own upload: it counts as rejected media
+                    media_stats.note_rejected(media_key.session_id, media_key.kind, str(rejection), uploaded_at)
                 ledger.save()
-            logger.info("rejected %s: %s", key, rejection)
+            if str(rejection) == "not_issued":
+                logger.warning("upload under a key never issued: %s (nothing recorded for its session)", key)
+            else:
+                logger.info("rejected %s: %s", key, rejection)
             return Outcome(object_id, "rejected", str(rejection), kind=ledger.kind)
         changes = []
         if observations:
             with self._trace("dynamodb.episodes"):
                 changes = self._tracker.apply(
-                    session,
-                    uploaded_at,
-                    observations,
-                    policy,
-                    evidence_key=key,
-                    record=signal_record,
-                    frame_key=key if media_key.kind == "webcam" else None,
+                    session, uploaded_at, observations, policy, evidence, record=signal_record, kind=media_key.kind
                 )
         ledger.outcome = "analyzed"
         with self._trace("dynamodb.ledger"):
@@ -159,6 +193,125 @@ class FrameAnalyzer:
             kind=media_key.kind,
         )
 
+    def _claim(self, media_key: MediaKey, evidence: Evidence, etag: str, now: datetime) -> bool | None:
+        """Claim the key's form for this object version: True the first time, False when this same version was
+        claimed before (a redelivery), None when another version holds it. Rejected("not_issued") when the API
+        never issued the key to that session."""
+        form = UploadFormRecord(form_id(evidence.key))
+        same_version = (
+            (UploadFormRecord.version_id == evidence.version_id)
+            if evidence.version_id
+            else UploadFormRecord.version_id.does_not_exist()
+        )
+        actions = [
+            UploadFormRecord.state.set("used"),
+            UploadFormRecord.etag.set(etag),
+            UploadFormRecord.used_at.set(now),
+            UploadFormRecord.claims.add(1),
+        ]
+        if evidence.version_id:
+            actions.append(UploadFormRecord.version_id.set(evidence.version_id))
+        if evidence.sha256:
+            actions.append(UploadFormRecord.sha256.set(evidence.sha256))
+        issued_here = (UploadFormRecord.state == "issued") & (UploadFormRecord.session_id == media_key.session_id)
+        try:
+            form.update(
+                actions=actions,
+                condition=issued_here
+                | ((UploadFormRecord.state == "used") & (UploadFormRecord.etag == etag) & same_version),
+            )
+            return int(form.claims) == 1
+        except UpdateError as exc:
+            if not is_condition_failure(exc):
+                raise
+        try:
+            form = UploadFormRecord.get(form_id(evidence.key), consistent_read=True)
+        except DoesNotExist:
+            raise Rejected("not_issued") from None
+        if form.session_id != media_key.session_id or form.kind != media_key.kind:
+            raise Rejected("not_issued")
+        return None
+
+    def _reupload(
+        self, session: Any, media_key: MediaKey, evidence: Evidence, ledger: MediaObjectRecord, uploaded_at: datetime
+    ) -> Outcome:
+        """Another object under a key that already holds analysed evidence: keep the first, record this one."""
+        form = UploadFormRecord.get(form_id(evidence.key), consistent_read=True)
+        same_bytes = bool(form.sha256 and evidence.sha256 and form.sha256 == evidence.sha256)
+        UploadFormRecord(form.object_id).update(
+            actions=[
+                UploadFormRecord.reuploads.add(1),
+                UploadFormRecord.last_reupload_version.set(evidence.version_id or ""),
+            ]
+        )
+        ledger.session_id, ledger.outcome = media_key.session_id, "rejected"
+        ledger.reason = "reupload_same_bytes" if same_bytes else "reupload"
+        if not same_bytes:  # the same bytes again (a retried POST) change nothing; other bytes are an attempt
+            self._recorder.record(
+                session.agency_id,
+                Violation(
+                    session_id=session.session_id,
+                    violation_id=derived_violation_id(
+                        "media_reupload", evidence.key, evidence.version_id or "", evidence.sha256 or ""
+                    ),
+                    type="media_reupload",
+                    severity=SERVER_TYPES["media_reupload"],
+                    source="analyzer",
+                    occurred_at=uploaded_at,
+                    evidence=Evidence(evidence.key, form.version_id, form.sha256),  # the analysed original
+                    details={
+                        "kind": media_key.kind,
+                        "evidence_version": form.version_id or "",
+                        "evidence_sha256": form.sha256 or "",
+                        "reupload_version": evidence.version_id or "",
+                        "reupload_sha256": evidence.sha256 or "",
+                    },
+                ),
+            )
+        ledger.save()
+        logger.warning("another upload under the used key %s: %s", evidence.key, ledger.reason)
+        return Outcome(ledger.object_id, "rejected", ledger.reason, kind=media_key.kind)
+
+    @staticmethod
+    def _already_done(object_id: str) -> bool:
+        try:
+            MediaObjectRecord.get(object_id)
+            return True
+        except DoesNotExist:
+            return False
+
+    def _get(self, uploaded: UploadedObject) -> StoredObject:
+        """One GetObject of the very version the event reports. Where events carry no version id (moto) and the
+        key was written again meanwhile (another ETag), the version with the event's ETag is looked up."""
+        request = {"Bucket": uploaded.bucket, "Key": uploaded.key}
+        if uploaded.version_id:
+            request["VersionId"] = uploaded.version_id
+        try:
+            response = self._s3.get_object(**request)
+            etag = response.get("ETag", "").strip('"')
+            if not uploaded.version_id and uploaded.etag and etag != uploaded.etag:
+                response["Body"].close()
+                version = self._version_with_etag(uploaded.bucket, uploaded.key, uploaded.etag)
+                if version is None:
+                    raise Rejected("missing")
+                response = self._s3.get_object(**request, VersionId=version)
+                etag = response.get("ETag", "").strip('"')
+        except ClientError as exc:
+            raise Rejected("missing") from exc
+        version_id = response.get("VersionId")
+        return StoredObject(
+            version_id=version_id if version_id and version_id != "null" else None,
+            etag=etag,
+            length=int(response.get("ContentLength") or 0),
+            content_type=response.get("ContentType", ""),
+            body=response["Body"],
+        )
+
+    def _version_with_etag(self, bucket: str, key: str, etag: str) -> str | None:
+        listed = self._s3.list_object_versions(Bucket=bucket, Prefix=key)
+        matches = [v for v in listed.get("Versions", []) if v["Key"] == key and v["ETag"].strip('"') == etag]
+        return min(matches, key=lambda v: v["LastModified"])["VersionId"] if matches else None
+
     def _active_session(self, session_id: str, uploaded_at: datetime) -> Any:
         session = load_session(session_id)
         if session is None:
@@ -169,22 +322,6 @@ class FrameAnalyzer:
         if session.status in rules.FINAL_STATUSES or uploaded_at > ended + LATE_UPLOAD_GRACE:
             raise Rejected("session_inactive")
         return session
-
-    def _fetch(self, bucket: str, key: str, kind: MediaKind) -> bytes:
-        # S3 enforces the POST policy on AWS, but not every compatible endpoint does: check again here.
-        # One GetObject: its headers carry length and type; the body is read only when they pass.
-        try:
-            response = self._s3.get_object(Bucket=bucket, Key=key)
-        except ClientError as exc:
-            raise Rejected("missing") from exc
-        with contextlib.closing(response["Body"]) as body:
-            if response["ContentLength"] > kind.max_bytes:
-                raise Rejected("too_large")
-            if response["ContentLength"] == 0:
-                raise Rejected("empty")
-            if response.get("ContentType", "").split(";")[0].strip().lower() != kind.content_type:
-                raise Rejected("wrong_content_type")
-            return body.read(kind.max_bytes + 1)
 
     def _observe_frame(
         self, session: Any, data: bytes, policy: AnalysisPolicy, signal_record: Any
@@ -238,6 +375,18 @@ class FrameAnalyzer:
                 },
             )
         }
+
+
+def header_problem(stored: StoredObject, kind: MediaKind) -> str | None:
+    """S3 enforces the POST policy on AWS, but not every compatible endpoint does: check again from the headers,
+    before reading the body."""
+    if stored.length > kind.max_bytes:
+        return "too_large"
+    if stored.length == 0:
+        return "empty"
+    if stored.content_type.split(";")[0].strip().lower() != kind.content_type:
+        return "wrong_content_type"
+    return None
 
 
 def reidentify(

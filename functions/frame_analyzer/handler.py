@@ -39,6 +39,7 @@ def analyzer() -> FrameAnalyzer:
         speech_detector,
         wiring.clock(),
         wiring.media_uploads().kinds,
+        wiring.recorder(),
         trace=functools.partial(observability.segment, SERVICE),
     )
 
@@ -65,6 +66,7 @@ def uploaded_object(record: S3EventRecord) -> UploadedObject:
         etag=stored.etag.strip('"'),
         event_name=record.event_name,
         uploaded_at=event_time(record),
+        version_id=stored.version_id or None,  # absent where the bucket is not versioned (and from moto)
     )
 
 

@@ -60,3 +60,50 @@ def test_persistence_of_one_opens_on_the_first_flag():
 def test_every_observation_is_counted_for_sampling():
     state, _ = run([(False, 0), (True, 1), (False, 0)])
     assert state.observations == 3
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def feed(order, persistence=2, state=None):
+    """Observations in the order they arrive: (seconds, flagged, score)."""
+    state = state or SignalState()
+    changes = []
+    for seconds, flagged, score in order:
+        state, new = observe(state, at(seconds), flagged, score, persistence=persistence, max_gap=GAP)
+        changes.extend(new)
+    return state, changes
+
+
+def test_a_late_flagged_frame_opens_the_episode_it_completes():
+    # Frames at 0 and 5 both show the signal, but the one taken at 0 arrives last (redelivered after a crash)
+    state, changes = feed([(5, True, 0.6), (0, True, 0.8)])
+    assert [c.kind for c in changes] == ["opened"]
+    assert (changes[0].started_at, changes[0].ended_at) == (at(0), at(5))
+    assert (changes[0].frames, changes[0].peak) == (2, 0.8)
+    assert state.observations == 2
+
+
+def test_a_late_flagged_frame_adds_to_the_open_episode_without_moving_its_start():
+    _, changes = feed([(5, True, 0.5), (10, True, 0.5), (15, True, 0.5), (0, True, 0.9)])
+    assert [c.kind for c in changes] == ["opened", "extended", "extended"]
+    late = changes[-1]
+    assert (late.started_at, late.ended_at, late.frames, late.peak) == (at(5), at(15), 4, 0.9)
+
+
+def test_a_late_flagged_frame_from_before_a_clean_one_belongs_to_no_current_run():
+    _, changes = feed([(0, False, 0), (10, False, 0), (15, True, 0.5), (5, True, 0.9)])
+    assert changes == []
+
+
+def test_a_late_frame_beyond_the_gap_is_dropped_and_a_repeat_changes_nothing():
+    state, changes = feed([(100, True, 0.5), (60, True, 0.5)])
+    assert changes == []
+    again, repeated = observe(state, at(100), True, 0.5, persistence=2, max_gap=GAP)
+    assert (again, repeated) == (state, [])
+
+
+def test_a_late_clean_frame_marks_earlier_flags_stale():
+    _, changes = feed([(10, True, 0.5), (5, False, 0), (0, True, 0.9)])
+    assert changes == []
