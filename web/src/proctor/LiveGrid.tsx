@@ -112,6 +112,25 @@ function Tile({
           <dt>{tr("proctor.grid.seen")}</dt>
           <dd data-testid="seen">{ageText(age)}</dd>
         </div>
+        {tile.media && (
+          <div>
+            <dt>{tr("proctor.grid.frames")}</dt>
+            <dd class="pc-num" data-testid="frames">
+              {tr("proctor.grid.frames_value", {
+                received: formatNumber(tile.media.frames_received),
+                rejected: formatNumber(tile.media.frames_rejected),
+              })}
+            </dd>
+          </div>
+        )}
+        {tile.media && (
+          <div>
+            <dt>{tr("proctor.grid.last_frame")}</dt>
+            <dd data-testid="last-frame">
+              {ageText(secondsSince(tile.media.last_frame_at, serverTime, receivedAt, now))}
+            </dd>
+          </div>
+        )}
         <div>
           <dt>{tr("proctor.grid.credibility")}</dt>
           <dd class="pc-num" data-testid="credibility">

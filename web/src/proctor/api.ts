@@ -27,6 +27,22 @@ export interface SessionSummary {
   score: Score | null;
   verdict: string | null;
   verdict_reason: string | null;
+  media?: MediaStats; // what media arrived (docs/API.md "Proctor"): counts, newest times, open silences
+}
+
+export interface MediaStats {
+  frames_received: number;
+  frames_rejected: number;
+  audio_received: number;
+  audio_rejected: number;
+  screens_received: number;
+  screens_rejected: number;
+  last_frame_at: string | null;
+  last_audio_at: string | null;
+  last_screen_at: string | null;
+  last_rejected_at: string | null;
+  last_rejected_reason: string | null;
+  silent: string[]; // open camera_missing / audio_missing / media_rejected
 }
 
 export interface LiveTile extends SessionSummary {

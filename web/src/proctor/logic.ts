@@ -12,6 +12,9 @@ export const HIGH_SEVERITY = new Set([
   "screen_share_ended",
   "camera_ended",
   "microphone_ended",
+  "camera_missing",
+  "media_rejected",
+  "media_reupload",
 ]);
 
 /** "mm:ss" (or "h:mm:ss" from an hour); never negative. */

@@ -55,6 +55,7 @@ describe("the console's locale files", () => {
         "no_face", "multiple_faces", "face_mismatch", "face_covered", "looking_away", "poor_lighting", "speech_detected",
         "second_client", "tab_hidden", "window_blur", "fullscreen_exit", "copy", "cut", "paste", "context_menu",
         "second_screen", "screen_share_ended", "camera_ended", "microphone_ended", "microphone_muted",
+        "camera_missing", "audio_missing", "media_rejected", "media_reupload",
       ].map((v) => `proctor.violation.${v}`),
     ];
     for (const key of built) used.add(key);
