@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from chalicelib.core import observability
 from chalicelib.core.clock import Clock, iso
 from chalicelib.core.errors import Unavailable
@@ -42,7 +44,13 @@ class BiometricErasure:
         records = list(EnrollmentRecord.query(candidate_id, consistent_read=True))
         # Photos may exist without a record (uploaded, never verified): every admitted exam's folder is emptied.
         exam_ids = sorted({r.exam_id for r in records} | set(self._exams_of(candidate_id)))
-        versions = sum(self._delete_versions(f"{enrollment_prefix(e, candidate_id)}/") for e in exam_ids)
+        try:  # photos first: if this fails, the records still name the exams and a retry finds everything
+            versions = sum(self._delete_versions(f"{enrollment_prefix(e, candidate_id)}/") for e in exam_ids)
+        except (ClientError, BotoCoreError) as exc:
+            observability.logger(observability.API).warning(
+                "biometric erasure incomplete", extra={"candidate_id": candidate_id, "error": type(exc).__name__}
+            )
+            raise Unavailable("erasure.incomplete", "Some photos could not be deleted; try again.") from exc
         for record in records:
             record.delete()
         sessions = self._forget_references(candidate_id, exam_ids)
