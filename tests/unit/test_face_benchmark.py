@@ -19,6 +19,9 @@ REQUIRED_KEYS = {
     "threshold",
     "detect_ms_median",
     "embed_ms_median",
+    "count_accuracy_two_pass",
+    "false_extra_person_rate_two_pass",
+    "count_accuracy_640x480_two_pass",
 }
 
 
@@ -49,6 +52,8 @@ def test_json_run_on_part_of_the_dev_set_reports_every_metric(capsys: pytest.Cap
     assert result.keys() >= REQUIRED_KEYS
     assert result["images"] == 12 and result["genuine_pairs"] > 0 and result["impostor_pairs"] > 0
     assert result["count_accuracy"] == 1.0 and result["false_extra_person_rate"] == 0.0
+    assert result["count_accuracy_two_pass"] == 1.0 and result["false_extra_person_rate_two_pass"] == 0.0
+    assert result["count_accuracy_640x480_two_pass"] >= result["count_accuracy_640x480"]
     assert result["tar_at_far_1pct"] >= 0.9 and result["eer"] <= 0.1
     assert result["threshold"] == pytest.approx(0.363)
     assert result["detect_ms_median"] > 0 and result["embed_ms_median"] > 0
