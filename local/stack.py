@@ -149,7 +149,9 @@ class LocalStack:
             "POWERTOOLS_TRACE_DISABLED": "true",
         }
         inherited = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PROCTOR_"))}
-        self._start(ENDPOINT, self.endpoint.command(), {**inherited, **self.endpoint.environment()})
+        # The endpoint checks presigned URLs' signatures against its root credentials: the stack's own.
+        root = {"AWS_ACCESS_KEY_ID": self.credentials[0], "AWS_SECRET_ACCESS_KEY": self.credentials[1]}
+        self._start(ENDPOINT, self.endpoint.command(), {**inherited, **self.endpoint.environment(), **root})
         wait_until(self._endpoint_ready, 30, "the AWS endpoint")
         self._export(setenv)  # provisioning and seeding in this process talk to the same endpoint
         self.env.update(

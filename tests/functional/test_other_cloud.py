@@ -81,3 +81,51 @@ def test_the_whole_flow_runs_on_another_compatible_cloud(other_cloud, stack):
     wait_for(
         lambda: api.call("GET", f"/sessions/{session['session_id']}", candidate).json()["status"] == "awaiting_review"
     )
+
+
+def open_session(cloud: LocalStack) -> tuple[ApiClient, str, str]:
+    """A candidate writing an exam on this cloud: (its API, the candidate's token, the session id)."""
+    from local.seed import create_user, demo_bank
+
+    api = ApiClient(cloud.api_url)
+    agency = f"kz-agency-{uuid.uuid4().hex[:6]}"
+    create_user(f"admin-{agency}", "admin", "Admin", PASSWORD, agency_id=agency)
+    admin = api.login(f"admin-{agency}", PASSWORD, agency=agency)
+    exam_id = api.call("POST", "/admin/exams", admin, json=exam_payload()).json()["exam_id"]
+    api.call("POST", f"/admin/exams/{exam_id}/questions", admin, json=demo_bank(4)).raise_for_status()
+    roster = {"candidates": [{"user_id": f"cand-{agency}", "full_name": "C", "password": PASSWORD}]}
+    api.call("POST", f"/admin/exams/{exam_id}/roster", admin, json=roster).raise_for_status()
+    candidate = api.login(f"cand-{agency}", PASSWORD, agency=agency)
+    consent = {"accepted": True, "language": "kk"}
+    api.call("POST", f"/exams/{exam_id}/consent", candidate, json=consent).raise_for_status()
+    session = api.call("POST", f"/exams/{exam_id}/sessions", candidate, json={"language": "kk"}).json()
+    return api, candidate, session["session_id"]
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "code"),
+    [
+        ({"data": b"\xff\xd8" + b"x" * (600 * 1024)}, 400, "EntityTooLarge"),  # over the form's size range
+        ({"content_type": "text/html"}, 403, "AccessDenied"),  # not the type the form names
+        ({"key": "other"}, 403, "AccessDenied"),  # into another session's prefix
+    ],
+)
+def test_the_endpoint_enforces_upload_forms_as_s3_does(other_cloud, change, status, code):
+    """Like S3 (and unlike moto), the local endpoint refuses what the form does not allow and stores nothing.
+
+    Clouds that accept such uploads are still covered: the analyzer checks size, type, decoding and the key itself
+    (tests/functional/test_analyzer.py puts such objects straight into the bucket).
+    """
+    import boto3
+
+    api, candidate, session_id = open_session(other_cloud)
+    form = api.call("POST", f"/sessions/{session_id}/media", candidate, json={"kind": "webcam"}).json()
+    if change.get("key"):
+        form["fields"]["key"] = form["fields"]["key"].replace(session_id, uuid.uuid4().hex)
+    data = change.get("data", (FACES_DIR / "obama__obama.jpg").read_bytes())
+    response = upload(form, data, change.get("content_type", "image/jpeg"))
+    assert response.status_code == status, response.text
+    assert f"<Code>{code}</Code>" in response.text
+    s3 = boto3.client("s3", endpoint_url=other_cloud.endpoint_url, region_name=other_cloud.region)
+    stored = s3.list_objects_v2(Bucket=other_cloud.env["PROCTOR_MEDIA_BUCKET"], Prefix=form["fields"]["key"])
+    assert stored.get("KeyCount", 0) == 0
