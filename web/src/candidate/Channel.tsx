@@ -287,6 +287,10 @@ const VIOLATION: Record<string, string> = {
   microphone_ended: "log.type.microphone_ended",
   microphone_muted: "log.type.microphone_muted",
   second_client: "log.type.second_client",
+  camera_missing: "log.type.camera_missing",
+  audio_missing: "log.type.audio_missing",
+  media_rejected: "log.type.media_rejected",
+  media_reupload: "log.type.media_reupload",
 };
 
 export function violationName(type: string): string {
