@@ -5,11 +5,11 @@ as S3 does, costs a third or less of moto's CPU per call, its SQS does not slow 
 its state on disk. ministack pins botocore exactly, so it runs from `.venv-endpoint/` (local/endpoint-requirements.txt,
 made by `make endpoint`), never inside the project's own venv; local/ministack_server.py adds what it lacks.
 
-Persistence (state_dir given): DynamoDB, SQS and Step Functions state is written to `<state_dir>/endpoint/` when the
-endpoint stops cleanly (SIGTERM) and read back at start; S3 objects are written to `<state_dir>/s3/` on every put.
-A hard kill (SIGKILL, power loss) loses the DynamoDB/SQS/Step Functions changes since the last clean stop; the S3
-objects stay. Executions that were running come back FAILED: the dispatcher's start-up reconcile gives every open
-session a new one (chalicelib/exam/progression.py).
+Persistence (state_dir given): DynamoDB, SQS and Step Functions state is written to `<state_dir>/endpoint/` every
+SNAPSHOT_S seconds and when the endpoint stops cleanly (SIGTERM), and read back at start; S3 objects are written to
+`<state_dir>/s3/` on every put. A hard kill (SIGKILL, power loss) loses the DynamoDB/SQS/Step Functions changes of
+the last SNAPSHOT_S seconds at most; the S3 objects stay. Executions that were running come back FAILED: the
+dispatcher's start-up reconcile gives every open session a new one (chalicelib/exam/progression.py).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ PYTHON_ENV = "PROCTOR_ENDPOINT_PYTHON"  # another Python that has ministack inst
 SERVER = Path(__file__).resolve().parent / "ministack_server.py"
 SERVICES = "dynamodb,s3,sqs,stepfunctions"
 READY_PATH = "/_ministack/health"
+SNAPSHOT_S = 5  # a persistent endpoint also saves its state this often: what a hard kill can lose
 
 
 def python() -> Path:
@@ -71,6 +72,7 @@ class Endpoint:
                     "STATE_DIR": str(self.state_dir / "endpoint"),
                     "S3_PERSIST": "1",
                     "S3_DATA_DIR": str(self.state_dir / "s3"),
+                    "SNAPSHOT_S": str(SNAPSHOT_S),
                 }
             )
         return env

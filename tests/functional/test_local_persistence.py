@@ -105,3 +105,28 @@ def test_everything_survives_a_clean_restart_and_open_sessions_are_picked_up(mak
     admin, _ = sign_in(api)
     assert long_exam not in {e["exam_id"] for e in ok(api.call("GET", "/admin/exams", admin))["exams"]}
     assert make_run.interrupt() in (0, 130)
+
+
+def test_a_hard_kill_loses_at_most_the_last_snapshot_interval(make_run):
+    from local.endpoint import SNAPSHOT_S
+
+    # Given make run with an exam a candidate is writing, older than one snapshot interval
+    make_run.start()
+    api = ApiClient(make_run.api_url)
+    admin, _ = sign_in(api)
+    exam_id = new_exam(api, admin, 600)
+    writing = sit(api, admin, exam_id)
+    time.sleep(SNAPSHOT_S + 2)
+
+    # When every process of it is killed at once (a power cut, the OOM killer)
+    make_run.kill()
+
+    # Then the next start has the exam and the session, and the session's lifecycle runs again
+    make_run.start()
+    api = ApiClient(make_run.api_url)
+    admin, _ = sign_in(api)
+    assert exam_id in {e["exam_id"] for e in ok(api.call("GET", "/admin/exams", admin))["exams"]}
+    assert session(api, writing)["status"] == "in_progress"
+    ok(api.call("POST", f"/sessions/{writing['session_id']}/submit", writing["token"]))
+    wait_for(lambda: session(api, writing)["status"] == "awaiting_review", timeout_s=30)
+    assert make_run.interrupt() in (0, 130)
