@@ -54,6 +54,7 @@ CHECKS = [
     checks.status_code_conformance,
     checks.content_type_conformance,
     checks.response_schema_conformance,
+    checks.negative_data_rejection,  # what the schema calls invalid is refused (4xx): the schema is not too lax
 ]
 
 
