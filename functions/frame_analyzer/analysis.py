@@ -34,11 +34,12 @@ from chalicelib.identity.face_detector import (
     FRAME_MAX_PIXELS,
     JPEG_ONLY,
     SCREEN_MAX_PIXELS,
+    FaceStream,
     InvalidImage,
     decode_image,
 )
 from chalicelib.identity.face_engine import FaceEngine, FaceTemplate, OpenCvFaceEngine
-from chalicelib.identity.occlusion import check_cover
+from chalicelib.identity.occlusion import check_cover, match_and_cover
 from chalicelib.media.models import UploadFormRecord, form_id
 from chalicelib.media.uploads import MediaKey, MediaKind, parse_media_key
 from chalicelib.violations import media_stats
@@ -335,15 +336,16 @@ class FrameAnalyzer:
             if session.reference_engine
             else self._engine_for_agency(session.agency_id)
         )
-        with self._trace("inference.observe"):
-            faces = engine.observe(image, data)
-        identity = None
         template = FaceTemplate(engine.name, session.reference_vector, session.reference_image_key)
-        if faces and (template.vector or template.image_key):
-            frame_number = self._tracker.states(signal_record).get("no_face", SignalState()).observations
-            if frame_number % policy.reid_every_n == 0:
-                with self._trace("inference.similarity"):
-                    identity = reidentify(engine, template, session.reference_regions, image, faces[0], data, policy)
+        states = self._tracker.states(signal_record)
+        frame_number = states.get("no_face", SignalState()).observations
+        reid = bool(template.vector or template.image_key) and frame_number % policy.reid_every_n == 0
+        with self._trace("inference.observe"):
+            faces = engine.observe(image, data, stream=face_stream(states, frame_number, reid))
+        identity = None
+        if faces and reid:
+            with self._trace("inference.similarity"):
+                identity = reidentify(engine, template, session.reference_regions, image, faces[0], data, policy)
         reference = Reference(session.baseline_yaw, session.baseline_pitch)
         return frame_signals(faces, image, policy, reference, identity), len(faces)
 
@@ -400,8 +402,27 @@ def reidentify(
 ) -> Identity:
     """Whole-face match against the reference; with the OpenCV engine also whether the lower face is covered."""
     threshold = policy.match_threshold if policy.match_threshold is not None else engine.match_threshold
+    if regions and template.vector and isinstance(engine, OpenCvFaceEngine):
+        # One batch of two crops (whole face, lower half): the whole-face match stands in for the upper half's.
+        similarity, cover = match_and_cover(engine, template.vector, regions, image, face)
+        return Identity(similarity, threshold, covered=cover.covered, lower_similarity=cover.lower)
     similarity = float(engine.similarity(template, image, face, encoded=data))
     if regions and isinstance(engine, OpenCvFaceEngine):
         cover = check_cover(engine, regions, image, face)
         return Identity(similarity, threshold, covered=cover.covered, lower_similarity=cover.lower)
     return Identity(similarity=similarity, threshold=threshold)
+
+
+def face_stream(states: dict[str, SignalState], frame_number: int, precise: bool) -> FaceStream:
+    """Where this frame sits in the session's webcam stream, from the signal states before it: the no_face and
+    multiple_faces streaks say whether the previous frame showed none, one or several faces (two-pass detection in
+    chalicelib/identity/face_detector.py). `precise`: this frame's face will be embedded (needs the full pass)."""
+    if frame_number == 0:
+        return FaceStream(0, None, precise)
+    if states.get("no_face", SignalState()).streak:
+        previous = 0
+    elif states.get("multiple_faces", SignalState()).streak:
+        previous = 2
+    else:
+        previous = 1
+    return FaceStream(frame_number, previous, precise)
