@@ -13,7 +13,7 @@ from chalicelib.exam import session_index
 from chalicelib.exam.control import agency_session
 from chalicelib.exam.progression import VERDICTS
 from chalicelib.proctor import monitoring
-from chalicelib.proctor.channel import CURSOR
+from chalicelib.proctor.channel import CURSOR, overlap_start
 
 bp = Blueprint(__name__)
 PROCTOR = ("proctor", "admin")
@@ -42,7 +42,14 @@ def _page(request) -> monitoring.Page:
 
 
 def _since(request) -> str | None:
-    return _query(request).text("since", required=False, pattern=CURSOR)
+    """A channel cursor: the pattern, and a real time (month 85 matches the pattern but is no date)."""
+    since = _query(request).text("since", required=False, pattern=CURSOR)
+    if since is not None:
+        try:
+            overlap_start(since)
+        except ValueError:
+            raise invalid_field("since", "is not a cursor this channel handed out") from None
+    return since
 
 
 def _action(request, *, text_field: str = "text", text_required: bool = True) -> tuple[str, int]:
