@@ -81,6 +81,16 @@ def error_response(error: errors.DomainError) -> Response:
     return Response(body=error_body(error.code, error.message, error.details), status_code=status_of(error))
 
 
+def reject_unknown_parameters(given: dict[str, str] | None, known: tuple[str, ...]) -> None:
+    unknown = sorted(set(given or {}) - set(known))
+    if unknown:
+        raise errors.InvalidInput(
+            "request.invalid_field",
+            f"Query parameter '{unknown[0][:40]}' is not one this route reads.",
+            details={"field": unknown[0][:40], "problem": "unknown query parameter"},
+        )
+
+
 def json_body(request: Request) -> Any:
     return parse_json(request.raw_body)
 
@@ -92,8 +102,12 @@ def route(
     methods: list[str],
     roles: tuple[str, ...] | None,
     content_types: list[str] | None = None,
+    query: tuple[str, ...] = (),
 ) -> Callable[[View], View]:
     """Register `view(request, principal, **path_params)`; roles=None means a public route.
+
+    `query` names the query parameters the route reads; any other is refused with 400 (a misspelt filter must not
+    silently list everything).
 
     The view returns a body (200) or a (body, status) pair; a DomainError becomes its 4xx JSON answer and
     anything unexpected a logged 500 with a stable code, never a stack trace.
@@ -112,6 +126,7 @@ def route(
                     log.thread_safe_append_keys(
                         user_id=principal.user_id, role=principal.role, agency_id=principal.agency_id
                     )
+                reject_unknown_parameters(request.query_params, query)
                 result = view(request, principal, **params)
             except errors.DomainError as error:
                 return error_response(error)

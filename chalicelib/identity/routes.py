@@ -79,7 +79,7 @@ def identity_status(request, candidate, exam_id):
     return wiring.enrollment().status(candidate, exam_id)
 
 
-@route(bp, "/proctor/enrollments", methods=["GET"], roles=("proctor", "admin"))
+@route(bp, "/proctor/enrollments", methods=["GET"], roles=("proctor", "admin"), query=("exam_id", "status"))
 def enrollments_for_review(request, proctor):
     query = Fields(dict(request.query_params or {}))
     exam_id = str(query.text("exam_id", pattern=ID_PATTERN))

@@ -20,6 +20,7 @@ PROCTOR = ("proctor", "admin")
 CANDIDATE = ("candidate",)
 MAX_TEXT = 2000
 LIMIT = re.compile(r"^[0-9]{1,4}$")
+PAGE = ("cursor", "limit")
 
 
 def _query(request) -> Fields:
@@ -65,7 +66,7 @@ def _text(request) -> str:
     return str(Fields(json_body(request)).text("text", max_len=MAX_TEXT))
 
 
-@route(bp, "/proctor/sessions", methods=["GET"], roles=PROCTOR)
+@route(bp, "/proctor/sessions", methods=["GET"], roles=PROCTOR, query=("exam_id", "status", *PAGE))
 def list_sessions(request, proctor):
     status = _query(request).text("status", required=False, choices=monitoring.STATUSES)
     return monitoring.list_sessions(proctor, _exam_filter(request), status, _page(request))
@@ -77,12 +78,12 @@ def agency_exams(request, proctor):
     return {"exams": wiring.exam_catalog().list_exams(proctor)}
 
 
-@route(bp, "/proctor/live", methods=["GET"], roles=PROCTOR)
+@route(bp, "/proctor/live", methods=["GET"], roles=PROCTOR, query=("exam_id", *PAGE))
 def live_grid(request, proctor):
     return monitoring.live(proctor, _exam_filter(request), wiring.presigner(), wiring.clock().now(), _page(request))
 
 
-@route(bp, "/proctor/review", methods=["GET"], roles=PROCTOR)
+@route(bp, "/proctor/review", methods=["GET"], roles=PROCTOR, query=("exam_id", *PAGE))
 def review_queue(request, proctor):
     return monitoring.review_queue(proctor, _exam_filter(request), wiring.clock().now(), _page(request))
 
@@ -92,7 +93,7 @@ def session_timeline(request, proctor, session_id):
     return monitoring.timeline(agency_session(proctor, session_id), wiring.presigner(), wiring.clock().now())
 
 
-@route(bp, "/proctor/sessions/{session_id}/messages", methods=["GET"], roles=PROCTOR)
+@route(bp, "/proctor/sessions/{session_id}/messages", methods=["GET"], roles=PROCTOR, query=("since",))
 def session_journal(request, proctor, session_id):
     return wiring.channel().journal(proctor, session_id, _since(request))
 
@@ -139,7 +140,7 @@ def record_verdict(request, proctor, session_id):
     return wiring.progression().record_verdict(proctor, session_id, decision, reason)
 
 
-@route(bp, "/sessions/{session_id}/inbox", methods=["GET"], roles=CANDIDATE)
+@route(bp, "/sessions/{session_id}/inbox", methods=["GET"], roles=CANDIDATE, query=("since",))
 def candidate_inbox(request, candidate, session_id):
     return wiring.channel().inbox(candidate, session_id, _since(request))
 

@@ -1080,3 +1080,22 @@ def test_a_channel_cursor_of_the_right_form_but_no_real_time_is_rejected_not_a_s
 
     error = assert_error(response, 400, "request.invalid_field")
     assert error["details"]["field"] == "since"
+
+
+@pytest.mark.parametrize(
+    "path, role, params",
+    [
+        ("/sessions/{session_id}/inbox", "candidate", {"sincе": "x"}),  # a Cyrillic "е": a misspelt cursor
+        ("/proctor/sessions/{session_id}/messages", "proctor", {"after": "1"}),
+        ("/proctor/sessions", "proctor", {"exam": "ex-1"}),  # not exam_id: must not silently list every exam
+        ("/proctor/live", "proctor", {"limit": "5", "page": "2"}),
+        ("/proctor/enrollments", "proctor", {"exam_id": "ex-1", "state": "approved"}),
+    ],
+    ids=["inbox", "messages", "sessions", "live", "enrollments"],
+)
+def test_a_query_parameter_the_route_does_not_read_is_refused(api, world, unchanged, path, role, params):
+    # Found by the fuzz: unknown parameters were ignored, so a misspelt filter answered as if there were none
+    response = send(api, world, "GET", path, role, params=params)
+
+    error = assert_error(response, 400, "request.invalid_field")
+    assert error["details"]["problem"] == "unknown query parameter"
