@@ -805,8 +805,8 @@ def test_a_csv_bank_imports_and_its_items_reach_the_candidate(api, admin):
     by_id = {item["item_id"]: item for item in session["items"]}
     assert set(by_id) == {"csv-law-1", "csv-ethics-1"}
     assert by_id["csv-law-1"]["text"] == {"kk": "Право v2 kk", "ru": "Право v2 ru", "en": "Право v2 en"}
-    assert sorted(o["option_id"] for o in by_id["csv-law-1"]["options"]) == ["a", "b", "c"]
-    assert sorted(o["option_id"] for o in by_id["csv-ethics-1"]["options"]) == ["a", "b"]
+    assert sorted(o["text"]["en"] for o in by_id["csv-law-1"]["options"]) == ["a en", "b en", "c en"]
+    assert sorted(o["text"]["en"] for o in by_id["csv-ethics-1"]["options"]) == ["a en", "b en"]
 
 
 # --- Rosters -----------------------------------------------------------------------------------------------
@@ -843,8 +843,9 @@ def test_a_roster_batch_rejected_for_a_bad_entry_creates_no_account(api, make_ex
     assert login_response(api, first, PASSWORD).status_code == 200
 
 
-def test_a_staff_login_cannot_be_admitted_as_a_candidate(api, world, unchanged, agency, other_agency):
-    for taken in (agency["proctor"], other_agency["admin"]):
+def test_a_staff_login_cannot_be_admitted_as_a_candidate(api, world, unchanged, world_agency):
+    # (another agency's logins are other accounts: agency-scoped, tests/functional/test_agency_accounts.py)
+    for taken in (world_agency["proctor"], world_agency["admin"]):
         body = {"candidates": [{"user_id": taken, "full_name": "Impostor", "password": PASSWORD}]}
 
         response = api.call("POST", f"/admin/exams/{world['exam_id']}/roster", world["tokens"][ADMIN], json=body)
@@ -919,16 +920,17 @@ def test_an_answer_with_an_option_not_in_the_item_is_unprocessable(api, world, u
 def test_answers_and_uploads_after_submitting_are_refused_and_change_nothing(api, started):
     session_id, candidate = started["session"]["session_id"], started["candidate"]
     first = started["session"]["items"][0]
-    ok(api.call("PUT", f"/sessions/{session_id}/answers/{first['item_id']}", candidate, json={"option_id": "a"}))
+    chosen, other = first["options"][0]["option_id"], first["options"][1]["option_id"]
+    ok(api.call("PUT", f"/sessions/{session_id}/answers/{first['item_id']}", candidate, json={"option_id": chosen}))
     submitted = ok(api.call("POST", f"/sessions/{session_id}/submit", candidate))
 
-    late = api.call("PUT", f"/sessions/{session_id}/answers/{first['item_id']}", candidate, json={"option_id": "b"})
+    late = api.call("PUT", f"/sessions/{session_id}/answers/{first['item_id']}", candidate, json={"option_id": other})
     upload = api.call("POST", f"/sessions/{session_id}/media", candidate, json={"kind": "webcam"})
 
     assert_error(late, 409, "session.not_in_progress")
     assert_error(upload, 409, "session.not_in_progress")
     view = ok(api.call("GET", f"/sessions/{session_id}", candidate))
-    assert view["answers"] == {first["item_id"]: "a"}
+    assert view["answers"] == {first["item_id"]: chosen}
     assert view["score"] == submitted["score"]
 
 

@@ -11,7 +11,9 @@ def test_the_api_answers_under_api_on_the_web_origin(stack, agency):
     # Given the web front of the local stack
     # When a browser logs in through /api on the page's own origin
     response = requests.post(
-        f"{stack.web_url}/api/auth/login", json={"user_id": agency["proctor"], "password": PASSWORD}, timeout=10
+        f"{stack.web_url}/api/auth/login",
+        json={"agency": agency["agency_id"], "user_id": agency["proctor"], "password": PASSWORD},
+        timeout=10,
     )
     # Then it reaches the API's /auth/login with body, status and JSON headers intact
     assert response.status_code == 200, response.text
@@ -42,7 +44,7 @@ def test_the_api_sends_no_wildcard_cors_header(stack, agency):
     # Browser and API share one origin (the web front here, CloudFront on AWS): no other origin is invited in
     response = requests.post(
         f"{stack.api_url}/auth/login",
-        json={"user_id": agency["proctor"], "password": PASSWORD},
+        json={"agency": agency["agency_id"], "user_id": agency["proctor"], "password": PASSWORD},
         headers={"Origin": "https://evil.example"},
         timeout=10,
     )
