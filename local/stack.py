@@ -236,16 +236,6 @@ class LocalStack:
                 service.restarts += 1
                 logger.warning("%s restarted (pid %d, restart %d)", service.name, service.process.pid, service.restarts)
 
-    def check_alive(self) -> None:
-        """Fail if any process died (for callers that do not supervise)."""
-        for service in self._services.values():
-            if service.process is not None and service.process.poll() is not None:
-                raise RuntimeError(f"{service.name} exited with {service.process.returncode}; see {self.log_dir}")
-
-    def service_pid(self, name: str) -> int | None:
-        service = self._services.get(name)
-        return service.process.pid if service and service.process else None
-
     @staticmethod
     def _kill_group(process: subprocess.Popen, sig: int) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
