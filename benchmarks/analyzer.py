@@ -28,7 +28,6 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -159,11 +158,12 @@ def start_session(exam_id: str, agency_id: str, admin: Any) -> str:
     from chalicelib import wiring
     from chalicelib.core.principal import Principal
     from chalicelib.exam.catalog import RosterEntry, load_exam
+    from chalicelib.identity.logins import account_id
 
     candidate = f"cand-{uuid.uuid4().hex[:10]}"
     roster = [RosterEntry(candidate, "Bench Candidate", common.BENCH_PASSWORD)]
     wiring.exam_catalog().admit(admin, load_exam(exam_id, agency_id), roster)
-    principal = Principal(candidate, "candidate", agency_id)
+    principal = Principal(account_id(agency_id, candidate), "candidate", agency_id)
     wiring.exam_sessions().record_consent(principal, exam_id, True, "ru")
     view, _ = wiring.exam_sessions().start(principal, exam_id, "ru")
     return view["session_id"]
@@ -186,14 +186,8 @@ def upload_and_collect(
     s3: Any, sqs: Any, bucket: str, queue_url: str, session_id: str, frames: list[tuple[str, bytes]]
 ) -> tuple[list[dict[str, Any]], float]:
     """PUT every frame under the session's webcam prefix, then read the S3 event records back from the queue."""
-    keys = []
+    keys = [common.issued_webcam_key(session_id) for _ in frames]
     start = time.perf_counter()
-    for _ in frames:
-        stamp = datetime.now(UTC)
-        keys.append(
-            f"sessions/{session_id}/webcam/{stamp:%Y%m%dT%H%M%S}{stamp.microsecond // 1000:03d}Z-"
-            f"{uuid.uuid4().hex[:12]}.jpg"
-        )
     for key, (_, data) in zip(keys, frames, strict=True):
         s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType="image/jpeg")
     put_s = time.perf_counter() - start
@@ -247,6 +241,7 @@ def run_one(
         speech_detector,
         wiring.clock(),
         wiring.media_uploads().kinds,
+        wiring.recorder(),
     )
     # Warm-up outside the timed loop: the first detection at a size and the first forward pass allocate buffers.
     warm = decode_image(frames[0][1])
@@ -332,7 +327,7 @@ def run(frames: int = 150, seed: int = 5, only: tuple[str, ...] = ()) -> dict[st
 
     with common.local_stack("analyzer", services=False):
         users = common.new_agency()
-        admin = Principal(users["admin"], "admin", users["agency_id"])
+        admin = Principal(common.account(users, users["admin"]), "admin", users["agency_id"])
         setup = {
             "agency_id": users["agency_id"],
             "admin": admin,

@@ -6,6 +6,7 @@ import os
 import platform
 import random
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -251,6 +252,35 @@ def reference(engine: Any, selfie: str = SELFIE) -> dict[str, Any]:
         "baseline_yaw": round(face.yaw, 2),
         "baseline_pitch": round(face.pitch, 2),
     }
+
+
+def account(users: dict[str, str], login: str) -> str:
+    """The account id (principal user id) of one of the bench agency's logins."""
+    from chalicelib.identity.logins import account_id
+
+    return account_id(users["agency_id"], login)
+
+
+def issued_webcam_key(session_id: str) -> str:
+    """A webcam key under the session, recorded as issued the way the API's upload form records it (the analyzer
+    accepts only issued keys). Benchmarks that put frames straight into S3 stand in for the browser and the API."""
+    from chalicelib import wiring
+    from chalicelib.media.models import UploadFormRecord, form_id
+    from chalicelib.media.uploads import LEDGER_RETENTION
+
+    now = wiring.clock().now()
+    stamp = f"{now:%Y%m%dT%H%M%S}{now.microsecond // 1000:03d}Z"
+    key = f"sessions/{session_id}/webcam/{stamp}-{uuid.uuid4().hex[:12]}.jpg"
+    UploadFormRecord(
+        object_id=form_id(key),
+        session_id=session_id,
+        kind="webcam",
+        state="issued",
+        issued_at=now,
+        form_expires_at=now + timedelta(minutes=5),
+        expires_at=now + LEDGER_RETENTION,
+    ).save()
+    return key
 
 
 def enroll(session_id: str, ref: dict[str, Any]) -> None:

@@ -329,7 +329,9 @@ def setup(stack: Any, n: int, cfg: Config) -> dict[str, Any]:
 
     def login(user_id: str) -> str:
         response = requests.post(
-            f"{api}/auth/login", json={"user_id": user_id, "password": common.BENCH_PASSWORD}, timeout=API_TIMEOUT_S
+            f"{api}/auth/login",
+            json={"agency": users["agency_id"], "user_id": user_id, "password": common.BENCH_PASSWORD},
+            timeout=API_TIMEOUT_S,
         )
         response.raise_for_status()
         return response.json()["token"]
@@ -360,7 +362,10 @@ def setup(stack: Any, n: int, cfg: Config) -> dict[str, Any]:
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(admit, [ids[i : i + 100] for i in range(0, len(ids), 100)]))
     now = wiring.clock().now()
-    tokens = {cid: wiring.tokens().issue(Principal(cid, "candidate", users["agency_id"]), now)[0] for cid in ids}
+    tokens = {
+        cid: wiring.tokens().issue(Principal(common.account(users, cid), "candidate", users["agency_id"]), now)[0]
+        for cid in ids
+    }
     ref = common.reference(OpenCvFaceEngine())
 
     def begin(cid: str) -> dict[str, Any]:
@@ -615,7 +620,7 @@ def dispatcher_capacity(workers: int, frames: int = 300, sessions: int = 10) -> 
         f"capacity-{workers}", services=True, env={"PROCTOR_DISPATCH_WORKERS": str(workers)}
     ) as stack:
         users = common.new_agency()
-        admin = Principal(users["admin"], "admin", users["agency_id"])
+        admin = Principal(common.account(users, users["admin"]), "admin", users["agency_id"])
         exam_id = create_exam(admin, None)
         ref = common.reference(OpenCvFaceEngine())
         ids = [start_session(exam_id, users["agency_id"], admin) for _ in range(sessions + 1)]
@@ -625,8 +630,7 @@ def dispatcher_capacity(workers: int, frames: int = 300, sessions: int = 10) -> 
         s3, bucket = wiring.s3(), wiring.settings().media_bucket
 
         def put(session_id: str, data: bytes) -> str:
-            stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"{int(time.time() * 1000) % 1000:03d}Z"
-            key = f"sessions/{session_id}/webcam/{stamp}-{uuid.uuid4().hex[:12]}.jpg"
+            key = common.issued_webcam_key(session_id)
             s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType="image/jpeg")
             return key
 
