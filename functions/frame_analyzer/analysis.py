@@ -55,6 +55,7 @@ logger = logging.getLogger(__name__)
 LEDGER_RETENTION = timedelta(days=30)
 # A frame captured just before submit may arrive a little after it.
 LATE_UPLOAD_GRACE = timedelta(seconds=30)
+CLOCK_SKEW = timedelta(seconds=60)  # an upload this late after its form's expiry still counts (S3 vs our clock)
 Trace = Callable[[str], AbstractContextManager[Any]]  # a named span around a block (X-Ray on Lambda)
 
 
@@ -147,7 +148,7 @@ class FrameAnalyzer:
             evidence = Evidence(key, stored.version_id, hashlib.sha256(data).hexdigest() if data else None)
             ledger.version_id, ledger.sha256 = evidence.version_id, evidence.sha256
             with self._trace("dynamodb.claim"):
-                first = self._claim(media_key, evidence, stored.etag, now)
+                first = self._claim(media_key, evidence, stored.etag, now, uploaded_at)
             if first is None:  # another version under a used key: recorded, never the evidence
                 return self._reupload(session, media_key, evidence, ledger, uploaded_at)
             claimed, ledger.session_id = True, media_key.session_id
@@ -194,10 +195,13 @@ class FrameAnalyzer:
             kind=media_key.kind,
         )
 
-    def _claim(self, media_key: MediaKey, evidence: Evidence, etag: str, now: datetime) -> bool | None:
+    def _claim(
+        self, media_key: MediaKey, evidence: Evidence, etag: str, now: datetime, uploaded_at: datetime
+    ) -> bool | None:
         """Claim the key's form for this object version: True the first time, False when this same version was
         claimed before (a redelivery), None when another version holds it. Rejected("not_issued") when the API
-        never issued the key to that session."""
+        never issued the key to that session, Rejected("form_expired") when the upload came after the form's expiry
+        (S3 refuses those itself; endpoints that ignore POST policies do not)."""
         form = UploadFormRecord(form_id(evidence.key))
         same_version = (
             (UploadFormRecord.version_id == evidence.version_id)
@@ -214,7 +218,11 @@ class FrameAnalyzer:
             actions.append(UploadFormRecord.version_id.set(evidence.version_id))
         if evidence.sha256:
             actions.append(UploadFormRecord.sha256.set(evidence.sha256))
-        issued_here = (UploadFormRecord.state == "issued") & (UploadFormRecord.session_id == media_key.session_id)
+        issued_here = (
+            (UploadFormRecord.state == "issued")
+            & (UploadFormRecord.session_id == media_key.session_id)
+            & (UploadFormRecord.form_expires_at >= uploaded_at - CLOCK_SKEW)
+        )
         try:
             form.update(
                 actions=actions,
@@ -231,6 +239,8 @@ class FrameAnalyzer:
             raise Rejected("not_issued") from None
         if form.session_id != media_key.session_id or form.kind != media_key.kind:
             raise Rejected("not_issued")
+        if form.state == "issued":  # issued to this session, yet the claim failed: the form had expired
+            raise Rejected("form_expired")
         return None
 
     def _reupload(

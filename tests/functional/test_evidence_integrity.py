@@ -1,11 +1,12 @@
-"""Evidence cannot be swapped or planted, and upload forms are rationed: against the real local stack (moto enforces
-no POST policy, so these run exactly as on a lax S3-compatible endpoint)."""
+"""Evidence cannot be swapped or planted, and upload forms are rationed: against the real local stack. Where the
+local endpoint enforces POST policies as S3 does, objects a lax S3-compatible endpoint would accept are stored
+directly, so the analyzer's own checks are what the tests see."""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import requests
 
@@ -88,8 +89,11 @@ def test_a_frame_planted_under_another_sessions_prefix_is_rejected(api, make_exa
     planted = f"sessions/{victim_id}/webcam/{stamp}-{uuid.uuid4().hex[:12]}.jpg"
     fields = {**post["fields"], "key": planted, "Content-Type": "image/jpeg"}
     response = requests.post(post["url"], data=fields, files={"file": ("f", TWO_PEOPLE, "image/jpeg")}, timeout=10)
-    if response.status_code >= 400:  # an endpoint that enforces the policy refuses it outright: also safe
-        return
+    if response.status_code >= 400:
+        # An endpoint that enforces POST policies (S3, the local endpoint) refuses it outright; the analyzer must
+        # still hold on one that does not: the object arrives as such an endpoint would store it
+        assert response.status_code == 403, response.text
+        lax_put(planted, TWO_PEOPLE)
     # Then the analyzer rejects it as never issued, and nothing is recorded for B
     [row] = wait_for(lambda: ledger_rows(planted))
     assert (row.outcome, row.reason, row.session_id) == ("rejected", "not_issued", None)
@@ -98,6 +102,27 @@ def test_a_frame_planted_under_another_sessions_prefix_is_rejected(api, make_exa
     assert view["session"]["media"]["frames_received"] == 0
     assert view["session"]["media"]["frames_rejected"] == 0
     assert view["session"]["violation_counts"] == {}
+
+
+def lax_put(key: str, data: bytes) -> None:
+    """Store an object the way an endpoint that ignores POST policies would take it from a browser."""
+    wiring.s3().put_object(Bucket=wiring.settings().media_bucket, Key=key, Body=data, ContentType="image/jpeg")
+
+
+def test_an_upload_after_its_form_expired_is_rejected(api, make_exam):
+    # Given a webcam form issued to the candidate whose expiry has passed (S3 refuses the POST then, a lax one not)
+    ctx = start(api, make_exam)
+    post = presign(api, ctx)
+    form = UploadFormRecord.get(form_id(post["key"]))
+    form.update(actions=[UploadFormRecord.form_expires_at.set(datetime.now(UTC) - timedelta(minutes=10))])
+    # When the object arrives anyway
+    lax_put(post["key"], TWO_PEOPLE)
+    # Then the analyzer refuses it as expired: no frame counted, no violation, the form still unused
+    [row] = wait_for(lambda: ledger_rows(post["key"]))
+    assert (row.outcome, row.reason) == ("rejected", "form_expired")
+    view = timeline(api, ctx)
+    assert view["violations"] == [] and view["session"]["media"]["frames_received"] == 0
+    assert UploadFormRecord.get(form_id(post["key"])).state == "issued"
 
 
 def test_upload_forms_beyond_the_cadence_allowance_are_refused_with_429(api, make_exam):
