@@ -390,11 +390,14 @@ def setup(stack: Any, n: int, cfg: Config) -> dict[str, Any]:
 
 
 def ledger() -> dict[str, Any]:
-    """Every ledger row by object key (bucket/key without the #etag)."""
+    """Every analyzer outcome row by object key (bucket/key without the #etag); the table's form and quota rows
+    (form#…, quota#…: chalicelib/media/models.py) are not outcomes."""
+    from chalicelib import wiring
     from chalicelib.violations.models import MediaObjectRecord
 
     rows = {}
-    for row in MediaObjectRecord.scan():
+    bucket = wiring.settings().media_bucket + "/"
+    for row in MediaObjectRecord.scan(MediaObjectRecord.object_id.startswith(bucket)):
         path = row.object_id.rsplit("#", 1)[0]
         rows[path.split("/", 1)[1]] = row
     return rows
