@@ -119,7 +119,8 @@ class Candidate:
     ) -> None:
         self.index, self.api_url, self.token, self.cfg, self.rec, self.probes = index, api_url, token, cfg, rec, probes
         self.session_id = session["session_id"]
-        self.items = [item["item_id"] for item in session["items"]]
+        # item id -> the session's opaque option ids (what the candidate's page sends)
+        self.items = {item["item_id"]: [o["option_id"] for o in item["options"]] for item in session["items"]}
         self.frames = frames
         self.client_id = f"bench-{uuid.uuid4().hex[:16]}"
         self.sent = 0
@@ -177,14 +178,14 @@ class Candidate:
         )
 
     def answer(self) -> None:
-        item = self.items[self.rng.randrange(len(self.items))]
+        item = self.rng.choice(sorted(self.items))
         call(
             self.rec,
             "answer",
             "PUT",
             f"{self.api_url}/sessions/{self.session_id}/answers/{item}",
             self.token,
-            json={"option_id": self.rng.choice("abcd")},
+            json={"option_id": self.rng.choice(self.items[item])},
         )
 
     def run(self, start_at: float, stop_at: float) -> None:
