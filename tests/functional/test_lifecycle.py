@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import boto3
@@ -68,3 +69,26 @@ def test_reconcile_restarts_sessions_whose_execution_is_gone(stack, started):
     sfn = boto3.client("stepfunctions", endpoint_url=stack.endpoint_url, region_name=stack.region)
     assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
     wait_for(lambda: SessionRecord.get(session_id).submit_token)
+
+
+def test_the_state_machine_submits_an_exam_nobody_submitted_at_its_deadline(api, make_exam):
+    # Given a 5-second exam the candidate started and left
+    ctx = make_exam(duration_s=5)
+    response = api.call("POST", f"/exams/{ctx['exam_id']}/sessions", ctx["candidate"], json={})
+    session_id = response.json()["session_id"]
+    # Then the execution's deadline (a TimeoutSecondsPath from its input) ends it: submitted by the system
+    wait_for(lambda: SessionRecord.get(session_id).status == "awaiting_review", timeout_s=30)
+    assert SessionRecord.get(session_id).auto_submitted is True
+
+
+def test_the_state_machine_ends_a_review_window_nobody_used(stack, api, started):
+    # Given a submitted session whose review the state machine waits for, for 2 seconds only
+    session_id = started["session"]["session_id"]
+    api.call("POST", f"/sessions/{session_id}/submit", started["candidate"]).raise_for_status()
+    wait_for(lambda: SessionRecord.get(session_id).status == "awaiting_review")
+    sfn = boto3.client("stepfunctions", endpoint_url=stack.endpoint_url, region_name=stack.region)
+    execution = {"session_id": session_id, "phase": "awaiting_review", "seconds_to_deadline": 0, "review_timeout_s": 2}
+    sfn.start_execution(stateMachineArn=wiring.settings().state_machine_arn, input=json.dumps(execution))
+    # Then the window times out (a TimeoutSecondsPath) and the result is accepted by the system
+    wait_for(lambda: SessionRecord.get(session_id).status == "accepted", timeout_s=30)
+    assert SessionRecord.get(session_id).reviewed_by == "system"
