@@ -49,12 +49,23 @@ def index_keys(exam_id: str, agency_id: str, status: str) -> dict[str, str]:
 
 
 def status_actions(session: SessionRecord, status: str) -> list:
-    """Every status write goes through here: the status and both index keys change in the same update."""
-    return [
+    """Every status write goes through here: the status and both index keys change in the same update.
+
+    A session that leaves `in_progress` also drops its copy of the candidate's face template: it served the
+    analyzer's re-identification during the exam, and results outlive the 30 days biometric data is kept.
+    """
+    actions = [
         SessionRecord.status.set(status),
         SessionRecord.exam_status.set(exam_status(session.exam_id, status)),
         SessionRecord.agency_status.set(agency_status(session.agency_id, status)),
     ]
+    if status != rules.IN_PROGRESS:
+        actions += [
+            SessionRecord.reference_vector.remove(),
+            SessionRecord.reference_regions.remove(),
+            SessionRecord.reference_image_key.remove(),
+        ]
+    return actions
 
 
 def _invalid() -> InvalidInput:

@@ -95,8 +95,11 @@ def test_each_filter_reads_its_own_partitions():
 def test_a_status_write_sets_both_index_keys():
     session = SessionRecord(session_id=SESSION, exam_id="ex-1", agency_id="ag-1")
     actions = session_index.status_actions(session, "submitted")
-    written = {str(a.values[0]): a.values[1].value["S"] for a in actions}
+    written = {str(a.values[0]): a.values[1].value["S"] for a in actions if len(a.values) == 2}
     assert written == {"status": "submitted", "exam_status": "ex-1#submitted", "agency_status": "ag-1#submitted"}
+    # leaving in_progress drops the session's copy of the face template (biometric data outlives no exam)
+    removed = {str(a.values[0]) for a in actions if len(a.values) == 1}
+    assert removed == {"reference_vector", "reference_regions", "reference_image_key"}
 
 
 def test_no_code_sets_a_session_status_without_its_index_keys():
