@@ -10,6 +10,7 @@ from chalicelib.core.presigned import Presigner
 from chalicelib.core.principal import Principal
 from chalicelib.exam import rules, session_index
 from chalicelib.exam.models import SessionRecord
+from chalicelib.identity.logins import login_of
 from chalicelib.proctor import credibility
 from chalicelib.violations.media_stats import MEDIA_FIELDS, media_view
 from chalicelib.violations.models import SignalStatesRecord, ViolationRecord
@@ -44,6 +45,7 @@ def session_summary(
         "session_id": session.session_id,
         "exam_id": session.exam_id,
         "candidate_id": session.candidate_id,
+        "login": login_of(session.candidate_id),
         "full_name": session.full_name,
         "status": session.status,
         "started_at": iso(session.started_at),

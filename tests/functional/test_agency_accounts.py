@@ -151,3 +151,11 @@ def test_a_staff_login_of_one_agency_can_be_a_candidate_login_in_another(api, ag
     # while the agency's own staff login still cannot be admitted as a candidate
     response = admit(api, admin, exam_id, agency["proctor"], OTHER_PASSWORD)
     assert assert_error(response, 409, "roster.login_taken")["details"] == [agency["proctor"]]
+
+
+def test_the_proctor_sees_the_login_people_type_not_the_account_id(api, started, agency):
+    proctor = api.login(agency["proctor"], PASSWORD, agency["agency_id"])
+    sessions = ok(api.call("GET", "/proctor/sessions", proctor, params={"exam_id": started["exam_id"]}))["sessions"]
+    [summary] = [s for s in sessions if s["session_id"] == started["session"]["session_id"]]
+    assert summary["candidate_id"] == f"{agency['agency_id']}~{summary['login']}"
+    assert "~" not in summary["login"] and summary["login"] == started["login"]

@@ -26,7 +26,7 @@ function Card({ entry, onOverridden }: { entry: EnrollmentEntry; onOverridden: (
     setState({ state: "pending" });
     try {
       await proctorApi.override(entry.exam_id, entry.candidate_id, reason.trim());
-      const text = () => tr("proctor.enrollment.overridden", { id: entry.candidate_id });
+      const text = () => tr("proctor.enrollment.overridden", { id: entry.login });
       setState({ state: "done", text });
       onOverridden(text);
     } catch (error) {
@@ -38,7 +38,7 @@ function Card({ entry, onOverridden }: { entry: EnrollmentEntry; onOverridden: (
   return (
     <section class="pc-card" aria-labelledby={titleId} data-candidate={entry.candidate_id}>
       <h2 class="pc-h2" id={titleId}>
-        {entry.candidate_id}{" "}
+        {entry.login}{" "}
         <Tag kind={entry.status === "rejected" ? "red" : entry.status === "overridden" ? "green" : "grey"}>
           {tr(`proctor.enrollment.status.${entry.status}`)}
         </Tag>

@@ -39,8 +39,8 @@ export function ageText(ageS: number | null): string {
   return tr(`proctor.seen.${unit}`, { n });
 }
 
-export function displayName(s: { full_name: string | null; candidate_id: string }): string {
-  return s.full_name || s.candidate_id;
+export function displayName(s: { full_name: string | null; login: string }): string {
+  return s.full_name || s.login;
 }
 
 function Tile({

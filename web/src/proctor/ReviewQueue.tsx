@@ -184,7 +184,7 @@ export function ReviewQueue({
                   <td>
                     <strong>{name}</strong>
                     <br />
-                    <span class="pc-muted pc-small">{e.candidate_id}</span>
+                    <span class="pc-muted pc-small">{e.login}</span>
                   </td>
                   <td>
                     {e.terminated ? (

@@ -369,7 +369,7 @@ export function SessionView({ userId, sessionId }: { userId: string; sessionId: 
         <Heading caption={tr("proctor.session.caption")}>{name}</Heading>
         {summary && (
           <p class="pc-session__facts">
-            <span>{tr("proctor.session.candidate_id", { id: summary.candidate_id })}</span>
+            <span>{tr("proctor.session.candidate_id", { id: summary.login })}</span>
             <span>{tr("proctor.session.exam", { id: summary.exam_id })}</span>
             <span data-testid="session-status">
               {!inProgress ? (

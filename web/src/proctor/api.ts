@@ -7,7 +7,8 @@ export type Severity = "low" | "medium" | "high";
 
 export interface SessionSummary {
   session_id: string;
-  candidate_id: string;
+  candidate_id: string; // <agency>~<login>: the account id the API addresses
+  login: string; // what people type and see
   full_name: string | null;
   exam_id: string;
   status: "in_progress" | "submitted" | "awaiting_review" | "accepted" | "annulled";
@@ -139,6 +140,7 @@ export interface EnrollmentReason {
 export interface EnrollmentEntry {
   exam_id: string;
   candidate_id: string;
+  login: string;
   status: "approved" | "rejected" | "overridden" | "pending";
   reasons: EnrollmentReason[];
   attempts: number;
