@@ -209,9 +209,10 @@ def schemas() -> dict[str, Json]:
         violation_counts={"type": "object"},
     )
     summary = obj(
-        ("session_id", "candidate_id", "exam_id", "status", "violation_counts", "risk_score"),
+        ("session_id", "candidate_id", "login", "exam_id", "status", "violation_counts", "risk_score"),
         session_id={"type": "string"},
-        candidate_id={"type": "string"},
+        candidate_id={"type": "string", "description": "The account id: <agency>~<login>"},
+        login={"type": "string"},
         full_name={"type": ["string", "null"]},
         exam_id={"type": "string"},
         status=string(enum=SESSION_STATUSES),
@@ -309,7 +310,7 @@ DESCRIPTIONS = {
     "exam_id": "An exam's id (404 exam.not_found when unknown or another agency's)",
     "session_id": "A session's id (404 session.not_found when unknown or someone else's)",
     "item_id": "An item of the session",
-    "candidate_id": "A candidate's login",
+    "candidate_id": "A candidate's account id (<agency>~<login>), as the lists give it",
     "message_id": "A warning's message id",
     "login": "A candidate's login in the admin's agency (404 candidate.not_found otherwise)",
 }
