@@ -2,7 +2,7 @@
 
     python -m benchmarks.analyzer [--frames N] [--json]
 
-A fresh local endpoint (moto server) holds a real exam and one in-progress session per run, enrolled with a
+A fresh local endpoint (ministack) holds a real exam and one in-progress session per run, enrolled with a
 reference template from a selfie (as a passed identity check would copy onto the session), so re-identification
 runs. Frames are uploaded to S3 with boto3; S3 sends its notifications to the media queue; the benchmark reads
 those S3 event records back from SQS and hands them, one at a time and in upload order, to
@@ -359,7 +359,7 @@ def run(frames: int = 150, seed: int = 5, only: tuple[str, ...] = ()) -> dict[st
         "runs": results,
         "method": "single thread (cv2.setNumThreads(1), one ONNX Runtime thread), FrameAnalyzer.process on S3 "
         "event records read from the "
-        "media queue, against moto server on 127.0.0.1; fps = frames / wall seconds of the loop",
+        "media queue, against the local endpoint (ministack) on 127.0.0.1; fps = frames / wall seconds of the loop",
     }
 
 

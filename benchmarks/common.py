@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import random
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -53,7 +54,6 @@ def machine() -> dict[str, Any]:
                 os_name = line.split("=", 1)[1].strip('"')
     except OSError:
         pass
-    from importlib.metadata import version
 
     return {
         "cpu": cpu,
@@ -62,15 +62,22 @@ def machine() -> dict[str, Any]:
         "os": os_name,
         "python": platform.python_version(),
         "opencv": cv2.__version__,
-        "moto": version("moto"),
-        "endpoint": "moto server (local AWS endpoint), chalice local API",
+        "ministack": endpoint_version(),
+        "endpoint": "ministack (local AWS endpoint, own venv), chalice local API",
     }
+
+
+def endpoint_version() -> str:
+    """The local endpoint's pinned version (local/endpoint-requirements.txt: it runs from its own venv)."""
+    pins = (Path(__file__).resolve().parent.parent / "local" / "endpoint-requirements.txt").read_text()
+    found = re.search(r"^ministack==(\S+)", pins, re.MULTILINE)
+    return found.group(1) if found else "?"
 
 
 def machine_line(info: dict[str, Any]) -> str:
     return (
         f"{info['cores']} vCPU {info['cpu']}, {info['memory_gib']} GiB, {info['os']}, Python {info['python']}, "
-        f"OpenCV {info['opencv']}, moto {info['moto']}"
+        f"OpenCV {info['opencv']}, ministack {info.get('ministack', '?')}"
     )
 
 
@@ -189,7 +196,7 @@ def frame_sequence(
 
 @contextmanager
 def local_stack(name: str, *, services: bool, env: dict[str, str] | None = None) -> Iterator[Any]:
-    """A fresh moto endpoint with every resource (and, with services, the API and the dispatcher)."""
+    """A fresh local endpoint with every resource (and, with services, the API and the dispatcher)."""
     from chalicelib import wiring
     from local.stack import LocalStack
 

@@ -2,7 +2,7 @@
 
     python -m benchmarks.load [--n 50,150,300] [--duration 30] [--drain-timeout 90] [--workers 2] [--json]
 
-For each N a fresh local stack starts (moto server, chalice local API, the queue dispatcher with
+For each N a fresh local stack starts (the local endpoint, chalice local API, the queue dispatcher with
 PROCTOR_DISPATCH_WORKERS media workers). One exam (persistence of multiple_faces = 1, so one two-person frame opens
 a violation) gets N admitted candidates (roster over the API), each consents and starts over the API; their
 sessions get an enrollment reference so re-identification runs as in production. Tokens are minted with the API's
@@ -257,7 +257,8 @@ def cpu_seconds(pid: int) -> float:
 
 def process_name(args: list[str]) -> str:
     text = " ".join(map(str, args))
-    return "moto" if "moto_server" in text else "api" if "chalice" in text else "dispatcher"
+    endpoint = "ministack" in text or "moto_server" in text
+    return "endpoint" if endpoint else "api" if "chalice" in text else "dispatcher"
 
 
 def monitor(sqs: Any, queue_url: str, samples: list[tuple[float, int]], stop: threading.Event) -> None:

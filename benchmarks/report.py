@@ -66,7 +66,7 @@ def analyzer_section(result: dict[str, Any]) -> str:
     if busy > 0.7:
         out += [
             f"⚠ Other processes shared the machine during these runs (up to {_pct(busy)} of both cores busy; "
-            "this single-threaded loop plus moto alone keeps it near 50-55 %): the wall-clock rates are "
+            "this single-threaded loop plus the endpoint alone keeps it near 50-55 %): the wall-clock rates are "
             "pessimistic, the CPU ms/frame column much less so.",
             "",
         ]
@@ -137,13 +137,13 @@ def analyzer_section(result: dict[str, Any]) -> str:
             "is in the ledger:",
             "",
             table(
-                ["workers", "frames/s", "dispatcher CPU ms/frame", "moto CPU ms/frame", "machine busy"],
+                ["workers", "frames/s", "dispatcher CPU ms/frame", "endpoint CPU ms/frame", "machine busy"],
                 [
                     [
                         c["workers"],
                         c["frames_per_s"],
                         c["cpu_ms_per_frame"].get("dispatcher"),
-                        c["cpu_ms_per_frame"].get("moto"),
+                        c["cpu_ms_per_frame"].get("endpoint"),
                         _pct(c.get("machine_cpu_busy")),
                     ]
                     for c in cap
@@ -165,17 +165,16 @@ def analyzer_section(result: dict[str, Any]) -> str:
         if detect
         else "",
         f"- The endpoint: DynamoDB and S3 calls take {best['stage_ms']['dynamodb'] + best['stage_ms']['s3']:.0f}"
-        " ms of every frame against moto (a Python emulator sharing these 2 cores); AWS answers a GetItem in "
+        " ms of every frame against the local endpoint (a Python emulator on these 2 cores); AWS answers a GetItem in "
         "a few ms, so on Lambda the I/O share is smaller (the cost model assumes 40 ms per object).",
         "- Configuration, not code: frames from the browser at 640×480 instead of 1280×960, and the policy's "
         "`reid_every_n` — raising it from 3 to 6 (re-identify every 30 s) halves the embedding cost.",
-        "- Levers not taken yet: (1) the cover check embeds both halves on every re-identification; embedding "
-        "the lower half only and using the whole-face similarity for the upper-half condition saves one of "
-        "three SFace passes; (2) a two-pass detector (320×240 on every frame, 640 on every Nth frame or when "
-        f"the small pass is unsure) cuts detection ~2× (faces benchmark: {small_ms} ms at 320) at some cost in "
-        "small background faces; (3) Arm (Graviton) Lambdas are 20 % cheaper per GB-s. Tried and not a lever: "
-        "static int8 quantization (ONNX Runtime's QLinearConv has no NCHWc path and ran YuNet slower than "
-        "float, see Faces).",
+        "- Levers taken: the cover check embeds the whole face and the lower half in one batch (the whole-face "
+        "match stands in for the upper half: one SFace pass in three saved), and two-pass detection (a 320 pass "
+        "that stands only on frames where it is enough, the full pass on the first, every 5th, re-identified or "
+        f"ambiguous frames; faces benchmark: {small_ms} ms at 320). Not yet: Arm (Graviton) Lambdas, 20 % cheaper "
+        "per GB-s; fewer DynamoDB calls per frame. Tried and not a lever: static int8 quantization (ONNX "
+        "Runtime's QLinearConv has no NCHWc path and ran YuNet slower than float, see Faces).",
     ]
     _ = naive
     return "\n".join(line for line in out if line is not None)
@@ -194,7 +193,7 @@ def load_section(result: dict[str, Any]) -> str:
         "",
         f"{cfg.get('duration_s', 30):.0f} s of load per N, then up to {cfg.get('drain_timeout_s', 90):.0f} s for "
         f"the queue to drain; media workers `PROCTOR_DISPATCH_WORKERS={runs[0]['media_workers']}`; everything on "
-        "127.0.0.1 (moto server, chalice local, the dispatcher and the load generator itself share the 2 cores). "
+        "127.0.0.1 (the local endpoint, chalice local, the dispatcher and the load generator share the 2 cores). "
         "Each simulated candidate (one thread, like a browser tab): a webcam frame every 5 s (presign over the API "
         "+ multipart POST of a 640×480 JPEG to S3), a heartbeat every 10 s, an answer save every 30 s; every 6th "
         "frame shows two people and, with the exam's persistence `multiple_faces: 1`, opens a violation. "
@@ -292,21 +291,23 @@ def load_section(result: dict[str, Any]) -> str:
     cap = result.get("dispatcher_capacity") or []
     best_cap = max((c["frames_per_s"] for c in cap), default=None)
     cpu_frame = _cpu_per_frame(result)
-    moto_cores = max((r["cpu_s_during_load"].get("moto", 0) / r.get("load_window_s", window) for r in runs), default=0)
+    endpoint_cores = max(
+        (r["cpu_s_during_load"].get("endpoint", 0) / r.get("load_window_s", window) for r in runs), default=0
+    )
     errors = [r for r in runs if r["errors"]]
     out += [
         "",
         "What limits it and what would lift it:",
         f"- Arithmetic first: N candidates upload N / 5 frames per second, so N = 300 is 60 frames/s. One frame "
-        f"costs ~{cpu_frame} ms of CPU here (the analyzer plus the moto server answering its ~9 S3/DynamoDB/SQS "
+        f"costs ~{cpu_frame} ms of CPU here (the analyzer plus the local endpoint answering its ~9 S3/DynamoDB/SQS "
         f"calls), so 60 frames/s needs ~{cpu_frame * 60 / 1000:.1f} cores before the API, the uploads and the "
         "load generator: **this 2-core machine cannot analyze N = 300 in real time**, and the measured ceiling of "
         f"the local stack is {best_cap} frames/s (the burst test above) ≈ {round((best_cap or 0) * 5)} "
         "candidates without any API traffic. Above that the media queue grows for the whole run and upload → "
         "visible is the time a frame waits in it (it grows with the run's length, so the p95 of a saturated "
         "run is not a property of the system; the rate columns are).",
-        f"- The local endpoint saturates first: moto is one Python process (at most one core under the GIL; it "
-        f"used up to {moto_cores:.2f} cores of the load window) and it serves every connection from one "
+        f"- The local endpoint saturates first: it is one Python process (at most one core under the GIL; it "
+        f"used up to {endpoint_cores:.2f} cores of the load window) and it serves every connection from one "
         "interpreter, so with N candidate threads hammering it the two media workers get a small share of its "
         "time and analysis nearly stops while uploads continue (the analyzed/s column; the dispatcher's CPU "
         "above). The frames queued meanwhile are analyzed at full speed as soon as the load stops (drain).",
@@ -336,7 +337,7 @@ def load_section(result: dict[str, Any]) -> str:
             if len(cap) > 1
             else "were used"
         )
-        + "; they help only with the cores moto, the API and the load generator leave. On AWS "
+        + "; they help only with the cores the endpoint, the API and the load generator leave. On AWS "
         "none of these share a machine: the analyzer "
         "runs as Lambda behind the SQS event source, so upload → visible "
         f"stays near the single-frame path ({_single_frame_ms(result)} ms of analysis per frame, Analyzer "
@@ -345,7 +346,7 @@ def load_section(result: dict[str, Any]) -> str:
         f"frames in turn, so the last frame of a full batch also waits for nine others "
         f"({_nine_frames_s(result)}); a "
         "batch size of 2-3 (or frames of a batch analyzed in parallel on a 2-vCPU Lambda) keeps p95 well "
-        "under 1.5 s. To meet the target on this machine: more cores, a faster endpoint than moto, and the "
+        "under 1.5 s. To meet the target on this machine: more cores, a faster endpoint, and the "
         "per-frame savings listed under Analyzer throughput.",
     ]
     return "\n".join(out)
@@ -367,7 +368,7 @@ def _cpu_per_frame(result: dict[str, Any]) -> int:
     cap = result.get("dispatcher_capacity") or []
     if cap:
         c = cap[0]["cpu_ms_per_frame"]
-        return round(c.get("dispatcher", 0) + c.get("moto", 0))
+        return round(c.get("dispatcher", 0) + c.get("endpoint", 0))
     a = result.get("analyzer") or {}
     return round(next((r["cpu_ms_per_frame"] for r in a.get("runs", []) if r["name"] == "optimised"), 0))
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: one real local stack (moto server + Chalice API + dispatcher) for the whole test run."""
+"""Shared fixtures: one real local stack (ministack endpoint + Chalice API + dispatcher) for the whole test run."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Binds PynamoDB models to the configured tables and endpoint (AWS, local moto, or another cloud)."""
+"""Binds PynamoDB models to the configured tables and endpoint (AWS, the local endpoint, or another cloud)."""
 
 from __future__ import annotations
 
