@@ -30,6 +30,7 @@ from chalicelib.identity.quality import MESSAGES, QualityLimits, assess_enrollme
 
 APPROVED, REJECTED, OVERRIDDEN = "approved", "rejected", "overridden"
 MAX_ATTEMPTS = 10
+MAX_LISTED = 2000  # identity checks in one review list (the matching ones: filters run in the query)
 # Face templates are biometric data: a record lives as long as the photos it was made from (the media bucket's
 # lifecycle rule, infra/definitions.py MEDIA_RETENTION_DAYS; a unit test holds the two equal), then TTL deletes it.
 BIOMETRIC_RETENTION = timedelta(days=30)
@@ -186,11 +187,12 @@ class EnrollmentService:
 
     def for_exam(self, proctor: Principal, exam_id: str, status: str | None) -> list[dict[str, Any]]:
         """The exam's identity checks in the proctor's agency (rejected ones first), for the enrollment review."""
-        records = [
-            r
-            for r in EnrollmentRecord.by_exam.query(exam_id, limit=1000)
-            if r.agency_id == proctor.agency_id and (status is None or r.status == status)
-        ]
+        # The agency and status filter run in the query, so the cap counts matching checks only: checks of other
+        # statuses never push a rejected one out of the list.
+        condition = EnrollmentRecord.agency_id == proctor.agency_id
+        if status is not None:
+            condition &= EnrollmentRecord.status == status
+        records = list(EnrollmentRecord.by_exam.query(exam_id, filter_condition=condition, limit=MAX_LISTED))
         records.sort(key=lambda r: (r.status != REJECTED, r.candidate_id))
         return [self.view(r) for r in records]
 
