@@ -236,6 +236,19 @@ class LocalStack:
                 service.restarts += 1
                 logger.warning("%s restarted (pid %d, restart %d)", service.name, service.process.pid, service.restarts)
 
+    def pids(self) -> dict[str, int]:
+        """The running services' pids by name (endpoint, api, dispatcher, web), for measuring their CPU."""
+        return {s.name: s.process.pid for s in self._services.values() if s.process and s.process.poll() is None}
+
+    def stop_service(self, name: str, timeout_s: float = 60) -> None:
+        """Stop one service cleanly (SIGTERM to its group, SIGKILL after timeout_s); supervise() leaves it stopped."""
+        service = self._services[name]
+        if service.process is not None:
+            self._kill_group(service.process, signal.SIGTERM)
+            self._wait([service.process], timeout_s, lambda: False)
+            self._close_logs(service)
+            service.process = None
+
     @staticmethod
     def _kill_group(process: subprocess.Popen, sig: int) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
