@@ -190,7 +190,7 @@ class LocalStack:
     def start_services(self) -> None:
         """Start the Chalice API, the queue dispatcher and the web front, and wait for /health through both."""
         env = {**os.environ, **self.env}
-        chalice = [str(BIN / "chalice"), "local", "--no-autoreload", "--host", "127.0.0.1"]
+        chalice = [sys.executable, "-m", "local.api_server", "--host", "127.0.0.1"]  # chalice local + 404s
         self._start("api", [*chalice, "--port", str(self.api_port), "--stage", "local"], env)
         self._start("dispatcher", [sys.executable, "-m", "local.dispatcher"], env)
         web = [sys.executable, "-m", "local.web_server", "--port", str(self.web_port), "--api", self.api_url]

@@ -56,9 +56,9 @@ def make_handler(root: Path, api_url: str) -> type[BaseHTTPRequestHandler]:
         def _proxy(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_BODY:
-                self._send(
-                    413,
-                    b'{"error":{"code":"request.body_too_large","message":"Too large."}}',
+                self._send(  # the status and code the API gives a body over its own limit (docs/API.md)
+                    400,
+                    b'{"error":{"code":"request.body_too_large","message":"The request body is too large."}}',
                     {"Content-Type": "application/json"},
                 )
                 return

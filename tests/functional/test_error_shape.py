@@ -72,11 +72,6 @@ def test_the_same_body_with_a_json_content_type_reaches_the_route(base_url):
     assert_shaped(response, 400, "request.malformed_json")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="chalice local answers unknown routes (403 Missing Authentication Token) before the app runs; "
-    "local/ is to answer them as the AWS gateway response does",
-)
 @pytest.mark.parametrize(("method", "path"), UNKNOWN_ROUTES)
 def test_an_unknown_route_is_404_route_not_found_in_the_error_shape(base_url, method, path):
     for headers in ({}, {"Authorization": "Bearer not-a-token"}):  # API Gateway answers both the same way

@@ -50,3 +50,15 @@ def test_the_api_sends_no_wildcard_cors_header(stack, agency):
     )
     assert response.status_code == 200
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_a_body_over_the_fronts_limit_gets_the_apis_answer_for_a_too_large_body(stack):
+    # The web front (CloudFront's stand-in) refuses bodies over 20 MB itself, in the API's shape and status
+    response = requests.post(
+        f"{stack.web_url}/api/auth/login",
+        data=b"{" + b" " * (21 * 1024 * 1024) + b"}",
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "request.body_too_large"
