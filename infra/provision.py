@@ -171,6 +171,7 @@ def provision(stage: str, *, region: str, endpoint_url: str | None, web_origins:
                     "Status": "Enabled",
                     "Filter": {"Prefix": PROBE_PREFIX},
                     "Expiration": {"Days": PROBE_RETENTION_DAYS},
+                    "NoncurrentVersionExpiration": {"NoncurrentDays": NONCURRENT_VERSION_DAYS},
                 }
             ]
         },

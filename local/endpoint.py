@@ -23,7 +23,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 ENDPOINT_VENV = REPO_ROOT / ".venv-endpoint"
 PYTHON_ENV = "PROCTOR_ENDPOINT_PYTHON"  # another Python that has ministack installed, instead of the venv's
 SERVER = Path(__file__).resolve().parent / "ministack_server.py"
-SERVICES = "dynamodb,s3,sqs,stepfunctions"
+SERVICES = "dynamodb,s3,sqs,stepfunctions,secretsmanager"  # secretsmanager: the JWT key as on AWS
 READY_PATH = "/_ministack/health"
 SNAPSHOT_S = 5  # a persistent endpoint also saves its state this often: what a hard kill can lose
 
@@ -56,7 +56,7 @@ class Endpoint:
         return [str(python()), str(SERVER)]
 
     def environment(self) -> dict[str, str]:
-        """The endpoint process's own settings: loopback only, the four services we use, persistence if asked."""
+        """The endpoint process's own settings: loopback only, the five services we use, persistence if asked."""
         env = {
             "GATEWAY_PORT": str(self.port),
             "BIND_HOST": "127.0.0.1",

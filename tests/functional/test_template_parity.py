@@ -152,13 +152,9 @@ def test_bucket_expires_the_same_prefixes_with_the_same_cors_and_public_access_b
         )
         for r in templated["LifecycleConfiguration"]["Rules"]
     )
-    # Known gap until infra/provision.py gives the probes' rule a NoncurrentVersionExpiration too (the template does:
-    # in a versioned bucket an expired probe would otherwise stay as a non-current version for ever).
-    local_rules = [
-        (*rule[:3], NONCURRENT_VERSION_DAYS) if rule[0] == "expire-probes" and rule[3] is None else rule
-        for rule in local_rules
-    ]
+    # Every rule also expires non-current versions (in a versioned bucket an expired object would otherwise stay)
     assert local_rules == templated_rules
+    assert {rule[3] for rule in local_rules} == {NONCURRENT_VERSION_DAYS}
     # Both keep every version of evidence (the analyzer reads by VersionId) and expire non-current ones.
     assert s3.get_bucket_versioning(Bucket=names.media_bucket)["Status"] == "Enabled"
     assert templated["VersioningConfiguration"] == {"Status": "Enabled"}
@@ -201,15 +197,10 @@ def test_the_functions_settings_read_the_jwt_key_from_the_endpoint_s_secrets_man
     generated = resources[SECRET_ID]["Properties"]["GenerateSecretString"]
     key = uuid.uuid4().hex * 2  # 64 characters, as GenerateSecretString makes it
     assert len(key) == generated["PasswordLength"]
-    from botocore.exceptions import ClientError
-
     client = boto3.client("secretsmanager", endpoint_url=stack.endpoint_url, region_name="us-east-1")
-    try:
-        arn = client.create_secret(
-            Name=f"{StackNames(stack.stage).prefix}jwt-{uuid.uuid4().hex[:8]}", SecretString=key
-        )["ARN"]
-    except ClientError as error:  # the endpoint runs only the services the stack uses (local/endpoint.py SERVICES)
-        pytest.skip(f"the local endpoint offers no Secrets Manager: {error} (tests/unit/test_settings.py covers it)")
+    arn = client.create_secret(Name=f"{StackNames(stack.stage).prefix}jwt-{uuid.uuid4().hex[:8]}", SecretString=key)[
+        "ARN"
+    ]
     env = {k: v for k, v in stack.env.items() if k != "PROCTOR_JWT_SECRET"}
     env.update({"PROCTOR_JWT_SECRET_ARN": arn, "AWS_ENDPOINT_URL": stack.endpoint_url, "AWS_REGION": "us-east-1"})
     settings_module.read_secret.cache_clear()
