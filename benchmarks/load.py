@@ -29,7 +29,6 @@ import json
 import os
 import queue
 import random
-import subprocess
 import sys
 import threading
 import time
@@ -255,12 +254,6 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def process_name(args: list[str]) -> str:
-    text = " ".join(map(str, args))
-    endpoint = "ministack" in text or "moto_server" in text
-    return "endpoint" if endpoint else "api" if "chalice" in text else "dispatcher"
-
-
 def monitor(sqs: Any, queue_url: str, samples: list[tuple[float, int]], stop: threading.Event) -> None:
     while not stop.wait(2):
         try:
@@ -279,15 +272,8 @@ def monitor(sqs: Any, queue_url: str, samples: list[tuple[float, int]], stop: th
 
 
 def stop_dispatcher(stack: Any) -> None:
-    """SIGTERM the dispatcher (ours: the stack started it) and let its workers settle the batch in hand."""
-    for process in stack._processes:
-        if process_name(process.args) == "dispatcher" and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
+    """Stop the dispatcher (SIGTERM; its workers settle the batch in hand), leaving the other services running."""
+    stack.stop_service("dispatcher")
 
 
 def queued_keys(sqs: Any, queue_url: str, settle_s: float = 60.0) -> set[str]:
@@ -449,7 +435,7 @@ def run_n(n: int, cfg: Config, frames: dict[str, list[bytes]]) -> dict[str, Any]
             )
             for i, cid in enumerate(ctx["ids"][:n])
         ]
-        pids = {process_name(p.args): p.pid for p in stack._processes}
+        pids = stack.pids()
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         machine_before = common.cpu_busy()
         self_before = time.process_time()
@@ -648,7 +634,7 @@ def dispatcher_capacity(workers: int, frames: int = 300, sessions: int = 10) -> 
             raise RuntimeError(f"{len(keys - ledger().keys())} frames not analyzed within {timeout} s")
 
         wait({put(ids[-1], pool[i % len(pool)]) for i in range(4 * workers)}, 120)  # cold start of every worker
-        pids = {process_name(p.args): p.pid for p in stack._processes}
+        pids = stack.pids()
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         machine_before = common.cpu_busy()
         start = time.monotonic()
