@@ -116,7 +116,7 @@ def huge_jpeg(width: int, height: int) -> bytes:
 @pytest.mark.parametrize(
     ("data", "content_type", "reason"),
     [
-        (b"\xff\xd8" + b"x" * (600 * 1024), "image/jpeg", "too_large"),  # moto does not enforce the POST policy
+        (b"\xff\xd8" + b"x" * (600 * 1024), "image/jpeg", "too_large"),  # put directly, as a lax endpoint takes it
         ((FACES_DIR / "obama__obama.jpg").read_bytes(), "text/plain", "wrong_content_type"),
         (b"not a jpeg at all", "image/jpeg", "undecodable"),
         (png(FACES_DIR / "obama__obama.jpg"), "image/jpeg", "not_jpeg"),  # a PNG under a JPEG label

@@ -1,4 +1,4 @@
-"""The local stack (infra/provision.py on moto server) and the deployable template define the same resources.
+"""The local stack (infra/provision.py on the local endpoint) and the deployable template define the same resources.
 
 Both come from infra/definitions.py; this proves neither drifted: tables (keys, attribute types, GSIs, LSIs, billing,
 TTL), queues (visibility, retention, dead-letter queue and maxReceiveCount), the bucket's notifications (event, prefix
