@@ -22,6 +22,7 @@ from chalicelib.exam import rules
 from chalicelib.exam.control import SessionControl, agency_session
 from chalicelib.exam.models import SessionRecord
 from chalicelib.exam.sessions import own_session
+from chalicelib.identity.logins import login_of
 from chalicelib.proctor.models import SessionMessageRecord
 
 CURSOR = re.compile(r"^[0-9]{8}T[0-9]{12}Z-[0-9a-f]{8}$")
@@ -44,6 +45,7 @@ def message_view(record: SessionMessageRecord) -> dict[str, Any]:
         "kind": record.kind,
         "author_role": record.author_role,
         "author_id": record.author_id,
+        "author_login": login_of(record.author_id) if record.author_id else None,
         "text": record.text,
         "created_at": iso(record.created_at),
         "for_candidate": bool(record.for_candidate),

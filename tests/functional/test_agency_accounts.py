@@ -159,3 +159,14 @@ def test_the_proctor_sees_the_login_people_type_not_the_account_id(api, started,
     [summary] = [s for s in sessions if s["session_id"] == started["session"]["session_id"]]
     assert summary["candidate_id"] == f"{agency['agency_id']}~{summary['login']}"
     assert "~" not in summary["login"] and summary["login"] == started["login"]
+
+
+def test_channel_messages_name_their_author_by_login(api, started, agency):
+    session_id = started["session"]["session_id"]
+    ok(api.call("POST", f"/sessions/{session_id}/chat", started["candidate"], json={"text": "Hello"}))
+    ok(api.call("POST", f"/proctor/sessions/{session_id}/notes", started["proctor"], json={"text": "ok"}))
+    messages = ok(api.call("GET", f"/proctor/sessions/{session_id}/messages", started["proctor"]))["messages"]
+    by_kind = {m["kind"]: m for m in messages}
+    assert by_kind["chat"]["author_login"] == started["login"]
+    assert by_kind["note"]["author_login"] == agency["proctor"]
+    assert by_kind["note"]["author_id"] == f"{agency['agency_id']}~{agency['proctor']}"

@@ -135,7 +135,7 @@ function MessageLine({ message }: { message: ChannelMessage }) {
       <div class="pc-msg__head">
         <Tag kind={KIND_TAG[message.kind] ?? "grey"}>{tr(`proctor.msg.${message.kind}`)}</Tag>{" "}
         <span class="pc-msg__who">
-          {fromCandidate ? tr("proctor.msg.from_candidate") : tr("proctor.msg.from_proctor", { id: message.author_id })}
+          {fromCandidate ? tr("proctor.msg.from_candidate") : tr("proctor.msg.from_proctor", { id: message.author_login ?? "" })}
         </span>{" "}
         <time class="pc-muted" dateTime={message.created_at}>
           {formatClockTime(message.created_at)}

@@ -110,6 +110,7 @@ export interface ChannelMessage {
   kind: MessageKind;
   author_role: "candidate" | "proctor" | "admin" | string;
   author_id: string;
+  author_login: string | null; // what people see
   text: string;
   created_at: string;
   for_candidate: boolean;

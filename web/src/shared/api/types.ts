@@ -155,6 +155,7 @@ export interface ChannelMessage {
   kind: MessageKind;
   author_role: Role;
   author_id: string;
+  author_login: string | null;
   text: string;
   created_at: string;
   for_candidate: boolean;
