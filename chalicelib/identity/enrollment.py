@@ -150,8 +150,8 @@ class EnrollmentService:
             if not is_condition_failure(exc):
                 raise
             current = EnrollmentRecord.find(candidate.user_id, exam_id)
-            if current is None:
-                raise Conflict("enrollment.changed", "The identity check changed; ask again.") from None
+            if current is None:  # erased in between
+                raise NotFound("enrollment.not_found", "The identity check was erased meanwhile; ask again.") from None
             return self.view(current), 202 if current.status == PENDING else 200
         self._enqueue({"candidate_id": record.candidate_id, "exam_id": exam_id, "job_id": record.job_id})
         return self.view(record), 202
