@@ -144,6 +144,8 @@ class EnrollmentService:
             condition = EnrollmentRecord.candidate_id.does_not_exist()
         else:  # nobody else queued or decided in between (a double click queues one check)
             condition = (EnrollmentRecord.attempts == previous.attempts) & (EnrollmentRecord.status == previous.status)
+            if previous.job_id:
+                condition &= EnrollmentRecord.job_id == previous.job_id
         try:
             record.save(condition=condition)
         except PutError as exc:
@@ -153,8 +155,24 @@ class EnrollmentService:
             if current is None:  # erased in between
                 raise NotFound("enrollment.not_found", "The identity check was erased meanwhile; ask again.") from None
             return self.view(current), 202 if current.status == PENDING else 200
-        self._enqueue({"candidate_id": record.candidate_id, "exam_id": exam_id, "job_id": record.job_id})
+        try:
+            self._enqueue({"candidate_id": record.candidate_id, "exam_id": exam_id, "job_id": record.job_id})
+        except Exception:
+            self._undo(record, previous)  # not left pending with no job: the candidate can ask again at once
+            raise
         return self.view(record), 202
+
+    @staticmethod
+    def _undo(record: EnrollmentRecord, previous: EnrollmentRecord | None) -> None:
+        """Put the record back as it was before a check that could not be queued (unless it changed since)."""
+        unchanged = EnrollmentRecord.job_id == record.job_id
+        try:
+            if previous is None:
+                record.delete(condition=unchanged)
+            else:
+                previous.save(condition=unchanged)
+        except Exception:  # noqa: BLE001 - the queue's error is the one to report; a stale check can be asked again
+            pass
 
     def view(self, record: EnrollmentRecord) -> dict[str, Any]:
         reasons = [reason(*code.split(".", 1)) for code in record.reasons]

@@ -222,3 +222,34 @@ def test_the_running_api_never_loads_the_face_stack(api, exam, stack):
     # The same look at the dispatcher, which ran the checker, finds them: the probe can see a loaded face stack
     checker_maps = "".join(_mapped_files(pid) for pid in _tree(stack._services["dispatcher"].process.pid))
     assert "/cv2/" in checker_maps and "/onnxruntime/" in checker_maps
+
+
+def test_a_check_that_cannot_be_queued_leaves_no_pending_record(api, exam):
+    from chalicelib.core.principal import Principal
+    from chalicelib.identity.enrollment import EnrollmentService
+    from chalicelib.identity.models import EnrollmentRecord
+
+    wiring = in_process()
+    selfie = put_photo(api, exam, "selfie", SELFIE.read_bytes())
+    document = put_photo(api, exam, "id_document", DOCUMENT.read_bytes())
+
+    def queue_down(job):
+        raise ConnectionError("the queue is unreachable")
+
+    service = EnrollmentService(
+        wiring.s3(),
+        wiring.settings().media_bucket,
+        wiring.presigner(),
+        wiring.clock(),
+        wiring.settings().max_photo_bytes,
+        require_consent=lambda *_: None,
+        enqueue=queue_down,
+    )
+    candidate = Principal(user_id=exam["candidate_id"], role="candidate", agency_id=exam["agency_id"])
+    with pytest.raises(ConnectionError):
+        service.verify(candidate, exam["exam_id"], selfie, document)
+    assert EnrollmentRecord.find(exam["candidate_id"], exam["exam_id"]) is None
+    # Asking again (the queue is back) queues the check at once, as the first attempt
+    response = request_verification(api, exam, SELFIE.read_bytes(), DOCUMENT.read_bytes())
+    assert response.status_code == 202 and response.json()["attempts"] == 1
+    assert decision(api, exam).json()["status"] == "approved"
