@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from chalicelib.identity.authentication import Authenticator
     from chalicelib.identity.enrollment import EnrollmentService
     from chalicelib.identity.erasure import BiometricErasure
+    from chalicelib.identity.identity_check import IdentityChecker
     from chalicelib.identity.throttling import LoginThrottle
     from chalicelib.identity.tokens import TokenService
     from chalicelib.proctor.channel import ProctorChannel
@@ -217,8 +218,21 @@ def face_engine_for(agency_id: str) -> Any:
     return face_engine(settings().engine_for(agency_id))
 
 
+def _enqueue_identity_check(job: dict[str, str]) -> None:
+    """Enrollment's port to the identity checker: one SQS message per queued check."""
+    import json
+
+    from chalicelib.core.settings import ConfigurationError
+
+    queue_url = settings().identity_queue_url
+    if not queue_url:
+        raise ConfigurationError("PROCTOR_IDENTITY_QUEUE_URL is not set")
+    sqs().send_message(QueueUrl=queue_url, MessageBody=json.dumps(job))
+
+
 @cache
 def enrollment() -> EnrollmentService:
+    """The API's half of the identity check: no face engine, no image library (the checker decides)."""
     from chalicelib.identity.enrollment import EnrollmentService
 
     current = settings()
@@ -226,11 +240,19 @@ def enrollment() -> EnrollmentService:
         s3(),
         current.media_bucket,
         presigner(),
-        face_engine_for,
         clock(),
         current.max_photo_bytes,
         require_consent=exam_sessions().require_consent,
+        enqueue=_enqueue_identity_check,
     )
+
+
+@cache
+def identity_checker() -> IdentityChecker:
+    """The identity checker's half (functions/identity_checker/ only): loads OpenCV, numpy and ONNX Runtime."""
+    from chalicelib.identity.identity_check import IdentityChecker
+
+    return IdentityChecker(s3(), settings().media_bucket, face_engine_for, clock())
 
 
 def _admitted_exams(candidate_id: str) -> list[str]:
@@ -301,6 +323,7 @@ def reset() -> None:
         media_uploads,
         face_engine,
         enrollment,
+        identity_checker,
         biometric_erasure,
         signal_tracker,
     ):

@@ -100,7 +100,9 @@ TABLES = (
 # Visibility must exceed the consumer's timeout (6x the Lambda timeout is AWS's advice for SQS sources).
 MEDIA_QUEUE = Queue("media", visibility_timeout_s=180)
 LIFECYCLE_QUEUE = Queue("lifecycle", visibility_timeout_s=180)
-QUEUES = (MEDIA_QUEUE, LIFECYCLE_QUEUE)
+# Identity-check jobs (API -> identity_checker Lambda, timeout 30 s): visibility 6x that.
+IDENTITY_QUEUE = Queue("identity", visibility_timeout_s=180)
+QUEUES = (MEDIA_QUEUE, LIFECYCLE_QUEUE, IDENTITY_QUEUE)
 
 STATE_MACHINE_SUFFIX = "session-lifecycle"
 STATE_MACHINE_FILE = INFRA_DIR / "session_lifecycle.asl.json"

@@ -25,6 +25,7 @@ DYNAMODB_READ = (
 DYNAMODB_WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
 DYNAMODB_SCAN = ("dynamodb:Scan",)
 SQS_CONSUME = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes")
+SQS_SEND = ("sqs:SendMessage",)  # the API queues identity checks
 TASK_RESPONSE = ("states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat")
 XRAY_WRITE = ("xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets")
 REKOGNITION = ("rekognition:DetectFaces", "rekognition:CompareFaces")

@@ -8,12 +8,15 @@ Output (build/<stage>/api/ is what infra/deploy.py uploads; paths in sam.json ar
     site/                      the built web app (a copy of web/dist: `cd web && npm ci && npm run build`), which
                                infra/deploy.py publishes to the stack's site bucket
     api/sam.json               Chalice's SAM template with merge.json merged in: the whole stack
-    api/deployment.zip         API + lifecycle consumer + reconcile schedule (app.py, chalicelib/, chalice runtime)
+    api/deployment.zip         API + lifecycle consumer + reconcile schedule (app.py, chalicelib/, chalice runtime):
+                               no face stack (no OpenCV, ONNX Runtime, numpy, models)
     api/frame_analyzer.zip     the analyzer (functions/, chalicelib/) with its own requirements
+    api/identity_checker.zip   the identity checker (functions/, chalicelib/): decides queued identity checks
 
-Both zips also carry the prepared ONNX models they run (`make models`: build/models/, infra/prepare_models.py) at
-build/models/ beside chalicelib/, where chalicelib/core/onnx_models.py looks for them in a checkout too: the API's
-the face models, the analyzer's also the VAD. Code-only zips (--no-deps) leave them out, like the dependencies.
+The analyzer's and the identity checker's zips carry the prepared ONNX models they run (`make models`:
+build/models/, infra/prepare_models.py) at build/models/ beside chalicelib/, where chalicelib/core/onnx_models.py
+looks for them in a checkout too: the checker's the face models, the analyzer's also the VAD. The API runs no model.
+Code-only zips (--no-deps) leave them out, like the dependencies.
 
 `chalice package` runs on a staged copy of the app whose requirements.txt is empty: Chalice would resolve wheels
 for the interpreter running it (cp311 here), and when a pinned wheel does not fit the Lambda runtime it warns and
@@ -50,13 +53,18 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 BUILD_DIR = REPO_ROOT / "build"
 API_REQUIREMENTS = REPO_ROOT / "requirements.txt"
 ANALYZER_REQUIREMENTS = REPO_ROOT / "functions" / "frame_analyzer" / "requirements.txt"
+IDENTITY_REQUIREMENTS = REPO_ROOT / "functions" / "identity_checker" / "requirements.txt"
+# The identity checker's zip, beside the template as the analyzer's is (infra/template.py references it as
+# "./identity_checker.zip" once its function is in the template: /work/notes/split-infra.md).
+IDENTITY_CODE = "./identity_checker.zip"
 CONSTRAINTS = REPO_ROOT / "constraints.txt"
 # Prepares the models at build time (~35 MB with its dependencies): the zips carry its output, never the package.
 BUILD_ONLY_PACKAGE = "onnx"
 ANALYZER_SOURCES = ("chalicelib", "functions")
 WEB_DIST = REPO_ROOT / "web" / "dist"  # the web app's build output (Vite)
 WEB_BUILD = "cd web && npm ci && npm run build"
-API_MODELS = ("yunet", "sface")  # enrollment's face check; the VAD runs only in the analyzer (2.3 MB less here)
+API_MODELS: tuple[str, ...] = ()  # the API runs no model: the identity check is the identity checker's
+IDENTITY_MODELS = ("yunet", "sface")  # enrollment's face check; the VAD runs only in the analyzer
 ANALYZER_MODELS = ("yunet", "sface", "silero_vad")
 CHALICE_PROJECT_FILES = ("app.py", "chalicelib", "vendor", ".chalice/config.json")
 # Lambda's limit for a function's unzipped code (zip deployment, layers included).
@@ -95,11 +103,36 @@ SLIM_FILES = (
 SLIM_TREES = ("onnxruntime/transformers", "onnxruntime/quantization", "onnxruntime/tools")
 
 
+# Pure-Python packages published as source only (no wheel on PyPI): a wheel is built from the pinned sdist first
+# (`pip wheel --no-deps`, no compiler involved), so the binary-only install for Lambda's platform can take it.
+SDIST_ONLY = ("font-roboto",)
+
+
 class PackageError(RuntimeError):
     pass
 
 
-def pip_command(requirements: Path, target: Path) -> list[str]:
+def local_wheels(requirements: Path, wheel_dir: Path) -> list[str]:
+    """Build wheels for the SDIST_ONLY packages a requirements file names; pip's extra --find-links arguments."""
+    named = {line.split("#", 1)[0].strip().lower() for line in requirements.read_text().splitlines()}
+    wanted = [name for name in SDIST_ONLY if name in named]
+    if not wanted:
+        return []
+    wheel_dir.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check", "--no-deps"]
+    command += ["-c", str(CONSTRAINTS), "-w", str(wheel_dir), *wanted]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise PackageError(f"pip could not build wheels for {wanted}:\n{result.stdout}{result.stderr}")
+    built = [p.name for p in wheel_dir.glob("*.whl")]
+    if not all(any(w.lower().startswith(n.replace("-", "_") + "-") for w in built) for n in wanted):
+        raise PackageError(f"no wheel built for one of {wanted} in {wheel_dir}: {built}")
+    if not all(w.endswith("-py3-none-any.whl") for w in built):
+        raise PackageError(f"a built wheel is not pure Python: {built}")
+    return ["--find-links", str(wheel_dir)]
+
+
+def pip_command(requirements: Path, target: Path, extra: list[str] | None = None) -> list[str]:
     """pip install for the Lambda platform: binary wheels only, never this machine's."""
     platforms = [arg for platform in PLATFORMS for arg in ("--platform", platform)]
     return [
@@ -118,6 +151,7 @@ def pip_command(requirements: Path, target: Path) -> list[str]:
         LAMBDA_PYTHON,
         "--target",
         str(target),
+        *(extra or []),
         "-r",
         str(requirements),
     ]
@@ -137,6 +171,7 @@ def install_requirements(requirements: Path, cache_dir: Path, *, trim: bool = Tr
         SLIM_TREES,
         "strip-debug-checked",
         trim,
+        SDIST_ONLY,
     ]
     key = hashlib.sha256(json.dumps(recipe).encode()).hexdigest()[:16]
     site = cache_dir / f"{requirements.parent.name if requirements.parent != REPO_ROOT else 'api'}-{key}"
@@ -145,7 +180,8 @@ def install_requirements(requirements: Path, cache_dir: Path, *, trim: bool = Tr
     cache_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=site.name + ".", dir=cache_dir))
     try:
-        result = subprocess.run(pip_command(requirements, staging), capture_output=True, text=True)
+        extra = local_wheels(requirements, staging.with_name(staging.name + ".wheels"))
+        result = subprocess.run(pip_command(requirements, staging, extra), capture_output=True, text=True)
         if result.returncode != 0:
             raise PackageError(
                 f"pip could not install {requirements} for {PLATFORMS[0]} / python "
@@ -156,6 +192,7 @@ def install_requirements(requirements: Path, cache_dir: Path, *, trim: bool = Tr
         staging.rename(site)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(staging.with_name(staging.name + ".wheels"), ignore_errors=True)
     return site
 
 
@@ -368,8 +405,9 @@ def build(
     """Build everything for one stage; returns paths, sizes, lint matches and timings (web_dist None: no site)."""
     started = time.monotonic()
     # Checked before minutes of pip: a missing `make models` fails at once.
-    api_models = model_entries(API_MODELS) if deps else []
+    api_models = model_entries(API_MODELS) if deps and API_MODELS else []
     analyzer_models = model_entries(ANALYZER_MODELS) if deps else []
+    identity_models = model_entries(IDENTITY_MODELS) if deps else []
     stage_dir = out / stage
     api_dir = stage_dir / "api"
     shutil.rmtree(api_dir, ignore_errors=True)
@@ -389,25 +427,26 @@ def build(
 
     cache = out / ".cache" / "lambda-deps"
     api_zip, analyzer_zip = api_dir / "deployment.zip", api_dir / ANALYZER_CODE
+    identity_zip = api_dir / IDENTITY_CODE
     api_deps = install_requirements(API_REQUIREMENTS, cache) if deps else None
     analyzer_deps = install_requirements(ANALYZER_REQUIREMENTS, cache) if deps else None
+    identity_deps = install_requirements(IDENTITY_REQUIREMENTS, cache) if deps else None
     timings["dependencies"] = time.monotonic() - started - timings["chalice"]
     if deps:
         log(f"dependencies for python {LAMBDA_PYTHON} / {PLATFORMS[0]}: {timings['dependencies']:.1f} s")
-    for site in (api_deps, analyzer_deps):
+    for site in (api_deps, analyzer_deps, identity_deps):
         if site and (site / BUILD_ONLY_PACKAGE).exists():
             raise PackageError(f"{site} holds {BUILD_ONLY_PACKAGE!r}, a build-time dependency (make models) only")
 
     chalice_code = list(_zip_entries(api_zip))  # app.py, chalicelib/ and Chalice's runtime module
+    function_code = [item for source in ANALYZER_SOURCES for item in _files(REPO_ROOT / source, REPO_ROOT)]
     sizes = {
         "deployment.zip": write_zip(api_zip, [*(_files(api_deps) if api_deps else []), *api_models, *chalice_code]),
         ANALYZER_CODE.removeprefix("./"): write_zip(
-            analyzer_zip,
-            [
-                *(_files(analyzer_deps) if analyzer_deps else []),
-                *analyzer_models,
-                *(item for source in ANALYZER_SOURCES for item in _files(REPO_ROOT / source, REPO_ROOT)),
-            ],
+            analyzer_zip, [*(_files(analyzer_deps) if analyzer_deps else []), *analyzer_models, *function_code]
+        ),
+        IDENTITY_CODE.removeprefix("./"): write_zip(
+            identity_zip, [*(_files(identity_deps) if identity_deps else []), *identity_models, *function_code]
         ),
     }
     for name, size in sizes.items():
@@ -437,12 +476,23 @@ def build(
 
 
 SMOKE_SCRIPT = """
-import io, os, sys, wave
+import importlib.util, io, os, sys, wave
+assert sys.version_info[:2] == tuple(map(int, os.environ["SMOKE_PYTHON"].split("."))), sys.version
+kind = os.environ["SMOKE_KIND"]
+if kind == "api":
+    import app
+    assert app.app.routes
+    from chalicelib import wiring
+    wiring.enrollment()
+    missing = [m for m in ("cv2", "onnxruntime", "numpy") if importlib.util.find_spec(m) is None]
+    assert missing == ["cv2", "onnxruntime", "numpy"], "the API zip carries " + repr(missing)
+    assert not [m for m in ("cv2", "onnxruntime", "numpy", "PIL") if m in sys.modules]
+    print("ok api: no face stack")
+    raise SystemExit
 import numpy, cv2, onnxruntime
 from PIL import features
 from chalicelib.identity.face_detector import decode_image
 from chalicelib.identity.face_engine import OpenCvFaceEngine
-assert sys.version_info[:2] == tuple(map(int, os.environ["SMOKE_PYTHON"].split("."))), sys.version
 assert cv2.__file__.startswith(os.environ["SMOKE_CODE"]), cv2.__file__
 assert onnxruntime.__file__.startswith(os.environ["SMOKE_CODE"]), onnxruntime.__file__
 image = numpy.full((240, 320, 3), 128, numpy.uint8)
@@ -450,7 +500,7 @@ cv2.circle(image, (160, 120), 60, (200, 180, 160), -1)
 ok, jpeg = cv2.imencode(".jpg", image)
 faces = OpenCvFaceEngine().observe(decode_image(jpeg.tobytes()), jpeg.tobytes())  # loads YuNet and SFace
 assert features.check("jpg") and features.check("webp")
-if os.environ["SMOKE_KIND"] == "analyzer":
+if kind == "analyzer":
     from chalicelib.violations.speech import SpeechDetector, read_wav
     import functions.frame_analyzer.handler
     buffer = io.BytesIO()
@@ -458,9 +508,8 @@ if os.environ["SMOKE_KIND"] == "analyzer":
         out.setnchannels(1); out.setsampwidth(2); out.setframerate(16000); out.writeframes(bytes(32000))
     SpeechDetector().analyze(read_wav(buffer.getvalue()))
 else:
-    import app
-    assert app.app.routes
-print("ok", os.environ["SMOKE_KIND"], "numpy", numpy.__version__, "cv2", cv2.__version__, "onnxruntime",
+    import functions.identity_checker.handler
+print("ok", kind, "numpy", numpy.__version__, "cv2", cv2.__version__, "onnxruntime",
       onnxruntime.__version__, "faces", len(faces))
 """
 
@@ -486,9 +535,15 @@ def smoke(zips: dict[str, Path], python: str, cache_dir: Path, log=print) -> Non
         "PROCTOR_MEDIA_BUCKET": "b",
         "PROCTOR_MEDIA_QUEUE_URL": "q",
         "PROCTOR_LIFECYCLE_QUEUE_URL": "l",
+        "PROCTOR_IDENTITY_QUEUE_URL": "i",
         "PROCTOR_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:x",
     }
-    for kind, archive in (("api", zips["deployment.zip"]), ("analyzer", zips[ANALYZER_CODE.removeprefix("./")])):
+    kinds = (
+        ("api", zips["deployment.zip"]),
+        ("analyzer", zips[ANALYZER_CODE.removeprefix("./")]),
+        ("identity", zips[IDENTITY_CODE.removeprefix("./")]),
+    )
+    for kind, archive in kinds:
         with tempfile.TemporaryDirectory(prefix=f"smoke-{kind}-") as code:
             with zipfile.ZipFile(archive) as opened:
                 opened.extractall(code)
@@ -510,7 +565,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=BUILD_DIR)
     parser.add_argument("--no-deps", action="store_true", help="code-only zips (template checks; not deployable)")
     parser.add_argument("--no-lint", action="store_true", help="skip cfn-lint")
-    parser.add_argument("--smoke", metavar="PYTHON", help=f"then run both zips with this python{LAMBDA_PYTHON}")
+    parser.add_argument("--smoke", metavar="PYTHON", help=f"then run the zips with this python{LAMBDA_PYTHON}")
     args = parser.parse_args(argv)
     if args.smoke and args.no_deps:
         parser.error("--smoke needs the dependencies (drop --no-deps)")

@@ -10,7 +10,7 @@ are back in the queue within LEASE_S. A media worker process that dies is starte
 PROCTOR_DISPATCH_WORKERS (default 1) sets how many media-queue pollers run. With 1, the media poller is a thread
 of this process, as always. With N > 1 there are N worker processes instead, each with its own models and its own
 GIL (like N Lambda instances) and OpenCV limited to one thread each, so N workers use N cores. The lifecycle queue
-always has one poller in this process.
+and the identity queue (identity checks -> functions/identity_checker/) always have one poller each in this process.
 """
 
 from __future__ import annotations
@@ -221,6 +221,7 @@ def main() -> None:
     from app import handle_lifecycle  # noqa: PLC0415 - imported after the environment is set
     from chalicelib import wiring
     from functions.frame_analyzer.handler import lambda_handler
+    from functions.identity_checker.handler import lambda_handler as identity_handler
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = wiring.settings()
@@ -235,6 +236,14 @@ def main() -> None:
             daemon=True,
         )
     ]
+    if settings.identity_queue_url:
+        workers.append(
+            threading.Thread(
+                target=poll_queue,
+                args=(sqs, settings.identity_queue_url, identity_handler, "identity_checker", stop),
+                daemon=True,
+            )
+        )
     processes: list[Any] = []
     context = multiprocessing.get_context("spawn")
     process_stop = context.Event()
@@ -259,11 +268,12 @@ def main() -> None:
     if count > 1:
         processes = [spawn(i) for i in range(count)]
     logger.info(
-        "dispatching %s (%d media worker%s) and %s",
+        "dispatching %s (%d media worker%s), %s and %s",
         settings.media_queue_url,
         count,
         "s" if count > 1 else "",
         settings.lifecycle_queue_url,
+        settings.identity_queue_url or "no identity queue",
     )
     # Executions live inside the endpoint process: after a restart, sessions without one get a new one.
     logger.info("reconciled sessions: %s", wiring.progression().reconcile())

@@ -184,9 +184,27 @@ def put_photo(api, ctx, kind: str, data: bytes) -> str:
     return response.json()["key"]
 
 
-def verify(api, ctx, selfie: bytes, document: bytes):
+def request_verification(api, ctx, selfie: bytes, document: bytes):
+    """Upload both photos and ask for the identity check: the raw answer (202 pending, 200 passed, or a 4xx)."""
     keys = {
         "selfie_key": put_photo(api, ctx, "selfie", selfie),
         "id_document_key": put_photo(api, ctx, "id_document", document),
     }
     return api.call("POST", f"/exams/{ctx['exam_id']}/enrollment/verify", ctx["candidate"], json=keys)
+
+
+def decision(api, ctx, timeout_s: float = 60.0):
+    """Poll the candidate's identity check until the checker decided it; the 200 answer of GET .../enrollment."""
+
+    def decided():
+        response = api.call("GET", f"/exams/{ctx['exam_id']}/enrollment", ctx["candidate"])
+        return response if response.status_code != 200 or response.json()["status"] != "pending" else None
+
+    return wait_for(decided, timeout_s=timeout_s, interval_s=0.25)
+
+
+def verify(api, ctx, selfie: bytes, document: bytes):
+    """Ask for the identity check and wait for its decision (the checker runs asynchronously): the decided check,
+    or the refusal when the request itself was refused (4xx)."""
+    response = request_verification(api, ctx, selfie, document)
+    return decision(api, ctx) if response.status_code == 202 else response

@@ -25,6 +25,8 @@ class Settings:
     media_queue_url: str
     lifecycle_queue_url: str
     state_machine_arn: str
+    # Identity-check jobs for the identity checker (functions/identity_checker/); only the API sends to it.
+    identity_queue_url: str = ""
     # The signing key itself (PROCTOR_JWT_SECRET, local stack and tests), or the ARN of the Secrets Manager secret
     # that holds it (PROCTOR_JWT_SECRET_ARN, AWS): then `jwt_secret` reads it once per process, on first use.
     jwt_secret_value: str = field(default="", repr=False)
@@ -129,6 +131,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         media_queue_url=_required(env, "PROCTOR_MEDIA_QUEUE_URL"),
         lifecycle_queue_url=_required(env, "PROCTOR_LIFECYCLE_QUEUE_URL"),
         state_machine_arn=_required(env, "PROCTOR_STATE_MACHINE_ARN"),
+        identity_queue_url=env.get("PROCTOR_IDENTITY_QUEUE_URL", ""),
         jwt_secret_value=secret,
         jwt_secret_arn=secret_arn,
         token_ttl_s=_int(env, "PROCTOR_TOKEN_TTL_S", 8 * 3600),

@@ -1,7 +1,11 @@
 """Identity check before the exam: a face photo and an ID-document photo, quality gates, the two must match.
 
-Only after recorded consent. The decision is stored with its scores; the selfie's face template and head pose
-become the reference for re-identification during the exam. A proctor may override a rejection, with a reason.
+Only after recorded consent. This is the API's half and loads no image library: it issues the upload forms, checks
+a verification request (consent, attempts left, both photos uploaded under the keys issued to this candidate, JPEG
+headers) and records a `pending` check, then queues a job; the identity checker (functions/identity_checker/,
+chalicelib/identity/identity_check.py) runs detection, the quality gates and the match and writes the decision on
+the same record. The selfie's face template and head pose become the reference for re-identification during the
+exam. A proctor may override a rejection, with a reason.
 """
 
 from __future__ import annotations
@@ -12,38 +16,37 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-import numpy as np
 from botocore.exceptions import ClientError
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.core.clock import Clock, iso
 from chalicelib.core.db import is_condition_failure
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound, TooManyAttempts, Unprocessable
 from chalicelib.core.presigned import MediaKind, Presigner
 from chalicelib.core.principal import Principal
-from chalicelib.identity.face_detector import JPEG_ONLY, PHOTO_MAX_PIXELS, InvalidImage, decode_image
-from chalicelib.identity.face_engine import FaceEngine, FaceObservation, OpenCvFaceEngine
+from chalicelib.identity.jpeg_header import BadJpeg, NotJpeg, jpeg_size
 from chalicelib.identity.logins import login_of
 from chalicelib.identity.models import PHOTO_KINDS, EnrollmentRecord
-from chalicelib.identity.occlusion import region_template
-from chalicelib.identity.quality import MESSAGES, QualityLimits, assess_enrollment
+from chalicelib.identity.reasons import reason
 
-APPROVED, REJECTED, OVERRIDDEN = "approved", "rejected", "overridden"
+PENDING, APPROVED, REJECTED, OVERRIDDEN = "pending", "approved", "rejected", "overridden"
+STATUSES = (PENDING, APPROVED, REJECTED, OVERRIDDEN)
 MAX_ATTEMPTS = 10
 MAX_LISTED = 2000  # identity checks in one review list (the matching ones: filters run in the query)
+PHOTO_MAX_PIXELS = 16_000_000  # as the checker's decoder allows (face_detector.PHOTO_MAX_PIXELS)
+# A pending check whose job never decided (the queue gave up on it: dead-letter queue) may be asked for again after
+# this long, without counting as a new attempt. Longer than the identity queue's redelivery cycle (3 x visibility).
+PENDING_RETRY_AFTER = timedelta(minutes=10)
 # Face templates are biometric data: a record lives as long as the photos it was made from (the media bucket's
 # lifecycle rule, infra/definitions.py MEDIA_RETENTION_DAYS; a unit test holds the two equal), then TTL deletes it.
 BIOMETRIC_RETENTION = timedelta(days=30)
-_MISMATCH_MESSAGE = {
-    "kk": "Құжаттағы фото сіздің бетіңізге сәйкес келмейді. Өз құжатыңызды түсіріңіз.",
-    "ru": "Фото в документе не совпадает с вашим лицом. Сфотографируйте свой документ.",
-    "en": "The photo in the document does not match your face. Photograph your own document.",
-}
 
 
 _ENROLLMENT_NAMESPACE = uuid.UUID("0b9f3a52-6c1e-4f7e-9a57-2d3c8e1f4b60")
 # Raises unless the candidate is admitted to the exam and has accepted its rules (the exam context knows how).
 ConsentCheck = Callable[[Principal, str], object]
+# Queues one identity check for the checker: {"candidate_id", "exam_id", "job_id"} (an SQS message on AWS).
+EnqueueCheck = Callable[[dict[str, str]], object]
 
 
 def enrollment_prefix(exam_id: str, candidate_id: str) -> str:
@@ -56,27 +59,22 @@ def biometric_expiry(decided_at: datetime) -> datetime:
     return decided_at + BIOMETRIC_RETENTION
 
 
-def _reason(photo: str, code: str) -> dict[str, Any]:
-    message = _MISMATCH_MESSAGE if code == "face_mismatch" else MESSAGES[code]
-    return {"photo": photo, "code": code, "message": dict(message)}
-
-
 class EnrollmentService:
     def __init__(
         self,
         s3: Any,
         bucket: str,
         presigner: Presigner,
-        engine_for: Callable[[str], FaceEngine],
         clock: Clock,
         max_photo_bytes: int,
         require_consent: ConsentCheck,
+        enqueue: EnqueueCheck,
     ) -> None:
         self._s3 = s3
         self._bucket = bucket
         self._presigner = presigner
         self._require_consent = require_consent
-        self._engine_for = engine_for
+        self._enqueue = enqueue
         self._clock = clock
         self._kind = {k: MediaKind(k, "image/jpeg", "jpg", max_photo_bytes) for k in PHOTO_KINDS}
 
@@ -85,7 +83,8 @@ class EnrollmentService:
         self._require_consent(candidate, exam_id)
         return self._presigner.post_policy(enrollment_prefix(exam_id, candidate.user_id), self._kind[kind])
 
-    def _photo(self, key: str) -> tuple[np.ndarray, bytes]:
+    def _check_photo(self, key: str) -> None:
+        """Uploaded, a JPEG within the size and pixel limits by its header: what the API can tell without decoding."""
         try:
             head = self._s3.head_object(Bucket=self._bucket, Key=key)
         except ClientError:
@@ -93,16 +92,24 @@ class EnrollmentService:
         if head["ContentLength"] > self._kind["selfie"].max_bytes or head.get("ContentType") != "image/jpeg":
             raise Unprocessable("enrollment.photo_rejected", "The photo must be a JPEG within the size limit.")
         data = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+        too_big = "The photo must be a JPEG of at most 16 megapixels."
         try:
-            return decode_image(data, PHOTO_MAX_PIXELS, JPEG_ONLY), data
-        except InvalidImage as exc:
-            if exc.reason in ("not_jpeg", "too_many_pixels"):
-                message = "The photo must be a JPEG of at most 16 megapixels."
-                raise Unprocessable("enrollment.photo_rejected", message) from None
+            width, height = jpeg_size(data)
+        except NotJpeg:
+            raise Unprocessable("enrollment.photo_rejected", too_big) from None
+        except BadJpeg:
             raise Unprocessable("enrollment.photo_unreadable", "The photo could not be read; take it again.") from None
+        if width * height > PHOTO_MAX_PIXELS:
+            raise Unprocessable("enrollment.photo_rejected", too_big)
 
-    def verify(self, candidate: Principal, exam_id: str, selfie_key: str, id_document_key: str) -> dict[str, Any]:
-        """Check both photos and record the decision (approved / rejected with reasons)."""
+    def verify(
+        self, candidate: Principal, exam_id: str, selfie_key: str, id_document_key: str
+    ) -> tuple[dict[str, Any], int]:
+        """Queue the check of both photos: (the pending view, 202). A decided pass is answered as it is (200).
+
+        Each request that queues a check is one attempt, counted here and only here: the checker never counts, so a
+        redelivered job cannot count twice. While a check is pending, asking again answers the pending check.
+        """
         keys = {"selfie": selfie_key, "id_document": id_document_key}
         self._require_consent(candidate, exam_id)
         prefix = enrollment_prefix(exam_id, candidate.user_id)
@@ -110,54 +117,65 @@ class EnrollmentService:
             if not re.fullmatch(rf"{re.escape(prefix)}/{kind}/[0-9]{{8}}T[0-9]{{9}}Z-[0-9a-f]{{12}}\.jpg", key):
                 raise InvalidInput("enrollment.foreign_key", f"'{kind}_key' is not one of your uploads.")
         previous = EnrollmentRecord.find(candidate.user_id, exam_id)
+        now = self._clock.now()
         if previous is not None and previous.status in (APPROVED, OVERRIDDEN):
-            return self.view(previous)
-        attempts = int(previous.attempts) + 1 if previous else 1
+            return self.view(previous), 200
+        stale = previous is not None and previous.status == PENDING and _stale(previous, now)
+        if previous is not None and previous.status == PENDING and not stale:
+            return self.view(previous), 202
+        attempts = int(previous.attempts) + (0 if stale else 1) if previous else 1
         if attempts > MAX_ATTEMPTS:
             raise TooManyAttempts("enrollment.too_many_attempts", "Too many attempts; ask a proctor for help.")
-        engine = self._engine_for(candidate.agency_id)
-        selfie, selfie_bytes = self._photo(keys["selfie"])
-        document, document_bytes = self._photo(keys["id_document"])
-        selfie_faces = engine.observe(selfie, selfie_bytes)
-        document_faces = engine.observe(document, document_bytes)
-        reasons = [_reason("selfie", c) for c in assess_enrollment(selfie_faces, QualityLimits())]
-        reasons += [_reason("id_document", c) for c in assess_enrollment(document_faces, QualityLimits.for_document())]
-        scores: dict[str, Any] = {
-            "selfie": _measure(selfie_faces),
-            "id_document": _measure(document_faces),
-            "threshold": engine.match_threshold,
-        }
+        for key in keys.values():
+            self._check_photo(key)
         record = EnrollmentRecord(
             candidate_id=candidate.user_id,
             exam_id=exam_id,
             agency_id=candidate.agency_id,
+            status=PENDING,
             selfie_key=keys["selfie"],
             document_key=keys["id_document"],
             attempts=attempts,
-            decided_at=self._clock.now(),
-            engine=engine.name,
+            requested_at=now,
+            job_id=uuid.uuid4().hex,
+            expires_at=biometric_expiry(now),  # the photos' retention, as for a decided check
         )
-        record.expires_at = biometric_expiry(record.decided_at)
-        if not any(r["photo"] == "selfie" for r in reasons):
-            face = selfie_faces[0]
-            template = engine.template(selfie, face, image_key=keys["selfie"], encoded=selfie_bytes)
-            record.template_vector, record.template_image_key = template.vector, template.image_key
-            if isinstance(engine, OpenCvFaceEngine):
-                record.template_regions = region_template(engine, selfie, face)
-            record.baseline_yaw, record.baseline_pitch = round(face.yaw, 2), round(face.pitch, 2)
-            if not reasons:
-                similarity = engine.similarity(template, document, document_faces[0], encoded=document_bytes)
-                scores["similarity"] = round(float(similarity), 4)
-                if similarity < engine.match_threshold:
-                    reasons.append(_reason("id_document", "face_mismatch"))
-        record.status = REJECTED if reasons else APPROVED
-        record.reasons = [f"{r['photo']}.{r['code']}" for r in reasons]
-        record.scores = scores
-        record.save()
-        return self.view(record)
+        if previous is None:
+            condition = EnrollmentRecord.candidate_id.does_not_exist()
+        else:  # nobody else queued or decided in between (a double click queues one check)
+            condition = (EnrollmentRecord.attempts == previous.attempts) & (EnrollmentRecord.status == previous.status)
+            if previous.job_id:
+                condition &= EnrollmentRecord.job_id == previous.job_id
+        try:
+            record.save(condition=condition)
+        except PutError as exc:
+            if not is_condition_failure(exc):
+                raise
+            current = EnrollmentRecord.find(candidate.user_id, exam_id)
+            if current is None:  # erased in between
+                raise NotFound("enrollment.not_found", "The identity check was erased meanwhile; ask again.") from None
+            return self.view(current), 202 if current.status == PENDING else 200
+        try:
+            self._enqueue({"candidate_id": record.candidate_id, "exam_id": exam_id, "job_id": record.job_id})
+        except Exception:
+            self._undo(record, previous)  # not left pending with no job: the candidate can ask again at once
+            raise
+        return self.view(record), 202
+
+    @staticmethod
+    def _undo(record: EnrollmentRecord, previous: EnrollmentRecord | None) -> None:
+        """Put the record back as it was before a check that could not be queued (unless it changed since)."""
+        unchanged = EnrollmentRecord.job_id == record.job_id
+        try:
+            if previous is None:
+                record.delete(condition=unchanged)
+            else:
+                previous.save(condition=unchanged)
+        except Exception:  # noqa: BLE001 - the queue's error is the one to report; a stale check can be asked again
+            pass
 
     def view(self, record: EnrollmentRecord) -> dict[str, Any]:
-        reasons = [_reason(*reason.split(".", 1)) for reason in record.reasons]
+        reasons = [reason(*code.split(".", 1)) for code in record.reasons]
         return {
             "exam_id": record.exam_id,
             "candidate_id": record.candidate_id,
@@ -166,7 +184,8 @@ class EnrollmentService:
             "reasons": reasons,
             "scores": record.scores.as_dict(),
             "attempts": int(record.attempts),
-            "decided_at": iso(record.decided_at),
+            "requested_at": iso(record.requested_at) if record.requested_at else None,
+            "decided_at": iso(record.decided_at) if record.decided_at else None,
             "reidentification": record.template_vector is not None or record.template_image_key is not None,
             "override_by": login_of(record.override_by) if record.override_by else None,  # a login of the agency
             "override_reason": record.override_reason,
@@ -218,15 +237,6 @@ class EnrollmentService:
         return self.view(record)
 
 
-def _measure(faces: list[FaceObservation]) -> dict[str, Any]:
-    if not faces:
-        return {"faces": 0}
-    face = faces[0]
-    return {
-        "faces": len(faces),
-        "yaw": round(face.yaw, 1),
-        "pitch": round(face.pitch, 1),
-        "brightness": round(face.brightness, 1),
-        "sharpness": round(face.sharpness, 1),
-        "face_fraction": round(face.face_fraction, 3),
-    }
+def _stale(record: EnrollmentRecord, now: datetime) -> bool:
+    """A pending check nobody decided within PENDING_RETRY_AFTER (its job was given up on)."""
+    return record.requested_at is None or now - record.requested_at >= PENDING_RETRY_AFTER

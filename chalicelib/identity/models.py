@@ -88,7 +88,7 @@ class EnrollmentRecord(Model):
     candidate_id = UnicodeAttribute(hash_key=True)
     exam_id = UnicodeAttribute(range_key=True)
     agency_id = UnicodeAttribute()
-    status = UnicodeAttribute()  # approved | rejected | overridden
+    status = UnicodeAttribute()  # pending (queued for the identity checker) | approved | rejected | overridden
     reasons = ListAttribute(of=UnicodeAttribute, default=list)
     scores = MapAttribute(default=dict)  # similarity, per-photo quality measurements
     selfie_key = UnicodeAttribute()
@@ -100,7 +100,9 @@ class EnrollmentRecord(Model):
     baseline_yaw = NumberAttribute(null=True)
     baseline_pitch = NumberAttribute(null=True)
     attempts = NumberAttribute(default=0)
-    decided_at = UTCDateTimeAttribute()
+    decided_at = UTCDateTimeAttribute(null=True)  # None while pending
+    requested_at = UTCDateTimeAttribute(null=True)  # when the candidate asked for this check
+    job_id = UnicodeAttribute(null=True)  # the queued check: only the job with this id may write its decision
     override_by = UnicodeAttribute(null=True)
     override_reason = UnicodeAttribute(null=True)
     expires_at = TTLAttribute(null=True)  # biometric: expires with the photos

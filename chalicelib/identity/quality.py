@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
+from chalicelib.identity.reasons import MESSAGES  # noqa: F401 - re-exported: the gates and their messages
+
 if TYPE_CHECKING:
     from chalicelib.identity.face_engine import FaceObservation
 
@@ -100,43 +102,3 @@ def assess_enrollment(faces: Sequence[FaceObservation], limits: QualityLimits | 
         "blurry": face.sharpness < limits.min_sharpness,
     }
     return [code for code in REASON_CODES if failed.get(code, False)]
-
-
-# Shown to the candidate: what is wrong and how to fix it, in Kazakh, Russian and English.
-MESSAGES: dict[str, dict[str, str]] = {
-    "no_face": {
-        "kk": "Бет табылмады. Жарық жерде камераға тура қараңыз.",
-        "ru": "Лицо не найдено. Посмотрите прямо в камеру при хорошем освещении.",
-        "en": "No face found. Look straight into the camera in good light.",
-    },
-    "multiple_faces": {
-        "kk": "Кадрда бірнеше бет бар. Кадрда тек сіз ғана болуыңыз керек.",
-        "ru": "В кадре несколько лиц. В кадре должны быть только вы.",
-        "en": "More than one face in the photo. Make sure only you are in the frame.",
-    },
-    "face_too_small": {
-        "kk": "Бет тым кішкентай көрінеді. Камераға жақындаңыз.",
-        "ru": "Лицо слишком маленькое. Придвиньтесь ближе к камере.",
-        "en": "The face is too small. Move closer to the camera.",
-    },
-    "not_frontal": {
-        "kk": "Камераға тура қараңыз, басыңызды бұрмаңыз.",
-        "ru": "Смотрите прямо в камеру, не поворачивайте голову.",
-        "en": "Look straight into the camera without turning your head.",
-    },
-    "too_dark": {
-        "kk": "Фото тым қараңғы. Жарықты қосыңыз немесе бетіңізді терезеге бұрыңыз.",
-        "ru": "Фото слишком тёмное. Включите свет или повернитесь лицом к окну.",
-        "en": "The photo is too dark. Turn on a light or face a window.",
-    },
-    "overexposed": {
-        "kk": "Бетке жарық тым қатты түсіп тұр. Жарық көзінен алыстаңыз.",
-        "ru": "Лицо засвечено. Отойдите от яркого источника света.",
-        "en": "Too much light on the face. Move away from the bright light.",
-    },
-    "blurry": {
-        "kk": "Фото бұлыңғыр. Қозғалмай тұрыңыз және камера объективін сүртіңіз.",
-        "ru": "Фото размыто. Не двигайтесь и протрите объектив камеры.",
-        "en": "The photo is blurry. Hold still and wipe the camera lens.",
-    },
-}

@@ -11,6 +11,7 @@ from chalicelib.core.clock import iso
 from chalicelib.core.errors import Unauthenticated
 from chalicelib.core.http import ID_PATTERN, Fields
 from chalicelib.core.principal import Principal
+from chalicelib.identity.enrollment import STATUSES
 from chalicelib.identity.logins import SEPARATOR, account_id, normalize
 from chalicelib.identity.models import PHOTO_KINDS, ROLES, UserRecord
 from chalicelib.identity.passwords import DUMMY_HASH, verify_password
@@ -71,6 +72,7 @@ def presign_enrollment_photo(request, candidate, exam_id):
 def verify_identity(request, candidate, exam_id):
     fields = Fields(json_body(request))
     selfie_key, document_key = (str(fields.text(f"{kind}_key", max_len=300)) for kind in PHOTO_KINDS)
+    # 202 with the pending check (poll GET .../enrollment until it is decided); 200 when already passed.
     return wiring.enrollment().verify(candidate, exam_id, selfie_key, document_key)
 
 
@@ -83,7 +85,7 @@ def identity_status(request, candidate, exam_id):
 def enrollments_for_review(request, proctor):
     query = Fields(dict(request.query_params or {}))
     exam_id = str(query.text("exam_id", pattern=ID_PATTERN))
-    status = query.text("status", required=False, choices=("approved", "rejected", "overridden"))
+    status = query.text("status", required=False, choices=STATUSES)
     return {"enrollments": wiring.enrollment().for_exam(proctor, exam_id, status)}
 
 

@@ -20,7 +20,7 @@ import boto3
 import pytest
 
 from chalicelib.core import settings as settings_module
-from infra.definitions import LIFECYCLE_QUEUE, NONCURRENT_VERSION_DAYS, QUEUES, TABLES, StackNames
+from infra.definitions import LIFECYCLE_QUEUE, MEDIA_QUEUE, NONCURRENT_VERSION_DAYS, QUEUES, TABLES, StackNames
 from infra.template import (
     BUCKET_ID,
     DISTRIBUTION_ID,
@@ -126,7 +126,8 @@ def test_bucket_notifies_the_media_queue_of_the_same_events_under_the_same_prefi
         for c in templated["QueueConfigurations"]
     )
     assert local_rules == templated_rules
-    assert [rule[2] for rule in local_rules] == [names.queue(q) for q in QUEUES if q is not LIFECYCLE_QUEUE]
+    # Only the media queue hears from the bucket (the lifecycle and identity queues get messages from the app).
+    assert [rule[2] for rule in local_rules] == [names.queue(MEDIA_QUEUE)]
     assert not local.get("LambdaFunctionConfigurations") and "LambdaConfigurations" not in templated
     assert not local.get("TopicConfigurations") and "TopicConfigurations" not in templated
 

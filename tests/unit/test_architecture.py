@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -97,6 +98,65 @@ def test_the_analyzer_handler_loads_no_api_only_code():
     result = subprocess.run([sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+API_ENV = {
+    "PROCTOR_JWT_SECRET": "s" * 40,
+    "PROCTOR_MEDIA_BUCKET": "b",
+    "PROCTOR_MEDIA_QUEUE_URL": "http://127.0.0.1:9/q",
+    "PROCTOR_LIFECYCLE_QUEUE_URL": "http://127.0.0.1:9/l",
+    "PROCTOR_IDENTITY_QUEUE_URL": "http://127.0.0.1:9/i",
+    "PROCTOR_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:x",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "x",
+    "AWS_SECRET_ACCESS_KEY": "x",
+}
+
+
+def test_the_api_never_imports_the_face_stack():
+    # The API package carries no OpenCV, ONNX Runtime, numpy or Pillow (requirements.txt): importing the app, building
+    # every service its routes use (the identity check's included) and answering routes must not need them.
+    probe = (
+        "import sys\n"
+        "import app\n"
+        "from chalice.test import Client\n"
+        "from chalicelib import wiring\n"
+        "from chalicelib.identity import enrollment, routes\n"
+        "for getter in (wiring.tokens, wiring.authenticator, wiring.accounts, wiring.login_throttle,\n"
+        "               wiring.exam_catalog, wiring.exam_sessions, wiring.progression, wiring.channel,\n"
+        "               wiring.media_uploads, wiring.enrollment, wiring.biometric_erasure):\n"
+        "    getter()\n"
+        "with Client(app.app) as client:\n"
+        "    for method, path in (('POST', '/exams/e1/enrollment/verify'), ('GET', '/exams/e1/enrollment'),\n"
+        "                         ('GET', '/proctor/enrollments?exam_id=e1'), ('GET', '/me/exams')):\n"
+        "        answer = client.http.request(method, path, body=b'{}', headers={'Content-Type': 'application/json'})\n"
+        "        assert answer.status_code == 401, (path, answer.status_code)\n"
+        "face = ('cv2', 'onnxruntime', 'numpy', 'PIL', 'chalicelib.identity.face_engine',\n"
+        "        'chalicelib.identity.face_detector', 'chalicelib.identity.quality',\n"
+        "        'chalicelib.identity.identity_check')\n"
+        "print(sorted(m for m in sys.modules if m in face or m.split('.')[0] in face))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PROCTOR_"))}
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**env, **API_ENV},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_api_requirements_hold_no_face_stack():
+    from tests.unit.test_requirements import names
+
+    api = set(names(REPO_ROOT / "requirements.txt"))
+    assert api.isdisjoint({"opencv-python-headless", "onnxruntime", "numpy", "pillow"}), api
+    checker = set(names(REPO_ROOT / "functions" / "identity_checker" / "requirements.txt"))
+    assert {"opencv-python-headless", "onnxruntime", "numpy", "pillow"} <= checker
+    assert "pyjwt" not in checker
 
 
 def test_the_rules_see_a_violation_when_there_is_one(tmp_path):

@@ -34,6 +34,7 @@ def test_every_runtime_requirement_has_exactly_one_pin_in_constraints():
     for requirements in (
         REPO_ROOT / "requirements.txt",
         REPO_ROOT / "functions" / "frame_analyzer" / "requirements.txt",
+        REPO_ROOT / "functions" / "identity_checker" / "requirements.txt",
     ):
         text = requirements.read_text()
         assert re.search(r"^-c .*constraints\.txt$", text, re.MULTILINE), (

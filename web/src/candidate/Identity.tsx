@@ -1,10 +1,15 @@
-/** Identity check: a face photo inside an oval guide, then the ID document; the server's verdict in the candidate's language. */
+/**
+ * Identity check: a face photo inside an oval guide, then the ID document; the server's verdict in the candidate's
+ * language. The server decides asynchronously: "checking…" while the check is pending (polled every second, given up
+ * after a minute with a message).
+ */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, uploadPresigned } from "../shared/api/client";
 import type { EnrollmentPhoto, EnrollmentView } from "../shared/api/types";
 import { errorText, lang, pick, t } from "../shared/i18n/i18n";
 import { openCamera, snapshot, videoOf } from "../shared/media/camera";
 import { Button, Heading, Notice } from "../shared/ui/components";
+import { DecisionTimeout, waitForDecision } from "./identityCheck";
 import type { Sitting } from "./sitting";
 
 const GUIDES: Record<EnrollmentPhoto, string[]> = {
@@ -17,10 +22,18 @@ export function Identity({ sitting, onNext }: { sitting: Sitting; onNext: () => 
   const [shots, setShots] = useState<Partial<Record<EnrollmentPhoto, { blob: Blob; url: string }>>>({});
   const [verdict, setVerdict] = useState<EnrollmentView | null>(null);
   const [busy, setBusy] = useState(false);
+  const [checking, setChecking] = useState(false);
   const [error, setError] = useState<(() => string) | null>(null);
   const preview = useRef<HTMLVideoElement>(null);
   const shot = shots[photo];
 
+  const gone = useRef(false);
+  useEffect(
+    () => () => {
+      gone.current = true; // stop polling when the screen closes
+    },
+    [],
+  );
   useEffect(() => {
     if (!sitting.camera) void openCamera().then((stream) => (sitting.camera = stream)).catch(() => setError(() => () => t("fix.camera_missing.title")));
   }, []);
@@ -56,7 +69,11 @@ export function Identity({ sitting, onNext }: { sitting: Sitting; onNext: () => 
     setError(null);
     setVerdict(null); // the previous verdict must not stand while this one is pending
     try {
-      const view = await api.verifyEnrollment(sitting.exam.exam_id, await upload("selfie"), await upload("id_document"));
+      const examId = sitting.exam.exam_id;
+      const queued = await api.verifyEnrollment(examId, await upload("selfie"), await upload("id_document"));
+      setChecking(queued.status === "pending");
+      const view = await waitForDecision(queued, () => api.enrollmentStatus(examId), { cancelled: () => gone.current });
+      setChecking(false);
       setVerdict(view);
       if (view.status === "rejected") {
         // Retake what was refused: a reason about the match ("both") refuses both photos.
@@ -67,8 +84,9 @@ export function Identity({ sitting, onNext }: { sitting: Sitting; onNext: () => 
         setPhoto(again[0]);
       }
     } catch (e) {
-      setError(() => () => errorText(e));
+      setError(() => () => (e instanceof DecisionTimeout ? t("identity.timeout") : errorText(e)));
     } finally {
+      setChecking(false);
       setBusy(false);
     }
   };
@@ -96,6 +114,11 @@ export function Identity({ sitting, onNext }: { sitting: Sitting; onNext: () => 
         </Notice>
       )}
       {error && <Notice kind="error" title={error()} live />}
+      {checking && (
+        <Notice kind="info" title={t("identity.checking")} live>
+          {t("identity.checking_hint")}
+        </Notice>
+      )}
       <div class="check-layout">
         <ul class="list">
           {GUIDES[photo].map((key) => (

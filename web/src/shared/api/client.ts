@@ -136,6 +136,8 @@ export const api = {
     request<PresignedPost>("POST", `/exams/${enc(examId)}/enrollment/uploads`, { kind }),
   verifyEnrollment: (examId: string, selfie_key: string, id_document_key: string) =>
     request<EnrollmentView>("POST", `/exams/${enc(examId)}/enrollment/verify`, { selfie_key, id_document_key }),
+  /** The identity check as it stands: `pending` until the identity checker decided it. */
+  enrollmentStatus: (examId: string) => request<EnrollmentView>("GET", `/exams/${enc(examId)}/enrollment`),
   inbox: (sessionId: string, since: string | null) =>
     request<InboxAnswer>("GET", `/sessions/${enc(sessionId)}/inbox${since ? `?since=${enc(since)}` : ""}`),
   chat: (sessionId: string, text: string) =>
