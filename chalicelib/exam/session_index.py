@@ -1,33 +1,47 @@
 """The sessions' status indexes: the key attributes every status write keeps in sync, and real pagination over them.
 
-A session is listed under "<exam_id>#<status>" (GSI by_exam_status) and "<agency_id>#<status>" (by_agency_status),
-both ranged by started_at, so a proctor's list per exam and status is a query, never a read-then-filter. Only a
-status change rewrites those keys (heartbeats, answers and violation counts do not touch them). A page is read
-newest first from one partition after another (one per requested status); the cursor says where it stopped.
+A session is listed under "<exam_id>#<status>#<shard>" (GSI by_exam_status) and "<agency_id>#<status>#<shard>"
+(by_agency_status), both ranged by started_at, so a proctor's list per exam and status is a query, never a
+read-then-filter. Only a status change rewrites those keys (heartbeats live on the presence item; answers, violation
+counts and proctor actions change no key and no projected attribute: the indexes are KEYS_ONLY).
 
-The cursor is opaque to clients: base64url of JSON naming the agency, the filter and DynamoDB's LastEvaluatedKey.
-It is checked before use: a cursor that does not decode, was made for another filter or another agency, or whose
-key is not a position in the partition it claims, is refused with 400 `request.invalid_cursor`. A session whose
-status changes while a client is paging moves to another partition: it may be missed or seen twice (clients dedupe
-by session_id, and the next refresh has it).
+Shards: a national test puts 100,000 sessions of one agency and one exam through the same statuses within minutes
+(start, submit, review, verdict), and each move writes the old and the new index entry. One partition takes
+1,000 WCU/s; SHARDS spreads every (exam or agency, status) list over that many partitions by a stable hash of the
+session id (benchmarks/cost.py works out the rates: ~83 WCU/s per shard at 100,000 starts in 5 minutes).
+
+A page walks the list's partitions in order (per requested status, shard 0..SHARDS-1; newest first within each),
+reads keys only, then batch-gets the page's sessions and keeps those still in the status they were listed under
+(a session that moved meanwhile is listed under its new status). The cursor says which partition it stopped in
+and where.
+
+The cursor is opaque to clients: base64url of JSON naming the agency, the filter, the partition's position and
+DynamoDB's LastEvaluatedKey. It is checked before use: a cursor that does not decode, was made for another filter or
+another agency, or whose key is not a position in the partition it claims, is refused with 400
+`request.invalid_cursor`. A session whose status changes while a client is paging moves to another partition: it
+may be missed or seen twice (clients dedupe by session_id, and the next refresh has it).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import re
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
+from chalicelib.core.db import is_condition_failure
 from chalicelib.core.errors import InvalidInput
 from chalicelib.core.http import invalid_field
 from chalicelib.exam import rules
 from chalicelib.exam.models import ExamRecord, SessionRecord
 
 STATUSES = (*rules.OPEN_STATUSES, *rules.FINAL_STATUSES)
+# Fixed for the life of the data: changing it needs every session's keys rewritten (reindex below) first.
+SHARDS = 8
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 MAX_CURSOR = 2048
@@ -35,17 +49,26 @@ _SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 _STARTED_AT = re.compile(r"^\d{4}-\d{2}-\d{2}T[0-9:.]{8,20}[+-]\d{4}$")  # PynamoDB's UTCDateTimeAttribute form
 
 
-def exam_status(exam_id: str, status: str) -> str:
-    return f"{exam_id}#{status}"
+def shard_of(session_id: str) -> int:
+    """A stable, even spread of sessions over SHARDS (not Python's hash(): that differs per process)."""
+    return int.from_bytes(hashlib.blake2b(session_id.encode(), digest_size=4).digest(), "big") % SHARDS
 
 
-def agency_status(agency_id: str, status: str) -> str:
-    return f"{agency_id}#{status}"
+def exam_status(exam_id: str, status: str, shard: int) -> str:
+    return f"{exam_id}#{status}#{shard}"
 
 
-def index_keys(exam_id: str, agency_id: str, status: str) -> dict[str, str]:
+def agency_status(agency_id: str, status: str, shard: int) -> str:
+    return f"{agency_id}#{status}#{shard}"
+
+
+def index_keys(exam_id: str, agency_id: str, status: str, session_id: str) -> dict[str, str]:
     """The attributes a new session is written with, beside its status."""
-    return {"exam_status": exam_status(exam_id, status), "agency_status": agency_status(agency_id, status)}
+    shard = shard_of(session_id)
+    return {
+        "exam_status": exam_status(exam_id, status, shard),
+        "agency_status": agency_status(agency_id, status, shard),
+    }
 
 
 def status_actions(session: SessionRecord, status: str) -> list:
@@ -54,10 +77,11 @@ def status_actions(session: SessionRecord, status: str) -> list:
     A session that leaves `in_progress` also drops its copy of the candidate's face template: it served the
     analyzer's re-identification during the exam, and results outlive the 30 days biometric data is kept.
     """
+    keys = index_keys(session.exam_id, session.agency_id, status, session.session_id)
     actions = [
         SessionRecord.status.set(status),
-        SessionRecord.exam_status.set(exam_status(session.exam_id, status)),
-        SessionRecord.agency_status.set(agency_status(session.agency_id, status)),
+        SessionRecord.exam_status.set(keys["exam_status"]),
+        SessionRecord.agency_status.set(keys["agency_status"]),
     ]
     if status != rules.IN_PROGRESS:
         actions += [
@@ -72,13 +96,16 @@ def _invalid() -> InvalidInput:
     return InvalidInput("request.invalid_cursor", "The cursor is not valid for this list; start again without it.")
 
 
-def _partitions(agency_id: str, exam_id: str | None, statuses: tuple[str, ...]) -> list[tuple[Any, str, str]]:
-    """(index, hash key attribute, hash key value) per partition, in page order."""
+def _partitions(agency_id: str, exam_id: str | None, statuses: tuple[str, ...]) -> list[tuple[Any, str, str, str]]:
+    """(index, hash key attribute, hash key value, status) per partition, in page order: each status's shards."""
+    wanted = statuses or STATUSES
     if exam_id:
-        return [(SessionRecord.by_exam_status, "exam_status", exam_status(exam_id, s)) for s in (statuses or STATUSES)]
-    if statuses:
-        return [(SessionRecord.by_agency_status, "agency_status", agency_status(agency_id, s)) for s in statuses]
-    return [(SessionRecord.by_agency, "agency_id", agency_id)]
+        index, name, key = SessionRecord.by_exam_status, "exam_status", exam_status
+        owner = exam_id
+    else:
+        index, name, key = SessionRecord.by_agency_status, "agency_status", agency_status
+        owner = agency_id
+    return [(index, name, key(owner, status, shard), status) for status in wanted for shard in range(SHARDS)]
 
 
 def _encode(agency_id: str, query: list, position: int, start_key: dict | None) -> str:
@@ -87,7 +114,7 @@ def _encode(agency_id: str, query: list, position: int, start_key: dict | None) 
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str, agency_id: str, query: list, partitions: list[tuple[Any, str, str]]) -> tuple[int, Any]:
+def _decode(cursor: str, agency_id: str, query: list, partitions: list[tuple[Any, str, str, str]]) -> tuple[int, Any]:
     if not isinstance(cursor, str) or len(cursor) > MAX_CURSOR:
         raise _invalid()
     try:
@@ -106,9 +133,9 @@ def _decode(cursor: str, agency_id: str, query: list, partitions: list[tuple[Any
     return position, start_key
 
 
-def _is_position_in(start_key: Any, partition: tuple[Any, str, str]) -> bool:
+def _is_position_in(start_key: Any, partition: tuple[Any, str, str, str]) -> bool:
     """A LastEvaluatedKey of this very partition: exactly its keys, each a short string of the right form."""
-    _, hash_name, hash_value = partition
+    _, hash_name, hash_value, _ = partition
     if not isinstance(start_key, dict) or set(start_key) != {"session_id", hash_name, "started_at"}:
         return False
     values = {}
@@ -149,16 +176,50 @@ def page(
     position, start_key = _decode(cursor, agency_id, query, partitions) if cursor is not None else (0, None)
     if exam_id and not _exam_in_agency(exam_id, agency_id):
         return [], None  # another agency's exam (or none): nothing, exactly as for an exam with no sessions
-    records: list[SessionRecord] = []
-    while position < len(partitions) and len(records) < limit:
-        index, _, hash_value = partitions[position]
+    listed: list[tuple[str, str]] = []  # (session_id, the status it is listed under), in page order
+    while position < len(partitions) and len(listed) < limit:
+        index, _, hash_value, status = partitions[position]
         results = index.query(
-            hash_value, scan_index_forward=False, limit=limit - len(records), last_evaluated_key=start_key
+            hash_value, scan_index_forward=False, limit=limit - len(listed), last_evaluated_key=start_key
         )
-        records.extend(results)
+        listed.extend((entry.session_id, status) for entry in results)
         start_key = results.last_evaluated_key
         if start_key is None:
             position += 1
+    records = _current(listed)
     if position >= len(partitions):
         return records, None
     return records, _encode(agency_id, query, position, start_key)
+
+
+def _current(listed: list[tuple[str, str]]) -> list[SessionRecord]:
+    """The listed sessions as they are now (one batch read per 100), in list order; a session whose status changed
+    since the index was read is left out here (it is listed under its new status)."""
+    found = {s.session_id: s for s in SessionRecord.batch_get([session_id for session_id, _ in listed])}
+    return [
+        found[session_id] for session_id, status in listed if session_id in found and found[session_id].status == status
+    ]
+
+
+def reindex(sessions: Any) -> int:
+    """Rewrite the index keys of sessions written before the keys were sharded (or with another SHARDS); returns how
+    many changed. One conditional update per stale session, conditioned on its status being the one read."""
+    changed = 0
+    for session in sessions:
+        keys = index_keys(session.exam_id, session.agency_id, session.status, session.session_id)
+        if session.exam_status == keys["exam_status"] and session.agency_status == keys["agency_status"]:
+            continue
+        try:
+            session.update(
+                actions=[
+                    SessionRecord.exam_status.set(keys["exam_status"]),
+                    SessionRecord.agency_status.set(keys["agency_status"]),
+                ],
+                condition=SessionRecord.status == session.status,
+            )
+        except UpdateError as exc:
+            if not is_condition_failure(exc):
+                raise
+            continue  # its status moved meanwhile: that write set keys of the current form
+        changed += 1
+    return changed

@@ -8,6 +8,7 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import boto3
 import pytest
 
 from chalicelib import wiring
@@ -41,7 +42,7 @@ def bulk_sessions(agency_id: str, exam_id: str, status: str, count: int, start: 
                     deadline_at=started_at + timedelta(hours=1),
                     items=[],
                     full_name=f"Bulk {n}",
-                    **session_index.index_keys(exam_id, agency_id, status),
+                    **session_index.index_keys(exam_id, agency_id, status, session_id),
                 )
             )
     return ids
@@ -55,6 +56,7 @@ def crowded(api, stack):
     agency = create_agency("paging", PASSWORD)
     admin = api.login(agency["admin"], PASSWORD)
     ctx = {"admin": admin, "proctor": api.login(agency["proctor"], PASSWORD)}
+    ctx["proctor_agency"], ctx["endpoint_url"] = agency["agency_id"], stack.endpoint_url
     api_ids = set()
     for key in ("exam_id", "other_exam_id"):
         ctx[key] = ok(api.call("POST", "/admin/exams", admin, json=exam_payload()))["exam_id"]
@@ -139,7 +141,7 @@ def test_cursors_are_checked_and_stay_in_their_agency(api, crowded, other_agency
     other_filter = api.call("GET", "/proctor/sessions", proctor, params={"status": "submitted", "cursor": cursor})
     assert_error(other_filter, 400, "request.invalid_cursor")
     payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    payload["k"]["exam_status"]["S"] = "ex-someone-else#in_progress"
+    payload["k"]["exam_status"]["S"] = "ex-someone-else#in_progress#0"
     tampered = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
     for bad in (tampered, "not-a-cursor", "e30", "A" * 3000):
         response = api.call("GET", "/proctor/sessions", proctor, params={"exam_id": exam_id, "cursor": bad})
@@ -172,3 +174,52 @@ def test_live_changes_reach_the_paged_lists(api, crowded):
     queue = every_page(api, proctor, "/proctor/review", exam_id=exam_id, limit="500")
     assert set(ids_of(queue)) == crowded["submitted"] | {started}
     crowded["in_progress"].discard(started)
+
+
+def test_the_lists_walk_every_shard_and_the_cursor_carries_the_shard(api, crowded):
+    """The exam's sessions are spread over every shard of the index; a small page crosses from shard to shard and
+    never repeats or skips a session."""
+    shards = {session_index.shard_of(session_id) for session_id in crowded["submitted"]}
+    assert shards == set(range(session_index.SHARDS))  # 40 sessions over 8 shards: every shard has some
+    exam_id, proctor = crowded["exam_id"], crowded["proctor"]
+    pages = every_page(api, proctor, "/proctor/sessions", exam_id=exam_id, status="submitted", limit="3")
+    positions = []
+    for answer in pages[:-1]:
+        cursor = answer["next_cursor"]
+        positions.append(json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["p"])
+    assert positions == sorted(positions) and positions[-1] >= session_index.SHARDS - 2
+    ids = ids_of(pages)
+    assert len(ids) == len(set(ids)) and set(ids) == crowded["submitted"]
+    assert all(len(answer["sessions"]) <= 3 for answer in pages)
+
+
+def test_a_session_listed_under_an_old_status_is_not_shown_there(api, crowded):
+    """The index is read first (keys only), then the page's items: a session whose status changed in between is
+    shown under its new status only, so a filter stays exact."""
+    exam_id, agency_id = crowded["exam_id"], crowded["proctor_agency"]
+    (ghost,) = bulk_sessions(agency_id, exam_id, "submitted", 1, datetime.now(UTC))
+    record = SessionRecord.get(ghost)
+    stale = session_index.index_keys(exam_id, agency_id, "in_progress", ghost)
+    # Given an item whose index keys still say in_progress while its status already says submitted
+    record.update(actions=[SessionRecord.exam_status.set(stale["exam_status"])])
+    live = ids_of(every_page(api, crowded["proctor"], "/proctor/live", exam_id=exam_id, limit="500"))
+    assert ghost not in live
+    record.update(
+        actions=[
+            SessionRecord.exam_status.set(
+                session_index.index_keys(exam_id, agency_id, "submitted", ghost)["exam_status"]
+            )
+        ]
+    )
+    crowded["submitted"].add(ghost)
+
+
+def test_the_indexes_hold_keys_only(api, crowded):
+    """KEYS_ONLY: the index holds the keys and nothing an answer or a counter changes."""
+    client = boto3.client("dynamodb", endpoint_url=crowded["endpoint_url"], region_name="us-east-1")
+    table = wiring.settings().table_prefix + "sessions"
+    description = client.describe_table(TableName=table)["Table"]
+    assert {i["IndexName"]: i["Projection"]["ProjectionType"] for i in description["GlobalSecondaryIndexes"]} == {
+        "by_exam_status": "KEYS_ONLY",
+        "by_agency_status": "KEYS_ONLY",
+    }
