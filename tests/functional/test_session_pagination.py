@@ -223,3 +223,29 @@ def test_the_indexes_hold_keys_only(api, crowded):
         "by_exam_status": "KEYS_ONLY",
         "by_agency_status": "KEYS_ONLY",
     }
+
+
+def test_sessions_written_before_the_shards_are_listed_once_reindexed(api, crowded):
+    """A session with the old unsharded keys ("<id>#<status>") is in no partition the lists read; reindex moves it."""
+    exam_id, agency_id = crowded["exam_id"], crowded["proctor_agency"]
+    (old,) = bulk_sessions(agency_id, exam_id, "submitted", 1, datetime.now(UTC))
+    record = SessionRecord.get(old)
+    record.update(
+        actions=[
+            SessionRecord.exam_status.set(f"{exam_id}#submitted"),
+            SessionRecord.agency_status.set(f"{agency_id}#submitted"),
+        ]
+    )
+
+    def listed() -> set[str]:
+        pages = every_page(
+            api, crowded["proctor"], "/proctor/sessions", exam_id=exam_id, status="submitted", limit="500"
+        )
+        return set(ids_of(pages))
+
+    assert old not in listed()
+    assert (
+        session_index.reindex([SessionRecord.get(old), *SessionRecord.batch_get(list(crowded["submitted"])[:5])]) == 1
+    )
+    assert old in listed()
+    crowded["submitted"].add(old)
