@@ -33,7 +33,7 @@ Formulas (per candidate and exam-hour; H = 3600 s):
   DynamoDB      = (per frame WRU + per API call WRU + ...) * price_wru + (... RRU) * price_rru; an item costs
                   ceil(bytes / 1024) WRU per write (x2 in a transaction) and ceil(bytes / 4096) * 0.5 RRU per
                   eventually consistent read; an update to an item with a GSI of ALL projection writes the GSI too.
-                  As built (issue #13): heartbeats write a ~150-byte presence item; the sessions' two status
+                  As built (issue #13): heartbeats write a ~175-byte presence item; the sessions' two status
                   indexes are KEYS_ONLY, so only a status change writes them (the first status one put per index,
                   every later one a delete and a put); a grid poll queries index keys, then batch-gets each tile's
                   session, presence and signal-state items
@@ -141,10 +141,13 @@ class Storage:
     sessions_gsi_all_projection: bool = False
     sessions_gsis: int = 2  # by_exam_status, by_agency_status
     index_shards: int = 8  # session_index.SHARDS (a unit test keeps them equal)
-    index_entry_bytes: float = 150.0  # KEYS_ONLY entry: session id, "<id>#<status>#<shard>", started_at + overhead
+    # KEYS_ONLY entry: session id, "<exam id>#awaiting_review#7", started_at (~147 B) + DynamoDB's 100 B per entry
+    index_entry_bytes: float = 250.0
     status_changes_per_session: float = 4.0  # in_progress, submitted, awaiting_review, accepted/annulled
     session_writes_at_start: float = 3.0  # the conditional put, the execution ARN, the lifecycle's task token
-    heartbeat_item: float | None = 150.0  # the presence item; None: heartbeats update the session (before #13)
+    # the presence item (session id, client id, two times, TTL: 174 B by dynamodb_item_size); None: heartbeats
+    # update the session item (before #13)
+    heartbeat_item: float | None = 175.0
     s3_reads_per_object: float = 1.0  # one GetObject (size and type come with the body)
 
 

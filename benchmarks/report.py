@@ -482,7 +482,7 @@ def cost_section(result: dict[str, Any]) -> str:
             "The sessions' indexes as built: status keys `<exam or agency>#<status>#<shard>` over "
             f"{cap.get('index_shards', '?')} shards (by a hash of the session id), KEYS_ONLY, so only a status "
             "change writes them; the busiest key is `#submitted`, which every session enters and leaves within the "
-            "finish wave. Heartbeats write a ~150-byte presence item per session (spread over the table by session "
+            "finish wave. Heartbeats write a ~175-byte presence item per session (spread over the table by session "
             "id), never the session item. The grid reads one page of keys (in the worst case every proctor's "
             "first page from the same shard) and batch-gets the page's sessions, presence and signal-state items.",
             "",
