@@ -51,9 +51,10 @@ one agency sit one exam and start within W seconds; deadlines follow the starts,
 too. A status change deletes the session's index entry under the old key and puts one under the new; the busiest key
 is "<exam or agency>#submitted" (every session enters and leaves it within the finish wave): 2 C / W writes/s, spread
 over S shards by the session id's hash -> 2 C / (W S) WCU/s per partition (entries are < 1 KB). Grid reads: every
-proctor's grid (candidates_per_proctor tiles, every proctor_grid_every_s) reads one page of keys, in the worst case all
-from the same first shard: C / per_proctor / every_s pages/s x ceil(tiles x entry / 4 KB) x 0.5 RCU. Heartbeats
-write presence items keyed by session id: 1 / heartbeat_every_s writes/s per item, spread over the table.
+proctor's grid (candidates_per_proctor tiles, every proctor_grid_every_s) is one page, newest first across the
+status's shards, so it reads up to a page of keys from every shard: C / per_proctor / every_s pages/s x
+ceil(tiles x entry / 4 KB) x 0.5 RCU on each shard's partition. Heartbeats write presence items keyed by session id:
+1 / heartbeat_every_s writes/s per item, spread over the table.
 """
 
 from __future__ import annotations
@@ -248,12 +249,13 @@ def status_index_wru_per_session(storage: Storage) -> float:
 
 
 def grid_poll_rru(storage: Storage, tiles: float) -> float:
-    """RRU of one grid poll of `tiles` sessions: the index query, then (KEYS_ONLY) one batch read of the sessions and
-    one of their presence items; the signal-state items (media counters, newest frame) either way."""
+    """RRU of one grid poll of `tiles` sessions: the index query (KEYS_ONLY: up to `tiles` keys from each shard, merged
+    newest first), then one batch read of the sessions and one of their presence items; the signal-state items
+    (media counters, newest frame) either way."""
     if storage.sessions_gsi_all_projection:
         listed = max(0.5, tiles * storage.session_item / 4096 * 0.5)  # a query is billed by the bytes it reads
     else:
-        listed = max(0.5, math.ceil(tiles * storage.index_entry_bytes / 4096) * 0.5)
+        listed = storage.index_shards * max(0.5, math.ceil(tiles * storage.index_entry_bytes / 4096) * 0.5)
         listed += tiles * read_units(storage.session_item)
         if storage.heartbeat_item:
             listed += tiles * read_units(storage.heartbeat_item)
@@ -482,7 +484,7 @@ def capacity(
                 "hard per partition",
             ),
             (
-                "DynamoDB sessions status index: first shard partition, every proctor grid's keys (RCU/s)",
+                "DynamoDB sessions status index: one shard partition, every proctor grid's page of keys (RCU/s)",
                 grid_pages_per_s * math.ceil(w.candidates_per_proctor * s.index_entry_bytes / 4096) * 0.5 / agencies,
                 q.ddb_partition_rcu,
                 "hard per partition",

@@ -483,8 +483,8 @@ def cost_section(result: dict[str, Any]) -> str:
             f"{cap.get('index_shards', '?')} shards (by a hash of the session id), KEYS_ONLY, so only a status "
             "change writes them; the busiest key is `#submitted`, which every session enters and leaves within the "
             "finish wave. Heartbeats write a ~175-byte presence item per session (spread over the table by session "
-            "id), never the session item. The grid reads one page of keys (in the worst case every proctor's "
-            "first page from the same shard) and batch-gets the page's sessions, presence and signal-state items.",
+            "id), never the session item. A page merges the status's shards newest first (up to a "
+            "page of keys from each) and batch-gets the page's sessions, presence and signal-state items.",
             "",
             'How to lift the rest before exam day (docs/DEPLOY.md, "Before a national exam"): (1) ask for '
             "Lambda concurrency (≥ 10,000), API Gateway RPS, DynamoDB per-table throughput (sessions reads, "

@@ -141,7 +141,7 @@ def test_cursors_are_checked_and_stay_in_their_agency(api, crowded, other_agency
     other_filter = api.call("GET", "/proctor/sessions", proctor, params={"status": "submitted", "cursor": cursor})
     assert_error(other_filter, 400, "request.invalid_cursor")
     payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    payload["k"]["exam_status"]["S"] = "ex-someone-else#in_progress#0"
+    payload["k"][0] = ["yesterday", "../../etc"]
     tampered = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
     for bad in (tampered, "not-a-cursor", "e30", "A" * 3000):
         response = api.call("GET", "/proctor/sessions", proctor, params={"exam_id": exam_id, "cursor": bad})
@@ -176,21 +176,38 @@ def test_live_changes_reach_the_paged_lists(api, crowded):
     crowded["in_progress"].discard(started)
 
 
-def test_the_lists_walk_every_shard_and_the_cursor_carries_the_shard(api, crowded):
-    """The exam's sessions are spread over every shard of the index; a small page crosses from shard to shard and
-    never repeats or skips a session."""
+def test_the_lists_merge_every_shard_newest_first_and_the_cursor_carries_each_shard(api, crowded):
+    """The exam's sessions are spread over every shard of the index; small pages still come newest first across the
+    whole status (each page's sessions are older than the previous page's), none repeated or skipped."""
     shards = {session_index.shard_of(session_id) for session_id in crowded["submitted"]}
     assert shards == set(range(session_index.SHARDS))  # 40 sessions over 8 shards: every shard has some
     exam_id, proctor = crowded["exam_id"], crowded["proctor"]
     pages = every_page(api, proctor, "/proctor/sessions", exam_id=exam_id, status="submitted", limit="3")
-    positions = []
-    for answer in pages[:-1]:
-        cursor = answer["next_cursor"]
-        positions.append(json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["p"])
-    assert positions == sorted(positions) and positions[-1] >= session_index.SHARDS - 2
     ids = ids_of(pages)
     assert len(ids) == len(set(ids)) and set(ids) == crowded["submitted"]
     assert all(len(answer["sessions"]) <= 3 for answer in pages)
+    starts = [sorted(s["started_at"] for s in answer["sessions"]) for answer in pages if answer["sessions"]]
+    assert all(newer[0] >= older[-1] for newer, older in zip(starts, starts[1:], strict=False))
+    # the cursor holds a position per shard, and the walk moved through several of them
+    moved = set()
+    for answer in pages[:-1]:
+        cursor = answer["next_cursor"]
+        positions = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["k"]
+        assert len(positions) == session_index.SHARDS
+        moved |= {n for n, at in enumerate(positions) if at is not None}
+    assert len(moved) == session_index.SHARDS
+
+
+def test_the_live_grid_first_page_holds_the_newest_sessions(api, crowded):
+    """A client that reads only the first page sees the newest sessions in progress, as before the shards."""
+    exam_id, proctor = crowded["exam_id"], crowded["proctor"]
+    _, newcomer = admit(api, crowded["admin"], exam_id)
+    started = ok(api.call("POST", f"/exams/{exam_id}/sessions", newcomer, json={}))["session_id"]
+    first = ok(api.call("GET", "/proctor/live", proctor, params={"exam_id": exam_id, "limit": "5"}))
+    assert started in {s["session_id"] for s in first["sessions"]}
+    agency_first = ok(api.call("GET", "/proctor/sessions", proctor, params={"status": "in_progress", "limit": "5"}))
+    assert started in {s["session_id"] for s in agency_first["sessions"]}
+    crowded["in_progress"].add(started)
 
 
 def test_a_session_listed_under_an_old_status_is_not_shown_there(api, crowded):
