@@ -9,7 +9,7 @@ from chalicelib import wiring
 from chalicelib.core.clock import iso
 from chalicelib.exam.models import PresenceRecord, SessionRecord
 from chalicelib.violations.models import ViolationRecord
-from tests.helpers import ok
+from tests.helpers import ok, wait_for
 
 
 def beat(api, ctx, client_id=None):
@@ -60,7 +60,8 @@ def raw_session(stack, session_id: str) -> dict:
 
 def test_a_heartbeat_writes_only_the_presence_item_and_the_proctor_sees_it(api, started, stack):
     session_id = started["session"]["session_id"]
-    before = raw_session(stack, session_id)
+    # the lifecycle writes its task token soon after the start; from then on nothing else changes the item here
+    before = wait_for(lambda: (item := raw_session(stack, session_id)).get("submit_token") and item, timeout_s=20)
     # When the candidate's page heartbeats (with and without a client id)
     assert beat(api, started, "tab-cccccccc").status_code == 200
     assert beat(api, started).status_code == 200
