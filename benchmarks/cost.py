@@ -32,13 +32,29 @@ Formulas (per candidate and exam-hour; H = 3600 s):
                   + lifecycle messages per session * 3 requests / exam_hours
   DynamoDB      = (per frame WRU + per API call WRU + ...) * price_wru + (... RRU) * price_rru; an item costs
                   ceil(bytes / 1024) WRU per write (x2 in a transaction) and ceil(bytes / 4096) * 0.5 RRU per
-                  eventually consistent read; an update to an item with a GSI of ALL projection writes the GSI too
+                  eventually consistent read; an update to an item with a GSI of ALL projection writes the GSI too.
+                  As built (issue #13): heartbeats write a ~175-byte presence item; the sessions' two status
+                  indexes are KEYS_ONLY, so only a status change writes them (the first status one put per index,
+                  every later one a delete and a put); a grid poll queries index keys, then batch-gets each tile's
+                  session, presence and signal-state items
   Step Functions = transitions per session / exam_hours * price_transition
   Logs          = (uploads * log_bytes_per_object + invocations * lambda_report_bytes) / 1e9 * price_gb
 
 Capacity (candidates C): rate of each request type = C * per-candidate rate. Concurrency = arrival rate x duration
 (Little's law). Each limit gives headroom = limit / demand (< 1: over the limit); the bottleneck is the constraint
-with the least headroom; whether a quota can be raised is recorded with it.
+with the least headroom; each constraint's kind says what lifts it: "hard" (only a design change), "quota, raisable"
+(ask AWS; the quota is named), "configuration" (a setting of ours). first_hard_limit is the hard one with the least
+headroom.
+
+Per-partition limits of the sessions' status indexes (one partition: 1,000 WCU/s, 3,000 RCU/s). All C candidates of
+one agency sit one exam and start within W seconds; deadlines follow the starts, so sessions finish over W seconds
+too. A status change deletes the session's index entry under the old key and puts one under the new; the busiest key
+is "<exam or agency>#submitted" (every session enters and leaves it within the finish wave): 2 C / W writes/s, spread
+over S shards by the session id's hash -> 2 C / (W S) WCU/s per partition (entries are < 1 KB). Grid reads: every
+proctor's grid (candidates_per_proctor tiles, every proctor_grid_every_s) is one page, newest first across the
+status's shards, so it reads up to a page of keys from every shard: C / per_proctor / every_s pages/s x
+ceil(tiles x entry / 4 KB) x 0.5 RCU on each shard's partition. Heartbeats write presence items keyed by session id:
+1 / heartbeat_every_s writes/s per item, spread over the table.
 """
 
 from __future__ import annotations
@@ -121,8 +137,18 @@ class Storage:
     frame_reads: tuple[tuple[str, float], ...] = (("ledger", 1.0), ("session", 1.0), ("signal_states", 1.0))
     frame_writes: tuple[tuple[str, float], ...] = (("ledger", 1.0), ("signal_states", 1.0))
     violations_per_hour: float = 4.0  # episodes opened (transaction: violation + session counters) per hour
-    sessions_gsi_all_projection: bool = True  # sessions.by_agency projects ALL: every session update writes it
-    heartbeat_item: float | None = None  # None: heartbeats update the session item; else a small presence item
+    # The sessions' status indexes (chalicelib/exam/session_index.py, infra/definitions.py). Built: KEYS_ONLY, so
+    # only status changes write them. True models the design before issue #13 (ALL: every update copied).
+    sessions_gsi_all_projection: bool = False
+    sessions_gsis: int = 2  # by_exam_status, by_agency_status
+    index_shards: int = 8  # session_index.SHARDS (a unit test keeps them equal)
+    # KEYS_ONLY entry: session id, "<exam id>#awaiting_review#7", started_at (~147 B) + DynamoDB's 100 B per entry
+    index_entry_bytes: float = 250.0
+    status_changes_per_session: float = 4.0  # in_progress, submitted, awaiting_review, accepted/annulled
+    session_writes_at_start: float = 3.0  # the conditional put, the execution ARN, the lifecycle's task token
+    # the presence item (session id, client id, two times, TTL: 174 B by dynamodb_item_size); None: heartbeats
+    # update the session item (before #13)
+    heartbeat_item: float | None = 175.0
     s3_reads_per_object: float = 1.0  # one GetObject (size and type come with the body)
 
 
@@ -209,43 +235,71 @@ def hourly_counts(model: Model) -> dict[str, float]:
     }
 
 
+def index_copies(storage: Storage) -> int:
+    """Index copies written by an update of the session item that changes no index key."""
+    return storage.sessions_gsis if storage.sessions_gsi_all_projection else 0
+
+
+def status_index_wru_per_session(storage: Storage) -> float:
+    """WRU one session's status changes cost in the status indexes: per index a put for the first status, a delete
+    and a put for every later one (an ALL-projection entry is the whole item)."""
+    entry = storage.session_item if storage.sessions_gsi_all_projection else storage.index_entry_bytes
+    entries = 1 + 2 * max(0.0, storage.status_changes_per_session - 1)
+    return storage.sessions_gsis * entries * write_units(entry)
+
+
+def grid_poll_rru(storage: Storage, tiles: float) -> float:
+    """RRU of one grid poll of `tiles` sessions: the index query (KEYS_ONLY: up to `tiles` keys from each shard, merged
+    newest first), then one batch read of the sessions and one of their presence items; the signal-state items
+    (media counters, newest frame) either way."""
+    if storage.sessions_gsi_all_projection:
+        listed = max(0.5, tiles * storage.session_item / 4096 * 0.5)  # a query is billed by the bytes it reads
+    else:
+        listed = storage.index_shards * max(0.5, math.ceil(tiles * storage.index_entry_bytes / 4096) * 0.5)
+        listed += tiles * read_units(storage.session_item)
+        if storage.heartbeat_item:
+            listed += tiles * read_units(storage.heartbeat_item)
+    return listed + tiles * read_units(storage.signal_states_item)
+
+
 def dynamodb_units(model: Model) -> dict[str, float]:
     """(WRU, RRU) per candidate-hour, from per-frame calls, per-API-call updates and violation transactions."""
-    s, counts = model.storage, hourly_counts(model)
+    s, w, counts = model.storage, model.workload, hourly_counts(model)
     size = {"ledger": s.ledger_item, "session": s.session_item, "signal_states": s.signal_states_item}
     per_frame_rru = sum(n * read_units(size[item]) for item, n in s.frame_reads)
     per_frame_wru = sum(n * write_units(size[item]) for item, n in s.frame_writes)
     # Audio chunks go through the same ledger/session/episode path as frames (no re-identification read).
     objects = counts["uploads"]
-    gsi = 2 if s.sessions_gsi_all_projection else 1  # the base item and its copy in sessions.by_agency
-    session_write = write_units(s.session_item) * gsi
+    copies = index_copies(s)
+    session_write = write_units(s.session_item) * (1 + copies)
     heartbeat_write = write_units(s.heartbeat_item) if s.heartbeat_item else session_write
+    per_session = (
+        (s.session_writes_at_start + s.status_changes_per_session - 1) * session_write + status_index_wru_per_session(s)
+    ) / w.exam_hours
     wru = (
         objects * per_frame_wru
-        + counts["heartbeats"] * heartbeat_write  # last_seen_at / presence claim
+        + counts["heartbeats"] * heartbeat_write  # the presence item (or, before #13, the session and its copies)
         + counts["answers"] * session_write  # answers map + answers_rev
         + s.violations_per_hour
         * (
             write_units(s.violation_item, True)
             + write_units(s.session_item, True)
-            + write_units(s.session_item) * (gsi - 1)
+            + write_units(s.session_item) * copies
         )
+        + per_session
     )
     api_reads = counts["presigns"] + counts["heartbeats"] + counts["answers"]  # each loads the own session
     rru = objects * per_frame_rru + api_reads * read_units(s.session_item)
-    # An inbox poll reads the session and queries its (usually empty) channel. A grid poll reads every tile's
-    # session in one GSI query, billed by the bytes read (4 KB units, eventually consistent).
+    # An inbox poll reads the session and queries its (usually empty) channel. A grid poll reads every tile.
     rru += counts["inbox_polls"] * (read_units(s.session_item) + read_units(0))
-    tiles_rru = model.workload.candidates_per_proctor * s.session_item / 4096 * 0.5
-    rru += counts["grid_polls"] * tiles_rru
-    if s.heartbeat_item:  # the presence item is read instead of the session
-        rru += counts["heartbeats"] * (read_units(s.heartbeat_item) - read_units(s.session_item))
+    rru += counts["grid_polls"] * grid_poll_rru(s, w.candidates_per_proctor)
     return {
         "wru": wru,
         "rru": rru,
         "per_frame_wru": per_frame_wru,
         "per_frame_rru": per_frame_rru,
         "session_write_wru": session_write,
+        "per_session_wru": per_session,
     }
 
 
@@ -303,11 +357,15 @@ LEVERS: tuple[tuple[str, dict[str, Any]], ...] = (
         {"workload.audio_chunk_s": 100.0},
     ),
     ("Arm (Graviton) Lambdas", {"compute.arm": True}),
-    (
-        "heartbeats on a small presence item; sessions.by_agency GSI KEYS_ONLY",
-        {"storage.heartbeat_item": 200.0, "storage.sessions_gsi_all_projection": False},
-    ),
 )
+# The sessions' design before issue #13, for the comparison in docs/BENCHMARKS.md: heartbeats rewrote the session
+# item, and three ALL-projection indexes (by_agency, by_exam_status, by_agency_status) copied every update.
+BEFORE_PRESENCE: dict[str, Any] = {
+    "storage.heartbeat_item": None,
+    "storage.sessions_gsi_all_projection": True,
+    "storage.sessions_gsis": 3,
+    "storage.index_shards": 1,
+}
 
 
 def with_changes(model: Model, changes: dict[str, Any]) -> Model:
@@ -341,7 +399,9 @@ class Quotas:
 
     lambda_account_concurrency: int = 1000  # raisable (to tens of thousands)
     lambda_scale_per_10s: int = 1000  # per function, fixed
-    sqs_esm_max_concurrent_batches: int = 1000  # standard mode; provisioned mode scales pollers further
+    sqs_esm_max_concurrent_batches: int = 1250  # standard mode's maximum per event source mapping
+    sqs_esm_provisioned_invokes_per_poller: int = 10  # provisioned mode: each poller up to 10 concurrent invokes
+    sqs_esm_max_pollers: int = 2000  # ProvisionedPollerConfig.MaximumPollers (CloudFormation's documented maximum)
     sqs_esm_start: int = 5
     sqs_esm_scale_per_min: int = 300
     sqs_inflight_per_queue: int = 120_000  # standard queue, hard
@@ -381,20 +441,62 @@ def capacity(
     ddb = dynamodb_units(model)
     wru_per_s, rru_per_s = ddb["wru"] * candidates / HOUR_S, ddb["rru"] * candidates / HOUR_S
     session_item_wru = write_units(s.session_item)
-    session_updates_per_s = (
-        (0.0 if s.heartbeat_item else per_s["heartbeats"])
-        + per_s["answers"]
-        + s.violations_per_hour * candidates / HOUR_S
-    )
-    gsi_partition_wcu = session_updates_per_s * session_item_wru / agencies if s.sessions_gsi_all_projection else 0.0
+    starts_per_s = candidates / start_window_s
+    violations_per_s = s.violations_per_hour * candidates / HOUR_S
+    session_updates_per_s = (0.0 if s.heartbeat_item else per_s["heartbeats"]) + per_s["answers"] + violations_per_s
     frame_wru = dict(s.frame_writes)
     signal_table_wru = per_s["uploads"] * frame_wru.get("signal_states", 0) * write_units(s.signal_states_item)
     ledger_table_wru = per_s["uploads"] * frame_wru.get("ledger", 0) * write_units(s.ledger_item)
-    sessions_table_wru = session_updates_per_s * session_item_wru
+    # the base table at the start wave: every session's put, execution ARN and task token on top of the updates
+    sessions_table_wru = (session_updates_per_s + starts_per_s * s.session_writes_at_start) * session_item_wru
+    session_reads_per_s = (
+        per_s["presigns"]
+        + per_s["heartbeats"]
+        + per_s["answers"]
+        + per_s["inbox_polls"]
+        + per_s["uploads"] * dict(s.frame_reads).get("session", 0)
+        + per_s["grid_polls"] * w.candidates_per_proctor  # each tile's session, batch-read (or in the ALL index)
+    )
+    sessions_table_rru = session_reads_per_s * read_units(s.session_item)
+    presence_table_wru = per_s["heartbeats"] * write_units(s.heartbeat_item) if s.heartbeat_item else 0.0
     per_session_item_wcu = (
         (HOUR_S / w.frame_every_s + HOUR_S / w.audio_chunk_s) / HOUR_S * write_units(s.signal_states_item)
     )
-    starts_per_s = candidates / start_window_s
+    grid_pages_per_s = candidates / w.candidates_per_proctor / w.proctor_grid_every_s
+    if s.sessions_gsi_all_projection:
+        # before #13: by_agency (hash agency_id) held every session of the agency and copied every update
+        index_rows = [
+            (
+                "DynamoDB sessions.by_agency GSI: one partition per agency (WCU/s)",
+                session_updates_per_s * session_item_wru / agencies,
+                q.ddb_partition_wcu,
+                "hard per partition: needs a design change",
+            )
+        ]
+    else:
+        shards = s.index_shards
+        index_rows = [
+            (
+                f"DynamoDB sessions status index: one of {shards} shard partitions of '<exam>#submitted' "
+                f"(WCU/s, finish wave over {start_window_s:.0f} s)",
+                2 * starts_per_s / agencies / shards * write_units(s.index_entry_bytes),
+                q.ddb_partition_wcu,
+                "hard per partition",
+            ),
+            (
+                "DynamoDB sessions status index: one shard partition, every proctor grid's page of keys (RCU/s)",
+                grid_pages_per_s * math.ceil(w.candidates_per_proctor * s.index_entry_bytes / 4096) * 0.5 / agencies,
+                q.ddb_partition_rcu,
+                "hard per partition",
+            ),
+        ]
+    if s.heartbeat_item:
+        index_rows += [
+            ("DynamoDB presence table WRU/s (heartbeats)", presence_table_wru, q.ddb_table_wru, "quota, raisable"),
+            ("DynamoDB one presence item (WCU/s per partition)", 1 / w.heartbeat_every_s, q.ddb_partition_wcu, "hard"),
+        ]
+    pollers = math.ceil(analyzer_conc / q.sqs_esm_provisioned_invokes_per_poller)
+    esm_provisioned = q.sqs_esm_max_pollers * q.sqs_esm_provisioned_invokes_per_poller
     constraints = [
         (
             "Lambda account concurrency (analyzer + API)",
@@ -406,19 +508,20 @@ def capacity(
             "SQS event source: concurrent batches (standard mode)",
             analyzer_conc,
             q.sqs_esm_max_concurrent_batches,
-            "fixed in standard mode; provisioned mode or more queues lift it",
+            f"configuration: provisioned mode, MaximumPollers ≥ {pollers:,} (up to {esm_provisioned:,} batches)",
         ),
         ("SQS in-flight messages per queue", analyzer_conc * c.batch_size, q.sqs_inflight_per_queue, "hard"),
         ("API Gateway requests/s (account, region)", per_s["api_calls"], q.apigw_account_rps, "quota, raisable"),
-        (
-            "DynamoDB sessions.by_agency GSI: one partition per agency (WCU/s)",
-            gsi_partition_wcu,
-            q.ddb_partition_wcu,
-            "hard per partition: needs a design change",
-        ),
+        *index_rows,
         ("DynamoDB signal-states table WRU/s", signal_table_wru, q.ddb_table_wru, "quota, raisable"),
         ("DynamoDB media-objects (ledger) table WRU/s", ledger_table_wru, q.ddb_table_wru, "quota, raisable"),
-        ("DynamoDB sessions table WRU/s (base table)", sessions_table_wru, q.ddb_table_wru, "quota, raisable"),
+        (
+            "DynamoDB sessions table WRU/s (base table, at the start wave)",
+            sessions_table_wru,
+            q.ddb_table_wru,
+            "quota, raisable",
+        ),
+        ("DynamoDB sessions table RRU/s (base table)", sessions_table_rru, q.ddb_table_rru, "quota, raisable"),
         ("DynamoDB one signal-states item (WCU/s per partition)", per_session_item_wcu, q.ddb_partition_wcu, "hard"),
         (
             "S3 PUT/s per prefix sessions/<session_id>/",
@@ -453,7 +556,7 @@ def capacity(
     ]
     ranked = sorted((r for r in rows if r["headroom"] is not None), key=lambda r: r["headroom"])
     bottleneck = ranked[0]
-    hard = next((r for r in ranked if not r["kind"].startswith("quota")), None)
+    hard = next((r for r in ranked if r["kind"].startswith("hard")), None)
     total_conc = analyzer_conc + api_conc
     return {
         "candidates": candidates,
@@ -468,7 +571,17 @@ def capacity(
         ),
         "dynamodb_wru_per_s": round(wru_per_s),
         "dynamodb_rru_per_s": round(rru_per_s),
-        "dynamodb_new_table_headroom": round(q.ddb_new_table_wru / max(signal_table_wru, ledger_table_wru), 3),
+        "dynamodb_new_table_headroom": round(
+            q.ddb_new_table_wru / max(signal_table_wru, ledger_table_wru, sessions_table_wru, presence_table_wru), 3
+        ),
+        "dynamodb_table_wru_per_s": {
+            "signal-states": round(signal_table_wru),
+            "media-objects": round(ledger_table_wru),
+            "sessions": round(sessions_table_wru),
+            "presence": round(presence_table_wru),
+        },
+        "dynamodb_sessions_rru_per_s": round(sessions_table_rru),
+        "index_shards": s.index_shards,
         "sfn_start_wave_s": round(candidates / q.sfn_start_refill_per_s, 1),
         "constraints": rows,
         "bottleneck": bottleneck["constraint"],
@@ -481,3 +594,19 @@ def capacity(
 
 def as_dict(model: Model) -> dict[str, Any]:
     return asdict(model)
+
+
+def from_dict(data: dict[str, Any]) -> Model:
+    """The model as_dict wrote (JSON turns tuples into lists; fields it lacks keep their defaults)."""
+    storage = dict(data.get("storage") or {})
+    for name in ("frame_reads", "frame_writes"):
+        if name in storage:
+            storage[name] = tuple((str(k), float(v)) for k, v in storage[name])
+    extra = {k: v for k, v in data.items() if k not in ("prices", "workload", "compute", "storage")}
+    return Model(
+        Prices(**(data.get("prices") or {})),
+        Workload(**(data.get("workload") or {})),
+        Compute(**(data.get("compute") or {})),
+        Storage(**storage),
+        **extra,
+    )

@@ -424,6 +424,17 @@ def cost_section(result: dict[str, Any]) -> str:
         "",
         table(["lever", "USD per exam-hour"], [[r["lever"], f"{r['total_usd']:.4f}"] for r in cost["levers"]]),
     ]
+    if cost.get("model"):
+        before = model_module.cost_per_exam_hour(
+            model_module.with_changes(model_module.from_dict(cost["model"]), model_module.BEFORE_PRESENCE)
+        )["total_usd"]
+        out += [
+            "",
+            f"Built (issue #13), so already in the figure above: heartbeats on a small presence item and KEYS_ONLY "
+            f"status indexes; the sessions' design before it (heartbeats rewriting the session item, three "
+            f"ALL-projection indexes copying every update) costs ${before:.4f} per exam-hour with the same inputs "
+            f"(−${before - total:.4f}).",
+        ]
     if total > 0.01:
         reach = next((r["lever"] for r in cost["levers"] if r["total_usd"] <= 0.01), None)
         top = sorted(cost["by_service_usd"].items(), key=lambda kv: -kv[1])[:3]
@@ -451,7 +462,7 @@ def cost_section(result: dict[str, Any]) -> str:
             f"needed: analyzer {cap['lambda_concurrency']['analyzer']:,} + API {cap['lambda_concurrency']['api']:,}"
             f" = {cap['lambda_concurrency']['total']:,} (account default 1,000); ramp at 1,000 per 10 s per "
             f"function ≈ {cap['lambda_ramp_s']:.0f} s; the SQS event source adds 300 concurrent batches a minute "
-            f"from 5 (≈ {cap['sqs_esm_ramp_s']:.0f} s to its standard-mode maximum of 1,000). Starting 100,000 "
+            f"from 5 (≈ {cap['sqs_esm_ramp_s']:.0f} s to its standard-mode maximum of 1,250). Starting 100,000 "
             f"executions at 300/s takes {cap['sfn_start_wave_s']:.0f} s. New on-demand tables start at ~4,000 "
             f"WRU/s (headroom {cap['dynamodb_new_table_headroom']}): set warm throughput before the first exam.",
             "",
@@ -465,20 +476,27 @@ def cost_section(result: dict[str, Any]) -> str:
                 ],
             ),
             "",
-            "How to lift the limits, in order: (1) the `sessions.by_agency` GSI projects ALL attributes, so "
-            "every heartbeat and answer save rewrites the session's copy under the agency's single partition "
-            "key — give the index a KEYS_ONLY/INCLUDE projection of attributes that rarely change, shard its key "
-            "(`agency_id#0..15`) and keep `last_seen_at` on a separate small item; (2) ask for Lambda "
-            "concurrency (≥ 10,000), API Gateway RPS and Step Functions StartExecution quota increases before "
-            "the exam day; (3) switch the SQS event source to provisioned mode (or split the media queue by "
-            "key prefix across several queues) to pass 1,000 concurrent batches; (4) cut API traffic with one "
-            "POST policy per session-minute; (5) pre-warm the tables and stagger exam starts over ≥ 5 minutes. "
-            "Per-session items (signal state, S3 prefixes `sessions/<id>/`) are far from their per-partition "
-            "limits. Assumptions: all candidates in one agency (a national test; with k agencies the GSI demand "
-            "divides by k); DynamoDB may split a hot item collection by sort key over time (split for heat), but "
-            "not by 40× within an exam start. S3 spreads `sessions/<hex id>/` keys over partitions as traffic "
-            "grows; a bucket that has never seen 30,000 PUT/s answers 503 SlowDown at first (the browser must "
-            "retry with backoff), so ramp it up before the first large exam.",
+            f"First hard limit (only a design change lifts it): {cap['first_hard_limit']} — headroom "
+            f"{cap['first_hard_limit_headroom']}×. Every other row below 1 is a quota to request or a setting.",
+            "",
+            "The sessions' indexes as built: status keys `<exam or agency>#<status>#<shard>` over "
+            f"{cap.get('index_shards', '?')} shards (by a hash of the session id), KEYS_ONLY, so only a status "
+            "change writes them; the busiest key is `#submitted`, which every session enters and leaves within the "
+            "finish wave. Heartbeats write a ~175-byte presence item per session (spread over the table by session "
+            "id), never the session item. A page merges the status's shards newest first (up to a "
+            "page of keys from each) and batch-gets the page's sessions, presence and signal-state items.",
+            "",
+            'How to lift the rest before exam day (docs/DEPLOY.md, "Before a national exam"): (1) ask for '
+            "Lambda concurrency (≥ 10,000), API Gateway RPS, DynamoDB per-table throughput (sessions reads, "
+            "signal-states writes) and Step Functions StartExecution quota increases; (2) switch the analyzer's "
+            "SQS event source to provisioned mode (MaximumPollers as the row says) to pass 1,250 concurrent "
+            "batches; (3) cut API traffic with one POST policy per session-minute; (4) set warm throughput on the "
+            "tables and their indexes, ramp the bucket's `sessions/` prefixes, and stagger exam starts over ≥ 5 "
+            "minutes. Per-session items (signal state, presence, S3 prefixes `sessions/<id>/`) are far from their "
+            "per-partition limits. Assumptions: all candidates in one agency and one exam (a national test); "
+            "deadlines follow the starts, so the finish wave is as long as the start wave. S3 spreads "
+            "`sessions/<hex id>/` keys over partitions as traffic grows; a bucket that has never seen 30,000 "
+            "PUT/s answers 503 SlowDown at first (the browser must retry with backoff).",
         ]
     return "\n".join(out)
 

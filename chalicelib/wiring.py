@@ -20,7 +20,7 @@ from chalicelib.core.db import bind_models
 from chalicelib.core.presigned import MediaKind, Presigner
 from chalicelib.core.settings import Settings, load_settings
 from chalicelib.exam.lifecycle import StepFunctionsLifecycle
-from chalicelib.exam.models import AdmissionRecord, ExamRecord, QuestionRecord, SessionRecord
+from chalicelib.exam.models import AdmissionRecord, ExamRecord, PresenceRecord, QuestionRecord, SessionRecord
 from chalicelib.identity.models import EnrollmentRecord, LoginAttemptRecord, UserRecord
 from chalicelib.media.models import UploadFormRecord, UploadQuotaRecord
 from chalicelib.media.uploads import MediaUploads
@@ -50,6 +50,7 @@ MODELS = (
     QuestionRecord,
     AdmissionRecord,
     SessionRecord,
+    PresenceRecord,
     ViolationRecord,
     SignalStatesRecord,
     MediaObjectRecord,

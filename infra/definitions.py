@@ -19,9 +19,22 @@ NONCURRENT_VERSION_DAYS = 1  # a replaced or deleted version of evidence is kept
 
 @dataclass(frozen=True)
 class Index:
+    """A secondary index. projection: ALL, KEYS_ONLY, or INCLUDE with `include` naming the extra attributes.
+
+    An index copies an item only when a key or a projected attribute changes, so KEYS_ONLY/INCLUDE of attributes
+    that rarely change keep frequent updates (answers, counters) out of the index's partitions."""
+
     name: str
     hash_key: str
     range_key: str | None = None
+    projection: str = "ALL"
+    include: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.projection not in ("ALL", "KEYS_ONLY", "INCLUDE"):
+            raise ValueError(f"unknown projection {self.projection!r}")
+        if bool(self.include) != (self.projection == "INCLUDE"):
+            raise ValueError("include names attributes exactly when the projection is INCLUDE")
 
 
 @dataclass(frozen=True)
@@ -63,20 +76,18 @@ TABLES = (
     Table(
         "sessions",
         "session_id",
-        attributes={
-            "session_id": "S",
-            "agency_id": "S",
-            "started_at": "S",
-            "exam_status": "S",
-            "agency_status": "S",
-        },
+        attributes={"session_id": "S", "started_at": "S", "exam_status": "S", "agency_status": "S"},
         global_indexes=(
-            Index("by_agency", "agency_id", "started_at"),
-            # the proctor's lists per exam and status, and per agency and status ("<id>#<status>"), newest first
-            Index("by_exam_status", "exam_status", "started_at"),
-            Index("by_agency_status", "agency_status", "started_at"),
+            # the proctor's lists per exam and status, and per agency and status ("<id>#<status>#<shard>", newest
+            # first per shard: chalicelib/exam/session_index.py). Keys only: answers, counters and proctor actions
+            # never reach an index partition; the lists batch-get the page's items.
+            Index("by_exam_status", "exam_status", "started_at", projection="KEYS_ONLY"),
+            Index("by_agency_status", "agency_status", "started_at", projection="KEYS_ONLY"),
         ),
     ),
+    # heartbeats and last-seen (chalicelib/exam/presence.py): a small item per session, so a heartbeat writes
+    # ~100 bytes and no index instead of the session item and its index copies
+    Table("presence", "session_id", attributes={"session_id": "S"}, ttl_attribute="expires_at"),
     Table(
         "violations",
         "session_id",

@@ -47,12 +47,17 @@ def table_request(table: Table, name: str) -> dict[str, Any]:
         "KeySchema": key_schema(table.hash_key, table.range_key),
     }
 
+    def projection(index: Index) -> dict[str, Any]:
+        if index.projection == "INCLUDE":
+            return {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(index.include)}
+        return {"ProjectionType": index.projection}
+
     def indexes(defined: tuple[Index, ...]) -> list[dict[str, Any]]:
         return [
             {
                 "IndexName": i.name,
                 "KeySchema": key_schema(i.hash_key, i.range_key),
-                "Projection": {"ProjectionType": "ALL"},
+                "Projection": projection(i),
             }
             for i in defined
         ]

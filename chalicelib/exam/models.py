@@ -6,10 +6,11 @@ from pynamodb.attributes import (
     ListAttribute,
     MapAttribute,
     NumberAttribute,
+    TTLAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 
@@ -91,32 +92,24 @@ class AdmissionRecord(Model):
     by_exam = AdmissionsByExam()
 
 
-class SessionsByAgency(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "by_agency"
-        projection = AllProjection()
-
-    agency_id = UnicodeAttribute(hash_key=True)
-    started_at = UTCDateTimeAttribute(range_key=True)
-
-
 class SessionsByExamStatus(GlobalSecondaryIndex):
-    """The proctor's list per exam and status (session_index.py); the key changes only with the status."""
+    """The proctor's list per exam and status (session_index.py); the key changes only with the status. Keys only:
+    no other update of the session reaches the index; the lists batch-get the items of their page."""
 
     class Meta:
         index_name = "by_exam_status"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
-    exam_status = UnicodeAttribute(hash_key=True)  # "<exam_id>#<status>"
+    exam_status = UnicodeAttribute(hash_key=True)  # "<exam_id>#<status>#<shard>"
     started_at = UTCDateTimeAttribute(range_key=True)
 
 
 class SessionsByAgencyStatus(GlobalSecondaryIndex):
     class Meta:
         index_name = "by_agency_status"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
-    agency_status = UnicodeAttribute(hash_key=True)  # "<agency_id>#<status>"
+    agency_status = UnicodeAttribute(hash_key=True)  # "<agency_id>#<status>#<shard>"
     started_at = UTCDateTimeAttribute(range_key=True)
 
 
@@ -152,9 +145,9 @@ class SessionRecord(Model):
     reference_regions = BinaryAttribute(null=True, legacy_encoding=False)
     baseline_yaw = NumberAttribute(null=True)
     baseline_pitch = NumberAttribute(null=True)
-    last_seen_at = UTCDateTimeAttribute(null=True)
-    client_id = UnicodeAttribute(null=True)  # the tab/device holding the session (presence.py)
-    client_seen_at = UTCDateTimeAttribute(null=True)
+    # Never written any more: presence (heartbeats, last seen, the holding tab) lives in PresenceRecord. Set in
+    # memory from it when a second client is refused, for the violations context's record of who held the session.
+    client_id = UnicodeAttribute(null=True)
     execution_arn = UnicodeAttribute(null=True)
     submit_token = UnicodeAttribute(null=True)  # Step Functions task token of the in-progress wait
     review_token = UnicodeAttribute(null=True)  # task token of the awaiting-review wait
@@ -173,6 +166,23 @@ class SessionRecord(Model):
     last_screen_key = UnicodeAttribute(null=True)  # the newest screen snapshot, for the proctor's view
     exam_status = UnicodeAttribute(null=True)  # written with every status change (session_index.status_actions)
     agency_status = UnicodeAttribute(null=True)
-    by_agency = SessionsByAgency()
     by_exam_status = SessionsByExamStatus()
     by_agency_status = SessionsByAgencyStatus()
+
+
+class PresenceRecord(Model):
+    """A session's heartbeat: the tab or device holding it and when the page was last seen (presence.py).
+
+    Its own ~100-byte item, so a heartbeat every 10 s writes 1 WRU to a partition of its own (spread by session
+    id) instead of rewriting the 3 KB session item."""
+
+    TABLE_SUFFIX = "presence"
+
+    class Meta:
+        table_name = "presence"
+
+    session_id = UnicodeAttribute(hash_key=True)
+    last_seen_at = UTCDateTimeAttribute()
+    client_id = UnicodeAttribute(null=True)  # the tab/device holding the session
+    client_seen_at = UTCDateTimeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)  # kept as long as the session's media (30 days after the last beat)

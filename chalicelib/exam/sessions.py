@@ -247,7 +247,7 @@ class ExamSessions:
             deadline_at=now + timedelta(seconds=int(exam.duration_s)),
             items=items,
             bank_version=version,
-            **session_index.index_keys(exam_id, candidate.agency_id, rules.IN_PROGRESS),
+            **session_index.index_keys(exam_id, candidate.agency_id, rules.IN_PROGRESS, session_id),
             answers={},
             answers_rev=0,
             violation_counts={},
@@ -336,7 +336,6 @@ class ExamSessions:
                 actions=[
                     SessionRecord.answers[item_id].set(option_id),
                     SessionRecord.answers_rev.add(1),
-                    SessionRecord.last_seen_at.set(now),
                 ],
                 condition=(SessionRecord.status == rules.IN_PROGRESS)
                 & (SessionRecord.deadline_at > now)
@@ -362,18 +361,22 @@ class ExamSessions:
         }
 
     def heartbeat(self, candidate: Principal, session_id: str, client_id: str | None) -> dict[str, Any]:
-        """Keep the session alive and answer the server's timer; a second live tab/device gets 409."""
+        """Keep the session alive and answer the server's timer; a second live tab/device gets 409. Reads the
+        session (eventually consistent) and writes only its presence item."""
         session = own_session(candidate, session_id)
         if session.status != rules.IN_PROGRESS:
             return self.status(session)
         now = self._clock.now()
+        # Presence is its own small item: a heartbeat never rewrites the session (nor its index entries).
         if client_id is None:
-            session.update(actions=[SessionRecord.last_seen_at.set(now)])
-        elif not presence.claim(session, client_id, now):
-            session.refresh()
-            if self._on_second_client is not None:
-                self._on_second_client(session, client_id, now)
-            raise Conflict("session.other_client_active", "The exam is already open in another tab or device.")
+            presence.touch(session.session_id, now)
+        else:
+            held, holder = presence.claim(session.session_id, client_id, now)
+            if not held:
+                session.client_id = holder  # in memory only: who held it, for the record of the refusal
+                if self._on_second_client is not None:
+                    self._on_second_client(session, client_id, now)
+                raise Conflict("session.other_client_active", "The exam is already open in another tab or device.")
         if self._on_heartbeat is not None:
             self._on_heartbeat(session, now)
         return self.status(session)

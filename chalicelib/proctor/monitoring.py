@@ -8,7 +8,7 @@ from typing import Any
 from chalicelib.core.clock import iso
 from chalicelib.core.presigned import Presigner
 from chalicelib.core.principal import Principal
-from chalicelib.exam import rules, session_index
+from chalicelib.exam import presence, rules, session_index
 from chalicelib.exam.models import SessionRecord
 from chalicelib.identity.logins import login_of
 from chalicelib.proctor import credibility
@@ -36,9 +36,13 @@ def weights(session: SessionRecord) -> dict[str, float]:
 
 
 def session_summary(
-    session: SessionRecord, now: datetime | None = None, media: SignalStatesRecord | None = None
+    session: SessionRecord,
+    now: datetime | None = None,
+    media: SignalStatesRecord | None = None,
+    last_seen_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """One row of the proctor's lists; `media` is the session's signal-state item (media_states) when read."""
+    """One row of the proctor's lists; `media` is the session's signal-state item (media_states) and
+    `last_seen_at` its last heartbeat (presence.last_seen), when read."""
     counts = {k: int(v) for k, v in session.violation_counts.as_dict().items()}
     now = now or datetime.now(UTC)
     return {
@@ -55,7 +59,7 @@ def session_summary(
         "terminated": session.terminated_at is not None,
         "termination_reason": session.termination_reason,
         "control_rev": int(session.control_rev),
-        "last_seen_at": iso(session.last_seen_at) if session.last_seen_at else None,
+        "last_seen_at": iso(last_seen_at) if last_seen_at else None,
         "last_candidate_message_at": (
             iso(session.last_candidate_message_at) if session.last_candidate_message_at else None
         ),
@@ -83,8 +87,8 @@ def list_sessions(
 ) -> dict[str, Any]:
     """One page of the agency's sessions (filtered), riskiest first within the page; next_cursor for the rest."""
     records, next_cursor = _sessions(proctor, exam_id, (status,) if status else (), page)
-    states = media_states(records)
-    summaries = (session_summary(s, media=states.get(s.session_id)) for s in records)
+    states, seen = media_states(records), presence.last_seen(s.session_id for s in records)
+    summaries = (session_summary(s, None, states.get(s.session_id), seen.get(s.session_id)) for s in records)
     sessions = sorted(summaries, key=lambda s: (-s["risk_score"], s["started_at"]))
     return {"sessions": sessions, "next_cursor": next_cursor}
 
@@ -94,11 +98,11 @@ def live(
 ) -> dict[str, Any]:
     """The live grid: sessions in progress, riskiest first, each with a link to its newest webcam frame."""
     sessions, next_cursor = _sessions(proctor, exam_id, (rules.IN_PROGRESS,), page)
-    states = media_states(sessions)
+    states, seen = media_states(sessions), presence.last_seen(s.session_id for s in sessions)
     tiles = []
     for session in sessions:
         state = states.get(session.session_id)
-        tile = session_summary(session, now, state)
+        tile = session_summary(session, now, state, seen.get(session.session_id))
         frame = state if state and state.last_frame_key else None
         tile["latest_frame_url"] = _link(presigner, frame.last_frame_key, frame.last_frame_version) if frame else None
         # Links are signed anew on every call: the console keeps its link while the frame's time is unchanged.
@@ -112,9 +116,9 @@ def review_queue(proctor: Principal, exam_id: str | None, now: datetime, page: P
     """Finished sessions waiting for a verdict, least credible first, each with why it scored so."""
     entries = []
     records, next_cursor = _sessions(proctor, exam_id, (rules.SUBMITTED, rules.AWAITING_REVIEW), page)
-    states = media_states(records)
+    states, seen = media_states(records), presence.last_seen(s.session_id for s in records)
     for session in records:
-        entry = session_summary(session, now, states.get(session.session_id))
+        entry = session_summary(session, now, states.get(session.session_id), seen.get(session.session_id))
         violations = ViolationRecord.query(session.session_id, limit=MAX_TIMELINE)
         entry["credibility_breakdown"] = credibility.breakdown(entry["violation_counts"], violations, weights(session))
         entries.append(entry)
@@ -142,7 +146,7 @@ def timeline(session: SessionRecord, presigner: Presigner, now: datetime) -> dic
         entry["evidence_kind"] = evidence_kind(record.evidence_key) if record.evidence_key else None
         entries.append(entry)
     state = media_states([session]).get(session.session_id)
-    summary = session_summary(session, now, state)
+    summary = session_summary(session, now, state, presence.last_seen([session.session_id]).get(session.session_id))
     return {
         "session": summary,
         "violations": entries,

@@ -8,6 +8,7 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import boto3
 import pytest
 
 from chalicelib import wiring
@@ -41,7 +42,7 @@ def bulk_sessions(agency_id: str, exam_id: str, status: str, count: int, start: 
                     deadline_at=started_at + timedelta(hours=1),
                     items=[],
                     full_name=f"Bulk {n}",
-                    **session_index.index_keys(exam_id, agency_id, status),
+                    **session_index.index_keys(exam_id, agency_id, status, session_id),
                 )
             )
     return ids
@@ -55,6 +56,7 @@ def crowded(api, stack):
     agency = create_agency("paging", PASSWORD)
     admin = api.login(agency["admin"], PASSWORD)
     ctx = {"admin": admin, "proctor": api.login(agency["proctor"], PASSWORD)}
+    ctx["proctor_agency"], ctx["endpoint_url"] = agency["agency_id"], stack.endpoint_url
     api_ids = set()
     for key in ("exam_id", "other_exam_id"):
         ctx[key] = ok(api.call("POST", "/admin/exams", admin, json=exam_payload()))["exam_id"]
@@ -139,7 +141,7 @@ def test_cursors_are_checked_and_stay_in_their_agency(api, crowded, other_agency
     other_filter = api.call("GET", "/proctor/sessions", proctor, params={"status": "submitted", "cursor": cursor})
     assert_error(other_filter, 400, "request.invalid_cursor")
     payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    payload["k"]["exam_status"]["S"] = "ex-someone-else#in_progress"
+    payload["k"][0] = ["yesterday", "../../etc"]
     tampered = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
     for bad in (tampered, "not-a-cursor", "e30", "A" * 3000):
         response = api.call("GET", "/proctor/sessions", proctor, params={"exam_id": exam_id, "cursor": bad})
@@ -172,3 +174,95 @@ def test_live_changes_reach_the_paged_lists(api, crowded):
     queue = every_page(api, proctor, "/proctor/review", exam_id=exam_id, limit="500")
     assert set(ids_of(queue)) == crowded["submitted"] | {started}
     crowded["in_progress"].discard(started)
+
+
+def test_the_lists_merge_every_shard_newest_first_and_the_cursor_carries_each_shard(api, crowded):
+    """The exam's sessions are spread over every shard of the index; small pages still come newest first across the
+    whole status (each page's sessions are older than the previous page's), none repeated or skipped."""
+    shards = {session_index.shard_of(session_id) for session_id in crowded["submitted"]}
+    assert shards == set(range(session_index.SHARDS))  # 40 sessions over 8 shards: every shard has some
+    exam_id, proctor = crowded["exam_id"], crowded["proctor"]
+    pages = every_page(api, proctor, "/proctor/sessions", exam_id=exam_id, status="submitted", limit="3")
+    ids = ids_of(pages)
+    assert len(ids) == len(set(ids)) and set(ids) == crowded["submitted"]
+    assert all(len(answer["sessions"]) <= 3 for answer in pages)
+    starts = [sorted(s["started_at"] for s in answer["sessions"]) for answer in pages if answer["sessions"]]
+    assert all(newer[0] >= older[-1] for newer, older in zip(starts, starts[1:], strict=False))
+    # the cursor holds a position per shard, and the walk moved through several of them
+    moved = set()
+    for answer in pages[:-1]:
+        cursor = answer["next_cursor"]
+        positions = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["k"]
+        assert len(positions) == session_index.SHARDS
+        moved |= {n for n, at in enumerate(positions) if at is not None}
+    assert len(moved) == session_index.SHARDS
+
+
+def test_the_live_grid_first_page_holds_the_newest_sessions(api, crowded):
+    """A client that reads only the first page sees the newest sessions in progress, as before the shards."""
+    exam_id, proctor = crowded["exam_id"], crowded["proctor"]
+    _, newcomer = admit(api, crowded["admin"], exam_id)
+    started = ok(api.call("POST", f"/exams/{exam_id}/sessions", newcomer, json={}))["session_id"]
+    first = ok(api.call("GET", "/proctor/live", proctor, params={"exam_id": exam_id, "limit": "5"}))
+    assert started in {s["session_id"] for s in first["sessions"]}
+    agency_first = ok(api.call("GET", "/proctor/sessions", proctor, params={"status": "in_progress", "limit": "5"}))
+    assert started in {s["session_id"] for s in agency_first["sessions"]}
+    crowded["in_progress"].add(started)
+
+
+def test_a_session_listed_under_an_old_status_is_not_shown_there(api, crowded):
+    """The index is read first (keys only), then the page's items: a session whose status changed in between is
+    shown under its new status only, so a filter stays exact."""
+    exam_id, agency_id = crowded["exam_id"], crowded["proctor_agency"]
+    (ghost,) = bulk_sessions(agency_id, exam_id, "submitted", 1, datetime.now(UTC))
+    record = SessionRecord.get(ghost)
+    stale = session_index.index_keys(exam_id, agency_id, "in_progress", ghost)
+    # Given an item whose index keys still say in_progress while its status already says submitted
+    record.update(actions=[SessionRecord.exam_status.set(stale["exam_status"])])
+    live = ids_of(every_page(api, crowded["proctor"], "/proctor/live", exam_id=exam_id, limit="500"))
+    assert ghost not in live
+    record.update(
+        actions=[
+            SessionRecord.exam_status.set(
+                session_index.index_keys(exam_id, agency_id, "submitted", ghost)["exam_status"]
+            )
+        ]
+    )
+    crowded["submitted"].add(ghost)
+
+
+def test_the_indexes_hold_keys_only(api, crowded):
+    """KEYS_ONLY: the index holds the keys and nothing an answer or a counter changes."""
+    client = boto3.client("dynamodb", endpoint_url=crowded["endpoint_url"], region_name="us-east-1")
+    table = wiring.settings().table_prefix + "sessions"
+    description = client.describe_table(TableName=table)["Table"]
+    assert {i["IndexName"]: i["Projection"]["ProjectionType"] for i in description["GlobalSecondaryIndexes"]} == {
+        "by_exam_status": "KEYS_ONLY",
+        "by_agency_status": "KEYS_ONLY",
+    }
+
+
+def test_sessions_written_before_the_shards_are_listed_once_reindexed(api, crowded):
+    """A session with the old unsharded keys ("<id>#<status>") is in no partition the lists read; reindex moves it."""
+    exam_id, agency_id = crowded["exam_id"], crowded["proctor_agency"]
+    (old,) = bulk_sessions(agency_id, exam_id, "submitted", 1, datetime.now(UTC))
+    record = SessionRecord.get(old)
+    record.update(
+        actions=[
+            SessionRecord.exam_status.set(f"{exam_id}#submitted"),
+            SessionRecord.agency_status.set(f"{agency_id}#submitted"),
+        ]
+    )
+
+    def listed() -> set[str]:
+        pages = every_page(
+            api, crowded["proctor"], "/proctor/sessions", exam_id=exam_id, status="submitted", limit="500"
+        )
+        return set(ids_of(pages))
+
+    assert old not in listed()
+    assert (
+        session_index.reindex([SessionRecord.get(old), *SessionRecord.batch_get(list(crowded["submitted"])[:5])]) == 1
+    )
+    assert old in listed()
+    crowded["submitted"].add(old)

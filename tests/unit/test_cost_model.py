@@ -104,7 +104,9 @@ def test_cost_per_exam_hour_adds_up_each_service_by_its_formula():
     assert lines["s3_storage"] == pytest.approx(frames * 1e6 / 1e9 * 0.1)  # 30 of 30 days
     assert lines["sqs"] == pytest.approx(frames * 1.2 * 1e-6)
     # ledger read 0.5 + two state reads of 0.5 + the presign's session read 0.5; one ledger write of 1 WRU
-    assert lines["dynamodb"] == pytest.approx(frames * 1 * 1e-6 + frames * (0.5 + 2 * 0.5 + 0.5) * 1e-7)
+    # plus the session's own writes: put, execution ARN, task token and 3 later status changes of the 1 KB item,
+    # and in each of the 2 KEYS_ONLY status indexes 1 put + 3 x (delete + put): 6 + 14 = 20 WRU
+    assert lines["dynamodb"] == pytest.approx(frames * 1 * 1e-6 + frames * (0.5 + 2 * 0.5 + 0.5) * 1e-7 + 20e-6)
     assert lines["step_functions"] == pytest.approx(10 * 1e-4)
     assert lines["cloudwatch_logs"] == 0
     assert result["total_usd"] == pytest.approx(sum(lines.values()))
@@ -113,15 +115,39 @@ def test_cost_per_exam_hour_adds_up_each_service_by_its_formula():
     )
 
 
-def test_session_updates_write_the_all_projection_gsi_too():
+def test_before_presence_session_updates_wrote_every_all_projection_gsi_too():
     model = simple_model()
     model = replace(model, workload=replace(model.workload, heartbeat_every_s=360))  # 10 heartbeats an hour
-    units = cost.dynamodb_units(model)
+    before = cost.with_changes(model, {**cost.BEFORE_PRESENCE, "storage.sessions_gsis": 1})
+    units = cost.dynamodb_units(before)
     assert units["session_write_wru"] == 2  # 1 KB item + its GSI copy
-    without = replace(model, storage=replace(model.storage, sessions_gsi_all_projection=False))
-    assert units["wru"] - cost.dynamodb_units(without)["wru"] == pytest.approx(10)
-    presence = replace(model, storage=replace(model.storage, heartbeat_item=200))
-    assert units["wru"] - cost.dynamodb_units(presence)["wru"] == pytest.approx(10 * (2 - 1))
+    # as built: a heartbeat writes the ~150-byte presence item (1 WRU), an update no index
+    built = cost.dynamodb_units(model)
+    assert built["session_write_wru"] == 1
+    heartbeats_before, heartbeats_now = 10 * 2, 10 * 1
+    status_before = before.storage.status_changes_per_session
+    per_session_before = (3 + status_before - 1) * 2 + 1 * (1 + 2 * (status_before - 1)) * 1
+    per_session_now = (3 + 4 - 1) * 1 + 2 * (1 + 2 * 3) * 1  # two KEYS_ONLY indexes, 7 entry writes each
+    assert built["per_session_wru"] == pytest.approx(per_session_now)
+    assert units["wru"] - built["wru"] == pytest.approx(heartbeats_before - heartbeats_now + per_session_before - 20)
+
+
+def test_status_index_writes_per_session_count_a_put_then_a_delete_and_put_per_change():
+    storage = cost.Storage(sessions_gsis=2, status_changes_per_session=4, index_entry_bytes=150)
+    assert cost.status_index_wru_per_session(storage) == 2 * (1 + 2 * 3)
+    # an ALL projection entry is the whole item: 3 KB costs 3 WRU per entry write
+    whole = replace(storage, sessions_gsi_all_projection=True, session_item=3000)
+    assert cost.status_index_wru_per_session(whole) == 2 * 7 * 3
+    assert cost.index_copies(whole) == 2 and cost.index_copies(storage) == 0
+
+
+def test_a_grid_poll_reads_index_keys_then_each_tiles_items():
+    storage = cost.Storage(session_item=3000, signal_states_item=1500, heartbeat_item=150, index_entry_bytes=150)
+    # from each of the 8 shards up to 50 keys x 150 B = 7.5 KB -> 2 x 4 KB x 0.5; then per tile: session, presence,
+    # signal state at 0.5 each
+    assert cost.grid_poll_rru(storage, 50) == pytest.approx(8 * 1.0 + 50 * 1.5)
+    before = replace(storage, sessions_gsi_all_projection=True)
+    assert cost.grid_poll_rru(before, 50) == pytest.approx(50 * 3000 / 4096 * 0.5 + 50 * 0.5)
 
 
 def test_a_lever_may_derive_its_value_from_the_current_one():
@@ -151,9 +177,75 @@ def test_capacity_names_the_constraint_with_least_headroom():
     assert result["lambda_ramp_s"] == 10  # under 1,000: within the first 10 s step
 
 
-def test_capacity_gsi_demand_is_session_updates_times_item_units_per_agency():
-    model = cost.Model()
+def test_capacity_before_presence_had_one_gsi_partition_per_agency_taking_every_update():
+    model = cost.with_changes(cost.Model(), cost.BEFORE_PRESENCE)
     result = cost.capacity(model, 100_000, agencies=4)
     gsi = next(r for r in result["constraints"] if "by_agency" in r["constraint"])
     updates = 100_000 / 10 + 100_000 / 30 + model.storage.violations_per_hour * 100_000 / 3600
     assert gsi["demand"] == pytest.approx(updates * cost.write_units(model.storage.session_item) / 4, abs=1e-3)
+    one_agency = cost.capacity(model, 100_000)
+    assert one_agency["first_hard_limit"] == gsi["constraint"] and one_agency["first_hard_limit_headroom"] < 0.1
+
+
+def index_row(result, words):
+    return next(r for r in result["constraints"] if all(w in r["constraint"] for w in words))
+
+
+def test_capacity_of_the_sharded_keys_only_index_per_partition():
+    model = cost.Model()
+    result = cost.capacity(model, 100_000, start_window_s=300)
+    shards = model.storage.index_shards
+    # the busiest key, '<exam>#submitted': every session enters (put) and leaves (delete) within the finish wave
+    writes = index_row(result, ("shard partitions", "WCU/s"))
+    assert writes["demand"] == pytest.approx(2 * 100_000 / 300 / shards, abs=1e-3)
+    assert writes["headroom"] == pytest.approx(1000 / (2 * 100_000 / 300 / shards), abs=1e-3)
+    assert writes["kind"].startswith("hard")
+    # 2,000 proctors (50 candidates each) refresh every 2 s: 1,000 pages/s, each reading up to 50 keys (12.5 KB:
+    # 4 x 0.5 RCU) from every shard of the status
+    reads = index_row(result, ("one shard partition", "RCU/s"))
+    assert reads["demand"] == pytest.approx(1000 * 2.0) and reads["headroom"] == pytest.approx(1.5)
+    # heartbeats: 10,000 presence writes/s over the table; one item takes a write every 10 s
+    assert index_row(result, ("presence table",))["demand"] == pytest.approx(10_000)
+    assert index_row(result, ("one presence item",))["demand"] == pytest.approx(0.1)
+    assert not any("by_agency" in r["constraint"] for r in result["constraints"])
+
+
+def test_shards_divide_the_index_write_rate_and_a_faster_start_needs_more():
+    one = cost.capacity(cost.with_changes(cost.Model(), {"storage.index_shards": 1}), 100_000)
+    eight = cost.capacity(cost.Model(), 100_000)
+    assert index_row(one, ("shard partitions",))["demand"] == pytest.approx(
+        8 * index_row(eight, ("shard partitions",))["demand"], abs=0.01
+    )
+    # all 100,000 within 30 s: 6,667 writes/s on '#submitted' -> 833 per shard of 8, still under 1,000
+    burst = cost.capacity(cost.Model(), 100_000, start_window_s=30)
+    assert index_row(burst, ("shard partitions",))["headroom"] == pytest.approx(1000 / (2 * 100_000 / 30 / 8), abs=1e-3)
+    assert index_row(burst, ("shard partitions",))["headroom"] > 1
+
+
+def test_the_model_uses_the_built_shard_count_and_projection():
+    from chalicelib.exam import session_index
+    from infra.definitions import TABLES
+
+    storage = cost.Storage()
+    assert storage.index_shards == session_index.SHARDS
+    sessions = next(t for t in TABLES if t.suffix == "sessions")
+    assert storage.sessions_gsis == len(sessions.global_indexes)
+    assert not storage.sessions_gsi_all_projection and {i.projection for i in sessions.global_indexes} == {"KEYS_ONLY"}
+    assert storage.heartbeat_item and any(t.suffix == "presence" for t in TABLES)
+
+
+def test_first_hard_limit_counts_only_hard_constraints_and_clears_1_at_100k():
+    result = cost.capacity(cost.Model(), 100_000)
+    hard = [r for r in result["constraints"] if r["kind"].startswith("hard")]
+    assert result["first_hard_limit_headroom"] == min(r["headroom"] for r in hard) >= 1
+    # quota and configuration rows name what lifts them
+    esm = index_row(result, ("SQS event source",))
+    assert esm["kind"].startswith("configuration: provisioned mode") and "MaximumPollers" in esm["kind"]
+
+
+def test_a_model_survives_its_json_round_trip():
+    import json
+
+    model = cost.with_changes(cost.Model(), {"storage.frame_reads": (("ledger", 2.0),), "compute.arm": True})
+    again = cost.from_dict(json.loads(json.dumps(cost.as_dict(model))))
+    assert again == model

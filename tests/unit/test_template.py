@@ -642,6 +642,24 @@ def test_tables_are_on_demand_recoverable_encrypted_and_expire_where_defined(bui
         assert resource["DeletionPolicy"] == ("Retain" if built["stage"] in template.RETAINED_STAGES else "Delete")
 
 
+def test_session_indexes_are_keys_only_and_heartbeats_have_their_own_table(generated):
+    """Issue #13: no session update but a status change reaches an index partition; heartbeats write presence."""
+    tables = {
+        r["Properties"]["TableName"].rsplit("-", 1)[-1]: r["Properties"]
+        for r in of_type(generated, "AWS::DynamoDB::Table").values()
+    }
+    sessions = tables["sessions"]
+    assert {i["IndexName"]: i["Projection"] for i in sessions["GlobalSecondaryIndexes"]} == {
+        "by_exam_status": {"ProjectionType": "KEYS_ONLY"},
+        "by_agency_status": {"ProjectionType": "KEYS_ONLY"},
+    }
+    assert "agency_id" not in {a["AttributeName"] for a in sessions["AttributeDefinitions"]}  # no per-agency index
+    presence = tables["presence"]
+    assert presence["KeySchema"] == [{"AttributeName": "session_id", "KeyType": "HASH"}]
+    assert presence["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert "GlobalSecondaryIndexes" not in presence
+
+
 def test_alarms_watch_both_dead_letter_queues_and_analyzer_errors(generated):
     alarms = of_type(generated, "AWS::CloudWatch::Alarm")
     watched = {
