@@ -47,16 +47,13 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.core.onnx_models import HOW_TO_BUILD, MANIFEST, MODELS_DIR
-from infra.template import ANALYZER_CODE, LAMBDA_PYTHON, merge_template
+from infra.template import ANALYZER_CODE, IDENTITY_CODE, LAMBDA_PYTHON, merge_template
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BUILD_DIR = REPO_ROOT / "build"
 API_REQUIREMENTS = REPO_ROOT / "requirements.txt"
 ANALYZER_REQUIREMENTS = REPO_ROOT / "functions" / "frame_analyzer" / "requirements.txt"
 IDENTITY_REQUIREMENTS = REPO_ROOT / "functions" / "identity_checker" / "requirements.txt"
-# The identity checker's zip, beside the template as the analyzer's is (infra/template.py references it as
-# "./identity_checker.zip" once its function is in the template: /work/notes/split-infra.md).
-IDENTITY_CODE = "./identity_checker.zip"
 CONSTRAINTS = REPO_ROOT / "constraints.txt"
 # Prepares the models at build time (~35 MB with its dependencies): the zips carry its output, never the package.
 BUILD_ONLY_PACKAGE = "onnx"

@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from infra.definitions import (
     ENROLLMENT_PREFIX,
+    IDENTITY_QUEUE,
     LIFECYCLE_QUEUE,
     MEDIA_PREFIX,
     MEDIA_QUEUE,
@@ -213,5 +214,6 @@ def provision(stage: str, *, region: str, endpoint_url: str | None, web_origins:
         "PROCTOR_MEDIA_QUEUE_URL": queue_urls[MEDIA_QUEUE.suffix],
         "PROCTOR_LIFECYCLE_QUEUE_URL": queue_urls[LIFECYCLE_QUEUE.suffix],
         "PROCTOR_LIFECYCLE_QUEUE_NAME": names.queue(LIFECYCLE_QUEUE),
+        "PROCTOR_IDENTITY_QUEUE_URL": queue_urls[IDENTITY_QUEUE.suffix],
         "PROCTOR_STATE_MACHINE_ARN": state_machine_arn,
     }

@@ -19,6 +19,7 @@ import re
 from infra import data_protection, edge, iam
 from infra.definitions import (
     ENROLLMENT_PREFIX,
+    IDENTITY_QUEUE,
     LIFECYCLE_QUEUE,
     MEDIA_PREFIX,
     MEDIA_QUEUE,
@@ -52,9 +53,17 @@ ANALYZER_MEMORY_MB = 1769  # one full vCPU: face detection and embeddings are CP
 ANALYZER_TIMEOUT_S = 30  # a batch of 10 frames takes ~1 s warm; the media queue's visibility is 6x this
 ANALYZER_BATCH_SIZE = 10
 
+IDENTITY_ID = "IdentityChecker"
+IDENTITY_CODE = "./identity_checker.zip"
+IDENTITY_HANDLER = "functions.identity_checker.handler.lambda_handler"
+IDENTITY_MEMORY_MB = 1769  # one full vCPU, as the analyzer: two photos, detection + SFace ~0.3-0.5 s warm
+IDENTITY_TIMEOUT_S = 30  # the identity queue's visibility (180 s) is 6x this
+IDENTITY_BATCH_SIZE = 1  # one check per invocation: a slow or failing job never holds others back
+
 API_ROLE_ID = "DefaultRole"  # Chalice's role, used by the API handler; its policy is replaced below
 WORKER_ROLE_ID = "LifecycleWorkerRole"
 ANALYZER_ROLE_ID = "FrameAnalyzerRole"
+IDENTITY_ROLE_ID = "IdentityCheckerRole"
 STATE_MACHINE_ID = "SessionLifecycleStateMachine"
 STATE_MACHINE_ROLE_ID = "SessionLifecycleRole"
 BUCKET_ID = "MediaBucket"
@@ -88,6 +97,9 @@ LIFECYCLE_EVENT_SOURCE = ("HandleLifecycle", "HandleLifecycleSqsEventSource")
 # Tables each role may touch (least privilege per code path). The API is the whole product: every table.
 WORKER_TABLES = {"sessions": "write", "questions": "read"}  # SessionProgression: handle + reconcile (scan)
 ANALYZER_TABLES = {"media-objects": "write", "sessions": "write", "violations": "write", "signal-states": "write"}
+# The identity checker reads the pending check and writes the decision on it; nothing else (the exam start copies
+# the template onto the session, in the API).
+IDENTITY_TABLES = {"enrollments": "write"}
 
 RETAINED_STAGES = {"prod"}  # data survives a stack delete (and a replacement) there
 # Reserved concurrency (docs/DEPLOY.md, "Concurrency"): capacity the API cannot take from the analyzer and the
@@ -95,6 +107,7 @@ RETAINED_STAGES = {"prod"}  # data survives a stack delete (and a replacement) t
 # few per session. The account's quota must leave 100 unreserved above the sum.
 ANALYZER_RESERVED_CONCURRENCY = 50
 LIFECYCLE_RESERVED_CONCURRENCY = 5
+IDENTITY_RESERVED_CONCURRENCY = 20  # 100,000 candidates checking in over ~30 min: ~55 checks/s at ~0.4 s each
 AUDIT_LOG_RETENTION_DAYS = 400  # a year and a bit: an exam season and its appeals
 LOG_RETENTION_DAYS = (
     1,
@@ -152,6 +165,8 @@ def log_group_id(function_id: str) -> str:
 def function_name(names: StackNames, function_id: str) -> str:
     if function_id == ANALYZER_ID:
         return names.prefix + "frame-analyzer"
+    if function_id == IDENTITY_ID:
+        return names.prefix + "identity-checker"
     return names.prefix + CHALICE_FUNCTIONS[function_id][0]
 
 
@@ -213,6 +228,13 @@ def parameters(stage: str) -> Json:
             "Description": "Reserved concurrency of the lifecycle queue consumer, also its SQS event source's "
             "maximum concurrency (0 = no reservation; otherwise at least 2)",
         },
+        "IdentityReservedConcurrency": {
+            "Type": "Number",
+            "Default": str(IDENTITY_RESERVED_CONCURRENCY),
+            "MinValue": 0,
+            "Description": "Reserved concurrency of the identity checker, also its SQS event source's maximum "
+            "concurrency (0 = no reservation; otherwise at least 2)",
+        },
         "AuditLogRetentionDays": {
             "Type": "Number",
             "Default": str(AUDIT_LOG_RETENTION_DAYS),
@@ -244,6 +266,7 @@ CONDITIONS: Json = {
     "HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [ref("AlarmEmail"), ""]}]},
     "LimitsAnalyzerConcurrency": {"Fn::Not": [{"Fn::Equals": [ref("AnalyzerReservedConcurrency"), "0"]}]},
     "LimitsLifecycleConcurrency": {"Fn::Not": [{"Fn::Equals": [ref("LifecycleReservedConcurrency"), "0"]}]},
+    "LimitsIdentityConcurrency": {"Fn::Not": [{"Fn::Equals": [ref("IdentityReservedConcurrency"), "0"]}]},
     **edge.CONDITIONS,
 }
 
@@ -714,6 +737,7 @@ def environment(names: StackNames, stage: str) -> Json:
         "PROCTOR_MEDIA_QUEUE_URL": ref(queue_id(MEDIA_QUEUE)),
         "PROCTOR_LIFECYCLE_QUEUE_URL": ref(queue_id(LIFECYCLE_QUEUE)),
         "PROCTOR_LIFECYCLE_QUEUE_NAME": get_att(queue_id(LIFECYCLE_QUEUE), "QueueName"),
+        "PROCTOR_IDENTITY_QUEUE_URL": ref(queue_id(IDENTITY_QUEUE)),
         "PROCTOR_STATE_MACHINE_ARN": ref(STATE_MACHINE_ID),
         "PROCTOR_JWT_SECRET_ARN": ref(SECRET_ID),
         "PROCTOR_FACE_ENGINE": ref("FaceEngine"),
@@ -762,9 +786,9 @@ def roles(names: StackNames) -> Json:
         *data_protection.key_use(bucket_arn, (*data_protection.KMS_READ, *data_protection.KMS_WRITE), encrypted_tables),
         allow(["secretsmanager:GetSecretValue"], ref(SECRET_ID)),  # the JWT signing key, once per process
         allow(["sqs:GetQueueAttributes"], get_att(queue_id(MEDIA_QUEUE))),  # health check
+        allow(iam.SQS_SEND, get_att(queue_id(IDENTITY_QUEUE))),  # identity checks, decided by the identity checker
         allow(["states:StartExecution", "states:DescribeStateMachine", *iam.TASK_RESPONSE], machine),
         allow(["states:DescribeExecution"], executions),
-        allow(iam.REKOGNITION, "*"),  # Rekognition's image APIs take no resource ARN
         allow(iam.XRAY_WRITE, "*"),
         iam.log_streams([log_group_id("APIHandler")]),
     ]
@@ -788,6 +812,22 @@ def roles(names: StackNames) -> Json:
         allow(iam.XRAY_WRITE, "*"),
         iam.log_streams([log_group_id(ANALYZER_ID)]),
     ]
+    identity = [
+        *_table_access(IDENTITY_TABLES),
+        # Both photos of a check, read by key; the checker writes no object.
+        allow(["s3:GetObject", "s3:GetObjectVersion"], iam.object_arns(bucket_arn, (ENROLLMENT_PREFIX,))),
+        _list_bucket(bucket, (ENROLLMENT_PREFIX,)),
+        # Photos under the bucket key and the enrollments table (face templates) are under the customer key.
+        *data_protection.key_use(
+            bucket_arn,
+            (*data_protection.KMS_READ, *data_protection.KMS_WRITE),
+            (names.table(next(t for t in TABLES if t.suffix == "enrollments")),),
+        ),
+        allow(iam.SQS_CONSUME, get_att(queue_id(IDENTITY_QUEUE))),
+        allow(iam.REKOGNITION, "*"),  # agencies on the rekognition engine (DetectFaces, CompareFaces): no ARN
+        allow(iam.XRAY_WRITE, "*"),
+        iam.log_streams([log_group_id(IDENTITY_ID)]),
+    ]
     return {
         API_ROLE_ID: iam.role(
             "API Lambda: every table, media uploads and evidence, session lifecycle",
@@ -807,6 +847,12 @@ def roles(names: StackNames) -> Json:
             "proctor-frame-analyzer",
             analyzer,
         ),
+        IDENTITY_ROLE_ID: iam.role(
+            "Identity checker: identity queue, enrollment photos, the enrollment decision",
+            "lambda.amazonaws.com",
+            "proctor-identity-checker",
+            identity,
+        ),
     }
 
 
@@ -820,7 +866,7 @@ def log_groups(names: StackNames) -> Json:
                 "RetentionInDays": ref("LogRetentionDays"),
             },
         }
-        for function_id in (*CHALICE_FUNCTIONS, ANALYZER_ID)
+        for function_id in (*CHALICE_FUNCTIONS, ANALYZER_ID, IDENTITY_ID)
     }
 
 
@@ -859,6 +905,41 @@ def analyzer(names: StackNames, stage: str) -> Json:
                                     ref("AWS::NoValue"),
                                 ]
                             },
+                        },
+                    }
+                },
+            },
+        }
+    }
+
+
+def identity_checker(names: StackNames, stage: str) -> Json:
+    limit = ref("IdentityReservedConcurrency")
+    return {
+        IDENTITY_ID: {
+            "Type": "AWS::Serverless::Function",
+            "DependsOn": [log_group_id(IDENTITY_ID)],
+            "Properties": {
+                "FunctionName": function_name(names, IDENTITY_ID),
+                "Description": "Identity-check jobs via the identity queue -> face detection, quality gates, match",
+                "CodeUri": IDENTITY_CODE,
+                "Handler": IDENTITY_HANDLER,
+                "Runtime": LAMBDA_RUNTIME,
+                "Architectures": [LAMBDA_ARCHITECTURE],
+                "MemorySize": IDENTITY_MEMORY_MB,
+                "Timeout": IDENTITY_TIMEOUT_S,
+                "Tracing": "Active",
+                "Role": get_att(IDENTITY_ROLE_ID),
+                "ReservedConcurrentExecutions": _if_limited("LimitsIdentityConcurrency", limit),
+                "Environment": {"Variables": environment(names, stage)},
+                "Events": {
+                    "IdentityQueue": {
+                        "Type": "SQS",
+                        "Properties": {
+                            "Queue": get_att(queue_id(IDENTITY_QUEUE)),
+                            "BatchSize": IDENTITY_BATCH_SIZE,
+                            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                            "ScalingConfig": _if_limited("LimitsIdentityConcurrency", {"MaximumConcurrency": limit}),
                         },
                     }
                 },
@@ -920,6 +1001,14 @@ def alarms(names: StackNames) -> Json:
         ("FunctionName", ref(ANALYZER_ID)),
         "Sum",
     )
+    resources[IDENTITY_ID + "ErrorsAlarm"] = alarm(
+        "identity-checker-errors",
+        "The identity checker failed invocations",
+        "AWS/Lambda",
+        "Errors",
+        ("FunctionName", ref(IDENTITY_ID)),
+        "Sum",
+    )
     return resources
 
 
@@ -978,6 +1067,8 @@ def outputs(names: StackNames) -> Json:
         "AuditLogBucketName": ref(data_protection.AUDIT_BUCKET_ID),
         "ApiAccessLogGroup": ref(edge.ACCESS_LOG_GROUP_ID),
         "FrameAnalyzerName": ref(ANALYZER_ID),
+        "IdentityQueueUrl": ref(queue_id(IDENTITY_QUEUE)),
+        "IdentityCheckerName": ref(IDENTITY_ID),
         "TablePrefix": names.prefix,
     }
     return {key: {"Value": value} for key, value in values.items()}
@@ -1000,6 +1091,7 @@ def merge_template(stage: str) -> Json:
         roles(names),
         log_groups(names),
         analyzer(names, stage),
+        identity_checker(names, stage),
         alarms(names),
         chalice_overrides(names, stage),
     ):

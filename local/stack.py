@@ -162,18 +162,7 @@ class LocalStack:
                 web_origins=[self.web_url, f"http://localhost:{self.web_port}"],
             )
         )
-        self.env.update(self._identity_queue_env())
         self._export(setenv)
-
-    def _identity_queue_env(self) -> dict[str, str]:
-        """The identity-check queue's URL (provisioned with the others from infra/definitions.py QUEUES)."""
-        import boto3
-
-        from infra.definitions import IDENTITY_QUEUE, StackNames
-
-        sqs = boto3.client("sqs", region_name=self.region, endpoint_url=self.endpoint_url)
-        url = sqs.get_queue_url(QueueName=StackNames(self.stage).queue(IDENTITY_QUEUE))["QueueUrl"]
-        return {"PROCTOR_IDENTITY_QUEUE_URL": url}
 
     def _endpoint_ready(self) -> bool:
         process = self._services[ENDPOINT].process

@@ -23,6 +23,7 @@ from chalicelib.core.settings import load_settings
 from infra import data_protection, deploy, edge, iam, package, template
 from infra.definitions import (
     ENROLLMENT_PREFIX,
+    IDENTITY_QUEUE,
     LIFECYCLE_QUEUE,
     MEDIA_PREFIX,
     MEDIA_QUEUE,
@@ -344,7 +345,7 @@ def test_the_policy_walk_catches_a_wildcard_hidden_in_a_new_role(generated):
 def test_every_function_runs_the_packaged_runtime_traced_under_its_own_role_and_log_group(built):
     tpl = built["json"]
     functions = of_type(tpl, "AWS::Serverless::Function")
-    assert set(functions) == {*template.CHALICE_FUNCTIONS, template.ANALYZER_ID}
+    assert set(functions) == {*template.CHALICE_FUNCTIONS, template.ANALYZER_ID, template.IDENTITY_ID}
     roles = of_type(tpl, "AWS::IAM::Role")
     names = StackNames(built["stage"])
     for function in functions.values():
@@ -660,7 +661,7 @@ def test_session_indexes_are_keys_only_and_heartbeats_have_their_own_table(gener
     assert "GlobalSecondaryIndexes" not in presence
 
 
-def test_alarms_watch_both_dead_letter_queues_and_analyzer_errors(generated):
+def test_alarms_watch_every_dead_letter_queue_and_the_queue_consumers_errors(generated):
     alarms = of_type(generated, "AWS::CloudWatch::Alarm")
     watched = {
         (a["Properties"]["MetricName"], json.dumps(a["Properties"]["Dimensions"][0]["Value"])) for a in alarms.values()
@@ -673,6 +674,7 @@ def test_alarms_watch_both_dead_letter_queues_and_analyzer_errors(generated):
         for q in QUEUES
     }
     expected.add(("Errors", json.dumps({"Ref": template.ANALYZER_ID})))
+    expected.add(("Errors", json.dumps({"Ref": template.IDENTITY_ID})))
     assert watched == expected
     for alarm in alarms.values():
         assert alarm["Properties"]["Threshold"] == 0
@@ -1068,3 +1070,20 @@ def test_api_gateway_answers_its_own_errors_in_the_api_s_json_shape(generated):
         body = json.loads(rendered)
         assert body["error"]["code"] == code and isinstance(body["error"]["message"], str)
         assert body["error"]["details"] == {"request_id": "c0ffee00-1234"}
+
+
+def test_the_identity_checker_has_its_queue_and_the_api_no_face_service(generated):
+    def actions(role_id: str) -> set[str]:
+        found = set()
+        for statement in statements_of(generated, role_id):
+            found.update([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+        return found
+
+    checker = generated["Resources"][template.IDENTITY_ID]["Properties"]
+    assert checker["Events"]["IdentityQueue"]["Properties"]["Queue"] == {
+        "Fn::GetAtt": [template.queue_id(IDENTITY_QUEUE), "Arn"]
+    }
+    assert checker["Handler"] == template.IDENTITY_HANDLER and checker["CodeUri"] == template.IDENTITY_CODE
+    api, identity = actions(template.API_ROLE_ID), actions(template.IDENTITY_ROLE_ID)
+    assert "sqs:SendMessage" in api and not any(a.startswith("rekognition:") for a in api)
+    assert "sqs:ReceiveMessage" in identity and "s3:PutObject" not in identity
