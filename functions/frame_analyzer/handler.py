@@ -136,4 +136,8 @@ def latency_ms(uploaded_at: datetime | None) -> float | None:
 
 @observability.instrumented(SERVICE)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return process_partial_response(event=event, record_handler=handle_message, processor=processor, context=context)
+    """One SQS batch; the outcome rows of its objects go out together when it ends (ledger.py)."""
+    with analyzer().outcomes.batch():
+        return process_partial_response(
+            event=event, record_handler=handle_message, processor=processor, context=context
+        )
