@@ -55,6 +55,7 @@ class Timer:
         self.cpu_seconds: dict[str, float] = defaultdict(float)  # the process's CPU time inside the stage
         self.calls: Counter[str] = Counter()
         self.items: Counter[str] = Counter()  # DynamoDB item operations by table (patch_dynamodb)
+        self.cpu_by_call: dict[str, float] = defaultdict(float)  # CPU seconds by request kind (calls' keys)
 
     def wrap(self, stage: str, fn: Callable[..., Any], count_as: str | None = None) -> Callable[..., Any]:
         def timed(*args: Any, **kwargs: Any) -> Any:
@@ -65,6 +66,7 @@ class Timer:
                 self.seconds[stage] += time.perf_counter() - start
                 self.cpu_seconds[stage] += time.process_time() - cpu_start
                 self.calls[count_as or stage] += 1
+                self.cpu_by_call[count_as or stage] += time.process_time() - cpu_start
 
         return timed
 
@@ -73,6 +75,7 @@ class Timer:
         self.cpu_seconds.clear()
         self.calls.clear()
         self.items.clear()
+        self.cpu_by_call.clear()
 
 
 class TimedS3:
@@ -350,6 +353,9 @@ def run_one(
         "fast_detections_per_frame": round(timer.calls["detect_fast"] / n, 3),
         "calls_per_frame": calls,
         "dynamodb_calls_per_frame": round(ddb_calls / n, 3),
+        "cpu_ms_per_request": {
+            k: round(timer.cpu_by_call[k] * 1000 / timer.calls[k], 2) for k in sorted(timer.calls) if ":" in k
+        },
         "item_operations_per_frame": {k: round(v / n, 3) for k, v in sorted(timer.items.items())},
         "endpoint_calls_per_frame": round(endpoint_calls / n, 3),
         "outcomes": dict(outcomes),
