@@ -6,9 +6,14 @@ issued to that session is rejected (`not_issued`, nothing recorded for the sessi
 upload under a key already used is recorded (`media_reupload`) while the first version stays the evidence.
 Violations carry the evidence's version id and sha256; the proctor's link is pinned to that version.
 
-Every object also ends in the ledger as analyzed or rejected (with a reason). A redelivered event claims the same
-version again and finds its ledger row (or, after a crash before the row was written, is applied again: the
-tracker recognises an object it applied and episode ids are derived, so nothing is counted twice).
+Every object also ends in the ledger as analyzed or rejected (with a reason); the rows of one SQS batch are written
+together when the batch ends (ledger.py). A redelivered event claims the same version again and finds its ledger row
+(or, after a crash before the row was written, is applied again: the tracker recognises an object it applied and
+episode ids are derived, so nothing is counted twice).
+
+Endpoint requests per webcam frame: one BatchGetItem (the session, projected, and its signal states:
+session_inputs.py), one GetObject, the claim (UpdateItem), one conditional PutItem of the signal states (episodes,
+media counters and the live tile in the same write), and a share of the batch's BatchWriteItem of outcome rows.
 """
 
 from __future__ import annotations
