@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +20,7 @@ from chalicelib.violations.models import SignalStatesRecord
 from chalicelib.violations.recorder import Evidence, Violation, ViolationRecorder, derived_violation_id
 
 _TIME_FIELDS = ("last_at", "streak_started_at", "episode_started_at", "episode_last_at", "last_clear_at")
+_FIELDS = tuple(f.name for f in fields(SignalState))
 MAX_ATTEMPTS = 8
 APPLIED_KEPT = 40  # objects remembered per session: a redelivery within this many is recognised and skipped
 
@@ -34,7 +35,7 @@ class Observation:
 def _encode(states: dict[str, SignalState]) -> str:
     out = {}
     for signal, state in states.items():
-        raw = asdict(state)
+        raw = {name: getattr(state, name) for name in _FIELDS}  # shallow: asdict() deep-copies every datetime
         for name in _TIME_FIELDS:
             raw[name] = iso(raw[name]) if raw[name] else None
         out[signal] = raw

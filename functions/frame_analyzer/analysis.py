@@ -6,9 +6,14 @@ issued to that session is rejected (`not_issued`, nothing recorded for the sessi
 upload under a key already used is recorded (`media_reupload`) while the first version stays the evidence.
 Violations carry the evidence's version id and sha256; the proctor's link is pinned to that version.
 
-Every object also ends in the ledger as analyzed or rejected (with a reason). A redelivered event claims the same
-version again and finds its ledger row (or, after a crash before the row was written, is applied again: the
-tracker recognises an object it applied and episode ids are derived, so nothing is counted twice).
+Every object also ends in the ledger as analyzed or rejected (with a reason); the rows of one SQS batch are written
+together when the batch ends (ledger.py). A redelivered event claims the same version again and finds its ledger row
+(or, after a crash before the row was written, is applied again: the tracker recognises an object it applied and
+episode ids are derived, so nothing is counted twice).
+
+Endpoint requests per webcam frame: one BatchGetItem (the session, projected, and its signal states:
+session_inputs.py), one GetObject, the claim (UpdateItem), one conditional PutItem of the signal states (episodes,
+media counters and the live tile in the same write), and a share of the batch's BatchWriteItem of outcome rows.
 """
 
 from __future__ import annotations
@@ -29,7 +34,6 @@ from chalicelib.core.clock import Clock
 from chalicelib.core.db import is_condition_failure
 from chalicelib.exam import rules
 from chalicelib.exam.policy import AnalysisPolicy
-from chalicelib.exam.sessions import load_session
 from chalicelib.identity.face_detector import (
     FRAME_MAX_PIXELS,
     JPEG_ONLY,
@@ -50,6 +54,8 @@ from chalicelib.violations.recorder import Evidence, Violation, ViolationRecorde
 from chalicelib.violations.signal_tracker import Observation, SignalTracker
 from chalicelib.violations.speech import InvalidAudio, SpeechDetector, read_wav
 from functions.frame_analyzer.frame_signals import Identity, Reference, frame_signals
+from functions.frame_analyzer.ledger import OutcomeLedger
+from functions.frame_analyzer.session_inputs import SessionInputs, read_inputs
 
 logger = logging.getLogger(__name__)
 LEDGER_RETENTION = timedelta(days=30)
@@ -112,6 +118,8 @@ class FrameAnalyzer:
         kinds: dict[str, MediaKind],
         recorder: ViolationRecorder,
         trace: Trace = untraced,
+        sessions: Callable[[str], SessionInputs | None] = read_inputs,
+        outcomes: OutcomeLedger | None = None,
     ) -> None:
         self._s3 = s3
         self._engines = engines
@@ -122,6 +130,8 @@ class FrameAnalyzer:
         self._kinds = kinds
         self._recorder = recorder
         self._trace = trace
+        self._sessions = sessions
+        self.outcomes = outcomes or OutcomeLedger()  # the handler wraps each SQS batch in outcomes.batch()
 
     def process(self, uploaded: UploadedObject) -> Outcome:
         """Handle one uploaded object (from an SQS-wrapped S3 notification)."""
@@ -138,7 +148,8 @@ class FrameAnalyzer:
             if media_key is None:
                 raise Rejected("foreign_key")
             ledger.kind = media_key.kind
-            session = self._active_session(media_key.session_id, uploaded_at)
+            inputs = self._active_session(media_key.session_id, uploaded_at)
+            session = inputs.session
             kind = self._kinds[media_key.kind]
             with self._trace("s3.fetch"):
                 stored = self._get(uploaded)
@@ -152,14 +163,13 @@ class FrameAnalyzer:
             if first is None:  # another version under a used key: recorded, never the evidence
                 return self._reupload(session, media_key, evidence, ledger, uploaded_at)
             claimed, ledger.session_id = True, media_key.session_id
-            if not first and self._already_done(object_id):
+            if not first and self.outcomes.done(object_id):
                 return Outcome(object_id, "duplicate", kind=media_key.kind)
             if content_problem:
                 raise Rejected(content_problem)
-            policy = AnalysisPolicy.from_dict(session.analysis.as_dict() or None)
-            signal_record = None
+            policy = inputs.policy
+            signal_record = inputs.states  # read with the session: frame count, episode states, applied objects
             if media_key.kind == "webcam":
-                signal_record = self._tracker.load(session.session_id)  # read once: frame count + episode state
                 observations, ledger.faces = self._observe_frame(session, data, policy, signal_record)
             elif media_key.kind == "screen":
                 observations = self._check_screen(data)
@@ -171,7 +181,7 @@ class FrameAnalyzer:
             with self._trace("dynamodb.ledger"):
                 if claimed and media_key is not None:  # the session's own upload: it counts as rejected media
                     media_stats.note_rejected(media_key.session_id, media_key.kind, str(rejection), uploaded_at)
-                ledger.save()
+                self.outcomes.save(ledger)
             if str(rejection) == "not_issued":
                 logger.warning("upload under a key never issued: %s (nothing recorded for its session)", key)
             else:
@@ -185,7 +195,7 @@ class FrameAnalyzer:
                 )
         ledger.outcome = "analyzed"
         with self._trace("dynamodb.ledger"):
-            ledger.save()
+            self.outcomes.save(ledger)
         flagged = tuple(sorted(signal for signal, seen in observations.items() if seen.flagged))
         return Outcome(
             object_id,
@@ -279,17 +289,9 @@ class FrameAnalyzer:
                     },
                 ),
             )
-        ledger.save()
+        self.outcomes.save(ledger)
         logger.warning("another upload under the used key %s: %s", evidence.key, ledger.reason)
         return Outcome(ledger.object_id, "rejected", ledger.reason, kind=media_key.kind)
-
-    @staticmethod
-    def _already_done(object_id: str) -> bool:
-        try:
-            MediaObjectRecord.get(object_id)
-            return True
-        except DoesNotExist:
-            return False
 
     def _get(self, uploaded: UploadedObject) -> StoredObject:
         """One GetObject of the very version the event reports. Where events carry no version id (moto) and the
@@ -323,16 +325,18 @@ class FrameAnalyzer:
         matches = [v for v in listed.get("Versions", []) if v["Key"] == key and v["ETag"].strip('"') == etag]
         return min(matches, key=lambda v: v["LastModified"])["VersionId"] if matches else None
 
-    def _active_session(self, session_id: str, uploaded_at: datetime) -> Any:
-        session = load_session(session_id)
-        if session is None:
+    def _active_session(self, session_id: str, uploaded_at: datetime) -> SessionInputs:
+        """The session's analysis inputs and signal states (one read), if it still takes media."""
+        inputs = self._sessions(session_id)
+        if inputs is None:
             raise Rejected("unknown_session")
+        session = inputs.session
         if session.status == rules.IN_PROGRESS:
-            return session
+            return inputs
         ended = session.submitted_at or session.deadline_at
         if session.status in rules.FINAL_STATUSES or uploaded_at > ended + LATE_UPLOAD_GRACE:
             raise Rejected("session_inactive")
-        return session
+        return inputs
 
     def _observe_frame(
         self, session: Any, data: bytes, policy: AnalysisPolicy, signal_record: Any

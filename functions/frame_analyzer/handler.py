@@ -21,10 +21,12 @@ from chalicelib.core.clock import parse_iso
 from chalicelib.media.uploads import parse_media_key
 from chalicelib.violations.speech import SpeechDetector
 from functions.frame_analyzer.analysis import FrameAnalyzer, Outcome, UploadedObject
+from functions.frame_analyzer.ledger import OutcomeLedger
 
 SERVICE = observability.ANALYZER
 ANALYZED_METRIC = {"webcam": "FramesAnalyzed", "audio": "AudioChunksAnalyzed"}
 processor = BatchProcessor(event_type=EventType.SQS)
+outcome_ledger = OutcomeLedger()  # the outcome rows of each SQS batch go out together when it ends
 
 
 @cache
@@ -41,6 +43,7 @@ def analyzer() -> FrameAnalyzer:
         wiring.media_uploads().kinds,
         wiring.recorder(),
         trace=functools.partial(observability.segment, SERVICE),
+        outcomes=outcome_ledger,
     )
 
 
@@ -136,4 +139,8 @@ def latency_ms(uploaded_at: datetime | None) -> float | None:
 
 @observability.instrumented(SERVICE)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return process_partial_response(event=event, record_handler=handle_message, processor=processor, context=context)
+    """One SQS batch; the outcome rows of its objects go out together when it ends (ledger.py)."""
+    with outcome_ledger.batch():
+        return process_partial_response(
+            event=event, record_handler=handle_message, processor=processor, context=context
+        )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import cv2
@@ -12,7 +14,7 @@ import numpy as np
 import pytest
 
 from chalicelib import wiring
-from chalicelib.violations.models import MediaObjectRecord, ViolationRecord
+from chalicelib.violations.models import MediaObjectRecord, SignalStatesRecord, ViolationRecord
 from functions.frame_analyzer.handler import lambda_handler
 from tests.helpers import as_batch, notification, presign, upload, wait_for
 from tests.paths import FACES_DIR, REPO_ROOT
@@ -257,3 +259,125 @@ def test_a_cancelled_transaction_never_undoes_a_concurrent_answer(api, started):
     # Then every answer is still there: no rollback of one request erased another's write
     saved = api.call("GET", f"/sessions/{session['session_id']}", started["candidate"]).json()["answers"]
     assert set(saved) == {item["item_id"] for item in session["items"]}
+
+
+@pytest.fixture
+def scratch_bucket(aws):
+    """A bucket without notifications: objects put here reach only the handler the test calls (the stack's
+    dispatcher analyses everything in the media bucket, which would race the test for the claims)."""
+    name = f"frame-io-{uuid.uuid4().hex[:12]}"
+    aws["s3"].create_bucket(Bucket=name)
+    return name
+
+
+def put_in(aws, bucket: str, key: str, data: bytes) -> str:
+    return aws["s3"].put_object(Bucket=bucket, Key=key, Body=data, ContentType="image/jpeg")["ETag"].strip('"')
+
+
+def event_at(body: str, when: datetime) -> str:
+    """The notification with S3's eventTime set (the upload's time, which the late-upload grace compares)."""
+    notification_ = json.loads(body)
+    notification_["Records"][0]["eventTime"] = when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return json.dumps(notification_)
+
+
+def count_requests(monkeypatch) -> Counter:
+    """DynamoDB requests this process sends, by operation."""
+    from pynamodb.connection.base import Connection
+
+    requests_: Counter = Counter()
+    original = Connection.dispatch
+
+    def dispatch(self, operation_name, operation_kwargs):
+        requests_[operation_name] += 1
+        return original(self, operation_name, operation_kwargs)
+
+    monkeypatch.setattr(Connection, "dispatch", dispatch)
+    return requests_
+
+
+def test_a_batch_of_frames_costs_one_read_and_two_writes_per_frame_and_one_write_for_its_outcomes(
+    api, started, aws, scratch_bucket, monkeypatch
+):
+    from functions.frame_analyzer.handler import analyzer
+
+    analyzer()  # models loaded before counting
+    jpeg = (FACES_DIR / "obama__obama.jpg").read_bytes()
+    keys = [presign(api, started)["key"] for _ in range(3)]
+    bodies = [notification(scratch_bucket, key, put_in(aws, scratch_bucket, key, jpeg)) for key in keys]
+    requests_ = count_requests(monkeypatch)
+    event, _ = as_batch(*bodies)
+    assert lambda_handler(event, None) == {"batchItemFailures": []}
+    # One BatchGetItem (session + signal states), the claim, the signal-state write per frame; the outcome rows of
+    # the whole batch in one BatchWriteItem. No GetItem of the session or of the ledger.
+    assert requests_ == Counter({"BatchGetItem": 3, "UpdateItem": 3, "PutItem": 3, "BatchWriteItem": 1})
+    rows = [
+        MediaObjectRecord.get(f"{scratch_bucket}/{key}#{body_etag(body)}")
+        for key, body in zip(keys, bodies, strict=True)
+    ]
+    assert [(r.outcome, r.session_id, r.kind) for r in rows] == [
+        ("analyzed", started["session"]["session_id"], "webcam")
+    ] * 3
+    states = SignalStatesRecord.get(started["session"]["session_id"])
+    assert int(states.frames_received) == 3
+
+
+def body_etag(body: str) -> str:
+    return json.loads(body)["Records"][0]["s3"]["object"]["eTag"]
+
+
+def test_a_batch_lost_before_its_outcome_rows_were_written_is_redelivered_without_double_counting(
+    api, started, aws, scratch_bucket, monkeypatch
+):
+    from functions.frame_analyzer.ledger import OutcomeLedger
+
+    session_id = started["session"]["session_id"]
+    key = presign(api, started)["key"]
+    body = notification(
+        scratch_bucket, key, put_in(aws, scratch_bucket, key, (FACES_DIR / "group__two_people.jpg").read_bytes())
+    )
+    # Given a batch whose frame was analysed (violation, counters, signal states written) but whose invocation died
+    # before the batch's outcome rows went out
+    monkeypatch.setattr(OutcomeLedger, "flush", staticmethod(lambda rows: None))
+    event, _ = as_batch(body)
+    assert lambda_handler(event, None) == {"batchItemFailures": []}
+    object_id = f"{scratch_bucket}/{key}#{body_etag(body)}"
+    assert MediaObjectRecord.count(object_id) == 0
+    monkeypatch.undo()
+    # When SQS delivers it again
+    event, _ = as_batch(body)
+    assert lambda_handler(event, None) == {"batchItemFailures": []}
+    # Then the row is written, and nothing was counted twice
+    assert MediaObjectRecord.get(object_id).outcome == "analyzed"
+    assert [v.type for v in violations_of(session_id)] == ["multiple_faces"]
+    assert int(SignalStatesRecord.get(session_id).frames_received) == 1
+    row = next(
+        s
+        for s in api.call("GET", "/proctor/sessions", started["proctor"]).json()["sessions"]
+        if s["session_id"] == session_id
+    )
+    assert row["violation_counts"] == {"multiple_faces": 1}
+
+
+def test_a_terminated_session_stops_being_analysed_with_the_next_object(api, started, aws, scratch_bucket):
+    # Given a session whose frames this process has just analysed (anything it kept of the session is warm)
+    session_id = started["session"]["session_id"]
+    jpeg = (FACES_DIR / "obama__obama.jpg").read_bytes()
+    first, late = presign(api, started)["key"], presign(api, started)["key"]
+    body = notification(scratch_bucket, first, put_in(aws, scratch_bucket, first, jpeg))
+    event, _ = as_batch(event_at(body, datetime.now(UTC)))
+    lambda_handler(event, None)
+    assert MediaObjectRecord.get(f"{scratch_bucket}/{first}#{body_etag(body)}").outcome == "analyzed"
+    # When the proctor terminates it, and a frame uploaded after the late-upload grace arrives right away
+    rev = api.call("GET", f"/proctor/sessions/{session_id}/messages", started["proctor"]).json()["session"][
+        "control_rev"
+    ]
+    terminate = {"reason": "Used a phone", "expected_rev": rev}
+    response = api.call("POST", f"/proctor/sessions/{session_id}/terminate", started["proctor"], json=terminate)
+    assert response.status_code == 201 and response.json()["status"] == "submitted", response.text
+    body = notification(scratch_bucket, late, put_in(aws, scratch_bucket, late, jpeg))
+    event, _ = as_batch(event_at(body, datetime.now(UTC) + timedelta(seconds=31)))
+    lambda_handler(event, None)
+    # Then it is rejected at once: the status is read with every object, no cached copy can be stale
+    row = MediaObjectRecord.get(f"{scratch_bucket}/{late}#{body_etag(body)}")
+    assert (row.outcome, row.reason) == ("rejected", "session_inactive")

@@ -107,3 +107,18 @@ def test_a_late_frame_beyond_the_gap_is_dropped_and_a_repeat_changes_nothing():
 def test_a_late_clean_frame_marks_earlier_flags_stale():
     _, changes = feed([(10, True, 0.5), (5, False, 0), (0, True, 0.9)])
     assert changes == []
+
+
+def test_signal_states_round_trip_through_the_stored_json_at_millisecond_precision():
+    from dataclasses import replace
+
+    from chalicelib.violations.signal_tracker import _decode, _encode
+
+    at = datetime(2026, 11, 29, 10, 0, 0, 123000, tzinfo=UTC)
+    states = {
+        "no_face": SignalState(last_at=at, streak=2, streak_started_at=at, streak_peak=0.5, observations=7),
+        "multiple_faces": replace(
+            SignalState(), episode_started_at=at, episode_last_at=at, episode_frames=3, last_clear_at=at
+        ),
+    }
+    assert _decode(_encode(states)) == states
