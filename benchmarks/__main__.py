@@ -53,19 +53,21 @@ def model_from(result: dict[str, Any]) -> tuple[cost.Model, dict[str, Any]]:
     best = next((r for r in (result.get("analyzer") or {}).get("runs", []) if r["name"] == "optimised"), None)
     compute, workload, storage = model.compute, model.workload, model.storage
     if best:
-        calls = best["calls_per_frame"]
+        # Item operations, whatever request carried them (a BatchGetItem reads the session and its states).
+        calls = best.get("item_operations_per_frame") or best["calls_per_frame"]
         table_of = {"objects": "ledger", "sessions": "session", "states": "signal_states"}
 
-        def per_frame(op: str) -> tuple[tuple[str, float], ...]:
-            return tuple(
-                (table_of[k.rsplit(":", 1)[1]], v)
-                for k, v in calls.items()
-                if k.startswith(f"ddb:{op}:") and k.rsplit(":", 1)[1] in table_of
-            )
+        def per_frame(*ops: str) -> tuple[tuple[str, float], ...]:
+            counts: dict[str, float] = {}
+            for key, value in calls.items():
+                op, table = key.split(":")[1], key.rsplit(":", 1)[1]
+                if key.startswith("ddb:") and op in ops and table in table_of:
+                    counts[table_of[table]] = counts.get(table_of[table], 0) + value
+            return tuple(counts.items())
 
         compute = replace(compute, frame_cpu_ms=best["cpu_ms_per_frame"])
         workload = replace(workload, frame_bytes=round(best["frame_kb_mean"] * 1024))
-        storage = replace(storage, frame_reads=per_frame("GetItem"), frame_writes=per_frame("PutItem"))
+        storage = replace(storage, frame_reads=per_frame("GetItem"), frame_writes=per_frame("PutItem", "UpdateItem"))
         measured.update(
             {
                 "analyzer CPU ms/frame": best["cpu_ms_per_frame"],
