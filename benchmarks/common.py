@@ -77,7 +77,8 @@ def endpoint_version() -> str:
 def machine_line(info: dict[str, Any]) -> str:
     return (
         f"{info['cores']} vCPU {info['cpu']}, {info['memory_gib']} GiB, {info['os']}, Python {info['python']}, "
-        f"OpenCV {info['opencv']}, ministack {info.get('ministack', '?')}"
+        f"OpenCV {info['opencv']}, "
+        + (f"ministack {info['ministack']}" if "ministack" in info else f"moto {info.get('moto', '?')}")
     )
 
 

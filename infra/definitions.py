@@ -10,7 +10,7 @@ from pathlib import Path
 
 INFRA_DIR = Path(__file__).resolve().parent
 MEDIA_PREFIX = "sessions/"  # monitoring uploads; notifications go to the analyzer
-ENROLLMENT_PREFIX = "enrollment/"  # identity-check photos; read by the API only
+ENROLLMENT_PREFIX = "enrollment/"  # identity-check photos: the API checks headers, the identity checker reads them
 PROBE_PREFIX = "probes/"  # system-check upload-speed probes; analysed by nobody
 MEDIA_RETENTION_DAYS = 30
 PROBE_RETENTION_DAYS = 1
@@ -86,7 +86,7 @@ TABLES = (
         ),
     ),
     # heartbeats and last-seen (chalicelib/exam/presence.py): a small item per session, so a heartbeat writes
-    # ~100 bytes and no index instead of the session item and its index copies
+    # ~175 bytes and no index instead of the session item and its index copies
     Table("presence", "session_id", attributes={"session_id": "S"}, ttl_attribute="expires_at"),
     Table(
         "violations",

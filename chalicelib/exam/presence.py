@@ -4,7 +4,7 @@ A second client that heartbeats while the first is still alive is refused (the v
 first has been silent for STALE_AFTER (closed tab, crashed laptop), the next client takes over (resume on F5 or on
 another computer keeps working).
 
-Presence is its own small item per session (PresenceRecord, table `presence`): a heartbeat writes ~100 bytes there
+Presence is its own small item per session (PresenceRecord, table `presence`): a heartbeat writes ~175 bytes there
 and nothing else, so the session item and its index entries are not rewritten every 10 s by every candidate. The
 proctor's lists read last-seen times for their page in one batch (last_seen).
 """
