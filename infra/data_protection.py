@@ -9,6 +9,7 @@ media bucket (see infra.template.media_bucket_arn).
 
 from __future__ import annotations
 
+from infra import iam
 from infra.definitions import ENROLLMENT_PREFIX, StackNames, Table
 from infra.iam import Json, allow, get_att, ref, sub
 
@@ -214,14 +215,7 @@ def audit_trail(names: StackNames, bucket_arn: str) -> Json:
                                 }
                             },
                         },
-                        {
-                            "Sid": "TlsOnly",
-                            "Effect": "Deny",
-                            "Principal": "*",
-                            "Action": "s3:*",
-                            "Resource": [audit_arn, sub(f"${{{AUDIT_BUCKET_ID}.Arn}}/*")],
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                        },
+                        iam.tls_only(AUDIT_BUCKET_ID, audit_arn),
                     ],
                 },
             },

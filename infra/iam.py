@@ -65,6 +65,18 @@ def allow(actions: tuple[str, ...] | list[str], resources: Any, condition: Json 
     return statement
 
 
+def tls_only(bucket_id: str, bucket_arn: Json) -> Json:
+    """The bucket-policy statement that refuses every request to a bucket and its objects over plain HTTP."""
+    return {
+        "Sid": "TlsOnly",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, sub(f"${{{bucket_id}.Arn}}/*")],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
 def table_arns(logical_id: str, table: Table) -> list[Json]:
     """The table's ARN and one ARN per index it defines (Query on an index is authorised on the index ARN)."""
     indexes = [index.name for index in (*table.global_indexes, *table.local_indexes)]

@@ -410,16 +410,7 @@ def media_bucket(names: StackNames, stage: str) -> Json:
                 "Bucket": ref(BUCKET_ID),
                 "PolicyDocument": {
                     "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "TlsOnly",
-                            "Effect": "Deny",
-                            "Principal": "*",
-                            "Action": "s3:*",
-                            "Resource": [bucket_arn, sub(f"${{{BUCKET_ID}.Arn}}/*")],
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                        }
-                    ],
+                    "Statement": [iam.tls_only(BUCKET_ID, bucket_arn)],
                 },
             },
         },
@@ -561,14 +552,7 @@ def site(names: StackNames) -> Json:
                             "Resource": [site_arn, sub(f"${{{SITE_BUCKET_ID}.Arn}}/*")],
                             "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
                         },
-                        {
-                            "Sid": "TlsOnly",
-                            "Effect": "Deny",
-                            "Principal": "*",
-                            "Action": "s3:*",
-                            "Resource": [site_arn, sub(f"${{{SITE_BUCKET_ID}.Arn}}/*")],
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                        },
+                        iam.tls_only(SITE_BUCKET_ID, site_arn),
                     ],
                 },
             },

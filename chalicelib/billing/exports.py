@@ -10,7 +10,7 @@ import io
 from functools import cache
 from pathlib import Path
 
-from chalicelib.billing.statements import Statement
+from chalicelib.billing.statements import Statement, StatementLine
 
 LABELS = {
     "en": {
@@ -62,6 +62,11 @@ LABELS = {
 COLUMNS = ("exam", "sittings", "hours", "units", "unit_price", "amount")
 
 
+def line_values(line: StatementLine) -> tuple[object, ...]:
+    """A statement line's values in COLUMNS order, exactly as computed."""
+    return (line.exam_title, line.sittings, line.proctored_hours, line.units, line.unit_price, line.amount)
+
+
 def statement_csv(statement: Statement, agency_name: str, language: str = "en") -> bytes:
     labels = LABELS[language]
     out = io.StringIO()
@@ -72,17 +77,7 @@ def statement_csv(statement: Statement, agency_name: str, language: str = "en") 
     writer.writerow([])
     writer.writerow(["exam_id"] + [labels[c] for c in COLUMNS])
     for line in statement.lines:
-        writer.writerow(
-            [
-                line.exam_id,
-                line.exam_title,
-                line.sittings,
-                line.proctored_hours,
-                line.units,
-                line.unit_price,
-                line.amount,
-            ]
-        )
+        writer.writerow([line.exam_id, *line_values(line)])
     writer.writerow(["", labels["total"], "", "", statement.total_units, statement.unit_price, statement.total])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -118,14 +113,7 @@ def statement_pdf(statement: Statement, agency_name: str, language: str = "en") 
             header.cell(labels[column])
         for line in statement.lines:
             row = table.row()
-            for value in (
-                line.exam_title,
-                line.sittings,
-                line.proctored_hours,
-                line.units,
-                line.unit_price,
-                line.amount,
-            ):
+            for value in line_values(line):
                 row.cell(str(value))
         total = table.row()
         for value in (labels["total"], "", "", statement.total_units, statement.unit_price, statement.total):

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from benchmarks.cold_start import API_ENV  # the settings the API reads at start, as measured there
 from tests.paths import REPO_ROOT
 
 # Lowest first. A context may import only contexts listed before it; core imports nothing but core.
@@ -98,19 +99,6 @@ def test_the_analyzer_handler_loads_no_api_only_code():
     result = subprocess.run([sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
-
-
-API_ENV = {
-    "PROCTOR_JWT_SECRET": "s" * 40,
-    "PROCTOR_MEDIA_BUCKET": "b",
-    "PROCTOR_MEDIA_QUEUE_URL": "http://127.0.0.1:9/q",
-    "PROCTOR_LIFECYCLE_QUEUE_URL": "http://127.0.0.1:9/l",
-    "PROCTOR_IDENTITY_QUEUE_URL": "http://127.0.0.1:9/i",
-    "PROCTOR_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:x",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_ACCESS_KEY_ID": "x",
-    "AWS_SECRET_ACCESS_KEY": "x",
-}
 
 
 def test_the_api_never_imports_the_face_stack():
