@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from chalicelib.core.clock import Clock
@@ -26,9 +27,7 @@ class Presigner:
 
     def post_policy(self, prefix: str, kind: MediaKind) -> dict[str, Any]:
         """A POST policy for one new object under prefix: fixed key, content type and a size range (S3 enforces)."""
-        now = self._clock.now()
-        stamp = now.strftime("%Y%m%dT%H%M%S") + f"{now.microsecond // 1000:03d}Z"
-        key = f"{prefix}/{kind.name}/{stamp}-{uuid.uuid4().hex[:12]}.{kind.extension}"
+        key = f"{prefix}/{kind.name}/{object_name(self._clock.now(), kind)}"
         post = self._s3.generate_presigned_post(
             Bucket=self._bucket,
             Key=key,
@@ -45,6 +44,34 @@ class Presigner:
             "expires_in_s": self._expiry_s,
         }
 
+    def prefix_policy(self, prefix: str, kind: MediaKind, expires_at: datetime) -> dict[str, Any]:
+        """A POST policy for any number of objects under a key prefix (`starts-with $key`), valid until expires_at
+        (S3 enforces prefix, content type, size range and expiry; it cannot count objects: the analyzer does).
+
+        The answer's `key` and `fields.key` suggest one fresh name under the prefix; a client that reuses the form
+        sets `fields.key` to `key_prefix` + a name of its own for each upload."""
+        now = self._clock.now()
+        # botocore writes the policy's expiration as now + ExpiresIn, in whole seconds: aim at the absolute time, so
+        # every answer for the same form names the same expiration.
+        expires_in = max(1.0, (expires_at - now).total_seconds() + 0.5)
+        post = self._s3.generate_presigned_post(
+            Bucket=self._bucket,
+            Key=prefix + "${filename}",  # botocore turns this into the condition ["starts-with", "$key", prefix]
+            Fields={"Content-Type": kind.content_type},
+            Conditions=[{"Content-Type": kind.content_type}, ["content-length-range", 1, kind.max_bytes]],
+            ExpiresIn=expires_in,
+        )
+        key = prefix + object_name(now, kind)
+        return {
+            "url": post["url"],
+            "fields": {**post["fields"], "key": key},
+            "key": key,
+            "key_prefix": prefix,
+            "content_type": kind.content_type,
+            "max_bytes": kind.max_bytes,
+            "expires_in_s": int((expires_at - now).total_seconds()),
+        }
+
     def download_url(self, key: str, version_id: str | None = None) -> str:
         """A short-lived GET link to one object (evidence, enrollment photos); with a version id, to exactly that
         version, so a later upload under the same key never changes what the link shows."""
@@ -52,3 +79,9 @@ class Presigner:
         if version_id:
             params["VersionId"] = version_id
         return self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=self._expiry_s)
+
+
+def object_name(at: datetime, kind: MediaKind) -> str:
+    """A fresh object name: the time (to the millisecond) and 12 random hex digits."""
+    stamp = at.strftime("%Y%m%dT%H%M%S") + f"{at.microsecond // 1000:03d}Z"
+    return f"{stamp}-{uuid.uuid4().hex[:12]}.{kind.extension}"

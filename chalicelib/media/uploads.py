@@ -1,23 +1,29 @@
-"""Presigned browser uploads of webcam frames, screen snapshots and audio chunks, each under its session's prefix.
+"""Presigned browser uploads of webcam frames, screen snapshots and audio chunks: one form per session, kind and minute.
 
-Every form handed out is recorded (its key, session, kind and expiry) in the same write that counts it against the
-session's per-minute allowance: the analyzer accepts only keys recorded here, whatever the storage endpoint
-enforces, and a session cannot ask for more forms than its exam's cadence needs.
+A form is a POST policy for a key prefix, `sessions/<session>/<kind>/<window>/` (`starts-with $key`), valid from the
+clock minute it names until the minute's end plus FORM_SLACK_S, with the kind's content type and size range. The
+browser asks once a minute per kind and uploads every object of that minute through the same form, each under a name
+of its own. Asking again in the same minute answers the same prefix and expiry (idempotent); each request is counted
+on the form's row and more than FORM_REQUESTS_PER_WINDOW in a minute is refused (429), which no well-behaved client
+reaches. The row also records how many objects the analyzer accepts under the prefix (twice the cadence's need over
+the form's validity, plus slack): S3 enforces prefix, type, size and expiry, the analyzer enforces the count and
+claims each object once (media/claims.py).
 """
 
 from __future__ import annotations
 
 import math
 import re
+import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import UpdateError
 
-from chalicelib.core.clock import Clock
+from chalicelib.core.clock import Clock, iso
+from chalicelib.core.db import is_condition_failure
 from chalicelib.core.errors import Conflict, TooManyAttempts
 from chalicelib.core.presigned import MediaKind, Presigner
 from chalicelib.exam import rules
@@ -27,10 +33,17 @@ from chalicelib.media.models import UploadFormRecord, UploadQuotaRecord, form_id
 
 PROBE_PREFIX = "probes"  # upload-speed probes of the system check: outside sessions/, so nothing analyses them
 PROBE = MediaKind("probe", "application/octet-stream", "bin", 2 * 1024 * 1024)
-KEY_PATTERN = re.compile(r"^sessions/([0-9a-f]{32})/(webcam|audio|screen)/[0-9]{8}T[0-9]{9}Z-[0-9a-f]{12}\.(jpg|wav)$")
+EXTENSIONS = {"webcam": "jpg", "screen": "jpg", "audio": "wav"}
+KEY_PATTERN = re.compile(
+    r"^sessions/(?P<session>[0-9a-f]{32})/(?P<kind>webcam|audio|screen)/(?P<window>[0-9]{8}T[0-9]{4}Z)-(?P<nonce>[0-9a-f]{16})/"
+    r"(?P<name>[0-9]{8}T[0-9]{9}Z-[0-9a-f]{12})\.(?P<ext>jpg|wav)$"
+)
 LEDGER_RETENTION = timedelta(days=30)  # the media's own retention
-QUOTA_WINDOW_S = 60
-RETRY_SLACK = 6  # forms per minute beyond twice the cadence: retries after a lost response, a re-shared screen
+WINDOW_S = 60  # one form per session, kind and clock minute
+FORM_SLACK_S = 20  # a form stays valid this long after its minute: the browser switches to the next one meanwhile
+FORM_VALID_S = WINDOW_S + FORM_SLACK_S
+RETRY_SLACK = 6  # objects per form beyond twice the cadence: retries after a lost response, a re-shared screen
+FORM_REQUESTS_PER_WINDOW = 10  # requests for the same form in its minute; a browser needs 1 (2 after a refusal)
 PROBES_PER_WINDOW = 10  # the system check times a handful of probes; a retry or two on top
 
 
@@ -38,12 +51,71 @@ PROBES_PER_WINDOW = 10  # the system check times a handful of probes; a retry or
 class MediaKey:
     session_id: str
     kind: str
+    window: str = ""  # YYYYMMDDTHHMMZ: the form's minute
+    nonce: str = ""  # the form's random part: a prefix cannot be guessed from the session id and the time
+    name: str = ""  # the object's name under the form's prefix, with its extension
+
+    @property
+    def prefix(self) -> str:
+        return f"sessions/{self.session_id}/{self.kind}/{self.window}-{self.nonce}/"
+
+    @property
+    def form_id(self) -> str:
+        return form_id(self.session_id, self.kind, self.window)
 
 
 def parse_media_key(key: str) -> MediaKey | None:
-    """The session and kind an object key claims, or None for any key we did not hand out."""
+    """The session, kind, form window and object name an object key claims, or None for any key not of the shape
+    the forms allow (the extension must be the kind's)."""
     match = KEY_PATTERN.match(key)
-    return MediaKey(match.group(1), match.group(2)) if match else None
+    if match is None or EXTENSIONS[match["kind"]] != match["ext"]:
+        return None
+    if window_start(match["window"]) is None:
+        return None
+    return MediaKey(match["session"], match["kind"], match["window"], match["nonce"], f"{match['name']}.{match['ext']}")
+
+
+@dataclass(frozen=True)
+class FormWindow:
+    """One clock minute of forms: starts at start_s (epoch seconds, a multiple of WINDOW_S)."""
+
+    start_s: int
+
+    @property
+    def label(self) -> str:
+        return datetime.fromtimestamp(self.start_s, UTC).strftime("%Y%m%dT%H%MZ")
+
+    @property
+    def valid_until_s(self) -> int:
+        """The POST policy's expiration: the minute's end plus the slack."""
+        return self.start_s + FORM_VALID_S
+
+    @property
+    def valid_until(self) -> datetime:
+        return datetime.fromtimestamp(self.valid_until_s, UTC)
+
+    def covers(self, moment: datetime, skew: timedelta = timedelta(0)) -> bool:
+        """Whether an upload at this moment falls within the form's validity (give or take the clocks' skew)."""
+        at = moment.timestamp()
+        return self.start_s - skew.total_seconds() <= at <= self.valid_until_s + skew.total_seconds()
+
+
+def window_at(moment: datetime) -> FormWindow:
+    """The form window a request at this moment gets: its clock minute."""
+    return FormWindow(int(moment.timestamp()) // WINDOW_S * WINDOW_S)
+
+
+def window_start(label: str) -> FormWindow | None:
+    """The window a key's label names, or None for a label that is no minute."""
+    try:
+        moment = datetime.strptime(label, "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return FormWindow(int(moment.timestamp()))
+
+
+def key_prefix(session_id: str, kind: str, window: FormWindow, nonce: str) -> str:
+    return f"sessions/{session_id}/{kind}/{window.label}-{nonce}/"
 
 
 def every_s(policy: AnalysisPolicy, kind: str) -> int:
@@ -51,9 +123,55 @@ def every_s(policy: AnalysisPolicy, kind: str) -> int:
     return {"webcam": policy.webcam_every_s, "audio": policy.audio_chunk_s, "screen": policy.screen_every_s}[kind]
 
 
-def forms_per_window(policy: AnalysisPolicy, kind: str) -> int:
-    """Twice what the cadence needs per minute (an outbox drains a backlog at double speed), plus slack."""
-    return 2 * math.ceil(QUOTA_WINDOW_S / every_s(policy, kind)) + RETRY_SLACK
+def objects_per_form(policy: AnalysisPolicy, kind: str) -> int:
+    """Objects the analyzer accepts under one form: twice what the cadence needs over the form's validity (an outbox
+    drains a backlog at double speed), plus slack for retries."""
+    return 2 * math.ceil(FORM_VALID_S / every_s(policy, kind)) + RETRY_SLACK
+
+
+def retry_after_s(now: datetime) -> int:
+    return max(1, window_at(now).start_s + WINDOW_S - int(now.timestamp()))
+
+
+def record_form(session_id: str, kind: str, max_objects: int, now: datetime) -> tuple[FormWindow, str]:
+    """Record (or find) the session's form for this kind and minute and count the request: one conditional
+    UpdateItem, which answers the form's nonce (drawn by the first request). 429 beyond FORM_REQUESTS_PER_WINDOW
+    requests for the same form."""
+    window = window_at(now)
+    form = UploadFormRecord(form_id(session_id, kind, window.label))
+    try:
+        form.update(
+            actions=[
+                UploadFormRecord.requests.add(1),
+                UploadFormRecord.session_id.set(session_id),
+                UploadFormRecord.kind.set(kind),
+                UploadFormRecord.window.set(window.label),
+                UploadFormRecord.valid_from_s.set(window.start_s),
+                UploadFormRecord.valid_until_s.set(window.valid_until_s),
+                UploadFormRecord.issued_at.set(UploadFormRecord.issued_at | now),
+                UploadFormRecord.nonce.set(UploadFormRecord.nonce | secrets.token_hex(8)),
+                UploadFormRecord.max_objects.set(UploadFormRecord.max_objects | max_objects),
+                UploadFormRecord.used.set(UploadFormRecord.used | 0),
+                UploadFormRecord.objects.set(UploadFormRecord.objects | {}),
+                UploadFormRecord.expires_at.set(now + LEDGER_RETENTION),
+            ],
+            condition=UploadFormRecord.requests.does_not_exist()
+            | (UploadFormRecord.requests < FORM_REQUESTS_PER_WINDOW),
+        )
+    except UpdateError as exc:
+        if not is_condition_failure(exc):
+            raise
+        raise too_many(now, FORM_REQUESTS_PER_WINDOW) from exc
+    return window, str(form.nonce)  # the update answers the item as written (ALL_NEW)
+
+
+def too_many(now: datetime, limit: int) -> TooManyAttempts:
+    retry_after = retry_after_s(now)
+    return TooManyAttempts(
+        "media.too_many_uploads",
+        f"More upload forms than a browser needs; try again in {retry_after} s.",
+        details={"retry_after_s": retry_after, "limit_per_minute": limit},
+    )
 
 
 class MediaUploads:
@@ -63,58 +181,35 @@ class MediaUploads:
         self._presigner = presigner
         self.kinds = kinds
         self._clock = clock
-        self._connection = connection
+        self._connection = connection  # kept for the wiring's signature; every write here is a single item
         self._expiry_s = expiry_s
 
     def presign(self, session: SessionRecord, kind: str) -> dict[str, Any]:
-        """A presigned POST for one monitoring upload under the session's own prefix, recorded as issued."""
+        """The session's upload form for this kind and minute: a POST policy for its key prefix, recorded as issued."""
         if session.status != rules.IN_PROGRESS:
             raise Conflict("session.not_in_progress", "Uploads are accepted only while the exam is in progress.")
         policy = AnalysisPolicy.from_dict(session.analysis.as_dict() or None)
-        post = self._presigner.post_policy(f"sessions/{session.session_id}", self.kinds[kind])
         now = self._clock.now()
-        form = UploadFormRecord(
-            object_id=form_id(post["key"]),
-            session_id=session.session_id,
-            kind=kind,
-            state="issued",
-            issued_at=now,
-            form_expires_at=now + timedelta(seconds=self._expiry_s),
-            expires_at=now + LEDGER_RETENTION,
-        )
-        self._count(f"{session.session_id}#{kind}", forms_per_window(policy, kind), now, form)
-        return post
+        max_objects = objects_per_form(policy, kind)
+        window, nonce = record_form(session.session_id, kind, max_objects, now)
+        prefix = key_prefix(session.session_id, kind, window, nonce)
+        answer = self._presigner.prefix_policy(prefix, self.kinds[kind], window.valid_until)
+        return {**answer, "expires_at": iso(window.valid_until), "max_objects": max_objects}
 
     def probe(self, exam_id: str, candidate_id: str) -> dict[str, Any]:
         """A presigned POST the system check times to measure the candidate's upload speed on the real path."""
-        self._count(f"probe#{exam_id}#{candidate_id}", PROBES_PER_WINDOW, self._clock.now(), None)
-        return self._presigner.post_policy(f"{PROBE_PREFIX}/{exam_id}", PROBE)
-
-    def _count(self, scope: str, limit: int, now: datetime, form: UploadFormRecord | None) -> None:
-        """Count one form in the current minute and record it, in one transaction; 429 beyond the limit."""
-        window = int(now.timestamp()) // QUOTA_WINDOW_S
-        quota = UploadQuotaRecord(f"quota#{scope}#{window}")
+        now = self._clock.now()
+        quota = UploadQuotaRecord(f"quota#probe#{exam_id}#{candidate_id}#{window_at(now).start_s // WINDOW_S}")
         try:
-            with TransactWrite(connection=self._connection) as transaction:
-                transaction.update(
-                    quota,
-                    actions=[
-                        UploadQuotaRecord.count.add(1),
-                        UploadQuotaRecord.expires_at.set(now + timedelta(seconds=2 * QUOTA_WINDOW_S)),
-                    ],
-                    condition=UploadQuotaRecord.count.does_not_exist() | (UploadQuotaRecord.count < limit),
-                )
-                if form is not None:
-                    transaction.save(form, condition=UploadFormRecord.object_id.does_not_exist())
-        except TransactWriteError as exc:
-            # The form's key is new (time + random), so a failed condition is the quota's (PynamoDB orders the
-            # transaction's items by kind, not as written: look at every reason).
-            reasons = exc.cancellation_reasons or []
-            if not any(reason is not None and reason.code == "ConditionalCheckFailed" for reason in reasons):
+            quota.update(
+                actions=[
+                    UploadQuotaRecord.count.add(1),
+                    UploadQuotaRecord.expires_at.set(now + timedelta(seconds=2 * WINDOW_S)),
+                ],
+                condition=UploadQuotaRecord.count.does_not_exist() | (UploadQuotaRecord.count < PROBES_PER_WINDOW),
+            )
+        except UpdateError as exc:
+            if not is_condition_failure(exc):
                 raise
-            retry_after = max(1, (window + 1) * QUOTA_WINDOW_S - int(now.timestamp()))
-            raise TooManyAttempts(
-                "media.too_many_uploads",
-                f"More uploads than the exam's cadence needs; try again in {retry_after} s.",
-                details={"retry_after_s": retry_after, "limit_per_minute": limit},
-            ) from exc
+            raise too_many(now, PROBES_PER_WINDOW) from exc
+        return self._presigner.post_policy(f"{PROBE_PREFIX}/{exam_id}", PROBE)

@@ -28,10 +28,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.core.clock import Clock
-from chalicelib.core.db import is_condition_failure
 from chalicelib.exam import rules
 from chalicelib.exam.policy import AnalysisPolicy
 from chalicelib.identity.face_detector import (
@@ -44,7 +42,7 @@ from chalicelib.identity.face_detector import (
 )
 from chalicelib.identity.face_engine import FaceEngine, FaceTemplate, OpenCvFaceEngine
 from chalicelib.identity.occlusion import check_cover, match_and_cover
-from chalicelib.media.models import UploadFormRecord, form_id
+from chalicelib.media import claims
 from chalicelib.media.uploads import MediaKey, MediaKind, parse_media_key
 from chalicelib.violations import media_stats
 from chalicelib.violations.catalog import SERVER_TYPES
@@ -61,7 +59,6 @@ logger = logging.getLogger(__name__)
 LEDGER_RETENTION = timedelta(days=30)
 # A frame captured just before submit may arrive a little after it.
 LATE_UPLOAD_GRACE = timedelta(seconds=30)
-CLOCK_SKEW = timedelta(seconds=60)  # an upload this late after its form's expiry still counts (S3 vs our clock)
 Trace = Callable[[str], AbstractContextManager[Any]]  # a named span around a block (X-Ray on Lambda)
 
 
@@ -208,63 +205,20 @@ class FrameAnalyzer:
     def _claim(
         self, media_key: MediaKey, evidence: Evidence, etag: str, now: datetime, uploaded_at: datetime
     ) -> bool | None:
-        """Claim the key's form for this object version: True the first time, False when this same version was
-        claimed before (a redelivery), None when another version holds it. Rejected("not_issued") when the API
-        never issued the key to that session, Rejected("form_expired") when the upload came after the form's expiry
-        (S3 refuses those itself; endpoints that ignore POST policies do not)."""
-        form = UploadFormRecord(form_id(evidence.key))
-        same_version = (
-            (UploadFormRecord.version_id == evidence.version_id)
-            if evidence.version_id
-            else UploadFormRecord.version_id.does_not_exist()
-        )
-        actions = [
-            UploadFormRecord.state.set("used"),
-            UploadFormRecord.etag.set(etag),
-            UploadFormRecord.used_at.set(now),
-            UploadFormRecord.claims.add(1),
-        ]
-        if evidence.version_id:
-            actions.append(UploadFormRecord.version_id.set(evidence.version_id))
-        if evidence.sha256:
-            actions.append(UploadFormRecord.sha256.set(evidence.sha256))
-        issued_here = (
-            (UploadFormRecord.state == "issued")
-            & (UploadFormRecord.session_id == media_key.session_id)
-            & (UploadFormRecord.form_expires_at >= uploaded_at - CLOCK_SKEW)
-        )
+        """Claim the object's name under its form (chalicelib/media/claims.py): True the first time, False for the
+        same version again (a redelivery), None when another version holds it. Rejected(reason) when the form does
+        not admit it: not_issued, form_expired, too_many_in_window."""
         try:
-            form.update(
-                actions=actions,
-                condition=issued_here
-                | ((UploadFormRecord.state == "used") & (UploadFormRecord.etag == etag) & same_version),
-            )
-            return int(form.claims) == 1
-        except UpdateError as exc:
-            if not is_condition_failure(exc):
-                raise
-        try:
-            form = UploadFormRecord.get(form_id(evidence.key), consistent_read=True)
-        except DoesNotExist:
-            raise Rejected("not_issued") from None
-        if form.session_id != media_key.session_id or form.kind != media_key.kind:
-            raise Rejected("not_issued")
-        if form.state == "issued":  # issued to this session, yet the claim failed: the form had expired
-            raise Rejected("form_expired")
-        return None
+            return claims.claim(media_key, evidence.version_id, evidence.sha256, etag, uploaded_at)
+        except claims.Refused as refused:
+            raise Rejected(str(refused)) from None
 
     def _reupload(
         self, session: Any, media_key: MediaKey, evidence: Evidence, ledger: MediaObjectRecord, uploaded_at: datetime
     ) -> Outcome:
         """Another object under a key that already holds analysed evidence: keep the first, record this one."""
-        form = UploadFormRecord.get(form_id(evidence.key), consistent_read=True)
+        form = claims.note_reupload(media_key, evidence.version_id)
         same_bytes = bool(form.sha256 and evidence.sha256 and form.sha256 == evidence.sha256)
-        UploadFormRecord(form.object_id).update(
-            actions=[
-                UploadFormRecord.reuploads.add(1),
-                UploadFormRecord.last_reupload_version.set(evidence.version_id or ""),
-            ]
-        )
         ledger.session_id, ledger.outcome = media_key.session_id, "rejected"
         ledger.reason = "reupload_same_bytes" if same_bytes else "reupload"
         if not same_bytes:  # the same bytes again (a retried POST) change nothing; other bytes are an attempt
