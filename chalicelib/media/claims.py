@@ -1,14 +1,15 @@
 """The analyzer's claim of one uploaded object under its form (the form's row in media-objects, models.py).
 
-One conditional UpdateItem per object: the form row of the key's prefix must exist for the key's session and kind,
-the upload must fall within the form's validity, the object's name must not be claimed yet and the form must hold
-fewer than `max_objects` claimed objects; then the name is recorded with the version read, its sha256 and etag, and
-the form's `used` count grows by one. When the condition fails, one consistent GetItem of the form tells why:
+One conditional UpdateItem per object: the form row of the key's session, kind and minute must exist with the key's
+nonce, the upload must come before the form's expiry (nothing can come before its issue, which drew the nonce), the
+object's name must not be claimed yet and the form must hold fewer than `max_objects` claimed objects; then the name
+is recorded with the version read, its sha256 and etag, and the form's `used` count grows by one. When the condition
+fails, one consistent GetItem of the form tells why:
 
 - no form for that session, kind and minute, or one with another nonce → `not_issued` (a key never issued);
 - the name already holds this very version → a redelivery (`False`);
 - the name holds another version → a re-upload (`None`): the first version stays the evidence;
-- the upload came outside the form's validity → `form_expired`;
+- the upload came after the form's expiry → `form_expired`;
 - the form already carries `max_objects` objects → `too_many_in_window` (counted on the form: `overflow`).
 
 S3 enforces the form's prefix, content type, size range and expiry itself; it cannot count objects, and endpoints
@@ -69,7 +70,7 @@ def claim(
         "ConditionExpression": (
             "#session = :session AND #kind = :kind AND #nonce = :nonce"
             " AND attribute_not_exists(#objects.#name) AND #used < #max"
-            " AND #from <= :late AND #until >= :early"
+            " AND #until >= :early"
         ),
         "ExpressionAttributeNames": {
             "#objects": "objects",
@@ -79,7 +80,6 @@ def claim(
             "#session": "session_id",
             "#kind": "kind",
             "#nonce": "nonce",
-            "#from": "valid_from_s",
             "#until": "valid_until_s",
         },
         "ExpressionAttributeValues": {
@@ -88,7 +88,6 @@ def claim(
             ":session": {"S": media_key.session_id},
             ":kind": {"S": media_key.kind},
             ":nonce": {"S": media_key.nonce},
-            ":late": {"N": str(uploaded_s + skew)},
             ":early": {"N": str(uploaded_s - skew)},
         },
     }
@@ -112,12 +111,7 @@ def _why_not(media_key: MediaKey, version_id: str | None, etag: str, uploaded_at
     if held is not None:
         same = held.etag == etag and (held.version_id or None) == (version_id or None)
         return False if same else None
-    window = window_start(media_key.window)
-    if window is None or not (
-        int(form.valid_from_s) - CLOCK_SKEW.total_seconds()
-        <= uploaded_at.timestamp()
-        <= int(form.valid_until_s) + CLOCK_SKEW.total_seconds()
-    ):
+    if uploaded_at.timestamp() > int(form.valid_until_s) + CLOCK_SKEW.total_seconds():
         raise Refused("form_expired")
     if int(form.used or 0) >= int(form.max_objects):
         UploadFormRecord(form.object_id).update(actions=[UploadFormRecord.overflow.add(1)])

@@ -94,10 +94,10 @@ class FormWindow:
     def valid_until(self) -> datetime:
         return datetime.fromtimestamp(self.valid_until_s, UTC)
 
-    def covers(self, moment: datetime, skew: timedelta = timedelta(0)) -> bool:
-        """Whether an upload at this moment falls within the form's validity (give or take the clocks' skew)."""
-        at = moment.timestamp()
-        return self.start_s - skew.total_seconds() <= at <= self.valid_until_s + skew.total_seconds()
+    def expired(self, moment: datetime, skew: timedelta = timedelta(0)) -> bool:
+        """Whether an upload at this moment came after the form's expiry (beyond the clocks' skew). There is no lower
+        bound to check: the prefix's nonce exists only once the form was issued."""
+        return moment.timestamp() > self.valid_until_s + skew.total_seconds()
 
 
 def window_at(moment: datetime) -> FormWindow:

@@ -135,7 +135,8 @@ def test_uploads_that_break_the_rules_are_rejected_with_a_reason(api, started, a
 
 
 def test_objects_outside_any_session_prefix_are_rejected(aws, stack):
-    key = f"sessions/{uuid.uuid4().hex}/webcam/20260101T000000000Z-{uuid.uuid4().hex[:12]}.jpg"
+    prefix = f"sessions/{uuid.uuid4().hex}/webcam/20260101T0000Z-{uuid.uuid4().hex[:16]}/"
+    key = f"{prefix}20260101T000000000Z-{uuid.uuid4().hex[:12]}.jpg"
     etag = put_frame(aws, key, (FACES_DIR / "obama__obama.jpg").read_bytes())
     foreign = "sessions/../../etc/passwd.jpg"
     foreign_etag = put_frame(aws, foreign, b"x")

@@ -99,7 +99,8 @@ def test_the_dispatcher_logs_an_analyzed_upload_as_json_under_its_session(stack,
 def test_an_upload_for_an_unknown_session_counts_as_rejected_with_its_reason(stack, capsys):
     # Given a notification for a well-formed key of a session that does not exist (no object, so no S3 event)
     bucket = wiring.settings().media_bucket
-    key = f"sessions/{uuid.uuid4().hex}/webcam/20260101T000000000Z-{uuid.uuid4().hex[:12]}.jpg"
+    prefix = f"sessions/{uuid.uuid4().hex}/webcam/20260101T0000Z-{uuid.uuid4().hex[:16]}/"
+    key = f"{prefix}20260101T000000000Z-{uuid.uuid4().hex[:12]}.jpg"
     event, _ = as_batch(notification(bucket, key, uuid.uuid4().hex))
 
     # When the real analyzer handles it

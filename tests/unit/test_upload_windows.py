@@ -42,13 +42,12 @@ def test_the_prefix_names_session_kind_minute_and_nonce_and_the_form_row_names_n
     assert form_id(SID, "webcam", "20261129T1804Z") == f"form#{SID}/webcam/20261129T1804Z"
 
 
-def test_a_window_covers_its_minute_and_the_slack_and_nothing_else():
+def test_an_upload_expires_with_the_minute_and_the_slack():
     window = window_at(at("2026-11-29T18:04:30"))
-    assert window.covers(at("2026-11-29T18:04:00"))
-    assert window.covers(at("2026-11-29T18:05:00") + timedelta(seconds=FORM_SLACK_S))
-    assert not window.covers(at("2026-11-29T18:05:00") + timedelta(seconds=FORM_SLACK_S + 1))
-    assert not window.covers(at("2026-11-29T18:03:59"))
-    assert window.covers(at("2026-11-29T18:03:50"), skew=timedelta(seconds=10))
+    assert not window.expired(at("2026-11-29T18:04:00"))
+    assert not window.expired(at("2026-11-29T18:05:00") + timedelta(seconds=FORM_SLACK_S))
+    assert window.expired(at("2026-11-29T18:05:00") + timedelta(seconds=FORM_SLACK_S + 1))
+    assert not window.expired(at("2026-11-29T18:05:30"), skew=timedelta(seconds=10))
 
 
 def test_keys_parse_strictly():
