@@ -144,6 +144,7 @@ def exam_catalog() -> ExamCatalog:
 
 @cache
 def exam_sessions() -> ExamSessions:
+    from chalicelib.exam import presence
     from chalicelib.exam.sessions import ExamSessions
     from chalicelib.violations.incidents import record_second_client
     from chalicelib.violations.silence import SilenceCheck
@@ -153,7 +154,7 @@ def exam_sessions() -> ExamSessions:
         clock(),
         lifecycle(),
         on_second_client=functools.partial(record_second_client, recorder()),
-        on_heartbeat=SilenceCheck(recorder()),
+        on_heartbeat=presence.noting_violations(SilenceCheck(recorder())),  # the answer's inbox.violations
     )
 
 

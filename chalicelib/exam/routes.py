@@ -95,8 +95,13 @@ def save_answer(request, candidate, session_id, item_id):
 
 @route(bp, "/sessions/{session_id}/heartbeat", methods=["POST"], roles=CANDIDATE)
 def heartbeat(request, candidate, session_id):
+    from chalicelib.exam import presence  # here, so this route's change stays in this route
+
     body = json_body(request) if request.raw_body else {}
-    return wiring.exam_sessions().heartbeat(candidate, session_id, requests.client_id(body))
+    with presence.beat_marks(session_id) as marks:
+        answer = wiring.exam_sessions().heartbeat(candidate, session_id, requests.client_id(body))
+    # Whether the inbox has something new, from what the heartbeat read and wrote anyway (exam/presence.py).
+    return {**answer, "inbox": presence.inbox_view(session_id, marks)}
 
 
 @route(bp, "/sessions/{session_id}/submit", methods=["POST"], roles=CANDIDATE)

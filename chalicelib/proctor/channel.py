@@ -18,7 +18,7 @@ from chalicelib.core.clock import Clock, iso
 from chalicelib.core.db import is_condition_failure
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.principal import Principal
-from chalicelib.exam import rules
+from chalicelib.exam import presence, rules
 from chalicelib.exam.control import SessionControl, agency_session
 from chalicelib.exam.models import SessionRecord
 from chalicelib.exam.sessions import own_session
@@ -92,6 +92,9 @@ class ProctorChannel:
         )
 
     def _answer(self, session_id: str, message: SessionMessageRecord, control_rev: int | None) -> dict[str, Any]:
+        if message.for_candidate and message.author_role != "candidate":
+            # Written: raise the inbox mark, so the candidate's next heartbeat says there is something new.
+            presence.note_message(session_id, message.message_id)
         body: dict[str, Any] = {"message": message_view(message)}
         if control_rev is not None:
             body["control_rev"] = control_rev
