@@ -3,7 +3,10 @@ import type { ChannelMessage } from "../shared/api/types";
 import {
   type ChannelSnapshot,
   InboxPoller,
+  MAX_TRIES_PER_SIGNAL,
+  behind,
   countsKey,
+  inboxSignal,
   fresh,
   loadMarks,
   mergeMessages,
@@ -138,5 +141,60 @@ describe("the inbox poller", () => {
     expect(unreadCount(after[0].messages, new InboxPoller("s1", fetchInbox).read)).toBe(0);
     reloaded.stop();
     vi.unstubAllGlobals();
+  });
+
+  it("fetches again only when a heartbeat signals something new, and a stuck signal only a few times", async () => {
+    stubBrowser();
+    const one = msg("chat", "one");
+    const server = [one];
+    let fetched = 0;
+    const fetchInbox = async (_s: string, since: string | null) => {
+      fetched++;
+      const messages = server.filter((m) => since === null || m.message_id > since);
+      const session = { ...control, control_rev: 0, violation_counts: { tab_hidden: 1 } };
+      return { messages, cursor: messages.length ? messages[messages.length - 1].message_id : since, session };
+    };
+    const poller = new InboxPoller("s2", fetchInbox);
+    poller.start();
+    await vi.waitFor(() => expect(poller.last).not.toBeNull());
+    expect(fetched).toBe(1);
+    // A heartbeat that says nothing new: no fetch.
+    const quiet = { latestId: one.message_id, controlRev: 0, violations: 1 };
+    for (let i = 0; i < 5; i++) inboxSignal("s2", quiet);
+    expect(fetched).toBe(1);
+    // A proctor's new message: one fetch, which catches up, so the next heartbeats fetch nothing.
+    const two = msg("warning", "two");
+    server.push(two);
+    inboxSignal("s2", { ...quiet, latestId: two.message_id });
+    await vi.waitFor(() => expect(poller.last?.messages).toHaveLength(2));
+    inboxSignal("s2", { ...quiet, latestId: two.message_id });
+    expect(fetched).toBe(2);
+    // A mark whose message the inbox never shows (its write failed): a few tries, then no more for that signal.
+    const ghost = { ...quiet, latestId: `${two.message_id}z` };
+    for (let i = 0; i < 10; i++) {
+      inboxSignal("s2", ghost);
+      await vi.waitFor(() => expect((poller as unknown as { busy: boolean }).busy).toBe(false));
+    }
+    expect(fetched).toBe(2 + MAX_TRIES_PER_SIGNAL);
+    poller.stop();
+    inboxSignal("s2", { ...quiet, controlRev: 5 }); // a stopped poller hears nothing
+    expect(fetched).toBe(2 + MAX_TRIES_PER_SIGNAL);
+    vi.unstubAllGlobals();
+  });
+});
+
+describe("behind", () => {
+  const control = { control_rev: 3, violation_counts: { tab_hidden: 2, copy: 1 } } as never;
+  const one = msg("chat", "one");
+  it("is behind a newer message, another revision or another violation count, and never before a first fetch", () => {
+    const now = { latestId: one.message_id, controlRev: 3, violations: 3 };
+    expect(behind(now, [one], control)).toBe(false);
+    expect(behind({ ...now, latestId: null }, [one], control)).toBe(false);
+    expect(behind({ ...now, latestId: `${one.message_id}z` }, [one], control)).toBe(true);
+    expect(behind({ ...now, controlRev: 4 }, [one], control)).toBe(true);
+    expect(behind({ ...now, violations: 4 }, [one], control)).toBe(true);
+    expect(behind({ ...now, violations: null }, [one], control)).toBe(false);
+    expect(behind(now, [], control)).toBe(true);
+    expect(behind(now, [one], null)).toBe(true);
   });
 });

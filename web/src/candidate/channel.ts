@@ -3,6 +3,12 @@
  * (paused, terminated), what is new, unread and still to acknowledge. The logic is pure (unit-tested); the poller
  * below drives it against GET /sessions/{id}/inbox.
  *
+ * The inbox is fetched when the heartbeat says there is something new (inboxSignal, called by the monitor with each
+ * heartbeat's answer): a newer proctor message than the page has, another control revision (warn, pause, resume,
+ * terminate), or another number of violations (the candidate's log). So a warning reaches the page within one
+ * heartbeat and a quiet session costs no inbox calls. Only while no heartbeat answer carries the signal (an older
+ * API, the heartbeat failing) does the poller fall back to polling every POLL_MS.
+ *
  * Two marks per session live in sessionStorage (F5 keeps them, a new tab starts afresh):
  *  - `cursor`: the newest message id already received; after F5 the history is fetched again (without `since`) to
  *    be shown, but nothing at or before the cursor is announced again;
@@ -11,8 +17,40 @@
 import { api } from "../shared/api/client";
 import type { ChannelMessage, SessionControl } from "../shared/api/types";
 
-// Every 5 s: a warning or pause reaches the candidate within seconds; docs/ARCHITECTURE.md "Live updates" has the cost.
+// The fallback: every 5 s while the heartbeat carries no signal; docs/ARCHITECTURE.md "Live updates" has the cost.
 export const POLL_MS = 5000;
+/** A signal older than this (the heartbeat failing or answering without one) turns the fallback polling on. */
+export const SIGNAL_STALE_MS = 15000;
+/** How often one and the same signal may trigger a fetch that did not catch up with it (an eventually consistent
+ * read may lag the mark a moment; a mark whose message was never written must not cost a fetch per heartbeat). */
+export const MAX_TRIES_PER_SIGNAL = 3;
+
+/** What a heartbeat answer says about the channel (POST /sessions/{id}/heartbeat: `control_rev`, `inbox`). */
+export interface InboxSignal {
+  latestId: string | null;
+  controlRev: number | null;
+  violations: number | null;
+}
+
+/** Whether the page is behind what the heartbeat reported: a newer message, another revision or violation count. */
+export function behind(signal: InboxSignal, messages: ChannelMessage[], control: SessionControl | null): boolean {
+  if (control === null) return true;
+  const newest = messages.length ? messages[messages.length - 1].message_id : null;
+  if (signal.latestId !== null && (newest === null || signal.latestId > newest)) return true;
+  if (signal.controlRev !== null && signal.controlRev !== control.control_rev) return true;
+  if (signal.violations !== null) {
+    const counted = Object.values(control.violation_counts ?? {}).reduce((a, b) => a + b, 0);
+    if (signal.violations !== counted) return true;
+  }
+  return false;
+}
+
+const pollers = new Map<string, InboxPoller>();
+
+/** The monitor's heartbeat answered: tell the session's poller (if the channel is running). */
+export function inboxSignal(sessionId: string, signal: InboxSignal): void {
+  pollers.get(sessionId)?.signal(signal);
+}
 
 export interface Marks {
   cursor: string | null;
@@ -100,8 +138,9 @@ export interface ChannelSnapshot {
 const PAGE_LIMIT = 200; // the server's page: a full page means there may be more
 
 /**
- * Polls the inbox every POLL_MS while started, and at once when the network comes back. The first fetch has no
- * `since` (the history, to render); later ones pass the cursor.
+ * Fetches the inbox when started, when a heartbeat signals something new, and at once when the network comes back;
+ * every POLL_MS only while no fresh signal arrives. The first fetch has no `since` (the history, to render); later
+ * ones pass the cursor.
  */
 export class InboxPoller {
   private messages: ChannelMessage[] = [];
@@ -111,7 +150,12 @@ export class InboxPoller {
   private running = false;
   private busy = false;
   private first = true;
+  private signalAt = -Infinity;
+  private signalKey = "";
+  private tries = 0;
   private readonly onOnline = () => void this.poll();
+  /** Inbox fetches so far (the browser tests count them). */
+  fetches = 0;
   /** The screen showing the test listens (the block list in between does not: the poller keeps running). */
   listener: ((snapshot: ChannelSnapshot) => void) | null = null;
   last: ChannelSnapshot | null = null;
@@ -130,12 +174,28 @@ export class InboxPoller {
   start(): void {
     if (this.running) return;
     this.running = true;
+    pollers.set(this.sessionId, this);
     window.addEventListener("online", this.onOnline);
+    void this.poll();
+  }
+
+  /** A heartbeat's answer: fetch if the page is behind it (at most MAX_TRIES_PER_SIGNAL times for one signal). */
+  signal(signal: InboxSignal, now: number = performance.now()): void {
+    this.signalAt = now;
+    if (!this.running || !behind(signal, this.messages, this.last?.control ?? null)) return;
+    const key = `${signal.latestId}|${signal.controlRev}|${signal.violations}`;
+    if (key !== this.signalKey) {
+      this.signalKey = key;
+      this.tries = 0;
+    }
+    if (this.tries >= MAX_TRIES_PER_SIGNAL) return;
+    this.tries++;
     void this.poll();
   }
 
   stop(): void {
     this.running = false;
+    if (pollers.get(this.sessionId) === this) pollers.delete(this.sessionId);
     window.removeEventListener("online", this.onOnline);
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
@@ -170,6 +230,7 @@ export class InboxPoller {
       // Page through: a full page means the server has more after it.
       for (let page = 0; page < 20; page++) {
         sent = performance.now();
+        this.fetches++;
         const answer = await this.fetchInbox(this.sessionId, this.first ? null : this.cursor);
         received = performance.now();
         this.first = false;
@@ -191,7 +252,15 @@ export class InboxPoller {
       // Offline or the server is busy: try again at the next tick (and at once on "online").
     } finally {
       this.busy = false;
-      if (this.running) this.timer = window.setTimeout(() => void this.poll(), POLL_MS);
+      if (this.running) this.timer = window.setTimeout(() => this.fallback(), POLL_MS);
     }
+  }
+
+  /** The timer: fetch only while the heartbeat brings no signal; otherwise just look again later. */
+  private fallback(): void {
+    this.timer = null;
+    if (!this.running) return;
+    if (performance.now() - this.signalAt > SIGNAL_STALE_MS) void this.poll();
+    else this.timer = window.setTimeout(() => this.fallback(), POLL_MS);
   }
 }

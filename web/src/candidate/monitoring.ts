@@ -6,8 +6,10 @@ import { ApiError, api } from "../shared/api/client";
 import type { BrowserEventType, Monitoring, SessionStatusView } from "../shared/api/types";
 import { AudioTap } from "../shared/media/audio";
 import { snapshot, videoOf } from "../shared/media/camera";
+import { objectName } from "../shared/outbox/forms";
 import type { Outbox } from "../shared/outbox/outbox";
 import { randomId } from "../shared/outbox/outbox";
+import { inboxSignal } from "./channel";
 
 const HEARTBEAT_S = 5;
 
@@ -182,7 +184,8 @@ export class Monitor {
 
   private upload(kind: "webcam" | "screen" | "audio", blob: Blob, filename: string): void {
     if (this.stopped) return;
-    void this.outbox.addUpload(this.sessionId, { kind, blob, filename });
+    // Named now, at capture: the name under the minute's form prefix, kept across retries.
+    void this.outbox.addUpload(this.sessionId, { kind, blob, filename, name: objectName(kind) });
   }
 
   private async heartbeat(): Promise<void> {
@@ -192,6 +195,14 @@ export class Monitor {
       const status = await api.heartbeat(this.sessionId, clientId());
       this.clock.sync(status.server_time);
       this.callbacks.onHeartbeat(status, sent, performance.now());
+      // The channel fetches its inbox only when this answer says there is something new (channel.ts).
+      if (status.inbox) {
+        inboxSignal(this.sessionId, {
+          latestId: status.inbox.latest_id,
+          controlRev: status.control_rev ?? null,
+          violations: status.inbox.violations,
+        });
+      }
     } catch (error) {
       if (error instanceof ApiError && error.code === "session.other_client_active") {
         this.stop();

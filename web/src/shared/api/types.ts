@@ -87,6 +87,17 @@ export interface SessionStatusView extends SessionOutcome {
   total_items: number;
   auto_submitted: boolean;
   paused?: boolean;
+  control_rev?: number;
+  /** On heartbeat answers: whether the inbox has something new (the page fetches it only then). */
+  inbox?: HeartbeatInbox;
+}
+
+export interface HeartbeatInbox {
+  /** The newest message a proctor wrote for the candidate (message ids sort by time). */
+  latest_id: string | null;
+  latest_at: string | null;
+  /** Violations recorded on the session so far; null when the heartbeat did not read them. */
+  violations: number | null;
 }
 
 export interface SessionView extends SessionStatusView {
@@ -107,9 +118,13 @@ export interface PresignedPost {
   url: string;
   fields: Record<string, string>;
   key: string;
+  /** Monitoring forms: every key under this prefix is allowed until the form expires (one form a minute). */
+  key_prefix?: string;
   content_type?: string;
   max_bytes: number;
   expires_in_s?: number;
+  expires_at?: string;
+  max_objects?: number;
 }
 
 export type MediaKind = "webcam" | "audio" | "screen";

@@ -20,6 +20,8 @@ export interface UploadPayload {
   kind: MediaKind;
   blob: Blob;
   filename: string;
+  /** The object's name under the form's key prefix: chosen once, kept across retries (forms.ts). */
+  name?: string;
 }
 
 export interface OutboxEntry {

@@ -1,6 +1,7 @@
 /** How each outbox entry reaches the server; maps API answers to ok / retry / reject. */
 import { ApiError, api, uploadPresigned } from "../api/client";
-import type { SendResult, Senders } from "./outbox";
+import { UploadForms, formFor, objectName } from "./forms";
+import type { SendResult, Senders, UploadPayload } from "./outbox";
 
 /** 409 session.paused: the proctor holds the session; the entry waits for the pause to end (never dropped). */
 export function fromError(error: unknown): SendResult {
@@ -32,14 +33,27 @@ export const apiSenders: Senders = {
       return fromError(error);
     }
   },
-  async upload(sessionId, upload) {
-    // A fresh presign for every attempt: one that expired while offline is never reused.
+  upload: (sessionId, upload) => sendUpload(forms, sessionId, upload),
+};
+
+/** The page's upload forms: one per session and kind, reused until shortly before it expires (forms.ts). */
+export const forms = new UploadForms(api.presignMedia);
+
+/** One upload through the session's current form for its kind, under the entry's own name (the same on every
+ * retry, so a POST whose answer was lost and is sent again is recognised as the same bytes). A 403 from the storage
+ * (the policy expired: offline too long, clocks apart) drops the form and tries once more with a fresh one. */
+export async function sendUpload(held: UploadForms, sessionId: string, upload: UploadPayload): Promise<SendResult> {
+  upload.name ??= objectName(upload.kind);
+  for (let attempt = 0; ; attempt++) {
     let post;
     try {
-      post = await api.presignMedia(sessionId, upload.kind);
+      post = await held.get(sessionId, upload.kind);
     } catch (error) {
       return fromError(error);
     }
-    return fromStatus(await uploadPresigned(post, upload.blob, upload.filename));
-  },
-};
+    const status = await uploadPresigned(formFor(post, upload.name), upload.blob, upload.filename);
+    if (status === 403) held.drop(sessionId, upload.kind);
+    if (status === 403 && attempt === 0) continue;
+    return fromStatus(status);
+  }
+}
