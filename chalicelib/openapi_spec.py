@@ -105,7 +105,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "session.other_client_active": (409, "The exam is open in another live tab or device."),
     "message.not_found": (404, "Not a warning of this session."),
     "session.content_unavailable": (503, "The session's questions cannot be loaded."),
-    "media.too_many_uploads": (429, "More upload forms than the exam's cadence needs; details.retry_after_s."),
+    "media.too_many_uploads": (429, "The same upload form asked for too often this minute; details.retry_after_s."),
     "lifecycle.unavailable": (503, "The session's state machine could not be started; retrying is safe."),
     # Identity check
     "enrollment.foreign_key": (400, "A photo key that was not issued to this candidate for this exam."),
@@ -186,6 +186,13 @@ def schemas() -> dict[str, Json]:
         content_type={"type": "string"},
         max_bytes={"type": "integer"},
         expires_in_s={"type": "integer"},
+        key_prefix={
+            "type": "string",
+            "description": "Monitoring forms: any key under this prefix (sessions/<id>/<kind>/<minute>-<nonce>/) is "
+            "allowed until the form expires; one form per session, kind and minute",
+        },
+        expires_at=TIMESTAMP,
+        max_objects={"type": "integer", "description": "Objects the analyzer accepts under the prefix"},
     )
     message = obj(
         ("message_id", "kind", "author_role", "text", "created_at", "for_candidate"),
@@ -237,6 +244,27 @@ def schemas() -> dict[str, Json]:
         control_rev={"type": "integer"},
         score={"type": ["number", "null"]},
     )
+    heartbeat_status = {
+        "allOf": [
+            session_status,
+            obj(
+                ("inbox",),
+                inbox=obj(
+                    ("latest_id", "latest_at", "violations"),
+                    latest_id={
+                        "type": ["string", "null"],
+                        "description": "The newest message a proctor wrote for the candidate; fetch the inbox when "
+                        "it is newer than what the page has (or control_rev or violations changed)",
+                    },
+                    latest_at={"type": ["string", "null"]},
+                    violations={
+                        "type": ["integer", "null"],
+                        "description": "Violations on the session (null once the session is over)",
+                    },
+                ),
+            ),
+        ]
+    }
     return {
         "ErrorCode": {
             "type": "string",
@@ -274,6 +302,7 @@ def schemas() -> dict[str, Json]:
         "Control": control,
         "SessionSummary": summary,
         "SessionStatus": session_status,
+        "HeartbeatStatus": heartbeat_status,
         "Session": {
             "allOf": [
                 ref("SessionStatus"),
@@ -473,9 +502,10 @@ def operations() -> list[tuple[str, str, Json]]:
                   body=obj(("option_id",), option_id=string(64))),
         operation("POST", "/sessions/{session_id}/heartbeat", "I am here (one client per session)",
                   roles=CANDIDATE, body=obj((), client_id=string(64, pattern=CLIENT_ID)), body_required=False,
-                  answer=ref("SessionStatus")),
+                  answer=ref("HeartbeatStatus")),
         operation("POST", "/sessions/{session_id}/submit", "Submit", roles=CANDIDATE, answer=ref("SessionStatus")),
-        operation("POST", "/sessions/{session_id}/media", "Presigned POST for a monitoring upload", roles=CANDIDATE,
+        operation("POST", "/sessions/{session_id}/media", "The minute's upload form (a key prefix) for one kind",
+                  roles=CANDIDATE,
                   body=obj(("kind",), kind=string(enum=("webcam", "audio", "screen"))), answer=ref("PresignedPost"),
                   status=201),
         operation("POST", "/sessions/{session_id}/events", "Report browser events (a batch, all or nothing)",

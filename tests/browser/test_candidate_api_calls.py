@@ -1,0 +1,94 @@
+"""What the candidate's page costs the API in a real Chromium: one upload form per kind and minute, reused for
+every upload; the inbox fetched only when a heartbeat says there is something new, and a warning still arrives."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from typing import Any
+from urllib.parse import urlparse
+
+from playwright.sync_api import expect
+
+from tests.browser.channel import Proctor
+from tests.browser.checks import session_id, uploads
+from tests.browser.flow import start_test
+
+MAX_TRIES_PER_SIGNAL = 3  # web/src/candidate/channel.ts
+
+
+class ApiCalls:
+    """Every API request the page makes, and every heartbeat answer, with the monotonic time it was seen."""
+
+    def __init__(self, page) -> None:
+        self.requests: list[tuple[float, str, str, dict[str, Any]]] = []
+        self.beats: list[tuple[float, tuple[Any, ...]]] = []
+        page.on("request", self._request)
+        page.on("response", self._response)
+
+    def _request(self, request) -> None:
+        path = urlparse(request.url).path
+        if not path.startswith("/api/"):
+            return
+        try:
+            body = json.loads(request.post_data or "null") or {}
+        except ValueError:
+            body = {}
+        self.requests.append((time.monotonic(), request.method, path, body))
+
+    def _response(self, response) -> None:
+        if response.request.method == "POST" and urlparse(response.url).path.endswith("/heartbeat") and response.ok:
+            answer = response.json()
+            inbox = answer.get("inbox") or {}
+            signal = (inbox.get("latest_id"), answer.get("control_rev"), inbox.get("violations"))
+            self.beats.append((time.monotonic(), signal))
+
+    def forms(self, kind: str) -> list[float]:
+        return [t for t, m, p, b in self.requests if m == "POST" and p.endswith("/media") and b.get("kind") == kind]
+
+    def inbox_fetches(self, since: float) -> int:
+        return sum(1 for t, m, p, _ in self.requests if t >= since and m == "GET" and p.endswith("/inbox"))
+
+    def signal_changes(self, since: float) -> int:
+        """Heartbeat answers after `since` whose signal differs from the answer before them."""
+        signals = [s for _, s in self.beats]
+        times = [t for t, _ in self.beats]
+        return sum(1 for i in range(1, len(signals)) if times[i] >= since and signals[i] != signals[i - 1])
+
+
+def test_one_form_per_kind_and_minute_and_the_inbox_only_on_a_heartbeat_signal(page, candidate_exam, api, stack):
+    calls = ApiCalls(page)
+    start_test(page, candidate_exam["candidate_id"], candidate_exam["password"])
+    sid = session_id(api, candidate_exam)
+    began = time.monotonic()
+
+    # A quiet stretch: the page heartbeats every 5 s and uploads a frame a second, audio and screen every 2 s
+    time.sleep(25)
+    quiet_beats = [t for t, _ in calls.beats if t >= began]
+    assert len(quiet_beats) >= 4, calls.beats  # polling every 5 s would have fetched the inbox as often
+    # Then the inbox was fetched only for what the heartbeats signalled (a violation counted, say), never on a timer
+    assert calls.inbox_fetches(began) <= MAX_TRIES_PER_SIGNAL * calls.signal_changes(began), (
+        calls.inbox_fetches(began),
+        calls.beats,
+    )
+
+    # A proctor's warning still reaches the page within a heartbeat or two, through a signalled fetch
+    proctor = Proctor(api, candidate_exam, sid)
+    before = calls.inbox_fetches(began)
+    warned_at = time.monotonic()
+    warning = proctor.warn("Please keep your eyes on your own screen.")["message"]
+    expect(page.get_by_test_id("proctor-warning-text")).to_have_text(
+        "Please keep your eyes on your own screen.", timeout=12000
+    )
+    assert calls.inbox_fetches(began) > before
+    assert any(t >= warned_at and s[0] == warning["message_id"] for t, s in calls.beats)
+
+    # And every upload of a minute went through that minute's one form per kind
+    elapsed = time.monotonic() - calls.requests[0][0]
+    stored = uploads(stack, sid)
+    assert stored["webcam"] >= 20, stored
+    for kind in ("webcam", "audio", "screen"):
+        forms = calls.forms(kind)
+        assert 1 <= len(forms) <= math.ceil(elapsed / 60) + 1, (kind, len(forms), elapsed)
+    assert len(calls.forms("webcam")) * 10 <= stored["webcam"]
