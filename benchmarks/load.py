@@ -8,8 +8,9 @@ a violation) gets N admitted candidates (roster over the API), each consents and
 sessions get an enrollment reference so re-identification runs as in production. Tokens are minted with the API's
 own secret instead of N scrypt logins (login is not part of the steady load).
 
-Each candidate is one thread with its own timers, as a browser tab has: a webcam frame every 5 s (POST
-/sessions/{id}/media for a presigned POST, then the multipart POST of a 640x480 JPEG to S3), a heartbeat every 10 s
+Each candidate is one thread with its own timers, as a browser tab has: a webcam frame every 5 s (the multipart POST
+of a 640x480 JPEG to S3 through the minute's upload form, asked for once a minute with POST /sessions/{id}/media and
+reused, as the browser does), a heartbeat every 10 s
 and an answer save every 30 s; every 6th frame shows two people (each candidate with its own phase). After the load
 stops, the queue drains; every uploaded key is looked up in the media-objects ledger. If the drain times out, the
 dispatcher is stopped and the keys still in the media queue are read back (pending: late, not lost). An uploaded
@@ -104,6 +105,9 @@ def call(rec: Recorder, kind: str, method: str, url: str, token: str, **kwargs: 
     return response
 
 
+FORM_REFRESH_MARGIN_S = 10  # as the browser: a form is replaced when less than this is left of it
+
+
 class Candidate:
     def __init__(
         self,
@@ -123,6 +127,7 @@ class Candidate:
         self.frames = frames
         self.client_id = f"bench-{uuid.uuid4().hex[:16]}"
         self.sent = 0
+        self.forms: dict[str, tuple[dict[str, Any], float]] = {}  # kind -> (the minute's upload form, expires at)
         self.rng = random.Random(index)
 
     def frame(self) -> None:
@@ -131,18 +136,14 @@ class Candidate:
         kind = "two_faces" if two else "enrolled"
         data = self.frames[kind][(self.index + self.sent) % len(self.frames[kind])]
         self.sent += 1
-        post = call(
-            self.rec,
-            "presign",
-            "POST",
-            f"{self.api_url}/sessions/{self.session_id}/media",
-            self.token,
-            json={"kind": "webcam"},
-        )
-        if post is None:
+        presigned = self.upload_form("webcam")
+        if presigned is None:
             return
-        presigned = post.json()
-        fields = dict(presigned["fields"])
+        # As the browser does: the minute's form, a name of its own under the form's prefix (web/src/shared/outbox).
+        now = time.time()
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f"{int(now * 1000) % 1000:03d}Z"
+        key = f"{presigned['key_prefix']}{stamp}-{uuid.uuid4().hex[:12]}.jpg"
+        fields = {**presigned["fields"], "key": key}
         start = time.perf_counter()
         try:
             response = requests.post(
@@ -156,15 +157,35 @@ class Candidate:
             return
         finally:
             self.rec.api["s3_upload"].append(time.perf_counter() - start)
+        if response.status_code == 403:
+            self.forms.pop("webcam", None)  # the policy expired (or clocks disagree): the next frame asks anew
         if response.status_code not in (200, 201, 204):
             self.rec.error("s3_upload", f"{response.status_code} {response.text}")
             return
         uploaded = time.time()
-        self.rec.uploads.append(
-            {"key": presigned["key"], "session": self.session_id, "kind": kind, "uploaded": uploaded}
-        )
+        self.rec.uploads.append({"key": key, "session": self.session_id, "kind": kind, "uploaded": uploaded})
         if two and self.probes is not None:
-            self.probes.put((self.session_id, presigned["key"], uploaded))
+            self.probes.put((self.session_id, key, uploaded))
+
+    def upload_form(self, media_kind: str) -> dict[str, Any] | None:
+        """The session's form for this kind and minute, asked for once and reused until 10 s before it expires."""
+        held = self.forms.get(media_kind)
+        if held is not None and held[1] - time.monotonic() > FORM_REFRESH_MARGIN_S:
+            return held[0]
+        asked = time.monotonic()
+        post = call(
+            self.rec,
+            "presign",
+            "POST",
+            f"{self.api_url}/sessions/{self.session_id}/media",
+            self.token,
+            json={"kind": media_kind},
+        )
+        if post is None:
+            return None
+        presigned = post.json()
+        self.forms[media_kind] = (presigned, asked + presigned["expires_in_s"])
+        return presigned
 
     def heartbeat(self) -> None:
         call(

@@ -213,3 +213,11 @@ class MediaUploads:
                 raise
             raise too_many(now, PROBES_PER_WINDOW) from exc
         return self._presigner.post_policy(f"{PROBE_PREFIX}/{exam_id}", PROBE)
+
+
+def issue_prefix(session_id: str, kind: str, max_objects: int, now: datetime) -> str:
+    """Record the session's form for this kind and minute as the API does and answer its key prefix; for benchmarks
+    that put objects straight into the bucket instead of a browser (the analyzer accepts them under the prefix
+    until the minute's end + FORM_SLACK_S, at most max_objects, if the form was first recorded by this call)."""
+    window, nonce = record_form(session_id, kind, max_objects, now)
+    return key_prefix(session_id, kind, window, nonce)
