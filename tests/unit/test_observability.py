@@ -76,7 +76,8 @@ def analyzer_answers(monkeypatch: pytest.MonkeyPatch) -> Callable[[Callable[[Upl
 
 def media_key(session_id: str, kind: str = "webcam") -> str:
     extension = "jpg" if kind == "webcam" else "wav"
-    return f"sessions/{session_id}/{kind}/20260301T090000000Z-{uuid.uuid4().hex[:12]}.{extension}"
+    prefix = f"sessions/{session_id}/{kind}/20260301T0900Z-{uuid.uuid4().hex[:16]}/"  # one minute's upload form
+    return f"{prefix}20260301T090000000Z-{uuid.uuid4().hex[:12]}.{extension}"
 
 
 def batch(*keys: str) -> dict[str, Any]:
