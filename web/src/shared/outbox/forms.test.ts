@@ -1,6 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { MediaKind, PresignedPost } from "../api/types";
 import { REFRESH_MARGIN_MS, UploadForms, formFor, objectName } from "./forms";
+import { sendUpload } from "./senders";
 
 function form(n: number, expiresInS = 80): PresignedPost {
   return {
@@ -60,5 +61,48 @@ describe("upload forms", () => {
     expect(post.fields.policy).toBe("p1");
     const legacy = { ...form(1), key_prefix: undefined };
     expect(formFor(legacy, name)).toBe(legacy);
+  });
+});
+
+describe("an upload through the minute's form", () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  function storage(statuses: number[]) {
+    const keys: string[] = [];
+    vi.stubGlobal("fetch", async (_url: string, init: { body: FormData }) => {
+      keys.push(String(init.body.get("key")));
+      return { status: statuses.shift() ?? 204 };
+    });
+    return keys;
+  }
+
+  it("keeps its own name under the prefix across uploads of the same form", async () => {
+    const keys = storage([204, 204]);
+    const { forms, asked } = harness();
+    const blob = new Blob(["x"]);
+    expect(await sendUpload(forms, "s", { kind: "webcam", blob, filename: "f.jpg", name: "a.jpg" })).toBe("ok");
+    expect(await sendUpload(forms, "s", { kind: "webcam", blob, filename: "f.jpg", name: "b.jpg" })).toBe("ok");
+    expect(asked).toEqual(["webcam"]);
+    expect(keys).toEqual([`${form(1).key_prefix}a.jpg`, `${form(1).key_prefix}b.jpg`]);
+  });
+
+  it("takes a fresh form and tries again when the storage refuses the policy (expired): nothing is lost", async () => {
+    const keys = storage([403, 204]);
+    const { forms, asked } = harness();
+    const upload = { kind: "webcam" as const, blob: new Blob(["x"]), filename: "f.jpg" };
+    expect(await sendUpload(forms, "s", upload)).toBe("ok");
+    expect(asked).toEqual(["webcam", "webcam"]);
+    expect(keys).toHaveLength(2);
+    expect(keys[1]).toBe(`${form(2).key_prefix}${(upload as { name?: string }).name}`); // the same name, new prefix
+  });
+
+  it("leaves a refusal that a fresh form does not cure to the outbox's retries", async () => {
+    storage([403, 403]);
+    const { forms, asked } = harness();
+    const result = await sendUpload(forms, "s", { kind: "audio", blob: new Blob(["x"]), filename: "c.wav" });
+    expect(result).toBe("reject");
+    expect(asked).toEqual(["audio", "audio"]);
+    await forms.get("s", "audio");
+    expect(asked).toHaveLength(3); // the refused form was dropped, the next upload asks anew
   });
 });
