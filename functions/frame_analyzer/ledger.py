@@ -5,7 +5,7 @@ per frame; inside `batch()` (the handler wraps each SQS batch in it) the rows of
 BatchWriteItem (25 items per request) when the batch ends, so a batch of 10 frames pays one call instead of ten.
 
 Nothing depends on a row being written before the batch ends: a crash before the flush leaves objects without a
-row, SQS delivers them again, the claim recognises the same version (`claims` > 1), the signal tracker recognises an
+row, SQS delivers them again, the claim recognises the same version (on its form), the signal tracker recognises an
 object it applied (digest on the signal-states item) and episode ids are derived, so the redelivery records nothing
 twice and writes the missing row. Pending rows are per thread (the local dispatcher may run several handlers in one
 process).
