@@ -133,7 +133,9 @@ def retry_after_s(now: datetime) -> int:
     return max(1, window_at(now).start_s + WINDOW_S - int(now.timestamp()))
 
 
-def record_form(session_id: str, kind: str, max_objects: int, now: datetime) -> tuple[FormWindow, str]:
+def record_form(
+    session_id: str, kind: str, max_objects: int, now: datetime, limit: int | None = FORM_REQUESTS_PER_WINDOW
+) -> tuple[FormWindow, str]:
     """Record (or find) the session's form for this kind and minute and count the request: one conditional
     UpdateItem, which answers the form's nonce (drawn by the first request). 429 beyond FORM_REQUESTS_PER_WINDOW
     requests for the same form."""
@@ -155,13 +157,14 @@ def record_form(session_id: str, kind: str, max_objects: int, now: datetime) -> 
                 UploadFormRecord.objects.set(UploadFormRecord.objects | {}),
                 UploadFormRecord.expires_at.set(now + LEDGER_RETENTION),
             ],
-            condition=UploadFormRecord.requests.does_not_exist()
-            | (UploadFormRecord.requests < FORM_REQUESTS_PER_WINDOW),
+            condition=None
+            if limit is None
+            else UploadFormRecord.requests.does_not_exist() | (UploadFormRecord.requests < limit),
         )
     except UpdateError as exc:
         if not is_condition_failure(exc):
             raise
-        raise too_many(now, FORM_REQUESTS_PER_WINDOW) from exc
+        raise too_many(now, limit or FORM_REQUESTS_PER_WINDOW) from exc
     return window, str(form.nonce)  # the update answers the item as written (ALL_NEW)
 
 
@@ -218,6 +221,7 @@ class MediaUploads:
 def issue_prefix(session_id: str, kind: str, max_objects: int, now: datetime) -> str:
     """Record the session's form for this kind and minute as the API does and answer its key prefix; for benchmarks
     that put objects straight into the bucket instead of a browser (the analyzer accepts them under the prefix
-    until the minute's end + FORM_SLACK_S, at most max_objects, if the form was first recorded by this call)."""
-    window, nonce = record_form(session_id, kind, max_objects, now)
+    until the minute's end + FORM_SLACK_S, at most max_objects, if the form was first recorded by this call). Not
+    rationed: a benchmark asks once per object."""
+    window, nonce = record_form(session_id, kind, max_objects, now, limit=None)
     return key_prefix(session_id, kind, window, nonce)

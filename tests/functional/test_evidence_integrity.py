@@ -259,3 +259,22 @@ def test_every_issued_form_is_recorded_for_its_session(api, make_exam):
     assert (form.session_id, form.kind, int(form.used)) == (ctx["session"]["session_id"], "audio", 0)
     assert int(form.valid_until_s) - int(form.valid_from_s) == 80
     assert post["key_prefix"] == f"sessions/{form.session_id}/audio/{form.window}-{form.nonce}/"
+
+
+def test_a_benchmarks_prefix_is_recorded_like_a_form_and_its_objects_are_analysed(api, make_exam):
+    # Benchmarks put objects straight into the bucket (no browser): issue_prefix records the form as the API does,
+    # without the request ration (a benchmark asks once per object)
+    from chalicelib.core.presigned import MediaKind, object_name
+    from chalicelib.media.uploads import issue_prefix
+
+    early_in_a_minute()
+    ctx = start(api, make_exam)
+    sid = ctx["session"]["session_id"]
+    webcam = MediaKind("webcam", "image/jpeg", "jpg", 0)
+    prefixes = {issue_prefix(sid, "webcam", 100, datetime.now(UTC)) for _ in range(FORM_REQUESTS_PER_WINDOW + 2)}
+    [prefix] = prefixes
+    key = prefix + object_name(datetime.now(UTC), webcam)
+    lax_put(key, ONE_PERSON)
+    [row] = wait_for(lambda: ledger_rows(key), timeout_s=20)
+    assert (row.outcome, row.session_id) == ("analyzed", sid)
+    assert int(form_of(key).max_objects) == 100
