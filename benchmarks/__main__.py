@@ -188,7 +188,16 @@ def model_from(result: dict[str, Any]) -> tuple[cost.Model, dict[str, Any]]:
         )
     facts = code_facts()
     workload = replace(workload, form_window_s=facts["forms"][0], inbox_poll_every_s=facts["inbox"][0])
-    compute = replace(compute, arm=facts["arm"][0])
+    # Lambda sizes as deployed: the analyzer's from the template, the API's from Chalice's config.
+    from infra.template import ANALYZER_MEMORY_MB
+
+    chalice = json.loads((common.REPO_ROOT / ".chalice" / "config.json").read_text())
+    compute = replace(
+        compute,
+        arm=facts["arm"][0],
+        analyzer_memory_mb=ANALYZER_MEMORY_MB,
+        api_memory_mb=int(chalice.get("lambda_memory_size", compute.api_memory_mb)),
+    )
     model = replace(model, compute=compute, workload=workload, storage=storage)
     w, c = model.workload, model.compute
     assumed = {
@@ -196,8 +205,8 @@ def model_from(result: dict[str, Any]) -> tuple[cost.Model, dict[str, Any]]:
         "audio chunk": f"{w.audio_chunk_s} s",
         "heartbeat": f"{w.heartbeat_every_s} s",
         "answer": f"{w.answer_every_s} s",
-        "analyzer memory": f"{c.analyzer_memory_mb} MB",
-        "API memory": f"{c.api_memory_mb} MB",
+        "analyzer memory": f"{c.analyzer_memory_mb} MB (infra/template.py)",
+        "API memory": f"{c.api_memory_mb} MB (.chalice/config.json)",
         "AWS I/O wait per object": f"{c.object_io_ms} ms",
         "audio CPU per chunk": f"{c.audio_cpu_ms} ms",
         "SQS batch": c.batch_size,

@@ -139,7 +139,7 @@ class Workload:
 class Compute:
     """Lambda sizes and per-object/per-call times. cpu_ms is one vCPU's worth of work, io_ms is waiting."""
 
-    analyzer_memory_mb: int = 1024
+    analyzer_memory_mb: int = 1769  # infra/template.py ANALYZER_MEMORY_MB: one full vCPU
     frame_cpu_ms: float = 80.0  # measured: analyzer CPU per 640x480 frame, one core (benchmarks.analyzer)
     audio_cpu_ms: float = 80.0  # silero VAD 4.6-7.4 ms per second of audio (docs/BENCHMARKS.md) + parsing
     object_io_ms: float = 40.0  # AWS in-region waits per object: S3 HEAD+GET ~2x10 ms, 6 DynamoDB calls ~4 ms
