@@ -158,6 +158,8 @@ class Candidate:
         self.sent = 0
         self.rng = random.Random(index)
         self.forms: dict[str, Any] = {}  # request_form's per-candidate state (a browser tab's)
+        # Uploads reuse one kept-alive connection to S3, as a browser does (API calls stay on fresh connections).
+        self.s3 = requests.Session()
 
     def frame(self) -> None:
         # Each candidate has its own phase, so two-person frames (the latency probes) spread evenly over the run.
@@ -170,7 +172,7 @@ class Candidate:
             return
         start = time.perf_counter()
         try:
-            response = requests.post(
+            response = self.s3.post(
                 only_local(form["url"]),
                 data=form["fields"],
                 files={"file": ("frame.jpg", data, "image/jpeg")},

@@ -193,6 +193,7 @@ def install_requirements(
         SLIM_FILES,
         SLIM_TREES,
         "strip-debug-checked",
+        strip_tool(architecture),
         trim,
         SDIST_ONLY,
     ]
@@ -212,7 +213,7 @@ def install_requirements(
                 f"{LAMBDA_PYTHON}:\n{result.stdout}{result.stderr}"
             )
         if trim:
-            slim(staging)
+            slim(staging, architecture)
         staging.rename(site)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -220,7 +221,15 @@ def install_requirements(
     return site
 
 
-def slim(site: Path) -> None:
+def strip_tool(architecture: str = LAMBDA_ARCHITECTURE) -> str | None:
+    """A strip that reads the architecture's ELF files: binutils' own for this machine's, a cross binutils or LLVM's
+    (which reads every architecture) for another; None when there is none (the zips are then only bigger)."""
+    machine = MACHINES[architecture]
+    names = ("strip", "llvm-strip") if machine == platform.machine() else (f"{machine}-linux-gnu-strip", "llvm-strip")
+    return next((name for name in names if shutil.which(name)), None)
+
+
+def slim(site: Path, architecture: str = LAMBDA_ARCHITECTURE) -> None:
     """Remove what Lambda never loads from an installed tree, and the debug symbols of its shared libraries."""
     shutil.rmtree(site / "bin", ignore_errors=True)  # console scripts
     for name, distribution in RUNTIME_PROVIDED:
@@ -242,10 +251,11 @@ def slim(site: Path) -> None:
             path.unlink()
     for tree in SLIM_TREES:
         shutil.rmtree(site / tree, ignore_errors=True)
-    if shutil.which("readelf") and shutil.which("strip"):  # binutils; without it the zips are only bigger
+    strip = strip_tool(architecture)
+    if shutil.which("readelf") and strip:  # binutils; without it the zips are only bigger
         _prune_bundled_libraries(site)
         for library in [p for p in site.rglob("*.so*") if p.is_file() and _is_elf(p)]:
-            _strip_debug(library)
+            _strip_debug(library, strip)
 
 
 def _loadable(library: Path) -> bool:
@@ -260,12 +270,12 @@ def _loadable(library: Path) -> bool:
     return True
 
 
-def _strip_debug(library: Path) -> None:
+def _strip_debug(library: Path, strip: str = "strip") -> None:
     """Drop debug sections, unless that breaks the file: binutils' strip can misplace the extra load segments
     patchelf (auditwheel) adds, and the loader then refuses the library ("not page-aligned"). Keep the original then.
     """
     stripped = library.with_name(library.name + ".stripped")
-    result = subprocess.run(["strip", "--strip-debug", "-o", str(stripped), str(library)], capture_output=True)
+    result = subprocess.run([strip, "--strip-debug", "-o", str(stripped), str(library)], capture_output=True)
     if result.returncode == 0 and stripped.stat().st_size < library.stat().st_size and _loadable(stripped):
         stripped.replace(library)
     else:

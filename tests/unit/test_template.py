@@ -1141,3 +1141,17 @@ def test_the_identity_checker_has_its_queue_and_the_api_no_face_service(generate
     api, identity = actions(template.API_ROLE_ID), actions(template.IDENTITY_ROLE_ID)
     assert "sqs:SendMessage" in api and not any(a.startswith("rekognition:") for a in api)
     assert "sqs:ReceiveMessage" in identity and "s3:PutObject" not in identity
+
+
+def test_debug_symbols_of_another_architecture_are_stripped_with_a_tool_that_reads_it(monkeypatch):
+    """Binutils' strip reads only this machine's ELF files: aarch64 libraries kept their debug info (Pillow's 3.6 MB
+    _imaging went into the API zip at full size) until a cross or LLVM strip did them."""
+    tools = {"strip", "llvm-strip"}
+    monkeypatch.setattr(package.shutil, "which", lambda name: f"/usr/bin/{name}" if name in tools else None)
+    monkeypatch.setattr(package.platform, "machine", lambda: "x86_64")
+    assert package.strip_tool("x86_64") == "strip"
+    assert package.strip_tool("arm64") == "llvm-strip"
+    tools.add("aarch64-linux-gnu-strip")
+    assert package.strip_tool("arm64") == "aarch64-linux-gnu-strip"
+    tools.clear()
+    assert package.strip_tool("arm64") is None
