@@ -105,11 +105,17 @@ def code_facts() -> dict[str, Any]:
 
     facts: dict[str, Any] = {}
     # Upload forms: one per session, kind and minute when the form rows have a window (chalicelib/media/models.py).
-    from chalicelib.media import models as media_models
-    from chalicelib.media import uploads as media_uploads
+    import importlib
 
+    def module(name: str) -> Any:
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            return None
+
+    media_models, media_uploads = module("chalicelib.media.models"), module("chalicelib.media.uploads")
     window = getattr(media_uploads, "FORM_WINDOW_S", None)
-    if window is None and hasattr(media_models.UploadFormRecord, "window"):
+    if window is None and hasattr(getattr(media_models, "UploadFormRecord", None), "window"):
         window = getattr(media_uploads, "QUOTA_WINDOW_S", 60)
     facts["forms"] = (
         float(window) if window else None,
