@@ -191,6 +191,7 @@ def analyzer_section(result: dict[str, Any]) -> str:
 
 
 CPU_ROLES = ("endpoint", "api", "dispatcher", "media workers", "load generator")
+BUSY_OTHER_CORES = 0.3  # other work on the machine during a load window worth a warning
 
 
 def load_section(result: dict[str, Any]) -> str:
@@ -231,6 +232,15 @@ def load_section(result: dict[str, Any]) -> str:
                 if search.get("first_failure")
                 else "."
             ),
+            "",
+        ]
+    busy = [r for r in runs if (r.get("other_work_cores") or 0) > BUSY_OTHER_CORES]
+    if busy:
+        out += [
+            "⚠ Other work shared the machine during "
+            + ", ".join(f"N = {r['n']} ({r['other_work_cores']:.2f} cores)" for r in busy)
+            + ": those runs had that much less of the 2 cores, so their latencies (and the search's answer) are "
+            "pessimistic; the CPU ms per frame below are steadier.",
             "",
         ]
     rows = []
