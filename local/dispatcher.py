@@ -11,7 +11,8 @@ PROCTOR_DISPATCH_BATCH (default MEDIA_BATCH) sets how many media messages a poll
 source takes up to the function's BatchSize (infra/template.py ANALYZER_BATCH_SIZE), but there every batch gets its own
 instance and vCPU; here two workers share two cores with the endpoint and the API, so a frame at the end of a batch of
 10 waits for the nine before it (~2.5 s at the ~250 ms a frame takes on a busy machine) while the other worker may
-sit idle. Small batches spread a burst over both workers; each batch costs one receive and one delete request.
+sit idle. Small batches spread a burst over both workers; each batch costs one receive, one delete and one
+BatchWriteItem of outcome rows (the analyzer writes them per batch), ~1 ms of endpoint CPU each.
 
 PROCTOR_DISPATCH_WORKERS (default 1) sets how many media-queue pollers run. With 1, the media poller is a thread
 of this process, as always. With N > 1 there are N worker processes instead, each with its own models and its own
@@ -42,7 +43,7 @@ LEASE_S = 20  # how long a received message stays hidden unless the handler is s
 WORKER_BACKOFF_S = (1, 2, 5, 10, 30)
 WORKERS_ENV = "PROCTOR_DISPATCH_WORKERS"
 BATCH_ENV = "PROCTOR_DISPATCH_BATCH"
-MEDIA_BATCH = 2  # media messages per receive (see above; measured in docs/BENCHMARKS.md, Load)
+MEDIA_BATCH = 2  # media messages per receive (see above; tests/functional/test_dispatch_batches.py)
 QUEUE_BATCH = 10  # the lifecycle and identity queues: SQS's maximum
 
 
