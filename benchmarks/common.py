@@ -7,7 +7,6 @@ import platform
 import random
 import re
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -270,25 +269,16 @@ def account(users: dict[str, str], login: str) -> str:
 
 
 def issued_webcam_key(session_id: str) -> str:
-    """A webcam key under the session, recorded as issued the way the API's upload form records it (the analyzer
-    accepts only issued keys). Benchmarks that put frames straight into S3 stand in for the browser and the API."""
+    """A webcam key under the session's upload form of this minute, recorded the way the API records it (the
+    analyzer accepts only objects under issued prefixes). Benchmarks that put frames straight into S3 stand in for
+    the browser and the API; put the object right away (the form expires at the minute's end + 20 s)."""
     from chalicelib import wiring
-    from chalicelib.media.models import UploadFormRecord, form_id
-    from chalicelib.media.uploads import LEDGER_RETENTION
+    from chalicelib.core.presigned import MediaKind, object_name
+    from chalicelib.media.uploads import issue_prefix
 
     now = wiring.clock().now()
-    stamp = f"{now:%Y%m%dT%H%M%S}{now.microsecond // 1000:03d}Z"
-    key = f"sessions/{session_id}/webcam/{stamp}-{uuid.uuid4().hex[:12]}.jpg"
-    UploadFormRecord(
-        object_id=form_id(key),
-        session_id=session_id,
-        kind="webcam",
-        state="issued",
-        issued_at=now,
-        form_expires_at=now + timedelta(minutes=5),
-        expires_at=now + LEDGER_RETENTION,
-    ).save()
-    return key
+    prefix = issue_prefix(session_id, "webcam", 10_000, now)  # max_objects: a benchmark's burst is not rationed
+    return prefix + object_name(now, MediaKind("webcam", "image/jpeg", "jpg", 0))
 
 
 def enroll(session_id: str, ref: dict[str, Any]) -> None:

@@ -15,19 +15,29 @@ on 2026-11-21 to re-check them: re-check before quoting a customer. eu-central-1
                             (prices after the November 2024 reduction); storage $0.25 per GB-month
   Step Functions standard   $0.025 per 1,000 state transitions
   CloudWatch Logs           $0.50 per GB ingested
+  CloudFront                $0.0100 per 10,000 HTTPS requests (North America, Europe)
+  AWS WAF                   $0.60 per million requests per web ACL (+ $5 per ACL and $1 per rule a month, fixed)
+  S3 object tags            $0.01 per 10,000 tags a month
 
 Formulas (per candidate and exam-hour; H = 3600 s):
   frames        = H / frame_every_s;  audio = H / audio_chunk_s;  uploads = frames + audio
-  api_calls     = uploads / uploads_per_presign + H / heartbeat_every_s + H / answer_every_s
-                  + H / inbox_poll_every_s + H / proctor_grid_every_s / candidates_per_proctor
+  presigns      = min(frames, H / form_window_s) + min(audio, H / form_window_s) (one form per session, kind
+                  and minute; form_window_s None: one per upload)
+  api_calls     = presigns + H / heartbeat_every_s + H / answer_every_s
+                  + (H / inbox_poll_every_s, or inbox_fetches_per_hour when the heartbeat carries the flag)
+                  + H / proctor_grid_every_s / candidates_per_proctor
                   + proctor_calls_per_hour + session_calls / exam_hours
   Lambda        = GB-s * price_gb_s + invocations * price_request, where
                   GB-s per object = (cpu_ms * max(1, 1769 / memory_mb) + io_ms) / 1000 * memory_mb / 1024
                   (Lambda gives one full vCPU at 1,769 MB and a proportional share below; a single-threaded handler
                   cannot use more), analyzer invocations = uploads / batch_size, API invocations = api_calls
-  API Gateway   = api_calls * price_request
+                  (GB-s price x 0.8 on Arm; CPU ms x arm_cpu_factor, 1.0 = not measured)
+  API Gateway   = api_calls * price_request (REST or HTTP API)
+  Edge          = api_calls * (CloudFront request + web ACLs x WAF request): 2 ACLs with REST (distribution +
+                  stage), 1 with an HTTP API (distribution only)
   S3            = uploads * (PUT + s3_reads_per_object * GET price) + GB uploaded * GB-month price
-                  * retention_days / 30
+                  * months kept (tiers: evidence share * retention_days + the rest * transient_retention_days,
+                  / 30) + (tiers) evidence retags as PUTs + one tag per object for the months it is kept
   SQS           = uploads * (1 send by S3 + 2 / batch_size for receive + delete) * price
                   + lifecycle messages per session * 3 requests / exam_hours
   DynamoDB      = (per frame WRU + per API call WRU + ...) * price_wru + (... RRU) * price_rru; an item costs
@@ -84,6 +94,9 @@ class Prices:
     ddb_gb_month: float = 0.25
     sfn_transition: float = 0.025 / 1000
     logs_gb: float = 0.50
+    cloudfront_request: float = 0.0100 / 10_000  # HTTPS requests, North America / Europe
+    waf_request: float = 0.60 / 1e6  # per web ACL that inspects the request (ACL and rule fees are monthly, fixed)
+    s3_tag_month: float = 0.01 / 10_000  # object tags, per tag and month
 
 
 @dataclass(frozen=True)
@@ -94,11 +107,17 @@ class Workload:
     audio_chunk_s: float = 10.0  # 16 kHz mono WAV chunks of 10 s (the policy assumes 5-10 s chunks)
     heartbeat_every_s: float = 10.0
     answer_every_s: float = 30.0
-    uploads_per_presign: float = 1.0  # today: one presigned POST per upload
-    # The live channel is cursor-polled (docs/ARCHITECTURE.md, "Live updates"): the candidate's page asks for news
-    # every inbox_poll_every_s; a proctor's grid of candidates_per_proctor sessions refreshes every
-    # proctor_grid_every_s. Each grid poll reads every session tile it shows (a GSI query).
-    inbox_poll_every_s: float = 5.0
+    # Upload forms: one POST policy per session, kind and form_window_s (a `starts-with $key` prefix policy,
+    # chalicelib/core/presigned.py prefix_policy, chalicelib/media/models.py UploadFormRecord); None: one presigned
+    # POST per upload (before issue #13). One form per kind a session uploads (webcam frames, audio chunks).
+    form_window_s: float | None = 60.0
+    # The live channel: the candidate's page polled GET /sessions/{id}/inbox every inbox_poll_every_s
+    # (web/src/candidate/channel.ts POLL_MS); None: no polling, the heartbeat's answer says when there is news and
+    # the page fetches the inbox then (inbox_fetches_per_hour: proctor messages and warnings, a few an hour).
+    # A proctor's grid of candidates_per_proctor sessions refreshes every proctor_grid_every_s; each grid poll
+    # reads every session tile it shows.
+    inbox_poll_every_s: float | None = None
+    inbox_fetches_per_hour: float = 2.0
     proctor_grid_every_s: float = 2.0
     candidates_per_proctor: float = 50.0
     proctor_calls_per_hour: float = 0.0  # other console calls (timeline, actions), shared out per candidate
@@ -106,7 +125,12 @@ class Workload:
     exam_hours: float = 1.0  # per-session costs are spread over this many hours (1 h: the dearest case)
     frame_bytes: float = 47_000.0  # 640x480 JPEG at quality 90 (measured mean of the benchmark frames)
     audio_bytes: float = 320_044.0  # 10 s of 16-bit 16 kHz mono + WAV header
-    retention_days: float = 30.0
+    retention_days: float = 30.0  # evidence and, without tiers, all media
+    # Retention tiers: objects uploaded with the tag retention=transient expire after transient_retention_days
+    # (infra/template.py's lifecycle rule); the analyzer retags the frames that raised a violation as evidence, which
+    # keeps them retention_days. None: one tier (everything retention_days).
+    transient_retention_days: float | None = None
+    evidence_objects_per_hour: float = 12.0  # frames that opened or grew a violation (~3 per episode, 4 episodes)
     sfn_transitions_per_session: float = 7.0  # Route, CheckDeadline, InProgress, AwaitReview, Verdict, end (+1)
     lifecycle_messages_per_session: float = 3.0  # exam_started, review_requested, (deadline_passed)
 
@@ -115,7 +139,7 @@ class Workload:
 class Compute:
     """Lambda sizes and per-object/per-call times. cpu_ms is one vCPU's worth of work, io_ms is waiting."""
 
-    analyzer_memory_mb: int = 1024
+    analyzer_memory_mb: int = 1769  # infra/template.py ANALYZER_MEMORY_MB: one full vCPU
     frame_cpu_ms: float = 80.0  # measured: analyzer CPU per 640x480 frame, one core (benchmarks.analyzer)
     audio_cpu_ms: float = 80.0  # silero VAD 4.6-7.4 ms per second of audio (docs/BENCHMARKS.md) + parsing
     object_io_ms: float = 40.0  # AWS in-region waits per object: S3 HEAD+GET ~2x10 ms, 6 DynamoDB calls ~4 ms
@@ -123,7 +147,9 @@ class Compute:
     api_memory_mb: int = 512  # .chalice/config.json lambda_memory_size
     api_cpu_ms: float = 10.0  # measured: chalice API CPU per call (load benchmark), one core
     api_io_ms: float = 10.0  # one or two DynamoDB calls per API request
-    arm: bool = False
+    arm: bool = True  # infra/template.py LAMBDA_ARCHITECTURE = "arm64"
+    # CPU time on Graviton relative to this machine's x86 (not measured: no Arm machine here; 1.0 assumes equal).
+    arm_cpu_factor: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -153,11 +179,24 @@ class Storage:
 
 
 @dataclass(frozen=True)
+class Edge:
+    """How API requests reach the API function (infra/template.py, infra/edge.py)."""
+
+    api_via_cloudfront: bool = True  # the site's distribution routes /api/* to the API (same origin)
+    http_api: bool = False  # API Gateway REST API (Chalice's); True: HTTP API (v2)
+    # Web ACLs that inspect an API request: the distribution's (CLOUDFRONT scope, us-east-1 stacks) and the REST
+    # stage's (REGIONAL). An HTTP API cannot have a web ACL: only the distribution's would remain.
+    rest_web_acls: int = 2
+    http_web_acls: int = 1
+
+
+@dataclass(frozen=True)
 class Model:
     prices: Prices = field(default_factory=Prices)
     workload: Workload = field(default_factory=Workload)
     compute: Compute = field(default_factory=Compute)
     storage: Storage = field(default_factory=Storage)
+    edge: Edge = field(default_factory=Edge)
     logs_bytes_per_object: float = 400.0  # one JSON "media processed" line
     lambda_report_bytes: float = 350.0  # START/END/REPORT lines per invocation
 
@@ -215,10 +254,11 @@ def hourly_counts(model: Model) -> dict[str, float]:
     w = model.workload
     frames, audio = HOUR_S / w.frame_every_s, HOUR_S / w.audio_chunk_s
     uploads = frames + audio
-    presigns = uploads / w.uploads_per_presign
+    # a form per kind (webcam, audio) and window, never more forms than uploads of that kind
+    presigns = uploads if not w.form_window_s else sum(min(n, HOUR_S / w.form_window_s) for n in (frames, audio))
     heartbeats, answers = HOUR_S / w.heartbeat_every_s, HOUR_S / w.answer_every_s
     session_calls = w.session_calls / w.exam_hours
-    inbox_polls = HOUR_S / w.inbox_poll_every_s
+    inbox_polls = HOUR_S / w.inbox_poll_every_s if w.inbox_poll_every_s else w.inbox_fetches_per_hour
     grid_polls = HOUR_S / w.proctor_grid_every_s / w.candidates_per_proctor  # this candidate's share
     api_calls = presigns + heartbeats + answers + inbox_polls + grid_polls + w.proctor_calls_per_hour + session_calls
     return {
@@ -303,26 +343,44 @@ def dynamodb_units(model: Model) -> dict[str, float]:
     }
 
 
-def cost_per_exam_hour(model: Model, *, http_api: bool = False) -> dict[str, Any]:
-    """USD per candidate per proctored exam-hour, by service, and the total."""
-    p, w, c = model.prices, model.workload, model.compute
+def storage_month_share(w: Workload, uploads: float) -> float:
+    """Months an average uploaded byte is kept: evidence retention_days, the rest transient_retention_days."""
+    if w.transient_retention_days is None:
+        return w.retention_days / 30
+    evidence = min(1.0, w.evidence_objects_per_hour / uploads) if uploads else 0.0
+    return (evidence * w.retention_days + (1 - evidence) * w.transient_retention_days) / 30
+
+
+def cost_per_exam_hour(model: Model, *, http_api: bool | None = None) -> dict[str, Any]:
+    """USD per candidate per proctored exam-hour, by service, and the total (http_api overrides model.edge's)."""
+    p, w, c, e = model.prices, model.workload, model.compute, model.edge
+    http_api = e.http_api if http_api is None else http_api
     counts = hourly_counts(model)
     gb_s_price = p.lambda_gb_s * (0.8 if c.arm else 1.0)  # Arm $0.0000133334 = 80 % of x86
-    analyzer_gb_s = counts["frames"] * lambda_gb_seconds(c.frame_cpu_ms, c.object_io_ms, c.analyzer_memory_mb) + counts[
-        "audio_chunks"
-    ] * lambda_gb_seconds(c.audio_cpu_ms, c.object_io_ms, c.analyzer_memory_mb)
-    api_gb_s = counts["api_calls"] * lambda_gb_seconds(c.api_cpu_ms, c.api_io_ms, c.api_memory_mb)
+    cpu = c.arm_cpu_factor if c.arm else 1.0
+    analyzer_gb_s = counts["frames"] * lambda_gb_seconds(
+        c.frame_cpu_ms * cpu, c.object_io_ms, c.analyzer_memory_mb
+    ) + counts["audio_chunks"] * lambda_gb_seconds(c.audio_cpu_ms * cpu, c.object_io_ms, c.analyzer_memory_mb)
+    api_gb_s = counts["api_calls"] * lambda_gb_seconds(c.api_cpu_ms * cpu, c.api_io_ms, c.api_memory_mb)
     invocations = counts["analyzer_invocations"] + counts["api_calls"]
     uploaded_gb = (counts["frames"] * w.frame_bytes + counts["audio_chunks"] * w.audio_bytes) / 1e9
     ddb = dynamodb_units(model)
     sqs_requests = counts["uploads"] * (1 + 2 / c.batch_size) + w.lifecycle_messages_per_session * 3 / w.exam_hours
     log_gb = (counts["uploads"] * model.logs_bytes_per_object + invocations * model.lambda_report_bytes) / 1e9
+    tiers = w.transient_retention_days is not None
+    acls = e.http_web_acls if http_api else e.rest_web_acls
     lines = {
         "lambda_analyzer": analyzer_gb_s * gb_s_price + counts["analyzer_invocations"] * p.lambda_request,
         "lambda_api": api_gb_s * gb_s_price + counts["api_calls"] * p.lambda_request,
         "api_gateway": counts["api_calls"] * (p.apigw_http_request if http_api else p.apigw_rest_request),
-        "s3_requests": counts["uploads"] * (p.s3_put + model.storage.s3_reads_per_object * p.s3_get),
-        "s3_storage": uploaded_gb * p.s3_gb_month * w.retention_days / 30,
+        "cloudfront_waf": counts["api_calls"]
+        * ((p.cloudfront_request if e.api_via_cloudfront else 0.0) + acls * p.waf_request),
+        # one PUT per upload, its GetObject, and (tiers) the analyzer's PutObjectTagging of each evidence frame
+        "s3_requests": counts["uploads"] * (p.s3_put + model.storage.s3_reads_per_object * p.s3_get)
+        + (w.evidence_objects_per_hour * p.s3_put if tiers else 0.0),
+        # (tiers) every object carries one tag while it is kept
+        "s3_storage": uploaded_gb * p.s3_gb_month * storage_month_share(w, counts["uploads"])
+        + (counts["uploads"] * p.s3_tag_month * storage_month_share(w, counts["uploads"]) if tiers else 0.0),
         "sqs": sqs_requests * p.sqs_request,
         "dynamodb": ddb["wru"] * p.ddb_wru + ddb["rru"] * p.ddb_rru,
         "step_functions": w.sfn_transitions_per_session / w.exam_hours * p.sfn_transition,
@@ -341,22 +399,41 @@ def cost_per_exam_hour(model: Model, *, http_api: bool = False) -> dict[str, Any
     }
 
 
-LEVERS: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("HTTP API instead of REST API", {"http_api": True}),
+# The issue #13 levers, in order; each with what makes it so (or what it still needs). levers() applies them one by
+# one to the design before them (BEFORE_LEVERS); a lever's "built" is decided by the code (benchmarks/__main__.py
+# code_facts), the others say what they need.
+BEFORE_LEVERS: dict[str, Any] = {
+    "workload.form_window_s": None,
+    "workload.inbox_poll_every_s": 5.0,
+    "compute.arm": False,
+    "workload.transient_retention_days": None,
+    "edge.http_api": False,
+}
+LEVERS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     (
-        "one POST policy per session-minute (starts-with key) instead of one per upload",
-        {"workload.uploads_per_presign": 18.0},
+        "forms",
+        "one upload form per session, kind and minute (a starts-with key prefix policy) instead of one per upload",
+        {"workload.form_window_s": 60.0},
     ),
     (
-        "keep non-evidence media 7 days instead of 30 (evidence frames copied to a 30-day prefix)",
-        {"workload.retention_days": 7.0},
+        "inbox",
+        "no inbox polling: the heartbeat's answer carries the inbox flag",
+        {"workload.inbox_poll_every_s": None},
     ),
+    ("arm", "Arm (Graviton) Lambdas", {"compute.arm": True}),
     (
+        "tiers",
+        "non-evidence media kept 7 days, evidence frames 30 (upload tag + lifecycle rule; the analyzer retags "
+        "evidence)",
+        {"workload.transient_retention_days": 7.0},
+    ),
+    ("http_api", "HTTP API instead of REST API (WAF on the CloudFront distribution only)", {"edge.http_api": True}),
+    (
+        "audio_vad",
         "audio uploaded only when the browser's VAD hears speech, ~10 % of chunks (a client-side check can be "
         "tampered with: a trade-off)",
         {"workload.audio_chunk_s": 100.0},
     ),
-    ("Arm (Graviton) Lambdas", {"compute.arm": True}),
 )
 # The sessions' design before issue #13, for the comparison in docs/BENCHMARKS.md: heartbeats rewrote the session
 # item, and three ALL-projection indexes (by_agency, by_exam_status, by_agency_status) copied every update.
@@ -369,7 +446,7 @@ BEFORE_PRESENCE: dict[str, Any] = {
 
 
 def with_changes(model: Model, changes: dict[str, Any]) -> Model:
-    parts = {"workload": model.workload, "compute": model.compute, "storage": model.storage}
+    parts = {"workload": model.workload, "compute": model.compute, "storage": model.storage, "edge": model.edge}
     for name, value in changes.items():
         if "." in name:
             part, attr = name.split(".", 1)
@@ -378,16 +455,22 @@ def with_changes(model: Model, changes: dict[str, Any]) -> Model:
     return replace(model, **parts)
 
 
-def levers(model: Model) -> list[dict[str, Any]]:
-    """The cost after each lever, applied cumulatively in the order of LEVERS."""
-    rows, current, http_api = [], model, False
-    base = cost_per_exam_hour(model)["total_usd"]
-    rows.append({"lever": "as built", "total_usd": base})
-    for name, changes in LEVERS:
-        http_api = http_api or bool(changes.get("http_api"))
+def levers(model: Model, status: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The cost before the levers (BEFORE_LEVERS on the same measured inputs), then after each lever of LEVERS,
+    applied cumulatively in order; each row carries its status (status[name], "modelled" when not given)."""
+    status = status or {}
+    current = with_changes(model, BEFORE_LEVERS)
+    rows = [{"lever": "before the issue #13 levers", "name": "before", "status": "", "total_usd": _total(current)}]
+    for name, label, changes in LEVERS:
         current = with_changes(current, changes)
-        rows.append({"lever": name, "total_usd": cost_per_exam_hour(current, http_api=http_api)["total_usd"]})
+        rows.append(
+            {"lever": label, "name": name, "status": status.get(name, "modelled"), "total_usd": _total(current)}
+        )
     return rows
+
+
+def _total(model: Model) -> float:
+    return cost_per_exam_hour(model)["total_usd"]
 
 
 # --------------------------------------------------------------------------------------------- capacity
@@ -602,11 +685,18 @@ def from_dict(data: dict[str, Any]) -> Model:
     for name in ("frame_reads", "frame_writes"):
         if name in storage:
             storage[name] = tuple((str(k), float(v)) for k, v in storage[name])
-    extra = {k: v for k, v in data.items() if k not in ("prices", "workload", "compute", "storage")}
+    parts = ("prices", "workload", "compute", "storage", "edge")
+    extra = {k: v for k, v in data.items() if k not in parts}
+
+    def known(cls: type, values: dict[str, Any] | None) -> dict[str, Any]:  # a field an older run saved and this
+        names = set(cls.__dataclass_fields__)  # model no longer has (e.g. uploads_per_presign) is left out
+        return {k: v for k, v in (values or {}).items() if k in names}
+
     return Model(
-        Prices(**(data.get("prices") or {})),
-        Workload(**(data.get("workload") or {})),
-        Compute(**(data.get("compute") or {})),
-        Storage(**storage),
+        Prices(**known(Prices, data.get("prices"))),
+        Workload(**known(Workload, data.get("workload"))),
+        Compute(**known(Compute, data.get("compute"))),
+        Storage(**known(Storage, storage)),
+        Edge(**known(Edge, data.get("edge"))),
         **extra,
     )

@@ -21,7 +21,8 @@ Code-only zips (--no-deps) leave them out, like the dependencies.
 `chalice package` runs on a staged copy of the app whose requirements.txt is empty: Chalice would resolve wheels
 for the interpreter running it (cp311 here), and when a pinned wheel does not fit the Lambda runtime it warns and
 leaves the package out of the zip. Instead both zips get their requirements from one pip call per requirements
-file for the Lambda runtime's platform (manylinux, x86_64, LAMBDA_PYTHON), cached by content under build/.cache/.
+file for the Lambda runtime's platform (manylinux, the template's LAMBDA_ARCHITECTURE: arm64 = aarch64 wheels, or
+--arch x86_64; LAMBDA_PYTHON), cached by content under build/.cache/.
 Both requirements files take their versions from constraints.txt (pip's -c), which is part of the cache key.
 
 Lambda caps a function's unzipped code at 262,144,000 bytes; OpenCV (with its bundled ffmpeg and OpenBLAS), numpy,
@@ -35,6 +36,7 @@ import argparse
 import hashlib
 import json
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -47,7 +49,14 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.core.onnx_models import HOW_TO_BUILD, MANIFEST, MODELS_DIR
-from infra.template import ANALYZER_CODE, IDENTITY_CODE, LAMBDA_PYTHON, merge_template
+from infra.template import (
+    ANALYZER_CODE,
+    ARCHITECTURES,
+    IDENTITY_CODE,
+    LAMBDA_ARCHITECTURE,
+    LAMBDA_PYTHON,
+    merge_template,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BUILD_DIR = REPO_ROOT / "build"
@@ -63,12 +72,25 @@ WEB_BUILD = "cd web && npm ci && npm run build"
 API_MODELS: tuple[str, ...] = ()  # the API runs no model: the identity check is the identity checker's
 IDENTITY_MODELS = ("yunet", "sface")  # enrollment's face check; the VAD runs only in the analyzer
 ANALYZER_MODELS = ("yunet", "sface", "silero_vad")
+DEPS_CACHE = BUILD_DIR / ".cache" / "lambda-deps"  # installed dependencies, shared by builds into other out dirs
 CHALICE_PROJECT_FILES = ("app.py", "chalicelib", "vendor", ".chalice/config.json")
 # Lambda's limit for a function's unzipped code (zip deployment, layers included).
 MAX_UNZIPPED_BYTES = 262_144_000
 # Amazon Linux 2023 (python3.12+ runtimes) has glibc 2.34; pip needs every manylinux tag spelled out.
 GLIBC = (2, 34)
-PLATFORMS = ("manylinux2014_x86_64", *(f"manylinux_{GLIBC[0]}_{minor}_x86_64" for minor in range(17, GLIBC[1] + 1)))
+MACHINES = {"arm64": "aarch64", "x86_64": "x86_64"}  # Lambda's architecture name -> the wheels' platform suffix
+
+
+def platforms(architecture: str = LAMBDA_ARCHITECTURE) -> tuple[str, ...]:
+    """The manylinux tags pip may take for Lambda's runtime on this architecture."""
+    machine = MACHINES[architecture]
+    return (
+        f"manylinux2014_{machine}",
+        *(f"manylinux_{GLIBC[0]}_{minor}_{machine}" for minor in range(17, GLIBC[1] + 1)),
+    )
+
+
+PLATFORMS = platforms()
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: same inputs, same zip, same S3 key, no needless update
 SKIPPED_PARTS = {"__pycache__", ".pytest_cache"}
 SKIPPED_SUFFIXES = (".pyc", ".pyo")
@@ -129,9 +151,11 @@ def local_wheels(requirements: Path, wheel_dir: Path) -> list[str]:
     return ["--find-links", str(wheel_dir)]
 
 
-def pip_command(requirements: Path, target: Path, extra: list[str] | None = None) -> list[str]:
+def pip_command(
+    requirements: Path, target: Path, extra: list[str] | None = None, architecture: str = LAMBDA_ARCHITECTURE
+) -> list[str]:
     """pip install for the Lambda platform: binary wheels only, never this machine's."""
-    platforms = [arg for platform in PLATFORMS for arg in ("--platform", platform)]
+    tags = [arg for platform in platforms(architecture) for arg in ("--platform", platform)]
     return [
         sys.executable,
         "-m",
@@ -140,7 +164,7 @@ def pip_command(requirements: Path, target: Path, extra: list[str] | None = None
         "--quiet",
         "--disable-pip-version-check",
         "--no-compile",
-        *platforms,
+        *tags,
         "--only-binary=:all:",
         "--implementation",
         "cp",
@@ -154,19 +178,22 @@ def pip_command(requirements: Path, target: Path, extra: list[str] | None = None
     ]
 
 
-def install_requirements(requirements: Path, cache_dir: Path, *, trim: bool = True) -> Path:
+def install_requirements(
+    requirements: Path, cache_dir: Path, *, trim: bool = True, architecture: str = LAMBDA_ARCHITECTURE
+) -> Path:
     """A directory with the requirements installed for Lambda, reused while requirements and platform match."""
     recipe = [
         requirements.read_text(),
         CONSTRAINTS.read_text(),
         LAMBDA_PYTHON,
-        PLATFORMS,
+        platforms(architecture),
         RUNTIME_PROVIDED,
         sorted(SLIM_DIRS),
         SLIM_SUFFIXES,
         SLIM_FILES,
         SLIM_TREES,
         "strip-debug-checked",
+        strip_tool(architecture),
         trim,
         SDIST_ONLY,
     ]
@@ -178,14 +205,15 @@ def install_requirements(requirements: Path, cache_dir: Path, *, trim: bool = Tr
     staging = Path(tempfile.mkdtemp(prefix=site.name + ".", dir=cache_dir))
     try:
         extra = local_wheels(requirements, staging.with_name(staging.name + ".wheels"))
-        result = subprocess.run(pip_command(requirements, staging, extra), capture_output=True, text=True)
+        command = pip_command(requirements, staging, extra, architecture)
+        result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0:
             raise PackageError(
-                f"pip could not install {requirements} for {PLATFORMS[0]} / python "
+                f"pip could not install {requirements} for {platforms(architecture)[0]} / python "
                 f"{LAMBDA_PYTHON}:\n{result.stdout}{result.stderr}"
             )
         if trim:
-            slim(staging)
+            slim(staging, architecture)
         staging.rename(site)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -193,7 +221,15 @@ def install_requirements(requirements: Path, cache_dir: Path, *, trim: bool = Tr
     return site
 
 
-def slim(site: Path) -> None:
+def strip_tool(architecture: str = LAMBDA_ARCHITECTURE) -> str | None:
+    """A strip that reads the architecture's ELF files: binutils' own for this machine's, a cross binutils or LLVM's
+    (which reads every architecture) for another; None when there is none (the zips are then only bigger)."""
+    machine = MACHINES[architecture]
+    names = ("strip", "llvm-strip") if machine == platform.machine() else (f"{machine}-linux-gnu-strip", "llvm-strip")
+    return next((name for name in names if shutil.which(name)), None)
+
+
+def slim(site: Path, architecture: str = LAMBDA_ARCHITECTURE) -> None:
     """Remove what Lambda never loads from an installed tree, and the debug symbols of its shared libraries."""
     shutil.rmtree(site / "bin", ignore_errors=True)  # console scripts
     for name, distribution in RUNTIME_PROVIDED:
@@ -215,10 +251,11 @@ def slim(site: Path) -> None:
             path.unlink()
     for tree in SLIM_TREES:
         shutil.rmtree(site / tree, ignore_errors=True)
-    if shutil.which("readelf") and shutil.which("strip"):  # binutils; without it the zips are only bigger
+    strip = strip_tool(architecture)
+    if shutil.which("readelf") and strip:  # binutils; without it the zips are only bigger
         _prune_bundled_libraries(site)
         for library in [p for p in site.rglob("*.so*") if p.is_file() and _is_elf(p)]:
-            _strip_debug(library)
+            _strip_debug(library, strip)
 
 
 def _loadable(library: Path) -> bool:
@@ -233,12 +270,12 @@ def _loadable(library: Path) -> bool:
     return True
 
 
-def _strip_debug(library: Path) -> None:
+def _strip_debug(library: Path, strip: str = "strip") -> None:
     """Drop debug sections, unless that breaks the file: binutils' strip can misplace the extra load segments
     patchelf (auditwheel) adds, and the loader then refuses the library ("not page-aligned"). Keep the original then.
     """
     stripped = library.with_name(library.name + ".stripped")
-    result = subprocess.run(["strip", "--strip-debug", "-o", str(stripped), str(library)], capture_output=True)
+    result = subprocess.run([strip, "--strip-debug", "-o", str(stripped), str(library)], capture_output=True)
     if result.returncode == 0 and stripped.stat().st_size < library.stat().st_size and _loadable(stripped):
         stripped.replace(library)
     else:
@@ -398,8 +435,12 @@ def build(
     run_lint: bool = True,
     web_dist: Path | None = WEB_DIST,
     log=print,
+    architecture: str = LAMBDA_ARCHITECTURE,
+    cache_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Build everything for one stage; returns paths, sizes, lint matches and timings (web_dist None: no site)."""
+    """Build everything for one stage; returns paths, sizes, lint matches and timings (web_dist None: no site).
+
+    cache_dir: where installed dependencies are kept between builds (default out/.cache/lambda-deps)."""
     started = time.monotonic()
     # Checked before minutes of pip: a missing `make models` fails at once.
     api_models = model_entries(API_MODELS) if deps and API_MODELS else []
@@ -410,7 +451,7 @@ def build(
     shutil.rmtree(api_dir, ignore_errors=True)
     stage_dir.mkdir(parents=True, exist_ok=True)
     merge_file = stage_dir / "merge.json"
-    merge_file.write_text(json.dumps(merge_template(stage), indent=2) + "\n")
+    merge_file.write_text(json.dumps(merge_template(stage, architecture), indent=2) + "\n")
     site_dir = stage_dir / "site"
     if web_dist is not None:
         log(f"web app: {copy_site(web_dist, site_dir)} files from {web_dist} to {site_dir}")
@@ -422,15 +463,15 @@ def build(
     timings = {"chalice": time.monotonic() - started}
     log(f"chalice package: {timings['chalice']:.1f} s")
 
-    cache = out / ".cache" / "lambda-deps"
+    cache = cache_dir or out / ".cache" / "lambda-deps"
     api_zip, analyzer_zip = api_dir / "deployment.zip", api_dir / ANALYZER_CODE
     identity_zip = api_dir / IDENTITY_CODE
-    api_deps = install_requirements(API_REQUIREMENTS, cache) if deps else None
-    analyzer_deps = install_requirements(ANALYZER_REQUIREMENTS, cache) if deps else None
-    identity_deps = install_requirements(IDENTITY_REQUIREMENTS, cache) if deps else None
+    api_deps = install_requirements(API_REQUIREMENTS, cache, architecture=architecture) if deps else None
+    analyzer_deps = install_requirements(ANALYZER_REQUIREMENTS, cache, architecture=architecture) if deps else None
+    identity_deps = install_requirements(IDENTITY_REQUIREMENTS, cache, architecture=architecture) if deps else None
     timings["dependencies"] = time.monotonic() - started - timings["chalice"]
     if deps:
-        log(f"dependencies for python {LAMBDA_PYTHON} / {PLATFORMS[0]}: {timings['dependencies']:.1f} s")
+        log(f"dependencies for python {LAMBDA_PYTHON} / {platforms(architecture)[0]}: {timings['dependencies']:.1f} s")
     for site in (api_deps, analyzer_deps, identity_deps):
         if site and (site / BUILD_ONLY_PACKAGE).exists():
             raise PackageError(f"{site} holds {BUILD_ONLY_PACKAGE!r}, a build-time dependency (make models) only")
@@ -469,6 +510,7 @@ def build(
         "unzipped": sizes,
         "lint": matches,
         "timings": timings,
+        "architecture": architecture,
     }
 
 
@@ -511,17 +553,25 @@ print("ok", kind, "numpy", numpy.__version__, "cv2", cv2.__version__, "onnxrunti
 """
 
 
-def smoke(zips: dict[str, Path], python: str, cache_dir: Path, log=print) -> None:
+def smoke(
+    zips: dict[str, Path], python: str, cache_dir: Path, log=print, architecture: str = LAMBDA_ARCHITECTURE
+) -> None:
     """Import and run both zips' code with a CPython of the Lambda runtime's version, as Lambda would load it.
 
     The runtime's own AWS SDK is stood in for by the pinned boto3. Catches libraries the loader refuses, missing
-    modules and models, and code that does not run on LAMBDA_PYTHON.
+    modules and models, and code that does not run on LAMBDA_PYTHON. The zips' native libraries run only on their
+    own architecture: on another machine build them with --arch for this one to smoke-test the code.
     """
+    if MACHINES[architecture] != platform.machine():
+        raise PackageError(
+            f"the zips are for {architecture}; this machine is {platform.machine()}: smoke-test a build with "
+            f"--arch {next((a for a, m in MACHINES.items() if m == platform.machine()), platform.machine())}"
+        )
     pin = next(line for line in CONSTRAINTS.read_text().splitlines() if line.startswith("boto3=="))
     sdk_requirements = cache_dir / "runtime-sdk" / "requirements.txt"
     sdk_requirements.parent.mkdir(parents=True, exist_ok=True)
     sdk_requirements.write_text(pin + "\n")
-    sdk = install_requirements(sdk_requirements, cache_dir, trim=False)
+    sdk = install_requirements(sdk_requirements, cache_dir, trim=False, architecture=architecture)
     env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": os.environ.get("HOME", "/tmp"),
@@ -563,13 +613,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-deps", action="store_true", help="code-only zips (template checks; not deployable)")
     parser.add_argument("--no-lint", action="store_true", help="skip cfn-lint")
     parser.add_argument("--smoke", metavar="PYTHON", help=f"then run the zips with this python{LAMBDA_PYTHON}")
+    parser.add_argument(
+        "--arch",
+        choices=ARCHITECTURES,
+        default=LAMBDA_ARCHITECTURE,
+        help=f"the Lambdas' architecture: wheels and template (default {LAMBDA_ARCHITECTURE})",
+    )
     args = parser.parse_args(argv)
     if args.smoke and args.no_deps:
         parser.error("--smoke needs the dependencies (drop --no-deps)")
     try:
-        result = build(args.stage, args.out.resolve(), deps=not args.no_deps, run_lint=not args.no_lint)
+        result = build(
+            args.stage, args.out.resolve(), deps=not args.no_deps, run_lint=not args.no_lint, architecture=args.arch
+        )
         if args.smoke:
-            smoke(result["zips"], args.smoke, args.out.resolve() / ".cache" / "lambda-deps")
+            smoke(result["zips"], args.smoke, args.out.resolve() / ".cache" / "lambda-deps", architecture=args.arch)
     except PackageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

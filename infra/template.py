@@ -41,10 +41,25 @@ from infra.provision import table_request
 # Linux wheels for glibc >= 2.27/2.28 only, so the functions run on python3.12 (Amazon Linux 2023, glibc 2.34).
 LAMBDA_PYTHON = "3.12"
 LAMBDA_RUNTIME = f"python{LAMBDA_PYTHON}"
-LAMBDA_ARCHITECTURE = "x86_64"
+# Graviton: Lambda's arm64 GB-second is 20 % cheaper than x86_64's. Every dependency publishes manylinux aarch64
+# wheels on PyPI (numpy, opencv-python-headless, onnxruntime, pillow, wrapt, protobuf; the rest is pure Python), so
+# infra/package.py fetches them for this architecture. `python -m infra.package --arch x86_64` builds the other one
+# (the smoke test runs the zips' native code, so on an x86 machine it needs x86_64 zips).
+LAMBDA_ARCHITECTURE = "arm64"
+ARCHITECTURES = ("arm64", "x86_64")
 DEAD_LETTER_RETENTION_S = 14 * 86400  # the SQS maximum, as infra/provision.py sets it
 QUEUE_RETENTION_S = 4 * 86400  # SQS's default, which the local queues get too
 EPHEMERAL = {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"}  # queues, log groups: no data to keep
+
+# Retention tiers (issue #13): monitoring media the browser uploads carries the tag retention=transient (a field of
+# its upload form's POST policy) and expires after TransientMediaRetentionDays; the analyzer retags a frame that
+# opened or grew a violation retention=evidence (PutObjectTagging on that version), so only the MediaRetentionDays
+# rule, which covers every object under the prefix, applies to it. An object without the tag keeps the longer
+# retention: the rule is safe before the form and the analyzer tag anything.
+RETENTION_TAG = "retention"
+TRANSIENT_TAG_VALUE = "transient"
+EVIDENCE_TAG_VALUE = "evidence"
+TRANSIENT_MEDIA_RETENTION_DAYS = 7
 
 ANALYZER_ID = "FrameAnalyzer"
 ANALYZER_CODE = "./frame_analyzer.zip"  # relative to the packaged template (build/<stage>/api/)
@@ -207,6 +222,14 @@ def parameters(stage: str) -> Json:
             "MinValue": 1,
             "MaxValue": 3650,
             "Description": f"Days before objects under {MEDIA_PREFIX} and {ENROLLMENT_PREFIX} expire",
+        },
+        "TransientMediaRetentionDays": {
+            "Type": "Number",
+            "Default": str(TRANSIENT_MEDIA_RETENTION_DAYS),
+            "MinValue": 1,
+            "MaxValue": 3650,
+            "Description": f"Days before objects under {MEDIA_PREFIX} tagged {RETENTION_TAG}={TRANSIENT_TAG_VALUE} "
+            f"(monitoring media that raised no violation) expire; evidence keeps MediaRetentionDays",
         },
         "LogRetentionDays": {
             "Type": "Number",
@@ -384,13 +407,21 @@ def media_bucket(names: StackNames, stage: str) -> Json:
                     ]
                     + [
                         {
+                            "Id": f"expire-transient-{MEDIA_PREFIX.strip('/')}",
+                            "Status": "Enabled",
+                            "Prefix": MEDIA_PREFIX,
+                            "TagFilters": [{"Key": RETENTION_TAG, "Value": TRANSIENT_TAG_VALUE}],
+                            "ExpirationInDays": ref("TransientMediaRetentionDays"),
+                            "NoncurrentVersionExpiration": {"NoncurrentDays": NONCURRENT_VERSION_DAYS},
+                        },
+                        {
                             "Id": f"expire-{PROBE_PREFIX.strip('/')}",
                             "Status": "Enabled",
                             "Prefix": PROBE_PREFIX,
                             "ExpirationInDays": PROBE_RETENTION_DAYS,
                             "NoncurrentVersionExpiration": {"NoncurrentDays": NONCURRENT_VERSION_DAYS},
                             "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
-                        }
+                        },
                     ]
                 },
                 "NotificationConfiguration": {
@@ -748,6 +779,14 @@ def _list_bucket(bucket: Json, prefixes: tuple[str, ...]) -> Json:
     return allow(["s3:ListBucket", "s3:ListBucketVersions"], bucket, condition)
 
 
+def _only_retention_tag(value: str) -> Json:
+    """An IAM condition: the request's tag set is exactly retention=<value>."""
+    return {
+        "StringEquals": {f"s3:RequestObjectTag/{RETENTION_TAG}": value},
+        "ForAllValues:StringEquals": {"s3:RequestObjectTagKeys": [RETENTION_TAG]},
+    }
+
+
 def roles(names: StackNames) -> Json:
     bucket_arn = media_bucket_arn(names)  # not a GetAtt: see media_bucket_arn
     bucket = sub(bucket_arn)
@@ -761,6 +800,13 @@ def roles(names: StackNames) -> Json:
         allow(
             ["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion"],
             iam.object_arns(bucket_arn, (*both_prefixes, PROBE_PREFIX)),
+        ),
+        # An upload form that tags monitoring media retention=transient (retention tiers) needs the signer to be
+        # allowed to tag; with that one tag only.
+        allow(
+            ["s3:PutObjectTagging"],
+            iam.object_arns(bucket_arn, (MEDIA_PREFIX,)),
+            _only_retention_tag(TRANSIENT_TAG_VALUE),
         ),
         # Biometric erasure on request deletes every version of a candidate's enrollment photos, and nothing else.
         allow(["s3:DeleteObject", "s3:DeleteObjectVersion"], iam.object_arns(bucket_arn, (ENROLLMENT_PREFIX,))),
@@ -790,6 +836,12 @@ def roles(names: StackNames) -> Json:
         # selfie under enrollment/ is Rekognition's CompareFaces reference. It writes no object: Decrypt only.
         allow(["s3:GetObject", "s3:GetObjectVersion"], iam.object_arns(bucket_arn, both_prefixes)),
         _list_bucket(bucket, both_prefixes),
+        # Retention tiers: a frame that raised a violation is retagged evidence (by version), and nothing else.
+        allow(
+            ["s3:PutObjectTagging", "s3:PutObjectVersionTagging"],
+            iam.object_arns(bucket_arn, (MEDIA_PREFIX,)),
+            _only_retention_tag(EVIDENCE_TAG_VALUE),
+        ),
         *data_protection.key_use(bucket_arn, data_protection.KMS_READ),
         allow(iam.SQS_CONSUME, get_att(queue_id(MEDIA_QUEUE))),
         allow(iam.REKOGNITION, "*"),
@@ -854,7 +906,7 @@ def log_groups(names: StackNames) -> Json:
     }
 
 
-def analyzer(names: StackNames, stage: str) -> Json:
+def analyzer(names: StackNames, stage: str, architecture: str = LAMBDA_ARCHITECTURE) -> Json:
     limit = ref("AnalyzerReservedConcurrency")
     return {
         ANALYZER_ID: {
@@ -866,7 +918,7 @@ def analyzer(names: StackNames, stage: str) -> Json:
                 "CodeUri": ANALYZER_CODE,
                 "Handler": ANALYZER_HANDLER,
                 "Runtime": LAMBDA_RUNTIME,
-                "Architectures": [LAMBDA_ARCHITECTURE],
+                "Architectures": [architecture],
                 "MemorySize": ANALYZER_MEMORY_MB,
                 "Timeout": ANALYZER_TIMEOUT_S,
                 "Tracing": "Active",
@@ -897,7 +949,7 @@ def analyzer(names: StackNames, stage: str) -> Json:
     }
 
 
-def identity_checker(names: StackNames, stage: str) -> Json:
+def identity_checker(names: StackNames, stage: str, architecture: str = LAMBDA_ARCHITECTURE) -> Json:
     limit = ref("IdentityReservedConcurrency")
     return {
         IDENTITY_ID: {
@@ -909,7 +961,7 @@ def identity_checker(names: StackNames, stage: str) -> Json:
                 "CodeUri": IDENTITY_CODE,
                 "Handler": IDENTITY_HANDLER,
                 "Runtime": LAMBDA_RUNTIME,
-                "Architectures": [LAMBDA_ARCHITECTURE],
+                "Architectures": [architecture],
                 "MemorySize": IDENTITY_MEMORY_MB,
                 "Timeout": IDENTITY_TIMEOUT_S,
                 "Tracing": "Active",
@@ -996,7 +1048,7 @@ def alarms(names: StackNames) -> Json:
     return resources
 
 
-def chalice_overrides(names: StackNames, stage: str) -> Json:
+def chalice_overrides(names: StackNames, stage: str, architecture: str = LAMBDA_ARCHITECTURE) -> Json:
     """Deep-merged into Chalice's own resources (lists are replaced, dicts merged)."""
     env = environment(names, stage)
     resources: Json = {}
@@ -1006,7 +1058,7 @@ def chalice_overrides(names: StackNames, stage: str) -> Json:
             "Properties": {
                 "FunctionName": function_name(names, function_id),
                 "Runtime": LAMBDA_RUNTIME,
-                "Architectures": [LAMBDA_ARCHITECTURE],
+                "Architectures": [architecture],
                 "Tracing": "Active",
                 "Role": get_att(role_id),
                 "Environment": {"Variables": env},
@@ -1058,8 +1110,10 @@ def outputs(names: StackNames) -> Json:
     return {key: {"Value": value} for key, value in values.items()}
 
 
-def merge_template(stage: str) -> Json:
-    """The template passed to `chalice package --merge-template` for one stage."""
+def merge_template(stage: str, architecture: str = LAMBDA_ARCHITECTURE) -> Json:
+    """The template passed to `chalice package --merge-template` for one stage (its Lambdas on `architecture`)."""
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"unknown Lambda architecture {architecture!r}; one of {ARCHITECTURES}")
     names = StackNames(stage)
     resources: Json = {}
     for part in (
@@ -1074,10 +1128,10 @@ def merge_template(stage: str) -> Json:
         edge.resources(names, _retention(stage)),
         roles(names),
         log_groups(names),
-        analyzer(names, stage),
-        identity_checker(names, stage),
+        analyzer(names, stage, architecture),
+        identity_checker(names, stage, architecture),
         alarms(names),
-        chalice_overrides(names, stage),
+        chalice_overrides(names, stage, architecture),
     ):
         overlap = resources.keys() & part.keys()
         assert not overlap, f"logical ids defined twice: {overlap}"

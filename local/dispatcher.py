@@ -7,6 +7,13 @@ Messages are leased for LEASE_S (not the queue's 180 s visibility, which is size
 is extended every LEASE_S / 3 while the handler runs: when a worker or the dispatcher dies, the frames it was analysing
 are back in the queue within LEASE_S. A media worker process that dies is started again (growing delays).
 
+PROCTOR_DISPATCH_BATCH (default MEDIA_BATCH) sets how many media messages a poller takes at a time. Lambda's event
+source takes up to the function's BatchSize (infra/template.py ANALYZER_BATCH_SIZE), but there every batch gets its own
+instance and vCPU; here two workers share two cores with the endpoint and the API, so a frame at the end of a batch of
+10 waits for the nine before it (~2.5 s at the ~250 ms a frame takes on a busy machine) while the other worker may
+sit idle. Small batches spread a burst over both workers; each batch costs one receive, one delete and one
+BatchWriteItem of outcome rows (the analyzer writes them per batch), ~1 ms of endpoint CPU each.
+
 PROCTOR_DISPATCH_WORKERS (default 1) sets how many media-queue pollers run. With 1, the media poller is a thread
 of this process, as always. With N > 1 there are N worker processes instead, each with its own models and its own
 GIL (like N Lambda instances) and OpenCV limited to one thread each, so N workers use N cores. The lifecycle queue
@@ -35,6 +42,9 @@ RETRY_DELAY_S = 1
 LEASE_S = 20  # how long a received message stays hidden unless the handler is still at work on it
 WORKER_BACKOFF_S = (1, 2, 5, 10, 30)
 WORKERS_ENV = "PROCTOR_DISPATCH_WORKERS"
+BATCH_ENV = "PROCTOR_DISPATCH_BATCH"
+MEDIA_BATCH = 2  # media messages per receive (see above; tests/functional/test_dispatch_batches.py)
+QUEUE_BATCH = 10  # the lifecycle and identity queues: SQS's maximum
 
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
@@ -74,14 +84,16 @@ def failed_ids(response: Any) -> set[str]:
     return set()
 
 
-def poll_queue(sqs: Any, queue_url: str, handler: Handler, name: str, stop: threading.Event) -> None:
+def poll_queue(
+    sqs: Any, queue_url: str, handler: Handler, name: str, stop: threading.Event, batch: int = QUEUE_BATCH
+) -> None:
     attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]
     region = sqs.meta.region_name
     while not stop.is_set():
         try:
             messages = sqs.receive_message(
                 QueueUrl=queue_url,
-                MaxNumberOfMessages=10,
+                MaxNumberOfMessages=batch,
                 WaitTimeSeconds=1,
                 VisibilityTimeout=LEASE_S,
                 AttributeNames=["All"],
@@ -146,15 +158,24 @@ def settle(sqs: Any, queue_url: str, messages: list[dict[str, Any]], failed: set
             )
 
 
-def media_workers(env: dict[str, str] | None = None) -> int:
-    raw = (os.environ if env is None else env).get(WORKERS_ENV, "") or "1"
+def _whole(env: dict[str, str] | None, name: str, default: int, top: int) -> int:
+    raw = (os.environ if env is None else env).get(name, "") or str(default)
     try:
-        count = int(raw)
+        value = int(raw)
     except ValueError:
-        raise SystemExit(f"{WORKERS_ENV} must be a whole number, got {raw!r}") from None
-    if not 1 <= count <= 64:
-        raise SystemExit(f"{WORKERS_ENV} must be between 1 and 64, got {count}")
-    return count
+        raise SystemExit(f"{name} must be a whole number, got {raw!r}") from None
+    if not 1 <= value <= top:
+        raise SystemExit(f"{name} must be between 1 and {top}, got {value}")
+    return value
+
+
+def media_workers(env: dict[str, str] | None = None) -> int:
+    return _whole(env, WORKERS_ENV, 1, 64)
+
+
+def media_batch(env: dict[str, str] | None = None) -> int:
+    """Media messages per receive: PROCTOR_DISPATCH_BATCH, 1..10 (SQS's maximum), default MEDIA_BATCH."""
+    return _whole(env, BATCH_ENV, MEDIA_BATCH, 10)
 
 
 def media_process(index: int, stop: Any, parent_pid: int) -> None:
@@ -177,7 +198,7 @@ def media_process(index: int, stop: Any, parent_pid: int) -> None:
                 stop.set()
 
     threading.Thread(target=orphaned, daemon=True).start()
-    poll_queue(sqs, settings.media_queue_url, lambda_handler, f"frame_analyzer-{index}", stop)
+    poll_queue(sqs, settings.media_queue_url, lambda_handler, f"frame_analyzer-{index}", stop, media_batch())
 
 
 class WorkerRestarts:
@@ -227,6 +248,7 @@ def main() -> None:
     settings = wiring.settings()
     sqs = boto3.client("sqs", region_name=settings.region, endpoint_url=settings.endpoint_url)
     count = media_workers()
+    media_batch()  # a bad value stops the dispatcher here, not in its workers
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     workers = [
@@ -259,7 +281,7 @@ def main() -> None:
         workers.append(
             threading.Thread(
                 target=poll_queue,
-                args=(sqs, settings.media_queue_url, lambda_handler, "frame_analyzer", stop),
+                args=(sqs, settings.media_queue_url, lambda_handler, "frame_analyzer", stop, media_batch()),
                 daemon=True,
             )
         )
@@ -268,10 +290,11 @@ def main() -> None:
     if count > 1:
         processes = [spawn(i) for i in range(count)]
     logger.info(
-        "dispatching %s (%d media worker%s), %s and %s",
+        "dispatching %s (%d media worker%s, batches of up to %d), %s and %s",
         settings.media_queue_url,
         count,
         "s" if count > 1 else "",
+        media_batch(),
         settings.lifecycle_queue_url,
         settings.identity_queue_url or "no identity queue",
     )

@@ -24,15 +24,19 @@ def simple_model() -> cost.Model:
         ddb_rru=1e-7,
         sfn_transition=1e-4,
         logs_gb=1.0,
+        cloudfront_request=3e-7,
+        waf_request=1e-7,
+        s3_tag_month=1e-8,
     )
     workload = cost.Workload(
         frame_every_s=60,
         audio_chunk_s=1e12,
         heartbeat_every_s=1e12,
         answer_every_s=1e12,
-        uploads_per_presign=1,
+        form_window_s=None,  # one presigned POST per upload
         proctor_calls_per_hour=0,
-        inbox_poll_every_s=1e12,
+        inbox_poll_every_s=None,
+        inbox_fetches_per_hour=0,
         proctor_grid_every_s=1e12,
         session_calls=0,
         exam_hours=1,
@@ -51,6 +55,7 @@ def simple_model() -> cost.Model:
         api_memory_mb=1024,
         api_cpu_ms=0,
         api_io_ms=100,
+        arm=False,
     )
     storage = cost.Storage(
         session_item=1000,
@@ -100,6 +105,8 @@ def test_cost_per_exam_hour_adds_up_each_service_by_its_formula():
     assert lines["lambda_analyzer"] == pytest.approx(gb_s * 1e-5 + frames / 10 * 1e-6)
     assert lines["lambda_api"] == pytest.approx(frames * 0.1 * 1e-5 + frames * 1e-6)
     assert lines["api_gateway"] == pytest.approx(frames * 2e-6)
+    # each API call through CloudFront, inspected by two web ACLs (the distribution's and the REST stage's)
+    assert lines["cloudfront_waf"] == pytest.approx(frames * (3e-7 + 2 * 1e-7))
     assert lines["s3_requests"] == pytest.approx(frames * (1e-5 + 1e-6))  # a PUT and one GetObject per frame
     assert lines["s3_storage"] == pytest.approx(frames * 1e6 / 1e9 * 0.1)  # 30 of 30 days
     assert lines["sqs"] == pytest.approx(frames * 1.2 * 1e-6)
@@ -110,8 +117,54 @@ def test_cost_per_exam_hour_adds_up_each_service_by_its_formula():
     assert lines["step_functions"] == pytest.approx(10 * 1e-4)
     assert lines["cloudwatch_logs"] == 0
     assert result["total_usd"] == pytest.approx(sum(lines.values()))
-    assert cost.cost_per_exam_hour(model, http_api=True)["by_service_usd"]["api_gateway"] == pytest.approx(
-        frames * 1e-6
+    http = cost.cost_per_exam_hour(model, http_api=True)["by_service_usd"]
+    assert http["api_gateway"] == pytest.approx(frames * 1e-6)
+    assert http["cloudfront_waf"] == pytest.approx(frames * (3e-7 + 1e-7))  # an HTTP API has no web ACL of its own
+
+
+def test_one_form_per_session_kind_and_minute_and_no_inbox_polls():
+    """The built upload forms and the heartbeat-carried inbox flag, as API calls per candidate-hour."""
+    w = cost.Workload(form_window_s=None, inbox_poll_every_s=5.0)
+    before = cost.hourly_counts(cost.Model(workload=w))
+    assert before["presigns"] == before["uploads"] == 720 + 360
+    assert before["inbox_polls"] == 720
+    after = cost.hourly_counts(
+        cost.Model(workload=replace(w, form_window_s=60.0, inbox_poll_every_s=None, inbox_fetches_per_hour=2))
+    )
+    assert after["presigns"] == 2 * 60  # webcam and audio, one form a minute each
+    assert after["inbox_polls"] == 2  # fetched only when the heartbeat says there is news
+    assert before["api_calls"] - after["api_calls"] == pytest.approx(1080 - 120 + 720 - 2)
+    # a form never covers more uploads than there are: a slow cadence needs one per upload at most
+    slow = cost.hourly_counts(cost.Model(workload=replace(w, frame_every_s=600, audio_chunk_s=1e12, form_window_s=60)))
+    assert slow["presigns"] == pytest.approx(slow["uploads"]) and slow["uploads"] == pytest.approx(6)
+
+
+def test_retention_tiers_keep_evidence_30_days_and_the_rest_7_with_a_tag_each():
+    model = simple_model()  # 60 frames of 1 MB an hour, 30 days
+    tiers = cost.with_changes(
+        model, {"workload.transient_retention_days": 7.0, "workload.evidence_objects_per_hour": 6.0}
+    )
+    one, two = cost.cost_per_exam_hour(model), cost.cost_per_exam_hour(tiers)
+    gb = 60 * 1e6 / 1e9
+    months = (0.1 * 30 + 0.9 * 7) / 30  # 6 of 60 frames are evidence
+    assert two["by_service_usd"]["s3_storage"] == pytest.approx(gb * 0.1 * months + 60 * 1e-8 * months)
+    # each evidence frame is retagged (a PUT-class request)
+    assert two["by_service_usd"]["s3_requests"] - one["by_service_usd"]["s3_requests"] == pytest.approx(6 * 1e-5)
+    assert two["total_usd"] < one["total_usd"]
+
+
+def test_arm_prices_gb_seconds_at_80_percent_and_scales_cpu_by_the_factor():
+    model = simple_model()
+    x86 = cost.cost_per_exam_hour(model)["by_service_usd"]["lambda_analyzer"]
+    arm = cost.with_changes(model, {"compute.arm": True})
+    requests = 60 / 10 * 1e-6
+    assert cost.cost_per_exam_hour(arm)["by_service_usd"]["lambda_analyzer"] - requests == pytest.approx(
+        (x86 - requests) * 0.8
+    )
+    slower = cost.with_changes(arm, {"compute.arm_cpu_factor": 1.25})
+    gb_s = 60 * (125 * 1769 / 1024 + 50) / 1000
+    assert cost.cost_per_exam_hour(slower)["by_service_usd"]["lambda_analyzer"] == pytest.approx(
+        gb_s * 1e-5 * 0.8 + requests
     )
 
 
@@ -157,11 +210,18 @@ def test_a_lever_may_derive_its_value_from_the_current_one():
     assert model.storage.frame_reads == cost.Storage().frame_reads[:1] and model.workload.retention_days == 7.0
 
 
-def test_levers_apply_cumulatively_and_never_raise_the_cost_here():
-    rows = cost.levers(cost.Model())
-    assert rows[0]["lever"] == "as built"
+def test_levers_apply_cumulatively_from_the_design_before_them_and_never_raise_the_cost_here():
+    rows = cost.levers(cost.Model(), {"arm": "built"})
+    assert rows[0]["name"] == "before"
+    assert rows[0]["total_usd"] == pytest.approx(cost._total(cost.with_changes(cost.Model(), cost.BEFORE_LEVERS)))
+    assert [r["name"] for r in rows[1:]] == [name for name, _, _ in cost.LEVERS]
+    assert {r["name"]: r["status"] for r in rows[1:]}["arm"] == "built"
+    assert {r["status"] for r in rows[1:] if r["name"] != "arm"} == {"modelled"}
     totals = [r["total_usd"] for r in rows]
     assert totals == sorted(totals, reverse=True)
+    # the model as built (forms, no inbox polls, Arm) sits between the design before and every lever
+    built = cost._total(cost.Model())
+    assert rows[-1]["total_usd"] < built < rows[0]["total_usd"]
 
 
 def test_capacity_names_the_constraint_with_least_headroom():
@@ -246,6 +306,11 @@ def test_first_hard_limit_counts_only_hard_constraints_and_clears_1_at_100k():
 def test_a_model_survives_its_json_round_trip():
     import json
 
-    model = cost.with_changes(cost.Model(), {"storage.frame_reads": (("ledger", 2.0),), "compute.arm": True})
+    model = cost.with_changes(cost.Model(), {"storage.frame_reads": (("ledger", 2.0),), "edge.http_api": True})
     again = cost.from_dict(json.loads(json.dumps(cost.as_dict(model))))
     assert again == model
+    # a run saved by an older model (fields since renamed) still loads; what it lacks keeps today's defaults
+    old = cost.as_dict(cost.Model())
+    old["workload"]["uploads_per_presign"] = 1.0
+    del old["edge"]
+    assert cost.from_dict(old) == cost.Model()

@@ -351,7 +351,7 @@ def test_every_function_runs_the_packaged_runtime_traced_under_its_own_role_and_
     for function in functions.values():
         properties = function["Properties"]
         assert properties["Runtime"] == template.LAMBDA_RUNTIME
-        assert properties["Architectures"] == ["x86_64"]
+        assert properties["Architectures"] == [template.LAMBDA_ARCHITECTURE] == ["arm64"]
         assert properties["Tracing"] == "Active"
         assert properties["Role"]["Fn::GetAtt"][0] in roles
         assert properties["FunctionName"].startswith(names.prefix)
@@ -428,7 +428,8 @@ def test_media_bucket_is_private_encrypted_and_expires_media_and_speed_probes(ge
     assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
     (cors,) = bucket["CorsConfiguration"]["CorsRules"]
     assert cors["AllowedMethods"] == ["POST"]
-    expiry = {r["Prefix"]: r["ExpirationInDays"] for r in bucket["LifecycleConfiguration"]["Rules"]}
+    rules = bucket["LifecycleConfiguration"]["Rules"]
+    expiry = {r["Prefix"]: r["ExpirationInDays"] for r in rules if "TagFilters" not in r}
     retained = {"Ref": "MediaRetentionDays"}
     assert expiry == {MEDIA_PREFIX: retained, ENROLLMENT_PREFIX: retained, PROBE_PREFIX: PROBE_RETENTION_DAYS}
     assert generated["Parameters"]["MediaRetentionDays"]["Default"] == str(MEDIA_RETENTION_DAYS)
@@ -711,8 +712,33 @@ def test_dependencies_are_installed_as_binary_wheels_for_the_lambda_runtime(tmp_
     assert "--only-binary=:all:" in command
     assert command[command.index("--python-version") + 1] == template.LAMBDA_PYTHON
     platforms = {command[i + 1] for i, arg in enumerate(command) if arg == "--platform"}
-    assert {"manylinux2014_x86_64", "manylinux_2_28_x86_64", "manylinux_2_34_x86_64"} <= platforms
-    assert "manylinux_2_35_x86_64" not in platforms  # Amazon Linux 2023 has glibc 2.34
+    # Graviton (arm64) by default: aarch64 wheels, never this machine's x86_64 ones
+    assert {"manylinux2014_aarch64", "manylinux_2_28_aarch64", "manylinux_2_34_aarch64"} <= platforms
+    assert "manylinux_2_35_aarch64" not in platforms  # Amazon Linux 2023 has glibc 2.34
+    assert not any("x86_64" in p for p in platforms)
+    x86 = package.pip_command(Path("requirements.txt"), tmp_path, architecture="x86_64")
+    assert {x86[i + 1] for i, arg in enumerate(x86) if arg == "--platform"} >= {"manylinux_2_34_x86_64"}
+
+
+def test_the_template_and_the_wheels_name_the_same_architecture(tmp_path):
+    built = package.build("dev", tmp_path, deps=False, run_lint=False, web_dist=None, log=lambda *_: None)
+    tpl = json.loads(built["template"].read_text())
+    functions = of_type(tpl, "AWS::Serverless::Function").values()
+    assert {a for f in functions for a in f["Properties"]["Architectures"]} == {"arm64"}
+    other = package.build(
+        "dev", tmp_path / "x86", deps=False, run_lint=False, web_dist=None, log=lambda *_: None, architecture="x86_64"
+    )
+    tpl = json.loads(other["template"].read_text())
+    functions = of_type(tpl, "AWS::Serverless::Function").values()
+    assert {a for f in functions for a in f["Properties"]["Architectures"]} == {"x86_64"}
+    with pytest.raises(ValueError, match="architecture"):
+        template.merge_template("dev", "sparc")
+
+
+def test_smoke_test_refuses_zips_of_another_architecture(tmp_path, monkeypatch):
+    monkeypatch.setattr(package.platform, "machine", lambda: "x86_64")
+    with pytest.raises(package.PackageError, match="--arch x86_64"):
+        package.smoke({}, "python3.12", tmp_path, architecture="arm64")
 
 
 @pytest.fixture
@@ -872,8 +898,36 @@ def test_media_bucket_keeps_versions_for_evidence_and_expires_non_current_ones(g
     assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
     rules = bucket["LifecycleConfiguration"]["Rules"]
     assert {r["Prefix"] for r in rules} == {MEDIA_PREFIX, ENROLLMENT_PREFIX, PROBE_PREFIX}
+    assert len(rules) == 4  # the three prefixes and the transient tier of MEDIA_PREFIX
     for rule in rules:  # a replaced, expired or erased object's older versions are gone a day later
         assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": NONCURRENT_VERSION_DAYS}
+
+
+def test_retention_tiers_expire_transient_media_early_and_only_the_analyzer_can_mark_evidence(generated):
+    """Monitoring media tagged retention=transient expires after TransientMediaRetentionDays (7); the unconditional
+    MediaRetentionDays rule (30) still covers every object under the prefix, so an untagged object or one the
+    analyzer retagged as evidence is kept the longer time. The API may only tag transient, the analyzer only
+    evidence, and neither any other tag key."""
+    bucket = generated["Resources"][template.BUCKET_ID]["Properties"]
+    rules = bucket["LifecycleConfiguration"]["Rules"]
+    (transient,) = [r for r in rules if "TagFilters" in r]
+    assert transient["Prefix"] == MEDIA_PREFIX and transient["Status"] == "Enabled"
+    assert transient["TagFilters"] == [{"Key": "retention", "Value": "transient"}]
+    assert transient["ExpirationInDays"] == {"Ref": "TransientMediaRetentionDays"}
+    assert generated["Parameters"]["TransientMediaRetentionDays"]["Default"] == "7"
+    (whole,) = [r for r in rules if r["Prefix"] == MEDIA_PREFIX and "TagFilters" not in r]
+    assert whole["ExpirationInDays"] == {"Ref": "MediaRetentionDays"}
+    assert int(generated["Parameters"]["MediaRetentionDays"]["Default"]) >= 30  # evidence: review and appeal
+    renderer = Renderer(generated)
+    for role_id, value in ((template.API_ROLE_ID, "transient"), (template.ANALYZER_ROLE_ID, "evidence")):
+        (tagging,) = granted(generated, role_id, "s3:PutObjectTagging")
+        assert tagging["Condition"]["StringEquals"] == {"s3:RequestObjectTag/retention": value}
+        assert tagging["Condition"]["ForAllValues:StringEquals"] == {"s3:RequestObjectTagKeys": ["retention"]}
+        assert all(
+            renderer.render(r).split(":::", 1)[1].split("/", 1)[1] == MEDIA_PREFIX + "*" for r in tagging["Resource"]
+        )
+    for role_id in (template.IDENTITY_ROLE_ID, template.WORKER_ROLE_ID):
+        assert not granted(generated, role_id, "s3:PutObjectTagging")
 
 
 def test_evidence_is_read_by_version_and_only_the_api_erases_enrollment_versions(generated):
@@ -1087,3 +1141,17 @@ def test_the_identity_checker_has_its_queue_and_the_api_no_face_service(generate
     api, identity = actions(template.API_ROLE_ID), actions(template.IDENTITY_ROLE_ID)
     assert "sqs:SendMessage" in api and not any(a.startswith("rekognition:") for a in api)
     assert "sqs:ReceiveMessage" in identity and "s3:PutObject" not in identity
+
+
+def test_debug_symbols_of_another_architecture_are_stripped_with_a_tool_that_reads_it(monkeypatch):
+    """Binutils' strip reads only this machine's ELF files: aarch64 libraries kept their debug info (Pillow's 3.6 MB
+    _imaging went into the API zip at full size) until a cross or LLVM strip did them."""
+    tools = {"strip", "llvm-strip"}
+    monkeypatch.setattr(package.shutil, "which", lambda name: f"/usr/bin/{name}" if name in tools else None)
+    monkeypatch.setattr(package.platform, "machine", lambda: "x86_64")
+    assert package.strip_tool("x86_64") == "strip"
+    assert package.strip_tool("arm64") == "llvm-strip"
+    tools.add("aarch64-linux-gnu-strip")
+    assert package.strip_tool("arm64") == "aarch64-linux-gnu-strip"
+    tools.clear()
+    assert package.strip_tool("arm64") is None
