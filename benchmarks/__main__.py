@@ -113,27 +113,24 @@ def code_facts() -> dict[str, Any]:
         except ImportError:
             return None
 
-    media_models, media_uploads = module("chalicelib.media.models"), module("chalicelib.media.uploads")
-    window = getattr(media_uploads, "FORM_WINDOW_S", None)
-    if window is None and hasattr(getattr(media_models, "UploadFormRecord", None), "window"):
-        window = getattr(media_uploads, "QUOTA_WINDOW_S", 60)
+    media_uploads = module("chalicelib.media.uploads")
+    window = getattr(media_uploads, "WINDOW_S", None)
     facts["forms"] = (
         float(window) if window else None,
         "built" if window else "modelled (not in this code)",
-        "chalicelib/media/models.py UploadFormRecord.window, chalicelib/media/uploads.py"
-        + (" FORM_WINDOW_S" if hasattr(media_uploads, "FORM_WINDOW_S") else " QUOTA_WINDOW_S"),
+        "chalicelib/media/uploads.py WINDOW_S (one form per session, kind and clock minute)",
     )
     # Inbox: polled every POLL_MS by the candidate's page unless the heartbeat's answer carries the flag.
     from chalicelib import openapi_spec
 
-    answer = json.dumps(openapi_spec.document()["components"]["schemas"].get("SessionStatus", {}))
+    answer = json.dumps(openapi_spec.document()["components"]["schemas"].get("HeartbeatStatus", {}))
     flag = "inbox" in answer
     channel = common.REPO_ROOT / "web" / "src" / "candidate" / "channel.ts"
     poll = re.search(r"POLL_MS\s*=\s*([0-9_]+)", channel.read_text()) if channel.is_file() else None
     facts["inbox"] = (
         None if flag or not poll else int(poll.group(1).replace("_", "")) / 1000,
         "built" if flag else "modelled (not in this code)",
-        "chalicelib/openapi_spec.py SessionStatus (the heartbeat's answer)"
+        "chalicelib/openapi_spec.py HeartbeatStatus (the heartbeat's answer carries the inbox mark)"
         + ("" if flag else f", web/src/candidate/channel.ts POLL_MS {poll.group(1) if poll else '?'}"),
     )
     facts["arm"] = (

@@ -85,26 +85,27 @@ def test_targets_are_issue_13s_and_judged_in_the_right_direction():
 
 
 def test_the_cost_inputs_follow_the_code(monkeypatch):
-    """Forms per minute, the inbox flag and Arm are read from the code, so the cost figure moves when they land."""
+    """Forms per minute, the inbox mark on the heartbeat and Arm are read from the code, so the cost figure moves
+    with it: built here, modelled when taken away."""
     from benchmarks import __main__ as bench
     from chalicelib import openapi_spec
-    from chalicelib.media import models, uploads
+    from chalicelib.media import uploads
 
     facts = bench.code_facts()
     assert facts["arm"][:2] == (True, "built")
-    monkeypatch.setattr(uploads, "FORM_WINDOW_S", 60, raising=False)
-    assert bench.code_facts()["forms"][:2] == (60.0, "built")
-    monkeypatch.delattr(uploads, "FORM_WINDOW_S")
-    monkeypatch.setattr(models.UploadFormRecord, "window", object(), raising=False)  # rows per window: the minute
-    assert bench.code_facts()["forms"][0] == float(uploads.QUOTA_WINDOW_S)
+    assert facts["forms"][:2] == (float(uploads.WINDOW_S), "built")
+    assert facts["inbox"][:2] == (None, "built")
 
+    monkeypatch.delattr(uploads, "WINDOW_S")
+    assert bench.code_facts()["forms"][:2] == (None, "modelled (not in this code)")
     document = openapi_spec.document()
-    status = document["components"]["schemas"]["SessionStatus"]
-    flagged = {**status, "properties": {**status.get("properties", {}), "inbox_pending": {"type": "boolean"}}}
-    with_flag = {**document, "components": {**document["components"], "schemas": {"SessionStatus": flagged}}}
-    monkeypatch.setattr(openapi_spec, "document", lambda: with_flag)
-    assert bench.code_facts()["inbox"][:2] == (None, "built")
+    schemas = {**document["components"]["schemas"], "HeartbeatStatus": {"type": "object", "properties": {}}}
+    without = {**document, "components": {**document["components"], "schemas": schemas}}
+    monkeypatch.setattr(openapi_spec, "document", lambda: without)
+    polled = bench.code_facts()["inbox"]
+    assert polled[1] == "modelled (not in this code)" and polled[0] is not None and polled[0] > 0
+    monkeypatch.undo()
 
     model, inputs = bench.model_from({})
-    assert model.workload.inbox_poll_every_s is None and model.workload.form_window_s == float(uploads.QUOTA_WINDOW_S)
+    assert model.workload.inbox_poll_every_s is None and model.workload.form_window_s == float(uploads.WINDOW_S)
     assert model.compute.arm and inputs["code"]["arm"][1] == "built"
