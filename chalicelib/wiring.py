@@ -15,6 +15,7 @@ import boto3
 from botocore.config import Config
 from pynamodb.connection import Connection
 
+from chalicelib.agencies.models import AgencyRecord, AuditRecord
 from chalicelib.core.clock import SystemClock
 from chalicelib.core.db import bind_models
 from chalicelib.core.presigned import MediaKind, Presigner
@@ -57,6 +58,8 @@ MODELS = (
     UploadFormRecord,
     UploadQuotaRecord,
     SessionMessageRecord,
+    AgencyRecord,
+    AuditRecord,
 )
 
 
