@@ -109,6 +109,7 @@ TABLES = (
     # agencies (chalicelib/agencies/): the tenants, their status and retention; and their audit log, newest last
     Table("agencies", "agency_id", attributes={"agency_id": "S"}),
     Table("audit", "agency_id", "entry_key", attributes={"agency_id": "S", "entry_key": "S"}),
+    Table("staff", "agency_id", "login", attributes={"agency_id": "S", "login": "S"}),
 )
 
 # Visibility must exceed the consumer's timeout (6x the Lambda timeout is AWS's advice for SQS sources).

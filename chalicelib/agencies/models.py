@@ -22,15 +22,15 @@ class AgencyRecord(Model):
         table_name = "agencies"
 
     agency_id = UnicodeAttribute(hash_key=True)
-    name = MapAttribute()  # {"kk", "ru", "en"}
-    contact = MapAttribute()  # {"name", "email", "phone"}
+    name = MapAttribute(null=True)  # {"kk", "ru", "en"}
+    contact = MapAttribute(null=True)  # {"name", "email", "phone"}
     retention_days = NumberAttribute(default=DEFAULT_RETENTION_DAYS)
     status = UnicodeAttribute(default="active")
     # Tokens issued before this moment (epoch seconds) are refused: set when the agency is suspended, so lifting a
     # suspension does not bring the old sign-ins back.
     tokens_not_before = NumberAttribute(default=0)
-    created_at = UTCDateTimeAttribute()
-    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute(null=True)
+    created_by = UnicodeAttribute(null=True)
     media_purged_through = UTCDateTimeAttribute(null=True)  # sessions started before this had their media purged
 
     @classmethod
@@ -58,3 +58,17 @@ class AuditRecord(Model):
     action = UnicodeAttribute()
     target = UnicodeAttribute()
     details = MapAttribute(default=dict)
+
+
+class StaffRecord(Model):
+    """The agency's staff directory (admins and proctors), so the staff list is one query, not a scan of every
+    account; the account itself (name, role, limit, disabled) stays in `users`."""
+
+    TABLE_SUFFIX = "staff"
+
+    class Meta:
+        table_name = "staff"
+
+    agency_id = UnicodeAttribute(hash_key=True)
+    login = UnicodeAttribute(range_key=True)
+    created_at = UTCDateTimeAttribute()
