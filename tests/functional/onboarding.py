@@ -52,3 +52,15 @@ def add_staff(api: ApiClient, admin: str, agency_id: str, role: str = "proctor",
     remember(agency_id, login)
     member["token"] = api.login(login, member["password"], agency_id)
     return member
+
+
+def exam_with_session(api: ApiClient, admin: str) -> dict[str, Any]:
+    """An exam with a bank and one admitted, consented candidate whose session is in progress."""
+    from local.seed import demo_bank
+    from tests.helpers import admit, exam_payload
+
+    exam_id = ok(api.call("POST", "/admin/exams", admin, json=exam_payload()))["exam_id"]
+    ok(api.call("POST", f"/admin/exams/{exam_id}/questions", admin, json=demo_bank(4)))
+    candidate_id, candidate = admit(api, admin, exam_id)
+    session = ok(api.call("POST", f"/exams/{exam_id}/sessions", candidate, json={"language": "ru"}))
+    return {"exam_id": exam_id, "candidate_id": candidate_id, "candidate": candidate, "session": session}
