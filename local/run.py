@@ -73,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
 
         wiring.reset()
         demo = seed_once(state_dir, os.environ.get("PROCTOR_DEMO_PASSWORD"))
+        wiring.media_purge().run()  # per-agency media retention (daily on AWS; the local endpoint expires nothing)
         print("Starting the API and the queue dispatcher ...", flush=True)
         stack.start_services()
         print(
@@ -86,7 +87,8 @@ Proctoring platform is up.
   Demo agency:    {demo["agency_id"]}
   Demo exam:      {demo["exam_id"]}
   Users:          admin@demo, proctor@demo, candidate@demo
-  Password:       {demo["password"]}
+  Operator:       operator@platform   (organisation "platform": {stack.web_url}{login_path("platform")})
+  Password:       {demo["password"]}   (the same for all of them)
 Press Ctrl-C to stop.""",
             flush=True,
         )
