@@ -15,6 +15,7 @@ import boto3
 from botocore.config import Config
 from pynamodb.connection import Connection
 
+from chalicelib.billing.models import MeterRecord, PlanRecord, UsageRecord
 from chalicelib.core.clock import SystemClock
 from chalicelib.core.db import bind_models
 from chalicelib.core.presigned import MediaKind, Presigner
@@ -29,6 +30,9 @@ from chalicelib.violations.models import MediaObjectRecord, SignalStatesRecord, 
 from chalicelib.violations.recorder import ViolationRecorder
 
 if TYPE_CHECKING:
+    from chalicelib.billing.metering import Metering
+    from chalicelib.billing.plan_book import PlanBook
+    from chalicelib.billing.reports import Reports
     from chalicelib.exam.catalog import ExamCatalog
     from chalicelib.exam.progression import SessionProgression
     from chalicelib.exam.sessions import ExamSessions
@@ -57,6 +61,9 @@ MODELS = (
     UploadFormRecord,
     UploadQuotaRecord,
     SessionMessageRecord,
+    UsageRecord,
+    PlanRecord,
+    MeterRecord,
 )
 
 
@@ -162,7 +169,7 @@ def progression() -> SessionProgression:
     from chalicelib.exam.progression import SessionProgression
 
     settings()
-    return SessionProgression(clock(), lifecycle())
+    return SessionProgression(clock(), lifecycle(), on_ended=metering().close)
 
 
 @cache
@@ -300,6 +307,47 @@ def signal_tracker() -> SignalTracker:
     return SignalTracker(recorder())
 
 
+@cache
+def metering() -> Metering:
+    """The lifecycle's hook for ended sessions: one usage record per session (chalicelib/billing/metering.py)."""
+    from chalicelib.billing.metering import Metering
+
+    return Metering(clock(), s3(), settings().media_bucket)
+
+
+@cache
+def plan_book() -> PlanBook:
+    from chalicelib.billing.plan_book import PlanBook
+
+    settings()
+    return PlanBook(clock())
+
+
+@cache
+def billing_reports() -> Reports:
+    from chalicelib.billing.reports import Reports
+
+    return Reports(plan_book())
+
+
+def billing_month() -> str:
+    """The current month, YYYY-MM (UTC)."""
+    return clock().now().strftime("%Y-%m")
+
+
+def agency_exists(agency_id: str) -> bool:
+    """Interim until the agencies table (wt-agency) merges: an agency exists when it has an account. At merge:
+    `AgencyRecord.get(agency_id)` (a missing record: False)."""
+    settings()
+    found = UserRecord.scan(UserRecord.agency_id == agency_id, attributes_to_get=["user_id"])
+    return next(iter(found), None) is not None
+
+
+def agency_name(agency_id: str, language: str) -> str:
+    """The name printed on statements. Interim: the agency's code; at merge its AgencyRecord name[language]."""
+    return agency_id
+
+
 def reset() -> None:
     """Forget every cached dependency (tests that change the environment call this)."""
     boto3.DEFAULT_SESSION = None  # it caches credentials and region resolved from the old environment
@@ -327,5 +375,8 @@ def reset() -> None:
         identity_checker,
         biometric_erasure,
         signal_tracker,
+        metering,
+        plan_book,
+        billing_reports,
     ):
         getter.cache_clear()
