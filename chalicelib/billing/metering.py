@@ -121,7 +121,7 @@ class Metering:
             started_at=session.started_at,
             ended_at=min(ended_at(session), session.deadline_at),
             end_reason=end_reason(session),
-            proctored_minutes=proctored_minutes(session),
+            proctored_minutes=float(proctored_minutes(session)),  # 2 decimals: exact through a float
             paused_s=int(session.paused_total_s or 0),
             media_objects=sum(m["objects"] for m in media.values()),
             media_bytes=sum(m["bytes"] for m in media.values()),
