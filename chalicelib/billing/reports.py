@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.billing.metering import MINUTE_PLACES
 from chalicelib.billing.models import UsageRecord
 from chalicelib.billing.plan_book import PlanBook
 from chalicelib.billing.statements import Statement, Usage, build_statement
@@ -78,7 +79,7 @@ def usage_summary(agency_id: str, month: str, records: list[UsageRecord], langua
             by_kind[kind]["bytes"] += int(counts.get("bytes", 0))
     rows = sorted(exams.values(), key=lambda r: (r["exam_title"], r["exam_id"]))
     for row in (*rows, totals):
-        row["proctored_minutes"] = str(row["proctored_minutes"])
+        row["proctored_minutes"] = str(Decimal(row["proctored_minutes"]).quantize(MINUTE_PLACES))
     return {"agency_id": agency_id, "month": month, "exams": rows, "totals": totals, "media_by_kind": dict(by_kind)}
 
 
