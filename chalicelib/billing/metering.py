@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 MEDIA_KINDS = ("webcam", "audio", "screen")
 END_SUBMITTED, END_EXPIRED, END_TERMINATED = "submitted", "expired", "terminated"
 MINUTE_PLACES = Decimal("0.01")
-MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
 
 def month_of(moment: datetime) -> str:
@@ -48,7 +48,7 @@ def month_of(moment: datetime) -> str:
 
 def parse_month(value: Any) -> str:
     """A `YYYY-MM` month or 400 billing.invalid_month."""
-    if not isinstance(value, str) or not MONTH.match(value):
+    if not isinstance(value, str) or not MONTH.fullmatch(value):
         raise InvalidInput(
             "billing.invalid_month", "A month is written YYYY-MM, e.g. 2026-11.", details={"month": str(value)[:20]}
         )

@@ -27,7 +27,7 @@ OPERATOR = ("operator",)
 PLATFORM = "platform"  # the operator's reserved agency
 LANGUAGES = ("kk", "ru", "en")
 FORMATS = ("json", "csv", "pdf")
-AGENCY_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,39}$")
+AGENCY_ID = re.compile(r"[a-z0-9][a-z0-9-]{2,39}")
 CSV_TYPE, PDF_TYPE = "text/csv; charset=utf-8", "application/pdf"
 
 
@@ -66,7 +66,7 @@ def operator_of(principal: Principal) -> Principal:
 
 
 def known_agency(agency_id: str) -> str:
-    if not AGENCY_ID.match(agency_id) or agency_id == PLATFORM or not wiring.agency_exists(agency_id):
+    if not AGENCY_ID.fullmatch(agency_id) or agency_id == PLATFORM or not wiring.agency_exists(agency_id):
         raise errors.NotFound("agency.not_found", "No such agency.")
     return agency_id
 
