@@ -18,7 +18,7 @@ from chalicelib.billing.statements import Statement
 from chalicelib.core import errors, observability
 from chalicelib.core.api import DECLARED, Declaration, error_body, error_response, json_body, reject_unknown_parameters
 from chalicelib.core.api import route as json_route
-from chalicelib.core.http import bearer_principal, invalid_field, require_role
+from chalicelib.core.http import ID_PATTERN, bearer_principal, invalid_field, require_role
 from chalicelib.core.principal import Principal
 
 bp = Blueprint(__name__)
@@ -97,7 +97,9 @@ def statement_answer(request, statement: Statement) -> Any:
 def admin_usage(request, admin):
     params = request.query_params or {}
     month = parse_month(params["month"]) if "month" in params else wiring.billing_month()
-    exam_id = params.get("exam_id") or None
+    exam_id = params.get("exam_id")
+    if exam_id is not None and not ID_PATTERN.match(exam_id):
+        raise invalid_field("exam_id", "an exam id")
     language = choice(request, "language", LANGUAGES, "en")
     return wiring.billing_reports().usage(admin.agency_id, month, exam_id, language)
 

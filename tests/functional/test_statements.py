@@ -302,6 +302,13 @@ def test_a_malformed_month_is_refused(api, world, month):
     assert_error(api.call("GET", url, tokens["operator"]), 400, "billing.invalid_month")
 
 
+def test_a_malformed_exam_filter_is_refused(api, world):
+    for exam_id in ("", "../x", "a" * 200, "exam id"):
+        url = f"/admin/usage?month={world['months'][1]}&exam_id={exam_id}"
+        error = assert_error(api.call("GET", url, world["tokens"]["admin_a"]), 400, "request.invalid_field")
+        assert error["details"]["field"] == "exam_id"
+
+
 @pytest.mark.parametrize("query, field", [("format=xml", "format"), ("language=de", "language"), ("x=1", "x")])
 def test_unknown_formats_languages_and_parameters_are_refused(api, world, query, field):
     url = f"/admin/statements/{world['months'][1]}?{query}"
