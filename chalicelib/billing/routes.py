@@ -98,7 +98,7 @@ def admin_usage(request, admin):
     params = request.query_params or {}
     month = parse_month(params["month"]) if "month" in params else wiring.billing_month()
     exam_id = params.get("exam_id")
-    if exam_id is not None and not ID_PATTERN.match(exam_id):
+    if exam_id is not None and not ID_PATTERN.fullmatch(exam_id):
         raise invalid_field("exam_id", "an exam id")
     language = choice(request, "language", LANGUAGES, "en")
     return wiring.billing_reports().usage(admin.agency_id, month, exam_id, language)
