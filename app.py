@@ -8,6 +8,7 @@ from chalice import Chalice, ConvertToMiddleware, Rate
 
 from chalicelib import health, wiring
 from chalicelib.agencies.routes import bp as agencies_bp
+from chalicelib.billing.routes import bp as billing_bp
 from chalicelib.core import observability
 from chalicelib.core.api import observe_request, route, uniform_errors, use_authenticator
 from chalicelib.exam.routes import bp as exam_bp
@@ -19,8 +20,9 @@ from chalicelib.violations.routes import bp as violations_bp
 
 app = Chalice(app_name="proctor")
 app.log.setLevel(logging.INFO)
-for blueprint in (identity_bp, agencies_bp, exam_bp, media_bp, violations_bp, proctor_bp, openapi_bp):
+for blueprint in (identity_bp, agencies_bp, exam_bp, media_bp, violations_bp, proctor_bp, billing_bp, openapi_bp):
     app.register_blueprint(blueprint)
+app.api.binary_types.append("application/pdf")  # statements (billing): sent as bytes, base64 through API Gateway
 # Outermost first. No response in traces: login answers carry tokens.
 app.register_middleware(ConvertToMiddleware(observability.instrumented(observability.API, capture_response=False)))
 app.register_middleware(observe_request, "http")

@@ -24,7 +24,7 @@ ANY_ROLE = ("candidate", "proctor", "admin", "operator")
 ADMIN = ("admin",)
 PROCTOR = ("proctor", "admin")  # an agency admin may do everything a proctor does
 CANDIDATE = ("candidate",)
-OPERATOR = ("operator",)  # platform staff (agency "platform")
+OPERATOR = ("operator",)  # platform staff (agency "platform"): agencies, plans, every agency's statements
 SESSION_STATUSES = ("in_progress", "submitted", "awaiting_review", "accepted", "annulled")
 BROWSER_EVENT_TYPES = (
     "tab_hidden",
@@ -89,6 +89,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "bank.import_failed": (503, "The import could not be stored; nothing was changed, retrying is safe."),
     "roster.login_taken": (409, "The login belongs to a staff account of the agency; details lists them."),
     "billing.invalid_plan": (400, "A price plan field is not valid; details names it."),
+    "billing.invalid_month": (400, "A month that is not written YYYY-MM (01-12)."),
     # Candidates' sessions
     "consent.required": (403, "Starting before consenting."),
     "consent.declined": (403, "Consent was not accepted."),
@@ -377,6 +378,7 @@ DESCRIPTIONS = {
     "candidate_id": "A candidate's account id (<agency>~<login>), as the lists give it",
     "message_id": "A warning's message id",
     "login": "A candidate's (or, under /admin/staff, a staff member's) login in the admin's agency (404 otherwise)",
+    "month": "A month, YYYY-MM (400 billing.invalid_month otherwise)",
     "agency_id": "An agency's code (404 agency.not_found when unknown)",
 }
 
@@ -665,6 +667,59 @@ def operations() -> list[tuple[str, str, Json]]:
         operation("POST", "/proctor/enrollments/{exam_id}/{candidate_id}/override",
                   "Override a rejected identity check", roles=PROCTOR, body=obj(("reason",), reason=string(1000)),
                   answer=ref("Enrollment")),
+        *billing_operations(lang),
+    ]  # fmt: skip
+
+
+def with_files(op: tuple[str, str, Json], *types: str) -> tuple[str, str, Json]:
+    """The operation's 200 answer may also be a file of these types (asked for with ?format=)."""
+    content = op[2]["responses"]["200"]["content"]
+    for content_type in types:
+        content[content_type] = {"schema": {"type": "string", "format": "binary"}}
+    return op
+
+
+def billing_operations(lang: Json) -> list[tuple[str, str, Json]]:
+    month = string(7, pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+    language = query("language", lang, description="Exam titles and file labels in this language (default en)")
+    formats = query("format", string(enum=("json", "csv", "pdf")), description="json (default), csv or pdf")
+    tier = obj(
+        ("up_to", "unit_price"), up_to=nullable(integer(1)), unit_price=string(16, pattern=r"^[0-9]+(\.[0-9]{1,2})?$")
+    )
+    plan = obj(
+        ("unit", "tiers"),
+        unit=string(enum=("exam", "exam_hour")),
+        currency=string(enum=("KZT", "USD", "EUR", "RUB")),
+        tiers=array(tier, 1, 10),
+        effective_month=month,
+    )
+    statement = obj(
+        ("agency_id", "month", "plan", "lines", "total"),
+        agency_id=string(64),
+        month=month,
+        plan=ANY_OBJECT,
+        lines=array(ANY_OBJECT),
+        total=string(32),
+    )
+    return [
+        operation("GET", "/admin/usage", "The agency's metered usage of a month, per exam", roles=ADMIN,
+                  params=(query("month", month, description="YYYY-MM (default: this month)"),
+                          query("exam_id", string(128, pattern=ID), description="Only this exam"), language),
+                  answer=obj(("agency_id", "month", "exams", "totals"), exams=array(ANY_OBJECT))),
+        with_files(operation("GET", "/admin/statements/{month}", "The agency's statement of a month", roles=ADMIN,
+                             params=(formats, language), answer=statement), "text/csv", "application/pdf"),
+        operation("GET", "/operator/agencies/{agency_id}/plan", "An agency's price plan and its history",
+                  roles=OPERATOR, answer=obj(("agency_id", "plan", "history"), plan=ANY_OBJECT,
+                                             history=array(ANY_OBJECT))),
+        operation("PUT", "/operator/agencies/{agency_id}/plan", "Set an agency's price plan from a month on",
+                  roles=OPERATOR, body=plan, answer=obj(("agency_id", "effective_month", "plan"))),
+        with_files(operation("GET", "/operator/agencies/{agency_id}/statements/{month}", "One agency's statement",
+                             roles=OPERATOR, params=(formats, language), answer=statement),
+                   "text/csv", "application/pdf"),
+        with_files(operation("GET", "/operator/statements/{month}", "Every agency's statement of a month",
+                             roles=OPERATOR, params=(query("format", string(enum=("json", "csv"))), language),
+                             answer=obj(("month", "statements", "totals"), statements=array(statement))),
+                   "text/csv"),
     ]  # fmt: skip
 
 

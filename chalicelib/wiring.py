@@ -16,6 +16,7 @@ from botocore.config import Config
 from pynamodb.connection import Connection
 
 from chalicelib.agencies.models import AgencyRecord, AuditRecord, StaffRecord
+from chalicelib.billing.models import MeterRecord, PlanRecord, UsageRecord
 from chalicelib.core.clock import SystemClock
 from chalicelib.core.db import bind_models
 from chalicelib.core.presigned import MediaKind, Presigner
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
     from chalicelib.agencies.directory import Agencies
     from chalicelib.agencies.privacy import CandidatePrivacy
     from chalicelib.agencies.staff import Staff
+    from chalicelib.billing.metering import Metering
+    from chalicelib.billing.plan_book import PlanBook
+    from chalicelib.billing.reports import Reports
     from chalicelib.exam.catalog import ExamCatalog
     from chalicelib.exam.progression import SessionProgression
     from chalicelib.exam.sessions import ExamSessions
@@ -65,6 +69,9 @@ MODELS = (
     AgencyRecord,
     AuditRecord,
     StaffRecord,
+    UsageRecord,
+    PlanRecord,
+    MeterRecord,
 )
 
 
@@ -172,7 +179,7 @@ def progression() -> SessionProgression:
     from chalicelib.exam.progression import SessionProgression
 
     settings()
-    return SessionProgression(clock(), lifecycle())
+    return SessionProgression(clock(), lifecycle(), on_ended=metering().close)
 
 
 @cache
@@ -431,6 +438,48 @@ def media_purge() -> MediaPurge:
     return MediaPurge(s3(), settings().media_bucket, clock())
 
 
+@cache
+def metering() -> Metering:
+    """The lifecycle's hook for ended sessions: one usage record per session (chalicelib/billing/metering.py)."""
+    from chalicelib.billing.metering import Metering
+
+    return Metering(clock(), s3(), settings().media_bucket)
+
+
+@cache
+def plan_book() -> PlanBook:
+    from chalicelib.billing.plan_book import PlanBook
+
+    settings()
+    return PlanBook(clock())
+
+
+@cache
+def billing_reports() -> Reports:
+    from chalicelib.billing.reports import Reports
+
+    return Reports(plan_book())
+
+
+def billing_month() -> str:
+    """The current month, YYYY-MM (UTC)."""
+    return clock().now().strftime("%Y-%m")
+
+
+def agency_exists(agency_id: str) -> bool:
+    """Whether an agency of this code was created (its AgencyRecord)."""
+    settings()
+    return AgencyRecord.find(agency_id) is not None
+
+
+def agency_name(agency_id: str, language: str) -> str:
+    """The name printed on statements: the agency's name in the language, else its code."""
+    settings()
+    record = AgencyRecord.find(agency_id)
+    names = record.name.as_dict() if record is not None and hasattr(record.name, "as_dict") else None
+    return (names or {}).get(language) or agency_id
+
+
 def reset() -> None:
     """Forget every cached dependency (tests that change the environment call this)."""
     boto3.DEFAULT_SESSION = None  # it caches credentials and region resolved from the old environment
@@ -462,5 +511,8 @@ def reset() -> None:
         agencies,
         candidate_privacy,
         media_purge,
+        metering,
+        plan_book,
+        billing_reports,
     ):
         getter.cache_clear()

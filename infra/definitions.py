@@ -110,6 +110,19 @@ TABLES = (
     Table("agencies", "agency_id", attributes={"agency_id": "S"}),
     Table("audit", "agency_id", "entry_key", attributes={"agency_id": "S", "entry_key": "S"}),
     Table("staff", "agency_id", "login", attributes={"agency_id": "S", "login": "S"}),
+    # billing (chalicelib/billing/models.py): one usage item per ended session, written once; an agency's month and
+    # every agency's month are index queries
+    Table(
+        "usage",
+        "session_id",
+        attributes={"session_id": "S", "agency_month": "S", "exam_id": "S", "month": "S", "agency_id": "S"},
+        global_indexes=(
+            Index("by_agency_month", "agency_month", "exam_id"),
+            Index("by_month", "month", "agency_id"),
+        ),
+    ),
+    Table("plans", "agency_id", "effective_month", attributes={"agency_id": "S", "effective_month": "S"}),
+    Table("meters", "session_id", attributes={"session_id": "S"}, ttl_attribute="expires_at"),
 )
 
 # Visibility must exceed the consumer's timeout (6x the Lambda timeout is AWS's advice for SQS sources).

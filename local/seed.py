@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib import wiring
-from chalicelib.agencies.models import PLATFORM, StaffRecord
+from chalicelib.agencies.models import PLATFORM, AgencyRecord, StaffRecord
 from chalicelib.core.principal import Principal
 from chalicelib.exam.bank_import import parse_json_bank
 from chalicelib.exam.catalog import RosterEntry, exam_view, load_exam
@@ -77,6 +77,19 @@ def create_user(user_id: str, role: str, full_name: str, password: str, agency_i
     return account
 
 
+def register_agency(agency_id: str, name: dict[str, str] | None = None) -> None:
+    """The agency's record (what an operator creates through the console): listed to operators, billed, with the
+    default retention."""
+    wiring.settings()
+    AgencyRecord(
+        agency_id=agency_id,
+        name=name or {"kk": agency_id, "ru": agency_id, "en": agency_id},
+        contact={"name": "", "email": ""},
+        created_at=wiring.clock().now(),
+        created_by="seed",
+    ).save()
+
+
 def ensure_operator(password: str) -> str:
     """The platform operator (`operator@platform` in the reserved agency `platform`), created once."""
     wiring.settings()
@@ -89,6 +102,7 @@ def create_agency(prefix: str, password: str) -> dict[str, str]:
     """A fresh agency with an admin and a proctor (tests and benchmarks): its code (`agency_id`, what people type
     as their organisation) and the two logins."""
     agency = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    register_agency(agency)
     users = {"agency_id": agency, "admin": f"admin-{agency}", "proctor": f"proctor-{agency}"}
     create_user(users["admin"], "admin", "Admin", password, agency_id=agency)
     create_user(users["proctor"], "proctor", "Proctor", password, agency_id=agency)
@@ -101,6 +115,7 @@ def seed(password: str | None = None, duration_s: int = 1500) -> dict[str, Any]:
     wiring.settings()  # binds the models to the configured tables
     password = password or secrets.token_urlsafe(9)
     now = wiring.clock().now()
+    register_agency(AGENCY, {"kk": "Демо агенттігі", "ru": "Демо-агентство", "en": "Demo agency"})
     create_user("admin@demo", "admin", "Demo Admin", password)
     create_user("proctor@demo", "proctor", "Demo Proctor", password)
     admin = Principal(account_id(AGENCY, "admin@demo"), "admin", AGENCY)

@@ -119,3 +119,19 @@ def statement_pdf(statement: Statement, agency_name: str, language: str = "en") 
         for value in (labels["total"], "", "", statement.total_units, statement.unit_price, statement.total):
             total.cell(str(value))
     return bytes(pdf.output())
+
+
+def statements_csv(statements: list[Statement], language: str = "en") -> bytes:
+    """Every agency's statement of a month in one sheet: one row per agency and exam, then the agency's total."""
+    labels = LABELS[language]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    header = ["agency_id", labels["month"], labels["unit"], "currency", "exam_id"]
+    writer.writerow(header + [labels[c] for c in COLUMNS])
+    for statement in statements:
+        head = [statement.agency_id, statement.month, labels[f"unit_{statement.plan.unit}"], statement.plan.currency]
+        for line in statement.lines:
+            writer.writerow([*head, line.exam_id, *line_values(line)])
+        total_units, price = statement.total_units, statement.unit_price
+        writer.writerow([*head, "", labels["total"], "", "", total_units, price, statement.total])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -20,6 +20,7 @@ UNITS = (PER_EXAM, PER_EXAM_HOUR)
 CURRENCIES = ("KZT", "USD", "EUR", "RUB")
 MAX_TIERS = 10
 MAX_PRICE = Decimal("1000000")
+MAX_UP_TO = 10**12  # units in a month; also keeps the number within what DynamoDB stores (38 digits)
 CENT = Decimal("0.01")
 
 
@@ -91,8 +92,8 @@ def parse_plan(body: Any) -> PricePlan:
         if last and up_to is not None:
             raise _invalid(f"{field}.up_to", "null on the last tier (it covers everything above)")
         if not last:
-            if isinstance(up_to, bool) or not isinstance(up_to, int) or up_to < 1:
-                raise _invalid(f"{field}.up_to", "a positive whole number")
+            if isinstance(up_to, bool) or not isinstance(up_to, int) or not 1 <= up_to <= MAX_UP_TO:
+                raise _invalid(f"{field}.up_to", f"a whole number from 1 to {MAX_UP_TO}")
             if parsed and parsed[-1].up_to is not None and up_to <= parsed[-1].up_to:
                 raise _invalid(f"{field}.up_to", "greater than the previous tier's")
         parsed.append(Tier(up_to, _price(raw.get("unit_price"), f"{field}.unit_price")))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -24,6 +25,9 @@ VERDICTS = {"accept": rules.ACCEPTED, "annul": rules.ANNULLED}
 # over after MAX_PAUSE (the answers so far are submitted), so no execution waits forever.
 PAUSE_RECHECK_S = 30
 MAX_PAUSE = timedelta(minutes=30)
+# Told about every session that has ended (submitted by the candidate, the deadline or a proctor), each time the
+# review step's message arrives: it may arrive more than once, so the hook must be idempotent (billing's metering).
+EndedHook = Callable[[SessionRecord], object]
 
 
 def _conditional(session: SessionRecord, actions: list, condition: Any) -> bool:
@@ -37,9 +41,10 @@ def _conditional(session: SessionRecord, actions: list, condition: Any) -> bool:
 
 
 class SessionProgression:
-    def __init__(self, clock: Clock, lifecycle: SessionLifecycle) -> None:
+    def __init__(self, clock: Clock, lifecycle: SessionLifecycle, on_ended: EndedHook | None = None) -> None:
         self._clock = clock
         self._lifecycle = lifecycle
+        self._on_ended = on_ended
 
     def handle(self, message: dict[str, Any]) -> None:
         """Apply one lifecycle message from the state machine (idempotent: redelivery is harmless)."""
@@ -92,6 +97,8 @@ class SessionProgression:
             [*session_index.status_actions(session, rules.AWAITING_REVIEW), SessionRecord.review_token.set(token)],
             SessionRecord.status.is_in(rules.SUBMITTED, rules.AWAITING_REVIEW),
         )
+        if self._on_ended is not None:  # after the review wait is armed: a failing hook retries the message
+            self._on_ended(session)
 
     def review_expired(self, session_id: str) -> None:
         """Nobody reviewed in time: the result stands (accepted by the system, marked as such)."""

@@ -60,6 +60,8 @@ def test_volume_tier_prices_every_unit_of_the_month():
             "tiers[1].up_to",
         ),
         ({"tiers": [{"up_to": True, "unit_price": "2"}, {"unit_price": "1"}]}, "tiers[0].up_to"),
+        ({"tiers": [{"up_to": 10**40, "unit_price": "2"}, {"unit_price": "1"}]}, "tiers[0].up_to"),
+        ({"tiers": [{"up_to": 0, "unit_price": "2"}, {"unit_price": "1"}]}, "tiers[0].up_to"),
     ],
 )
 def test_bad_plans_name_the_field(change, field):
@@ -120,3 +122,49 @@ def test_pdf_is_a_pdf_with_embedded_cyrillic_font():
     data = statement_pdf(statement, "Мемлекеттік қызмет істері агенттігі", "kk")
     assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
     assert b"/FontFile2" in data  # the TrueType font is embedded, so қ and ә render anywhere
+
+
+def test_every_agencys_csv_has_a_row_per_exam_and_a_total_per_agency():
+    from chalicelib.billing.exports import statements_csv
+
+    first = build_statement("ag-1", "2026-11", DEFAULT_PLAN, [usage(1, "a", "30"), usage(2, "b", "45")])
+    second = build_statement("ag-2", "2026-11", parse_plan(HOURLY), [usage(3, "c", "90", agency="ag-2")])
+    rows = list(csv.reader(io.StringIO(statements_csv([first, second], "ru").decode("utf-8-sig"))))
+    assert [(row[0], row[4], row[-1]) for row in rows[1:]] == [
+        ("ag-1", "a", "1500.00"),
+        ("ag-1", "b", "1500.00"),
+        ("ag-1", "", "3000.00"),
+        ("ag-2", "c", "1350.00"),
+        ("ag-2", "", "1350.00"),
+    ]
+    assert rows[3][5] == "Итого"
+
+
+def test_media_counts_only_the_sessions_own_keys_by_kind():
+    from chalicelib.billing.metering import media_by_kind
+
+    session = "0" * 32
+    other = "1" * 32
+    keys = [
+        (f"sessions/{session}/webcam/20261129T101010123Z-0123456789ab.jpg", 1000),
+        (f"sessions/{session}/webcam/20261129T101015123Z-0123456789ac.jpg", 1500),
+        (f"sessions/{session}/screen/20261129T101015123Z-0123456789ad.jpg", 7000),
+        (f"sessions/{session}/audio/20261129T101015123Z-0123456789ae.wav", 32000),
+        (f"sessions/{other}/audio/20261129T101015123Z-0123456789af.wav", 32000),  # another session's
+        (f"sessions/{session}/webcam/not-a-key-we-issued.jpg", 99),
+    ]
+    assert media_by_kind(keys, session) == {
+        "webcam": {"objects": 2, "bytes": 2500},
+        "audio": {"objects": 1, "bytes": 32000},
+        "screen": {"objects": 1, "bytes": 7000},
+    }
+
+
+@pytest.mark.parametrize("month", ["2026-13", "2026-00", "26-11", "2026-1", "2026-11 ", "2026-11\n", None, 202611])
+def test_a_month_is_yyyy_mm(month):
+    from chalicelib.billing.metering import parse_month
+
+    with pytest.raises(InvalidInput) as raised:
+        parse_month(month)
+    assert raised.value.code == "billing.invalid_month"
+    assert parse_month("2026-11") == "2026-11"
