@@ -19,11 +19,13 @@ Runs, each one optimisation further than the last (same scenes, same order):
   detect@640    1280x960 frames, detection on a 640 downscale (the engine default), embedding on every frame
   frames@640    640x480 frames from the browser, detection at 640, embedding on every frame
   optimised     640x480 frames, detection at 640, re-identification every 3rd frame (policy default)
+  reid@6        (only with --run reid@6) as optimised, re-identification every 6th frame: a policy lever, measured
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import sys
 import time
@@ -44,6 +46,9 @@ RUNS = (
     ("frames@640", (640, 480), 640, 1),
     ("optimised", (640, 480), 640, 3),
 )
+# Only on request (--run): what a policy change would buy, not a default (docs/BENCHMARKS.md says why).
+EXTRA_RUNS = (("reid@6", (640, 480), 640, 6),)
+WARM_FRAMES = 4  # frames of a separate session processed before each timed run (process warm-up)
 STAGES = ("s3", "decode", "detect", "face_features", "align", "embed", "dynamodb", "other")
 
 
@@ -247,6 +252,7 @@ def run_one(
     setup: dict[str, Any],
     seed: int,
     batch: int = 10,
+    profile: str | None = None,
 ) -> dict[str, Any]:
     from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventRecord
 
@@ -279,11 +285,27 @@ def run_one(
     warm = decode_image(frames[0][1])
     for face in engine.observe(warm)[:1]:
         engine.embed(warm, face)
+    # ... and a few frames of another session through the whole path: PynamoDB builds one botocore client per model
+    # class on its first request (~50-150 ms each, six of them here), once per process as on a warm Lambda; in the
+    # timed loop they cost ~2-3 ms per frame of a 150-frame run that a real instance spreads over thousands of frames.
+    warm_session = start_session(exam_id, setup["agency_id"], setup["admin"])
+    common.enroll(warm_session, setup["reference"])
+    # Empty scenes first: two of them open a no_face episode, so the violation writes' clients are built too.
+    warm_frames = sorted(frames, key=lambda frame: frame[0] != "no_face")[:WARM_FRAMES]
+    warm_records, _ = upload_and_collect(
+        wiring.s3(), wiring.sqs(), settings.media_bucket, settings.media_queue_url, warm_session, warm_frames
+    )
+    with analyzer.outcomes.batch():
+        for record in warm_records:
+            analyzer.process(uploaded_object(S3EventRecord(record)))
     per_frame, outcomes, flags, by_kind = [], Counter(), Counter(), defaultdict(list)
     undo = [patch_dynamodb(timer), patch_decode(timer)]
     timer.reset()
     machine_before = common.cpu_busy()
+    profiler = cProfile.Profile() if profile else None
     try:
+        if profiler is not None:
+            profiler.enable()
         cpu_start, wall_start = time.process_time(), time.perf_counter()
         pairs = list(zip(records, frames, strict=True))
         for first in range(0, len(pairs), batch):
@@ -298,6 +320,9 @@ def run_one(
                     flags.update(f"{kind}:{flag}" for flag in outcome.flags)
         wall_s, cpu_s = time.perf_counter() - wall_start, time.process_time() - cpu_start
     finally:
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(f"{profile}.{name}")
         for fn in undo:
             fn()
     machine_busy = common.busy_share(machine_before, common.cpu_busy())
@@ -364,7 +389,9 @@ def run_one(
     }
 
 
-def run(frames: int = 150, seed: int = 5, only: tuple[str, ...] = (), batch: int = 10) -> dict[str, Any]:
+def run(
+    frames: int = 150, seed: int = 5, only: tuple[str, ...] = (), batch: int = 10, profile: str | None = None
+) -> dict[str, Any]:
     cv2.setNumThreads(1)
     from chalicelib.core.principal import Principal
     from chalicelib.identity.face_engine import OpenCvFaceEngine
@@ -375,14 +402,17 @@ def run(frames: int = 150, seed: int = 5, only: tuple[str, ...] = (), batch: int
         setup = {
             "agency_id": users["agency_id"],
             "admin": admin,
-            "exams": {1: create_exam(admin, {"reid_every_n": 1}), 3: create_exam(admin, None)},
+            "exams": {
+                every: create_exam(admin, None if every == 3 else {"reid_every_n": every})
+                for every in sorted({r[3] for r in RUNS + EXTRA_RUNS if not only or r[0] in only} | {3})
+            },
             "reference": common.reference(OpenCvFaceEngine()),
         }
         results = []
-        for name, size, side, every in RUNS:
-            if only and name not in only:
+        for name, size, side, every in RUNS + EXTRA_RUNS:
+            if (only and name not in only) or (not only and (name, size, side, every) in EXTRA_RUNS):
                 continue
-            result = run_one(name, size, side, every, frames, setup, seed, batch)
+            result = run_one(name, size, side, every, frames, setup, seed, batch, profile)
             results.append(result)
             print(
                 f"  analyzer {name:<11} {result['fps']:6.2f} frames/s  {result['ms_per_frame']['mean']:7.1f} ms"
@@ -411,10 +441,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.analyzer", description=__doc__.split("\n\n")[0])
     parser.add_argument("--frames", type=int, default=150, help="frames per run (default 150)")
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--run", action="append", default=[], choices=[r[0] for r in RUNS], help="only this run")
+    parser.add_argument(
+        "--run", action="append", default=[], choices=[r[0] for r in RUNS + EXTRA_RUNS], help="only this run"
+    )
     parser.add_argument("--batch", type=int, default=10, help="objects per SQS batch (the Lambda's; default 10)")
+    parser.add_argument("--profile", metavar="FILE", help="cProfile the timed loop of each run into FILE.<run>")
     args = parser.parse_args(argv)
-    result = run(frames=args.frames, only=tuple(args.run), batch=args.batch)
+    result = run(frames=args.frames, only=tuple(args.run), batch=args.batch, profile=args.profile)
     print(json.dumps(result, indent=2) if args.json else json.dumps(result["runs"], indent=1))
     return 0
 

@@ -142,6 +142,9 @@ class FaceStream:
     frame_number: int  # frames of this stream analysed before this one (0: the first)
     previous_faces: int | None = None  # faces counted in the stream's previous frame (2 = two or more); None: unknown
     precise: bool = False  # this frame's face will be embedded: its landmarks come from the full pass
+    # Every how many frames of the stream are precise (frame_number % precise_every == 0; 0: none). Precise frames
+    # run the full pass, so where they come at least every FULL_PASS_EVERY frames they are the periodic full pass.
+    precise_every: int = 0
 
 
 @dataclass(frozen=True)
@@ -153,14 +156,14 @@ class StreamDetection:
 def fast_pass_stands(stream: FaceStream, fast: list[DetectedFace], score_threshold: float, scale: float = 1.0) -> bool:
     """Whether the fast pass's result may stand for this frame; otherwise the full pass runs.
 
-    It stands only when nothing could have changed unseen: not a full-pass frame (every FULL_PASS_EVERY-th, the first,
-    or one whose face gets embedded), the session's previous frame showed exactly one face, and the fast pass sees
-    exactly one candidate at FAST_SUSPECT_SCORE or above, scoring at least the detector's threshold and at least
-    FAST_MIN_FACE_PX high where the fast pass saw it (`scale`: its analysis size / the image's). A second person
-    entering the frame shows as a second candidate (full pass), or is counted on the next full pass, at the latest
-    FULL_PASS_EVERY frames later.
+    It stands only when nothing could have changed unseen: not a full-pass frame (the first, one whose face gets
+    embedded, and every FULL_PASS_EVERY-th unless embedded frames come at least as often: full_pass_due), the
+    session's previous frame showed exactly one face, and the fast pass sees exactly one candidate at
+    FAST_SUSPECT_SCORE or above, scoring at least the detector's threshold and at least FAST_MIN_FACE_PX high where
+    the fast pass saw it (`scale`: its analysis size / the image's). A second person entering the frame shows as a
+    second candidate (full pass), or is counted on the next full pass, at the latest FULL_PASS_EVERY frames later.
     """
-    if stream.precise or stream.frame_number % FULL_PASS_EVERY == 0 or stream.previous_faces != 1:
+    if stream.precise or full_pass_due(stream) or stream.previous_faces != 1:
         return False
     if len(fast) != 1:
         return False
@@ -168,10 +171,21 @@ def fast_pass_stands(stream: FaceStream, fast: list[DetectedFace], score_thresho
     return face.score >= score_threshold and face.box[3] * scale >= FAST_MIN_FACE_PX
 
 
+def full_pass_due(stream: FaceStream) -> bool:
+    """The periodic full pass: the stream's first frame, then every FULL_PASS_EVERY-th, unless the stream's precise
+    frames (full passes themselves) come at least that often: then they are the periodic full pass, and no frame
+    goes more than precise_every - 1 frames without one."""
+    if stream.frame_number == 0:
+        return True
+    if 0 < stream.precise_every <= FULL_PASS_EVERY:
+        return stream.frame_number % stream.precise_every == 0
+    return stream.frame_number % FULL_PASS_EVERY == 0
+
+
 def detect_stream(detector: FaceDetector, image_bgr: np.ndarray, stream: FaceStream) -> StreamDetection:
     """Faces of one video frame: the fast pass at FAST_SIDE, then the full pass unless fast_pass_stands."""
     threshold = getattr(detector, "score_threshold", DEFAULT_SCORE_THRESHOLD)
-    if not (stream.precise or stream.frame_number % FULL_PASS_EVERY == 0 or stream.previous_faces != 1):
+    if not (stream.precise or full_pass_due(stream) or stream.previous_faces != 1):
         side = min(FAST_SIDE, getattr(detector, "analysis_max_side", FAST_SIDE))
         fast = detector.detect(image_bgr, max_side=side, min_score=FAST_SUSPECT_SCORE)
         scale = min(side / max(image_bgr.shape[:2]), MAX_UPSCALE)

@@ -103,8 +103,19 @@ class FaceEngine(Protocol):
 
 
 def observation(image_bgr: np.ndarray, face: DetectedFace, gray: np.ndarray | None = None) -> FaceObservation:
-    """Pose, lighting, sharpness and relative size of one detected face (`gray`: the image in grey, if at hand)."""
-    gray = gray if gray is not None else cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY)
+    """Pose, lighting, sharpness and relative size of one detected face (`gray`: the image in grey, if at hand;
+    otherwise only the face box is converted to grey, not the whole frame: the same values, a fraction of the work)."""
+    box = face.box
+    if gray is None:
+        height, width = image_bgr.shape[:2]
+        x, y, w, h = box
+        left, top = max(0, int(round(x))), max(0, int(round(y)))  # quality._face_region's rounding
+        right, bottom = min(width, int(round(x + w))), min(height, int(round(y + h)))
+        if right > left and bottom > top:
+            gray = cv2.cvtColor(image_bgr[top:bottom, left:right], cv2.COLOR_BGR2GRAY)
+            box = (x - left, y - top, w, h)  # the same pixels, in the cut-out's coordinates
+        else:
+            gray = np.zeros((0, 0), np.uint8)
     yaw, pitch, roll = estimate_head_pose(face.landmarks)
     return FaceObservation(
         box=face.box,
@@ -113,8 +124,8 @@ def observation(image_bgr: np.ndarray, face: DetectedFace, gray: np.ndarray | No
         yaw=yaw,
         pitch=pitch,
         roll=roll,
-        brightness=face_brightness(gray, face.box),
-        sharpness=face_sharpness(gray, face.box),
+        brightness=face_brightness(gray, box),
+        sharpness=face_sharpness(gray, box),
         face_fraction=face.box[3] / image_bgr.shape[0],
     )
 
@@ -189,8 +200,7 @@ class OpenCvFaceEngine:
     ) -> list[FaceObservation]:
         image = as_bgr(image_bgr)
         faces = self.detector.detect(image) if stream is None else detect_stream(self.detector, image, stream).faces
-        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if faces else None
-        return [observation(image, face, gray) for face in faces]
+        return [observation(image, face) for face in faces]  # each face box converted to grey, not the frame
 
     def aligned_face(self, image_bgr: np.ndarray, face: FaceObservation) -> np.ndarray:
         """The 112x112 BGR crop SFace embeds, warped from the face's five landmarks in this image."""

@@ -307,9 +307,11 @@ class FrameAnalyzer:
         template = FaceTemplate(engine.name, session.reference_vector, session.reference_image_key)
         states = self._tracker.states(signal_record)
         frame_number = states.get("no_face", SignalState()).observations
-        reid = bool(template.vector or template.image_key) and frame_number % policy.reid_every_n == 0
+        can_reid = bool(template.vector or template.image_key)
+        reid = can_reid and frame_number % policy.reid_every_n == 0
+        stream = face_stream(states, frame_number, reid, policy.reid_every_n if can_reid else 0)
         with self._trace("inference.observe"):
-            faces = engine.observe(image, data, stream=face_stream(states, frame_number, reid))
+            faces = engine.observe(image, data, stream=stream)
         identity = None
         if faces and reid:
             with self._trace("inference.similarity"):
@@ -381,16 +383,17 @@ def reidentify(
     return Identity(similarity=similarity, threshold=threshold)
 
 
-def face_stream(states: dict[str, SignalState], frame_number: int, precise: bool) -> FaceStream:
+def face_stream(states: dict[str, SignalState], frame_number: int, precise: bool, precise_every: int = 0) -> FaceStream:
     """Where this frame sits in the session's webcam stream, from the signal states before it: the no_face and
     multiple_faces streaks say whether the previous frame showed none, one or several faces (two-pass detection in
-    chalicelib/identity/face_detector.py). `precise`: this frame's face will be embedded (needs the full pass)."""
+    chalicelib/identity/face_detector.py). `precise`: this frame's face will be embedded (needs the full pass);
+    `precise_every`: the re-identification interval in frames when the session has a reference (0 otherwise)."""
     if frame_number == 0:
-        return FaceStream(0, None, precise)
+        return FaceStream(0, None, precise, precise_every)
     if states.get("no_face", SignalState()).streak:
         previous = 0
     elif states.get("multiple_faces", SignalState()).streak:
         previous = 2
     else:
         previous = 1
-    return FaceStream(frame_number, previous, precise)
+    return FaceStream(frame_number, previous, precise, precise_every)
