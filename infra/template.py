@@ -111,8 +111,16 @@ CHALICE_FUNCTIONS = {
 LIFECYCLE_EVENT_SOURCE = ("HandleLifecycle", "HandleLifecycleSqsEventSource")
 
 # Tables each role may touch (least privilege per code path). The API is the whole product: every table.
-WORKER_TABLES = {"sessions": "write", "questions": "read"}  # SessionProgression: handle + reconcile (scan)
-ANALYZER_TABLES = {"media-objects": "write", "sessions": "write", "violations": "write", "signal-states": "write"}
+# SessionProgression: handle + reconcile (scan); metering when a session ends (billing/metering.py): its usage item,
+# the analyzer's time meter, the enrollment's identity checks
+WORKER_TABLES = {"sessions": "write", "questions": "read", "usage": "write", "meters": "read", "enrollments": "read"}
+ANALYZER_TABLES = {
+    "media-objects": "write",
+    "sessions": "write",
+    "violations": "write",
+    "signal-states": "write",
+    "meters": "write",  # analysis time per session, for metering (billing/analyzer_time.py)
+}
 # The identity checker reads the pending check and writes the decision on it; nothing else (the exam start copies
 # the template onto the session, in the API).
 IDENTITY_TABLES = {"enrollments": "write"}
@@ -827,6 +835,7 @@ def roles(names: StackNames) -> Json:
     worker = [
         *_table_access(WORKER_TABLES, scan=("sessions",)),
         allow(iam.SQS_CONSUME, get_att(queue_id(LIFECYCLE_QUEUE))),
+        _list_bucket(bucket, (MEDIA_PREFIX,)),  # metering counts a session's media objects and bytes
         allow(["states:StartExecution", *iam.TASK_RESPONSE], machine),
         allow(["states:DescribeExecution"], executions),
         allow(iam.XRAY_WRITE, "*"),

@@ -12,6 +12,7 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from chalicelib import wiring
+from chalicelib.agencies.audit import record_audit
 from chalicelib.billing.exports import statement_csv, statement_pdf, statements_csv
 from chalicelib.billing.metering import parse_month
 from chalicelib.billing.statements import Statement
@@ -120,7 +121,7 @@ def get_plan(request, operator, agency_id):
 def put_plan(request, operator, agency_id):
     operator_of(operator)
     stored = wiring.plan_book().set(operator, known_agency(agency_id), json_body(request))
-    # record_audit(operator, "plan.changed", agency_id, stored)  # audit: plan.changed (lead enables at merge)
+    record_audit(operator, "plan.changed", agency_id, {"plan": stored}, agency_id=agency_id)  # the agency sees it
     return stored
 
 

@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.data_classes.s3_event import S3Event, S3Eve
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chalicelib import wiring
+from chalicelib.billing.analyzer_time import ANALYZER_TIME
 from chalicelib.core import observability
 from chalicelib.core.clock import parse_iso
 from chalicelib.media.uploads import parse_media_key
@@ -109,6 +110,9 @@ def analyze(uploaded: UploadedObject) -> Outcome:
             },
         )
         record_metrics(outcome, duration_ms, latency_ms(uploaded.uploaded_at))
+        if outcome.outcome == "analyzed" and session_id:
+            # Metering: only objects the session was verified to own (a forged key bills nobody); summed per batch.
+            ANALYZER_TIME.add(session_id, duration_ms)
     return outcome
 
 
@@ -140,7 +144,7 @@ def latency_ms(uploaded_at: datetime | None) -> float | None:
 @observability.instrumented(SERVICE)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """One SQS batch; the outcome rows of its objects go out together when it ends (ledger.py)."""
-    with outcome_ledger.batch():
+    with outcome_ledger.batch(), ANALYZER_TIME.batch():
         return process_partial_response(
             event=event, record_handler=handle_message, processor=processor, context=context
         )

@@ -297,7 +297,7 @@ def count_requests(monkeypatch) -> Counter:
     return requests_
 
 
-def test_a_batch_of_frames_costs_one_read_and_two_writes_per_frame_and_one_write_for_its_outcomes(
+def test_a_batch_of_frames_costs_one_read_and_two_writes_per_frame_and_two_writes_per_batch(
     api, started, aws, scratch_bucket, monkeypatch
 ):
     from functions.frame_analyzer.handler import analyzer
@@ -310,8 +310,9 @@ def test_a_batch_of_frames_costs_one_read_and_two_writes_per_frame_and_one_write
     event, _ = as_batch(*bodies)
     assert lambda_handler(event, None) == {"batchItemFailures": []}
     # One BatchGetItem (session + signal states), the claim, the signal-state write per frame; the outcome rows of
-    # the whole batch in one BatchWriteItem. No GetItem of the session or of the ledger.
-    assert requests_ == Counter({"BatchGetItem": 3, "UpdateItem": 3, "PutItem": 3, "BatchWriteItem": 1})
+    # the whole batch in one BatchWriteItem and the session's analysis-time meter in one UpdateItem (billing). No
+    # GetItem of the session or of the ledger.
+    assert requests_ == Counter({"BatchGetItem": 3, "UpdateItem": 3 + 1, "PutItem": 3, "BatchWriteItem": 1})
     rows = [
         MediaObjectRecord.get(f"{scratch_bucket}/{key}#{body_etag(body)}")
         for key, body in zip(keys, bodies, strict=True)
@@ -382,3 +383,35 @@ def test_a_terminated_session_stops_being_analysed_with_the_next_object(api, sta
     # Then it is rejected at once: the status is read with every object, no cached copy can be stale
     row = MediaObjectRecord.get(f"{scratch_bucket}/{late}#{body_etag(body)}")
     assert (row.outcome, row.reason) == ("rejected", "session_inactive")
+
+
+def test_analysis_time_is_metered_for_the_verified_session_only(api, started, aws):
+    """The analyzer adds each analysed object's time to its session's meter (billing reads it when the session
+    ends); an object the session was not verified to own (a key never issued) bills nobody."""
+    from chalicelib.billing.models import MeterRecord
+
+    def meter(session_id: str) -> MeterRecord | None:
+        try:
+            return MeterRecord.get(session_id, consistent_read=True)
+        except MeterRecord.DoesNotExist:
+            return None
+
+    session_id = started["session"]["session_id"]
+    before = meter(session_id)
+    analysed = int(before.analyzed_objects) if before else 0
+    bucket = wiring.settings().media_bucket
+    key = presign(api, started)["key"]
+    etag = put_frame(aws, key, (FACES_DIR / "obama__obama.jpg").read_bytes())
+    forged_key = key.rsplit("/", 2)[0] + f"/20260101T0000Z-{uuid.uuid4().hex[:16]}/20260101T000000000Z-{'0' * 12}.jpg"
+    forged_etag = put_frame(aws, forged_key, (FACES_DIR / "obama__obama.jpg").read_bytes())
+    event, _ = as_batch(notification(bucket, key, etag), notification(bucket, forged_key, forged_etag))
+    assert lambda_handler(event, None) == {"batchItemFailures": []}
+    assert ledger(forged_key, forged_etag).outcome == "rejected"
+    # The object was analysed once (by this call or by the dispatcher that also got its S3 event): counted once
+    wait_for(
+        lambda: (m := meter(session_id)) is not None and int(m.analyzed_objects) == analysed + 1,
+        timeout_s=30,  # the dispatcher may hold it in a batch on a busy machine
+        message=lambda: (analysed, meter(session_id) and meter(session_id).attribute_values, ledger(key, etag).outcome),
+    )
+    assert meter(session_id).analyzer_ms > 0
+    assert ledger(key, etag).outcome == "analyzed"

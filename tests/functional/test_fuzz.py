@@ -24,6 +24,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode, checks
 
 from chalicelib.openapi_spec import ERROR_CODES, document
+from tests.functional.onboarding import operator_token
 from tests.helpers import admit
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
@@ -77,7 +78,10 @@ def world(api, started) -> dict[str, Any]:
             "candidate_id": started["candidate_id"],
             "login": leaving_id.partition("~")[2],
         },
-        "tokens": {role: started[role] for role in ("admin", "proctor", "candidate")},
+        "tokens": {
+            **{role: started[role] for role in ("admin", "proctor", "candidate")},
+            "operator": operator_token(api),
+        },
         "quitting": quitting,
     }
 

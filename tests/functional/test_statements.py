@@ -351,3 +351,14 @@ def test_a_plan_that_is_not_an_object_is_refused(api, world):
     url = f"/operator/agencies/{world['a']['agency_id']}/plan"
     assert_error(api.call("PUT", url, world["tokens"]["operator"], json=[HOURLY]), 400, "billing.invalid_plan")
     assert_error(api.call("PUT", url, world["tokens"]["operator"]), 400, "request.body_required")
+
+
+def test_a_plan_change_is_in_the_agencys_audit_log_and_not_in_anothers(api, world):
+    """The operator's plan changes are audited under the agency they priced, so its admins see who changed what."""
+    entries = ok(api.call("GET", "/admin/audit", world["tokens"]["admin_a"], params={"action": "plan.changed"}))
+    changes = entries["entries"]
+    assert len(changes) == 2 and {e["actor"]["role"] for e in changes} == {"operator"}
+    assert {e["target"] for e in changes} == {world["a"]["agency_id"]}
+    assert {e["details"]["plan"]["effective_month"] for e in changes} == set(world["months"][1:])
+    other = ok(api.call("GET", "/admin/audit", world["tokens"]["admin_b"], params={"action": "plan.changed"}))
+    assert other["entries"] == []
