@@ -29,7 +29,7 @@ from chalicelib.violations.models import MediaObjectRecord, SignalStatesRecord, 
 from chalicelib.violations.recorder import ViolationRecorder
 
 if TYPE_CHECKING:
-    from chalicelib.exam.catalog import ExamCatalog
+    from chalicelib.exam.catalog import ExamCatalog, ExamEditor
     from chalicelib.exam.progression import SessionProgression
     from chalicelib.exam.sessions import ExamSessions
     from chalicelib.identity.accounts import Accounts
@@ -140,6 +140,14 @@ def exam_catalog() -> ExamCatalog:
 
     settings()
     return ExamCatalog(clock())
+
+
+@cache
+def exam_editor() -> ExamEditor:
+    from chalicelib.exam.catalog import ExamEditor
+
+    settings()
+    return ExamEditor(clock())
 
 
 @cache
@@ -315,6 +323,7 @@ def reset() -> None:
         login_throttle,
         lifecycle,
         exam_catalog,
+        exam_editor,
         exam_sessions,
         progression,
         connection,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from chalicelib.core.errors import InvalidInput
 from chalicelib.core.http import ID_PATTERN, Fields, invalid_field
-from chalicelib.exam.catalog import LANGUAGES, ExamDraft, RosterEntry
+from chalicelib.exam.catalog import CONTENT_FIELDS, LANGUAGES, WINDOW_FIELDS, ExamDraft, RosterEntry
 from chalicelib.exam.policy import AnalysisPolicy
 from chalicelib.exam.presence import CLIENT_ID
 
@@ -91,3 +92,39 @@ def option_id(body: Any) -> str:
 
 def client_id(body: Any) -> str | None:
     return Fields(body).text("client_id", required=False, pattern=CLIENT_ID)
+
+
+def exam_patch(body: Any, current: dict[str, Any]) -> tuple[ExamDraft, set[str]]:
+    """(the exam as it would be, the fields sent): any subset of what creation takes, each replacing the stored
+    value whole, validated together with the rest exactly as a new exam would be. Unknown fields are a 400."""
+    fields = Fields(body)
+    editable = (*CONTENT_FIELDS, *WINDOW_FIELDS)
+    unknown = sorted(set(fields.data) - set(editable))
+    if unknown:
+        raise invalid_field(unknown[0][:40], f"is not editable; send any of {', '.join(editable)}")
+    if not fields.data:
+        raise InvalidInput("request.invalid_field", "Send at least one field to change.", details={"field": "body"})
+    merged = {name: current[name] for name in editable}
+    merged.update(fields.data)
+    return exam_draft(merged), set(fields.data)
+
+
+def duplicate(body: Any, languages: list[str]) -> tuple[dict[str, str] | None, datetime, datetime]:
+    """(title or None to keep the original's, opens_at, closes_at) of a make-up sitting."""
+    fields = Fields(body)
+    unknown = sorted(set(fields.data) - {"title", "opens_at", "closes_at"})
+    if unknown:
+        raise invalid_field(unknown[0][:40], "is not a field of a duplicate; send title?, opens_at, closes_at")
+    title = _titles(fields, "title", languages) if fields.data.get("title") is not None else None
+    opens_at, closes_at = fields.timestamp("opens_at"), fields.timestamp("closes_at")
+    assert opens_at is not None and closes_at is not None  # required fields
+    return title, opens_at, closes_at
+
+
+def reopen(body: Any) -> datetime | None:
+    """The new closes_at of an exam being opened (needed only when its window has ended)."""
+    fields = Fields(body)
+    unknown = sorted(set(fields.data) - {"closes_at"})
+    if unknown:
+        raise invalid_field(unknown[0][:40], "is not a field of open; send closes_at?")
+    return fields.timestamp("closes_at", required=False)
