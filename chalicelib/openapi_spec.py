@@ -172,6 +172,8 @@ def ref(name: str) -> Json:
 TIMESTAMP = {"type": "string", "format": "date-time", "description": "ISO-8601 with a time zone"}
 TEXTS = obj(LANGUAGES, **{lang: string(300) for lang in LANGUAGES})  # one text per language
 ANY_OBJECT: Json = {"type": "object"}
+# The results exports (chalicelib/results/export.py): ?format=csv|xlsx answers the list as one of these files.
+RESULT_FILES = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 NEXT = {"type": ["string", "null"], "description": "Pass as cursor for the next page; null on the last"}
 
 
@@ -335,6 +337,7 @@ def operation(
     params: tuple[Json, ...] = (),
     content_types: tuple[str, ...] = ("application/json",),
     extra_answers: dict[str, Json] | None = None,
+    files: tuple[str, ...] = (),
 ) -> tuple[str, str, Json]:
     tag = path.strip("/").split("/")[0].removesuffix(".json")
     spec: Json = {
@@ -351,7 +354,10 @@ def operation(
         "responses": {
             str(status): {
                 "description": "Success",
-                "content": {"application/json": {"schema": answer or ANY_OBJECT}},
+                "content": {
+                    "application/json": {"schema": answer or ANY_OBJECT},
+                    **{kind: {"schema": {"type": "string"}} for kind in files},  # the same answer as a file
+                },
             },
             "4XX": {"$ref": "#/components/responses/Error"},
             **(extra_answers or {}),
@@ -365,6 +371,13 @@ def operation(
             },
         }
     return path, method.lower(), spec
+
+
+def any_csv(op: tuple[str, str, Json]) -> tuple[str, str, Json]:
+    """A CSV body is whatever bytes the admin's file holds: the dry run answers a report on any of them (200 with
+    `file_errors` for what it cannot read), so no CSV body is invalid by schema."""
+    op[2]["requestBody"]["content"]["text/csv"]["schema"] = {"description": "CSV text (UTF-8); any bytes are taken"}
+    return op
 
 
 def operations() -> list[tuple[str, str, Json]]:
@@ -441,12 +454,13 @@ def operations() -> list[tuple[str, str, Json]]:
         operation("GET", "/admin/exams", "The agency's exams, newest first", roles=ADMIN,
                   answer=lists("exams", ref("Exam"))),
         operation("GET", "/admin/exams/{exam_id}", "One exam", roles=ADMIN, answer=ref("Exam")),
-        operation("POST", "/admin/exams/{exam_id}/questions", "Import questions (all or nothing), or ?dry_run=true: "
-                  "a row-by-row validation report, nothing stored", roles=ADMIN,
-                  body=obj(("items",), items=array(bank_item, 1)), content_types=("application/json", "text/csv"),
-                  params=(query("dry_run", string(5, enum=("true", "false")),
-                                description="true: validate only and answer the report"),),
-                  answer=ANY_OBJECT),
+        any_csv(operation("POST", "/admin/exams/{exam_id}/questions", "Import questions (all or nothing), or "
+                          "?dry_run=true: a row-by-row validation report, nothing stored", roles=ADMIN,
+                          body=obj(("items",), items=array(bank_item, 1)),
+                          content_types=("application/json", "text/csv"),
+                          params=(query("dry_run", string(5, enum=("true", "false")),
+                                        description="true: validate only and answer the report"),),
+                          answer=ANY_OBJECT)),
         operation("GET", "/admin/exams/{exam_id}/questions", "Preview the live bank (every language, per-block size "
                   "against the draw)", roles=ADMIN,
                   params=(query("block_id", string(32, pattern=r"^[A-Za-z0-9_-]{1,32}$"), description="One block"),
@@ -472,7 +486,7 @@ def operations() -> list[tuple[str, str, Json]]:
                           query("limit", string(4, pattern=r"^[0-9]{1,4}$"), description="Rows per page, 1..500"),
                           query("format", string(4, enum=("json", "csv", "xlsx")), description="json (default)"),
                           query("lang", lang, description="The file's column headers (default ru)")),
-                  answer=paged("results", ANY_OBJECT)),
+                  answer=paged("results", ANY_OBJECT), files=RESULT_FILES),
         operation("POST", "/admin/exams/{exam_id}/roster", "Admit candidates (creates their accounts)", roles=ADMIN,
                   body=obj(("candidates",), candidates=array(roster_entry, 1, 100)),
                   answer=obj(("admitted", "created_accounts"), admitted={"type": "integer"},

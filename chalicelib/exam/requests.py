@@ -13,6 +13,7 @@ from chalicelib.exam.policy import AnalysisPolicy
 from chalicelib.exam.presence import CLIENT_ID
 
 BLOCK_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+FIRST_YEAR, LAST_YEAR = 2000, 9999  # an exam's window: no dates the API could not write back in its own format
 MAX_ROSTER_BATCH = 100
 
 
@@ -47,7 +48,7 @@ def exam_draft(body: Any) -> ExamDraft:
             "Block ids must be unique.",
             details={"field": "blocks", "problem": "duplicate block_id"},
         )
-    opens_at, closes_at = fields.timestamp("opens_at"), fields.timestamp("closes_at")
+    opens_at, closes_at = window_time(fields, "opens_at"), window_time(fields, "closes_at")
     duration_s = fields.integer("duration_s", minimum=5, maximum=12 * 3600)
     assert opens_at is not None and closes_at is not None and duration_s is not None  # required fields
     return ExamDraft(
@@ -60,6 +61,13 @@ def exam_draft(body: Any) -> ExamDraft:
         require_identity=fields.boolean("require_identity", required=False) is not False,
         analysis=AnalysisPolicy.from_dict(fields.data.get("analysis")),
     )
+
+
+def window_time(fields: Fields, name: str, *, required: bool = True) -> datetime | None:
+    moment = fields.timestamp(name, required=required)
+    if moment is not None and not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise invalid_field(name, f"must be a time in the years {FIRST_YEAR} to {LAST_YEAR}")
+    return moment
 
 
 def roster(body: Any) -> list[RosterEntry]:
@@ -116,7 +124,7 @@ def duplicate(body: Any, languages: list[str]) -> tuple[dict[str, str] | None, d
     if unknown:
         raise invalid_field(unknown[0][:40], "is not a field of a duplicate; send title?, opens_at, closes_at")
     title = _titles(fields, "title", languages) if fields.data.get("title") is not None else None
-    opens_at, closes_at = fields.timestamp("opens_at"), fields.timestamp("closes_at")
+    opens_at, closes_at = window_time(fields, "opens_at"), window_time(fields, "closes_at")
     assert opens_at is not None and closes_at is not None  # required fields
     return title, opens_at, closes_at
 
@@ -127,4 +135,4 @@ def reopen(body: Any) -> datetime | None:
     unknown = sorted(set(fields.data) - {"closes_at"})
     if unknown:
         raise invalid_field(unknown[0][:40], "is not a field of open; send closes_at?")
-    return fields.timestamp("closes_at", required=False)
+    return window_time(fields, "closes_at", required=False)

@@ -231,6 +231,16 @@ def test_a_duplicate_needs_a_valid_window(api, make_exam):
     assert_error(api.call("POST", path, ctx["admin"], json={"opens_at": soon()}), 400, "request.invalid_field")
     backwards = {"opens_at": soon(days=2), "closes_at": soon(days=1)}
     assert_error(api.call("POST", path, ctx["admin"], json=backwards), 400, "exam.window_invalid")
+    ancient = {"opens_at": "0338-03-30T10:01:11.882+18:01", "closes_at": soon(days=1)}  # found by the fuzz
+    assert (
+        assert_error(api.call("POST", path, ctx["admin"], json=ancient), 400, "request.invalid_field")["details"][
+            "field"
+        ]
+        == "opens_at"
+    )
+    assert_error(patch(api, ctx, {"closes_at": "10000-01-01T00:00:00Z"}), 400, "request.invalid_field")
+    far = api.call("POST", f"/admin/exams/{ctx['exam_id']}/open", ctx["admin"], json={"closes_at": "1999-01-01T00:00Z"})
+    assert_error(far, 400, "request.invalid_field")
     extra = {"opens_at": soon(), "closes_at": soon(days=1), "roster": True}
     assert_error(api.call("POST", path, ctx["admin"], json=extra), 400, "request.invalid_field")
     before = len(ok(api.call("GET", "/admin/exams", ctx["admin"]))["exams"])
