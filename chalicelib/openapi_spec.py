@@ -373,10 +373,13 @@ def operation(
     return path, method.lower(), spec
 
 
-def any_csv(op: tuple[str, str, Json]) -> tuple[str, str, Json]:
-    """A CSV body is whatever bytes the admin's file holds: the dry run answers a report on any of them (200 with
-    `file_errors` for what it cannot read), so no CSV body is invalid by schema."""
-    op[2]["requestBody"]["content"]["text/csv"]["schema"] = {"description": "CSV text (UTF-8); any bytes are taken"}
+def any_bank(op: tuple[str, str, Json]) -> tuple[str, str, Json]:
+    """A bank is whatever the admin's file holds: the dry run answers a report on any CSV bytes or JSON object (200,
+    with `rows[].errors` and `file_errors`), so only a JSON body that is not an object is invalid by schema. The
+    bank's form (bank_item) is the import's: it answers 422 bank.invalid for anything else."""
+    content = op[2]["requestBody"]["content"]
+    content["application/json"]["schema"] = {**ANY_OBJECT, "description": "{items: [bank item]} (docs/API.md)"}
+    content["text/csv"]["schema"] = {"description": "CSV text (UTF-8); any bytes are taken"}
     return op
 
 
@@ -454,7 +457,7 @@ def operations() -> list[tuple[str, str, Json]]:
         operation("GET", "/admin/exams", "The agency's exams, newest first", roles=ADMIN,
                   answer=lists("exams", ref("Exam"))),
         operation("GET", "/admin/exams/{exam_id}", "One exam", roles=ADMIN, answer=ref("Exam")),
-        any_csv(operation("POST", "/admin/exams/{exam_id}/questions", "Import questions (all or nothing), or "
+        any_bank(operation("POST", "/admin/exams/{exam_id}/questions", "Import questions (all or nothing), or "
                           "?dry_run=true: a row-by-row validation report, nothing stored", roles=ADMIN,
                           body=obj(("items",), items=array(bank_item, 1)),
                           content_types=("application/json", "text/csv"),

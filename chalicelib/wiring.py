@@ -29,7 +29,8 @@ from chalicelib.violations.models import MediaObjectRecord, SignalStatesRecord, 
 from chalicelib.violations.recorder import ViolationRecorder
 
 if TYPE_CHECKING:
-    from chalicelib.exam.catalog import ExamCatalog, ExamEditor
+    from chalicelib.exam.catalog import ExamCatalog
+    from chalicelib.exam.editor import ExamEditor
     from chalicelib.exam.progression import SessionProgression
     from chalicelib.exam.sessions import ExamSessions
     from chalicelib.identity.accounts import Accounts
@@ -144,7 +145,7 @@ def exam_catalog() -> ExamCatalog:
 
 @cache
 def exam_editor() -> ExamEditor:
-    from chalicelib.exam.catalog import ExamEditor
+    from chalicelib.exam.editor import ExamEditor
 
     settings()
     return ExamEditor(clock())

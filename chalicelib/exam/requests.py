@@ -8,7 +8,8 @@ from typing import Any
 
 from chalicelib.core.errors import InvalidInput
 from chalicelib.core.http import ID_PATTERN, Fields, invalid_field
-from chalicelib.exam.catalog import CONTENT_FIELDS, LANGUAGES, WINDOW_FIELDS, ExamDraft, RosterEntry
+from chalicelib.exam.catalog import LANGUAGES, ExamDraft, RosterEntry
+from chalicelib.exam.editor import CONTENT_FIELDS, WINDOW_FIELDS
 from chalicelib.exam.policy import AnalysisPolicy
 from chalicelib.exam.presence import CLIENT_ID
 

@@ -55,7 +55,7 @@ def import_questions(request, admin, exam_id):
     dry_run = Fields(dict(request.query_params or {})).text("dry_run", required=False, choices=("true", "false"))
     if dry_run == "true":  # a row-by-row report of what the import would do; nothing is stored
         raw = request.raw_body or b""
-        body = None if is_csv else json_body(request)
+        body = None if is_csv else Fields(json_body(request)).data  # a JSON body that is no object is a 400
         read = (lambda: csv_items(decode_csv(raw), languages)) if is_csv else (lambda: json_items(body))
         return dry_run_report(read, languages, blocks)
     block_ids = {b["block_id"] for b in blocks}

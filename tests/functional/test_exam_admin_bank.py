@@ -174,6 +174,7 @@ def test_a_json_bank_dry_run_reports_rows_too(api, make_exam, stored):
     no_items = ok(dry_run(api, ctx, json.dumps({"questions": []}), "application/json"))
     assert [e["code"] for e in no_items["file_errors"]] == ["bank.items_missing"]
     assert_error(dry_run(api, ctx, "{not json", "application/json"), 400, "request.malformed_json")
+    assert_error(dry_run(api, ctx, json.dumps([bank]), "application/json"), 400, "request.body_not_object")
 
 
 def test_an_import_that_is_not_utf8_names_the_line(api, make_exam, stored):
