@@ -11,11 +11,14 @@ from chalicelib.agencies.routes import bp as agencies_bp
 from chalicelib.billing.routes import bp as billing_bp
 from chalicelib.core import observability
 from chalicelib.core.api import observe_request, route, uniform_errors, use_authenticator
+from chalicelib.exam.admin.routes import bp as exam_admin_bp
 from chalicelib.exam.routes import bp as exam_bp
 from chalicelib.identity.routes import bp as identity_bp
 from chalicelib.media.routes import bp as media_bp
 from chalicelib.openapi_route import bp as openapi_bp
 from chalicelib.proctor.routes import bp as proctor_bp
+from chalicelib.results.export import XLSX_TYPE
+from chalicelib.results.routes import bp as results_bp
 from chalicelib.violations.routes import bp as violations_bp
 
 app = Chalice(app_name="proctor")
@@ -23,6 +26,9 @@ app.log.setLevel(logging.INFO)
 for blueprint in (identity_bp, agencies_bp, exam_bp, media_bp, violations_bp, proctor_bp, billing_bp, openapi_bp):
     app.register_blueprint(blueprint)
 app.api.binary_types.append("application/pdf")  # statements (billing): sent as bytes, base64 through API Gateway
+app.register_blueprint(exam_admin_bp)
+app.register_blueprint(results_bp)
+app.api.binary_types.append(XLSX_TYPE)  # results exports (results/routes.py): bytes, base64 through API Gateway
 # Outermost first. No response in traces: login answers carry tokens.
 app.register_middleware(ConvertToMiddleware(observability.instrumented(observability.API, capture_response=False)))
 app.register_middleware(observe_request, "http")

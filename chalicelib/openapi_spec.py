@@ -82,6 +82,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "exam.closed": (409, "The exam's window has closed."),
     "exam.bank_insufficient": (409, "The bank has fewer items than a block draws."),
     "exam.language_unavailable": (409, "The exam is not offered in that language."),
+    "exam.already_started": (409, "A candidate has started the exam: only its window may change (details.fields)."),
     "bank.invalid": (422, "Bank rows with problems; details lists every {row, field, problem}."),
     "bank.too_large": (422, "The bank has more items than an import may hold."),
     "bank.not_utf8": (400, "A CSV bank that is not UTF-8."),
@@ -182,6 +183,8 @@ def ref(name: str) -> Json:
 TIMESTAMP = {"type": "string", "format": "date-time", "description": "ISO-8601 with a time zone"}
 TEXTS = obj(LANGUAGES, **{lang: string(300) for lang in LANGUAGES})  # one text per language
 ANY_OBJECT: Json = {"type": "object"}
+# The results exports (chalicelib/results/export.py): ?format=csv|xlsx answers the list as one of these files.
+RESULT_FILES = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 NEXT = {"type": ["string", "null"], "description": "Pass as cursor for the next page; null on the last"}
 
 
@@ -400,6 +403,7 @@ def operation(
     params: tuple[Json, ...] = (),
     content_types: tuple[str, ...] = ("application/json",),
     extra_answers: dict[str, Json] | None = None,
+    files: tuple[str, ...] = (),
 ) -> tuple[str, str, Json]:
     tag = path.strip("/").split("/")[0].removesuffix(".json")
     spec: Json = {
@@ -416,7 +420,10 @@ def operation(
         "responses": {
             str(status): {
                 "description": "Success",
-                "content": {"application/json": {"schema": answer or ANY_OBJECT}},
+                "content": {
+                    "application/json": {"schema": answer or ANY_OBJECT},
+                    **{kind: {"schema": {"type": "string"}} for kind in files},  # the same answer as a file
+                },
             },
             "4XX": {"$ref": "#/components/responses/Error"},
             **(extra_answers or {}),
@@ -430,6 +437,16 @@ def operation(
             },
         }
     return path, method.lower(), spec
+
+
+def any_bank(op: tuple[str, str, Json]) -> tuple[str, str, Json]:
+    """A bank is whatever the admin's file holds: the dry run answers a report on any CSV bytes or JSON object (200,
+    with `rows[].errors` and `file_errors`), so only a JSON body that is not an object is invalid by schema. The
+    bank's form (bank_item) is the import's: it answers 422 bank.invalid for anything else."""
+    content = op[2]["requestBody"]["content"]
+    content["application/json"]["schema"] = {**ANY_OBJECT, "description": "{items: [bank item]} (docs/API.md)"}
+    content["text/csv"]["schema"] = {"description": "CSV text (UTF-8); any bytes are taken"}
+    return op
 
 
 def operations() -> list[tuple[str, str, Json]]:
@@ -521,9 +538,39 @@ def operations() -> list[tuple[str, str, Json]]:
         operation("GET", "/admin/exams", "The agency's exams, newest first", roles=ADMIN,
                   answer=lists("exams", ref("Exam"))),
         operation("GET", "/admin/exams/{exam_id}", "One exam", roles=ADMIN, answer=ref("Exam")),
-        operation("POST", "/admin/exams/{exam_id}/questions", "Import questions (all or nothing)", roles=ADMIN,
-                  body=obj(("items",), items=array(bank_item, 1)), content_types=("application/json", "text/csv"),
-                  answer=obj(("imported", "bank_size"), imported={"type": "integer"}, bank_size={"type": "integer"})),
+        any_bank(operation("POST", "/admin/exams/{exam_id}/questions", "Import questions (all or nothing), or "
+                          "?dry_run=true: a row-by-row validation report, nothing stored", roles=ADMIN,
+                          body=obj(("items",), items=array(bank_item, 1)),
+                          content_types=("application/json", "text/csv"),
+                          params=(query("dry_run", string(5, enum=("true", "false")),
+                                        description="true: validate only and answer the report"),),
+                          answer=ANY_OBJECT)),
+        operation("GET", "/admin/exams/{exam_id}/questions", "Preview the live bank (every language, per-block size "
+                  "against the draw)", roles=ADMIN,
+                  params=(query("block_id", string(32, pattern=r"^[A-Za-z0-9_-]{1,32}$"), description="One block"),
+                          query("cursor", string(1024), description="The previous page's next_cursor (opaque)"),
+                          query("limit", string(4, pattern=r"^[0-9]{1,4}$"), description="Items per page, 1..500")),
+                  answer=obj(("items", "per_block", "next_cursor"), items=array(ANY_OBJECT), per_block=ANY_OBJECT,
+                             next_cursor=NEXT)),
+        operation("PATCH", "/admin/exams/{exam_id}", "Edit an exam (content until a candidate starts; the window "
+                  "always)", roles=ADMIN, body={k: v for k, v in exam_draft.items() if k != "required"},
+                  answer=ref("Exam")),
+        operation("POST", "/admin/exams/{exam_id}/open", "Open the window now", roles=ADMIN,
+                  body=obj((), closes_at=TIMESTAMP), body_required=False, answer=ref("Exam")),
+        operation("POST", "/admin/exams/{exam_id}/close", "Close the window now (running sessions keep their time)",
+                  roles=ADMIN, body=obj(()), body_required=False, answer=ref("Exam")),
+        operation("POST", "/admin/exams/{exam_id}/duplicate", "A make-up sitting: same content and bank, new window",
+                  roles=ADMIN, body=obj(("opens_at", "closes_at"), title=TEXTS, opens_at=TIMESTAMP,
+                                        closes_at=TIMESTAMP), answer=ref("Exam"), status=201),
+        operation("GET", "/admin/policy-defaults", "Each analysis-policy parameter: default, unit, bounds, "
+                  "explanation key", roles=ADMIN, answer=lists("parameters", ANY_OBJECT)),
+        operation("GET", "/admin/exams/{exam_id}/results", "Results per candidate (paged JSON), or the whole list as "
+                  "?format=csv|xlsx with headers in ?lang", roles=ADMIN,
+                  params=(query("cursor", string(1024), description="The previous page's next_cursor (opaque)"),
+                          query("limit", string(4, pattern=r"^[0-9]{1,4}$"), description="Rows per page, 1..500"),
+                          query("format", string(4, enum=("json", "csv", "xlsx")), description="json (default)"),
+                          query("lang", lang, description="The file's column headers (default ru)")),
+                  answer=paged("results", ANY_OBJECT), files=RESULT_FILES),
         operation("POST", "/admin/exams/{exam_id}/roster", "Admit candidates (creates their accounts)", roles=ADMIN,
                   body=obj(("candidates",), candidates=array(roster_entry, 1, 100)),
                   answer=obj(("admitted", "created_accounts"), admitted={"type": "integer"},

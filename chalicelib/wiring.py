@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from chalicelib.billing.plan_book import PlanBook
     from chalicelib.billing.reports import Reports
     from chalicelib.exam.catalog import ExamCatalog
+    from chalicelib.exam.editor import ExamEditor
     from chalicelib.exam.progression import SessionProgression
     from chalicelib.exam.sessions import ExamSessions
     from chalicelib.identity.accounts import Accounts
@@ -156,6 +157,14 @@ def exam_catalog() -> ExamCatalog:
 
     settings()
     return ExamCatalog(clock())
+
+
+@cache
+def exam_editor() -> ExamEditor:
+    from chalicelib.exam.editor import ExamEditor
+
+    settings()
+    return ExamEditor(clock())
 
 
 @cache
@@ -495,6 +504,7 @@ def reset() -> None:
         login_throttle,
         lifecycle,
         exam_catalog,
+        exam_editor,
         exam_sessions,
         progression,
         connection,

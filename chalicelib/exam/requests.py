@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from chalicelib.core.errors import InvalidInput
 from chalicelib.core.http import ID_PATTERN, Fields, invalid_field
 from chalicelib.exam.catalog import LANGUAGES, ExamDraft, RosterEntry
+from chalicelib.exam.editor import CONTENT_FIELDS, WINDOW_FIELDS
 from chalicelib.exam.policy import AnalysisPolicy
 from chalicelib.exam.presence import CLIENT_ID
 
 BLOCK_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+FIRST_YEAR, LAST_YEAR = 2000, 9999  # an exam's window: no dates the API could not write back in its own format
 MAX_ROSTER_BATCH = 100
 
 
@@ -46,7 +49,7 @@ def exam_draft(body: Any) -> ExamDraft:
             "Block ids must be unique.",
             details={"field": "blocks", "problem": "duplicate block_id"},
         )
-    opens_at, closes_at = fields.timestamp("opens_at"), fields.timestamp("closes_at")
+    opens_at, closes_at = window_time(fields, "opens_at"), window_time(fields, "closes_at")
     duration_s = fields.integer("duration_s", minimum=5, maximum=12 * 3600)
     assert opens_at is not None and closes_at is not None and duration_s is not None  # required fields
     return ExamDraft(
@@ -59,6 +62,13 @@ def exam_draft(body: Any) -> ExamDraft:
         require_identity=fields.boolean("require_identity", required=False) is not False,
         analysis=AnalysisPolicy.from_dict(fields.data.get("analysis")),
     )
+
+
+def window_time(fields: Fields, name: str, *, required: bool = True) -> datetime | None:
+    moment = fields.timestamp(name, required=required)
+    if moment is not None and not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise invalid_field(name, f"must be a time in the years {FIRST_YEAR} to {LAST_YEAR}")
+    return moment
 
 
 def roster(body: Any) -> list[RosterEntry]:
@@ -91,3 +101,39 @@ def option_id(body: Any) -> str:
 
 def client_id(body: Any) -> str | None:
     return Fields(body).text("client_id", required=False, pattern=CLIENT_ID)
+
+
+def exam_patch(body: Any, current: dict[str, Any]) -> tuple[ExamDraft, set[str]]:
+    """(the exam as it would be, the fields sent): any subset of what creation takes, each replacing the stored
+    value whole, validated together with the rest exactly as a new exam would be. Unknown fields are a 400."""
+    fields = Fields(body)
+    editable = (*CONTENT_FIELDS, *WINDOW_FIELDS)
+    unknown = sorted(set(fields.data) - set(editable))
+    if unknown:
+        raise invalid_field(unknown[0][:40], f"is not editable; send any of {', '.join(editable)}")
+    if not fields.data:
+        raise InvalidInput("request.invalid_field", "Send at least one field to change.", details={"field": "body"})
+    merged = {name: current[name] for name in editable}
+    merged.update(fields.data)
+    return exam_draft(merged), set(fields.data)
+
+
+def duplicate(body: Any, languages: list[str]) -> tuple[dict[str, str] | None, datetime, datetime]:
+    """(title or None to keep the original's, opens_at, closes_at) of a make-up sitting."""
+    fields = Fields(body)
+    unknown = sorted(set(fields.data) - {"title", "opens_at", "closes_at"})
+    if unknown:
+        raise invalid_field(unknown[0][:40], "is not a field of a duplicate; send title?, opens_at, closes_at")
+    title = _titles(fields, "title", languages) if fields.data.get("title") is not None else None
+    opens_at, closes_at = window_time(fields, "opens_at"), window_time(fields, "closes_at")
+    assert opens_at is not None and closes_at is not None  # required fields
+    return title, opens_at, closes_at
+
+
+def reopen(body: Any) -> datetime | None:
+    """The new closes_at of an exam being opened (needed only when its window has ended)."""
+    fields = Fields(body)
+    unknown = sorted(set(fields.data) - {"closes_at"})
+    if unknown:
+        raise invalid_field(unknown[0][:40], "is not a field of open; send closes_at?")
+    return window_time(fields, "closes_at", required=False)

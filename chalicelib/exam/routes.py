@@ -6,9 +6,16 @@ from chalice import Blueprint
 
 from chalicelib import wiring
 from chalicelib.core.api import json_body, route
-from chalicelib.core.errors import InvalidInput
+from chalicelib.core.http import Fields
 from chalicelib.exam import requests
-from chalicelib.exam.bank_import import parse_csv_bank, parse_json_bank
+from chalicelib.exam.bank_import import (
+    csv_items,
+    decode_csv,
+    dry_run_report,
+    json_items,
+    parse_csv_bank,
+    parse_json_bank,
+)
 from chalicelib.exam.catalog import exam_view, load_exam
 from chalicelib.exam.sessions import own_session
 
@@ -19,6 +26,7 @@ CANDIDATE = ("candidate",)
 
 @route(bp, "/admin/exams", methods=["POST"], roles=ADMIN)
 def create_exam(request, admin):
+    # audit: exam.created
     return wiring.exam_catalog().create_exam(admin, requests.exam_draft(json_body(request))), 201
 
 
@@ -38,18 +46,24 @@ def get_exam(request, admin, exam_id):
     methods=["POST"],
     roles=ADMIN,
     content_types=["application/json", "text/csv"],
+    query=("dry_run",),
 )
 def import_questions(request, admin, exam_id):
     exam = load_exam(exam_id, admin.agency_id)
-    languages, block_ids = list(exam.languages), {b["block_id"] for b in exam.blocks}
-    if request.headers.get("content-type", "").startswith("text/csv"):
-        try:
-            text = (request.raw_body or b"").decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise InvalidInput("bank.not_utf8", "The CSV file must be UTF-8 encoded.") from None
-        drafts = parse_csv_bank(text, languages, block_ids)
+    languages, blocks = list(exam.languages), list(exam.blocks)
+    is_csv = request.headers.get("content-type", "").startswith("text/csv")
+    dry_run = Fields(dict(request.query_params or {})).text("dry_run", required=False, choices=("true", "false"))
+    if dry_run == "true":  # a row-by-row report of what the import would do; nothing is stored
+        raw = request.raw_body or b""
+        body = None if is_csv else Fields(json_body(request)).data  # a JSON body that is no object is a 400
+        read = (lambda: csv_items(decode_csv(raw), languages)) if is_csv else (lambda: json_items(body))
+        return dry_run_report(read, languages, blocks)
+    block_ids = {b["block_id"] for b in blocks}
+    if is_csv:
+        drafts = parse_csv_bank(decode_csv(request.raw_body or b""), languages, block_ids)
     else:
         drafts = parse_json_bank(json_body(request), languages, block_ids)
+    # audit: bank.imported
     return wiring.exam_catalog().import_bank(exam, drafts)
 
 
