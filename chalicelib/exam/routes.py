@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib import wiring
+from chalicelib.agencies.audit import record_audit
 from chalicelib.core.api import json_body, route
 from chalicelib.core.http import Fields
 from chalicelib.exam import requests
@@ -26,8 +27,9 @@ CANDIDATE = ("candidate",)
 
 @route(bp, "/admin/exams", methods=["POST"], roles=ADMIN)
 def create_exam(request, admin):
-    # audit: exam.created
-    return wiring.exam_catalog().create_exam(admin, requests.exam_draft(json_body(request))), 201
+    exam = wiring.exam_catalog().create_exam(admin, requests.exam_draft(json_body(request)))
+    record_audit(admin, "exam.created", exam["exam_id"])
+    return exam, 201
 
 
 @route(bp, "/admin/exams", methods=["GET"], roles=ADMIN)
@@ -63,8 +65,9 @@ def import_questions(request, admin, exam_id):
         drafts = parse_csv_bank(decode_csv(request.raw_body or b""), languages, block_ids)
     else:
         drafts = parse_json_bank(json_body(request), languages, block_ids)
-    # audit: bank.imported
-    return wiring.exam_catalog().import_bank(exam, drafts)
+    imported = wiring.exam_catalog().import_bank(exam, drafts)
+    record_audit(admin, "bank.imported", exam_id, {"items": len(drafts), "format": "csv" if is_csv else "json"})
+    return imported
 
 
 @route(bp, "/admin/exams/{exam_id}/roster", methods=["POST"], roles=ADMIN)

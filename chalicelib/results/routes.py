@@ -11,6 +11,7 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from chalicelib import wiring
+from chalicelib.agencies.audit import record_audit
 from chalicelib.core import errors, observability
 from chalicelib.core.api import DECLARED, Declaration, error_body, error_response, reject_unknown_parameters
 from chalicelib.core.http import Fields, bearer_principal, invalid_field, require_role
@@ -71,7 +72,7 @@ def exam_results(request, admin, exam_id):
         raise invalid_field("cursor" if cursor else "limit", "is for the JSON list; a file holds every row")
     rows = list(report.every_row(exam))
     filename = f"results-{exam.exam_id}-{language}.{kind}"
-    # audit: results.exported
+    record_audit(admin, "results.exported", exam.exam_id, {"format": kind, "rows": len(rows)})
     if kind == "csv":
         body: Any = export.to_csv(rows, language)
         content_type = export.CSV_TYPE

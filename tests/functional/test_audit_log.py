@@ -17,6 +17,12 @@ def entries(api, admin, query=""):
     return ok(api.call("GET", f"/admin/audit{query}", admin))["entries"]
 
 
+def account_changes(api, admin, limit):
+    """The newest entries about accounts (the exam a test sets up is audited too: exam.created, bank.imported)."""
+    exam_work = ("exam.", "bank.", "roster.", "results.")
+    return [e for e in entries(api, admin, "?limit=200") if not e["action"].startswith(exam_work)][:limit]
+
+
 def test_each_account_change_writes_one_entry_with_actor_target_and_details(api, onboarded):
     admin, code = onboarded["admin"], onboarded["agency_id"]
     sitting = exam_with_session(api, admin)
@@ -30,7 +36,7 @@ def test_each_account_change_writes_one_entry_with_actor_target_and_details(api,
     ok(api.call("POST", f"/admin/candidates/{login}/enable", admin))
     ok(api.call("DELETE", f"/admin/candidates/{login}/biometrics", admin))
     ok(api.call("PATCH", "/admin/agency", admin, json={"retention_days": 45}))
-    log = entries(api, admin, "?limit=9")
+    log = account_changes(api, admin, 9)
     assert [e["action"] for e in log] == [
         "retention.changed",
         "candidate.biometrics_erased",
@@ -54,7 +60,7 @@ def test_each_account_change_writes_one_entry_with_actor_target_and_details(api,
     assert all(e["at"].endswith("Z") and e["entry_id"] for e in log)
     # no change, no entry
     ok(api.call("PATCH", path, admin, json={"full_name": "Renamed"}))
-    assert entries(api, admin, "?limit=1")[0]["action"] == "retention.changed"
+    assert account_changes(api, admin, 1)[0]["action"] == "retention.changed"
 
 
 def test_the_log_pages_newest_first_with_an_opaque_cursor_and_filters_by_action(api, onboarded):
@@ -116,3 +122,33 @@ def test_an_agency_sees_only_its_own_log_and_only_its_admins_see_it(api, onboard
     scripted_proctor = api.login(agency["proctor"], PASSWORD, agency["agency_id"])
     for token in (proctor, candidate, operator_token(api), scripted_proctor):
         assert_error(api.call("GET", "/admin/audit", token), 403, "auth.forbidden_role")
+
+
+def test_exam_work_is_audited_with_what_changed(api, onboarded):
+    """Creating, editing, opening/closing and duplicating an exam, importing its bank and exporting its results each
+    leave an entry naming the exam."""
+    admin = onboarded["admin"]
+    sitting = exam_with_session(api, admin)
+    exam_id = sitting["exam_id"]
+    ok(api.call("POST", f"/admin/exams/{exam_id}/close", admin))
+    copy = ok(api.call("POST", f"/admin/exams/{exam_id}/duplicate", admin, json=duplicate_window()))
+    assert api.call("GET", f"/admin/exams/{exam_id}/results?format=csv", admin).status_code == 200
+    mine = [e for e in entries(api, admin, "?limit=200") if e["target"] in (exam_id, copy["exam_id"])]
+    assert [(e["action"], e["target"]) for e in mine] == [
+        ("results.exported", exam_id),
+        ("exam.created", copy["exam_id"]),
+        ("exam.updated", exam_id),
+        ("bank.imported", exam_id),
+        ("exam.created", exam_id),
+    ]
+    assert mine[0]["details"] == {"format": "csv", "rows": 1}
+    assert mine[1]["details"] == {"duplicate_of": exam_id}
+    assert mine[2]["details"] == {"change": "closed"}
+    assert mine[3]["details"] == {"items": 8, "format": "json"}
+
+
+def duplicate_window() -> dict:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    return {"opens_at": now.isoformat(), "closes_at": (now + timedelta(days=1)).isoformat()}

@@ -146,11 +146,14 @@ def test_media_counts_only_the_sessions_own_keys_by_kind():
     session = "0" * 32
     other = "1" * 32
     keys = [
-        (f"sessions/{session}/webcam/20261129T101010123Z-0123456789ab.jpg", 1000),
-        (f"sessions/{session}/webcam/20261129T101015123Z-0123456789ac.jpg", 1500),
-        (f"sessions/{session}/screen/20261129T101015123Z-0123456789ad.jpg", 7000),
-        (f"sessions/{session}/audio/20261129T101015123Z-0123456789ae.wav", 32000),
-        (f"sessions/{other}/audio/20261129T101015123Z-0123456789af.wav", 32000),  # another session's
+        (f"sessions/{session}/webcam/20261129T1010Z-0123456789abcdef/20261129T101010123Z-0123456789ab.jpg", 1000),
+        (f"sessions/{session}/webcam/20261129T1010Z-0123456789abcdef/20261129T101015123Z-0123456789ac.jpg", 1500),
+        (f"sessions/{session}/screen/20261129T1010Z-0123456789abcdef/20261129T101015123Z-0123456789ad.jpg", 7000),
+        (f"sessions/{session}/audio/20261129T1010Z-0123456789abcdef/20261129T101015123Z-0123456789ae.wav", 32000),
+        (
+            f"sessions/{other}/audio/20261129T1010Z-0123456789abcdef/20261129T101015123Z-0123456789af.wav",
+            32000,
+        ),  # another session's
         (f"sessions/{session}/webcam/not-a-key-we-issued.jpg", 99),
     ]
     assert media_by_kind(keys, session) == {

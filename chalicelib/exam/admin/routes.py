@@ -8,6 +8,7 @@ import re
 from chalice import Blueprint
 
 from chalicelib import wiring
+from chalicelib.agencies.audit import record_audit
 from chalicelib.core.api import json_body, route
 from chalicelib.core.http import Fields, invalid_field
 from chalicelib.exam import requests
@@ -25,16 +26,18 @@ PREVIEW_LIMIT, PREVIEW_MAX = 100, 500
 def edit_exam(request, admin, exam_id):
     exam = load_exam(exam_id, admin.agency_id)
     draft, present = requests.exam_patch(json_body(request), exam_view(exam))
-    # audit: exam.updated
-    return wiring.exam_editor().update(exam, draft, present)
+    updated = wiring.exam_editor().update(exam, draft, present)
+    record_audit(admin, "exam.updated", exam_id, {"fields": sorted(present)})
+    return updated
 
 
 @route(bp, "/admin/exams/{exam_id}/open", methods=["POST"], roles=ADMIN)
 def open_exam(request, admin, exam_id):
     exam = load_exam(exam_id, admin.agency_id)
     closes_at = requests.reopen(json_body(request) if request.raw_body else {})
-    # audit: exam.updated
-    return wiring.exam_editor().open(exam, closes_at)
+    opened = wiring.exam_editor().open(exam, closes_at)
+    record_audit(admin, "exam.updated", exam_id, {"change": "opened"})
+    return opened
 
 
 @route(bp, "/admin/exams/{exam_id}/close", methods=["POST"], roles=ADMIN)
@@ -42,16 +45,18 @@ def close_exam(request, admin, exam_id):
     exam = load_exam(exam_id, admin.agency_id)
     if request.raw_body:
         requests.reopen(json_body(request))  # no fields; an unknown one is a 400 like everywhere
-    # audit: exam.updated
-    return wiring.exam_editor().close(exam)
+    closed = wiring.exam_editor().close(exam)
+    record_audit(admin, "exam.updated", exam_id, {"change": "closed"})
+    return closed
 
 
 @route(bp, "/admin/exams/{exam_id}/duplicate", methods=["POST"], roles=ADMIN)
 def duplicate_exam(request, admin, exam_id):
     exam = load_exam(exam_id, admin.agency_id)
     title, opens_at, closes_at = requests.duplicate(json_body(request), list(exam.languages))
-    # audit: exam.created
-    return wiring.exam_editor().duplicate(exam, title, opens_at, closes_at), 201
+    copy = wiring.exam_editor().duplicate(exam, title, opens_at, closes_at)
+    record_audit(admin, "exam.created", copy["exam_id"], {"duplicate_of": exam_id})
+    return copy, 201
 
 
 @route(bp, "/admin/exams/{exam_id}/questions", methods=["GET"], roles=ADMIN, query=("block_id", "cursor", "limit"))
