@@ -9,6 +9,7 @@ from chalice import Chalice, ConvertToMiddleware, Rate
 from chalicelib import health, wiring
 from chalicelib.core import observability
 from chalicelib.core.api import observe_request, route, uniform_errors, use_authenticator
+from chalicelib.exam import roster_routes
 from chalicelib.exam.routes import bp as exam_bp
 from chalicelib.identity.routes import bp as identity_bp
 from chalicelib.media.routes import bp as media_bp
@@ -20,6 +21,8 @@ app = Chalice(app_name="proctor")
 app.log.setLevel(logging.INFO)
 for blueprint in (identity_bp, exam_bp, media_bp, violations_bp, proctor_bp, openapi_bp):
     app.register_blueprint(blueprint)
+app.register_blueprint(roster_routes.bp)
+roster_routes.provide(slot_book=wiring.slot_book)
 # Outermost first. No response in traces: login answers carry tokens.
 app.register_middleware(ConvertToMiddleware(observability.instrumented(observability.API, capture_response=False)))
 app.register_middleware(observe_request, "http")
