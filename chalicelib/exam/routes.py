@@ -73,13 +73,13 @@ def admit_candidates(request, admin, exam_id):
     return wiring.roster_import().run(admin, exam, rows, batch, part)
 
 
-@route(bp, "/admin/exams/{exam_id}/roster", methods=["GET"], roles=ADMIN, query=("cursor", "limit"))
+@route(bp, "/admin/exams/{exam_id}/roster", methods=["GET"], roles=ADMIN, query=("cursor", "limit", "include"))
 def list_roster(request, admin, exam_id):
     from chalicelib.exam import roster_listing
 
     exam = load_exam(exam_id, admin.agency_id)
-    cursor, limit = roster_listing.page_params(request.query_params)
-    return roster_listing.roster_page(exam, cursor, limit)
+    cursor, limit, with_sessions = roster_listing.page_params(request.query_params)
+    return roster_listing.roster_page(exam, cursor, limit, with_sessions)
 
 
 @route(bp, "/me/exams", methods=["GET"], roles=CANDIDATE)
