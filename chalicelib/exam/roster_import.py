@@ -62,6 +62,10 @@ class RosterImport:
             if finished is not None:
                 return finished
         result, created = self._admit(admin, exam, rows, batch, part, scope, slots)
+        if record is not None and record.owner != admin.user_id:
+            # another admin finishing (or racing) the sender's part: the counts, never the passwords
+            result["passwords_withheld"] = len(result["passwords"])
+            result["passwords"], result["created_accounts"] = [], []
         if record is not None:
             record.update(
                 actions=[

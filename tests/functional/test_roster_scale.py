@@ -245,6 +245,26 @@ def test_a_part_that_stopped_half_way_is_finished_by_resending_it_with_the_same_
     assert sorted(p["login"] for p in resent["passwords"]) == sorted(names[2:])
 
 
+def test_another_admin_finishing_a_half_done_part_gets_no_passwords_but_the_sender_still_does(
+    api, agency, second_admin
+):
+    from chalicelib.exam.roster_models import RosterPartRecord
+
+    admin, exam_id = new_exam(api, agency)
+    names = logins(3)
+    batch = str(uuid.uuid4())
+    text = csv_of([(n, "N", "ru", "") for n in names])
+    first = ok(post_csv(api, admin, exam_id, text, batch, 1))
+    record = RosterPartRecord.get(f"{agency['agency_id']}#{exam_id}#{batch.replace('-', '')}", 1)
+    record.update(actions=[RosterPartRecord.status.set("in_progress"), RosterPartRecord.result.remove()])
+
+    other = ok(post_csv(api, second_admin, exam_id, text, batch, 1))
+    again = ok(post_csv(api, admin, exam_id, text, batch, 1))
+
+    assert (other["admitted"], other["passwords"], other["passwords_withheld"]) == (3, [], 3)
+    assert again["passwords"] == first["passwords"] and len(first["passwords"]) == 3
+
+
 # --- Roster listing -----------------------------------------------------------------------------------------
 
 
