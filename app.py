@@ -12,6 +12,7 @@ from chalicelib.billing.routes import bp as billing_bp
 from chalicelib.core import observability
 from chalicelib.core.api import observe_request, route, uniform_errors, use_authenticator
 from chalicelib.exam.admin.routes import bp as exam_admin_bp
+from chalicelib.exam.booking.routes import bp as booking_bp
 from chalicelib.exam.routes import bp as exam_bp
 from chalicelib.identity.routes import bp as identity_bp
 from chalicelib.media.routes import bp as media_bp
@@ -29,6 +30,7 @@ app.api.binary_types.append("application/pdf")  # statements (billing): sent as 
 app.register_blueprint(exam_admin_bp)
 app.register_blueprint(results_bp)
 app.api.binary_types.append(XLSX_TYPE)  # results exports (results/routes.py): bytes, base64 through API Gateway
+app.register_blueprint(booking_bp)
 # Outermost first. No response in traces: login answers carry tokens.
 app.register_middleware(ConvertToMiddleware(observability.instrumented(observability.API, capture_response=False)))
 app.register_middleware(observe_request, "http")

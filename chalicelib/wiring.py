@@ -23,6 +23,8 @@ from chalicelib.core.presigned import MediaKind, Presigner
 from chalicelib.core.settings import Settings, load_settings
 from chalicelib.exam.lifecycle import StepFunctionsLifecycle
 from chalicelib.exam.models import AdmissionRecord, ExamRecord, PresenceRecord, QuestionRecord, SessionRecord
+from chalicelib.exam.roster_models import RosterEntryRecord, RosterPartRecord
+from chalicelib.exam.slots_models import SlotRecord
 from chalicelib.identity.models import EnrollmentRecord, LoginAttemptRecord, UserRecord
 from chalicelib.media.models import UploadFormRecord, UploadQuotaRecord
 from chalicelib.media.uploads import MediaUploads
@@ -40,7 +42,9 @@ if TYPE_CHECKING:
     from chalicelib.exam.catalog import ExamCatalog
     from chalicelib.exam.editor import ExamEditor
     from chalicelib.exam.progression import SessionProgression
+    from chalicelib.exam.roster_import import RosterImport
     from chalicelib.exam.sessions import ExamSessions
+    from chalicelib.exam.slots import SlotBook
     from chalicelib.identity.accounts import Accounts
     from chalicelib.identity.authentication import Authenticator
     from chalicelib.identity.enrollment import EnrollmentService
@@ -73,6 +77,9 @@ MODELS = (
     UsageRecord,
     PlanRecord,
     MeterRecord,
+    RosterEntryRecord,
+    RosterPartRecord,
+    SlotRecord,
 )
 
 
@@ -526,3 +533,20 @@ def reset() -> None:
         billing_reports,
     ):
         getter.cache_clear()
+
+
+@cache
+def roster_import() -> RosterImport:
+    from chalicelib.exam.roster_import import RosterImport
+    from chalicelib.identity.bulk_accounts import password_key
+
+    current = settings()
+    return RosterImport(clock(), connection(), password_key(current.jwt_secret))
+
+
+@cache
+def slot_book() -> SlotBook:
+    from chalicelib.exam.slots import SlotBook
+
+    settings()
+    return SlotBook(clock(), connection())

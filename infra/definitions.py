@@ -123,6 +123,13 @@ TABLES = (
     ),
     Table("plans", "agency_id", "effective_month", attributes={"agency_id": "S", "effective_month": "S"}),
     Table("meters", "session_id", attributes={"session_id": "S"}, ttl_attribute="expires_at"),
+    # roster at scale (chalicelib/exam/roster_*.py): language and booked slot per admission; one record per imported
+    # part of a batch (a re-sent part answers from it), forgotten after 7 days
+    Table("roster-entries", "candidate_id", "exam_id", attributes={"candidate_id": "S", "exam_id": "S"}),
+    Table(
+        "roster-imports", "import_key", "part", attributes={"import_key": "S", "part": "N"}, ttl_attribute="expires_at"
+    ),
+    Table("slots", "exam_id", "slot_id", attributes={"exam_id": "S", "slot_id": "S"}),
 )
 
 # Visibility must exceed the consumer's timeout (6x the Lambda timeout is AWS's advice for SQS sources).

@@ -70,15 +70,33 @@ def import_questions(request, admin, exam_id):
     return imported
 
 
-@route(bp, "/admin/exams/{exam_id}/roster", methods=["POST"], roles=ADMIN)
+@route(
+    bp,
+    "/admin/exams/{exam_id}/roster",
+    methods=["POST"],
+    roles=ADMIN,
+    content_types=["application/json", "text/csv"],
+    query=("batch", "part"),
+)
 def admit_candidates(request, admin, exam_id):
+    from chalicelib.exam import roster_parse
+
     exam = load_exam(exam_id, admin.agency_id)
-    return wiring.exam_catalog().admit(admin, exam, requests.roster(json_body(request)))
+    batch, part = roster_parse.batch_part(request.query_params)
+    if request.headers.get("content-type", "").startswith("text/csv"):
+        rows = roster_parse.parse_csv(request.raw_body)
+    else:
+        rows = roster_parse.parse_json(json_body(request))
+    return wiring.roster_import().run(admin, exam, rows, batch, part)
 
 
-@route(bp, "/admin/exams/{exam_id}/roster", methods=["GET"], roles=ADMIN)
+@route(bp, "/admin/exams/{exam_id}/roster", methods=["GET"], roles=ADMIN, query=("cursor", "limit", "include"))
 def list_roster(request, admin, exam_id):
-    return {"candidates": wiring.exam_catalog().roster(load_exam(exam_id, admin.agency_id))}
+    from chalicelib.exam import roster_listing
+
+    exam = load_exam(exam_id, admin.agency_id)
+    cursor, limit, with_sessions = roster_listing.page_params(request.query_params)
+    return roster_listing.roster_page(exam, cursor, limit, with_sessions)
 
 
 @route(bp, "/me/exams", methods=["GET"], roles=CANDIDATE)

@@ -17,7 +17,7 @@ from chalicelib.core.clock import Clock, iso
 from chalicelib.core.db import is_condition_failure
 from chalicelib.core.errors import Conflict, NotFound, NotPermitted, Unavailable, Unprocessable
 from chalicelib.core.principal import Principal
-from chalicelib.exam import presence, rules, session_index
+from chalicelib.exam import presence, rules, session_index, slots
 from chalicelib.exam.lifecycle import PHASE_IN_PROGRESS, SessionLifecycle
 from chalicelib.exam.models import AdmissionRecord, ExamRecord, QuestionRecord, SessionRecord
 from chalicelib.exam.policy import AnalysisPolicy
@@ -140,6 +140,7 @@ class ExamSessions:
                     "require_identity": bool(exam.require_identity),
                     "blocks": list(exam.blocks),
                     "session": self.outcome(session) if session else None,
+                    **slots.cabinet_slots(candidate.user_id, exam.exam_id),  # {slots, booking}
                 }
             )
         return out
@@ -219,6 +220,7 @@ class ExamSessions:
             raise Conflict("exam.not_open", "The exam window has not opened yet.")
         if now >= exam.closes_at:
             raise Conflict("exam.closed", "The exam window has closed.")
+        slots.require_slot_window(candidate.user_id, exam_id, now)  # an exam with slots: only in the booked one
         if language is not None and language not in exam.languages:
             raise Conflict("exam.language_unavailable", "The exam is not offered in that language.")
         version = exam.bank_version

@@ -5,6 +5,7 @@ import type { AdmittedExam, SessionOutcome } from "../shared/api/types";
 import { errorText, formatDateTime, formatMinutes, formatNumber, pick, t } from "../shared/i18n/i18n";
 import { Button, Heading, Notice, Tag, type TagKind } from "../shared/ui/components";
 import { rememberedSitting } from "./sitting";
+import { type Booking, bookedSlot, type ExamWithSlots, type Slot, Slots, slotPhase } from "./Slots";
 
 function statusTag(session: SessionOutcome | null, exam: AdmittedExam, now: number) {
   const map: Record<string, [TagKind, string]> = {
@@ -36,18 +37,32 @@ export function ScoreText({ session }: { session: SessionOutcome }) {
   );
 }
 
+function SlotNote({ exam, now }: { exam: ExamWithSlots; now: number }) {
+  const phase = slotPhase(exam, now);
+  const slot = bookedSlot(exam);
+  if (phase === "unbooked") return <p data-slot-note="unbooked">{t("slots.required")}</p>;
+  if (phase === "early" && slot)
+    return <p data-slot-note="early">{t("slots.wait", { time: formatDateTime(slot.starts_at) })}</p>;
+  if (phase === "missed") return <Notice kind="warning" title={t("slots.missed")} />;
+  return null;
+}
+
 function ExamCard({
-  exam,
+  exam: initial,
   onStart,
   onResume,
 }: {
-  exam: AdmittedExam;
+  exam: ExamWithSlots;
   onStart: (exam: AdmittedExam) => void;
   onResume: (exam: AdmittedExam) => void;
 }) {
+  const [exam, setExam] = useState<ExamWithSlots>(initial);
+  const onSlots = (slots: Slot[], booking: Booking | null) => setExam({ ...exam, slots, booking });
   const now = Date.now();
   const session = exam.session;
-  const open = now >= Date.parse(exam.opens_at) && now < Date.parse(exam.closes_at);
+  const phase = slotPhase(exam, now);
+  const open =
+    now >= Date.parse(exam.opens_at) && now < Date.parse(exam.closes_at) && (phase === "none" || phase === "open");
   const titleId = `exam-${exam.exam_id}`;
   return (
     <section class="card" aria-labelledby={titleId}>
@@ -100,6 +115,10 @@ function ExamCard({
           )}
         </tbody>
       </table>
+      {(exam.slots?.length ?? 0) > 0 && now < Date.parse(exam.closes_at) && (
+        <Slots exam={exam} locked={session !== null} onChanged={onSlots} />
+      )}
+      {!session && now < Date.parse(exam.closes_at) && <SlotNote exam={exam} now={now} />}
       {session?.status === "in_progress" && (
         <Button onClick={() => onResume(exam)}>{t("cabinet.continue")}</Button>
       )}
