@@ -1,0 +1,220 @@
+/** Typed agency-admin routes (docs/AGENCY-CONTRACT: exams, banks, rosters, slots, results, staff, audit, billing). */
+import { request } from "../shared/api/client";
+import type { Block, Lang, Localized } from "../shared/api/types";
+import type { PricePlan } from "../shared/ui/billing";
+import { fetchFile, sendText } from "./http";
+import type { Credential, PartAnswer } from "./rosterJob";
+
+export interface Exam {
+  exam_id: string;
+  title: Localized;
+  languages: Lang[];
+  duration_s: number;
+  blocks: Block[];
+  opens_at: string;
+  closes_at: string;
+  bank_size: number;
+  require_identity: boolean;
+  analysis: Record<string, unknown>;
+  status?: string; // open | closed | scheduled, when the API states it
+  started_sessions?: number;
+}
+
+export interface ExamDraft {
+  title: Localized;
+  languages: Lang[];
+  duration_s: number;
+  blocks: Block[];
+  opens_at: string;
+  closes_at: string;
+  require_identity: boolean;
+  analysis: Record<string, unknown>;
+}
+
+export interface PolicyDefault {
+  name: string;
+  value: unknown;
+  explanation_key?: string;
+  explanation?: string;
+}
+
+export interface BankRowReport {
+  row: number;
+  item_id: string | null;
+  errors: string[];
+}
+
+export interface BankReport {
+  ok: boolean;
+  rows: BankRowReport[];
+  per_block: Record<string, { items: number; draws: number }>;
+}
+
+export interface BankItem {
+  item_id: string;
+  block_id: string;
+  text: Partial<Localized>;
+  options: { option_id: string; text: Partial<Localized> }[];
+  correct?: string;
+}
+
+export interface BankPreview {
+  blocks: { block_id: string; title?: Localized; item_count: number; bank_size: number; items: BankItem[] }[];
+}
+
+export interface RosterEntry {
+  login?: string;
+  user_id?: string;
+  full_name?: string | null;
+  language?: string | null;
+  slot_id?: string | null;
+  admission?: string;
+  admission_status?: string;
+  admitted_at?: string | null;
+  consent_at?: string | null;
+  consent?: { accepted_at: string | null } | string | null;
+  session_status?: string | null;
+}
+
+export interface Slot {
+  slot_id: string;
+  starts_at: string;
+  capacity: number;
+  booked: number;
+}
+
+export interface ResultRow {
+  login: string;
+  full_name: string | null;
+  status: string;
+  score: number | null;
+  max_score: number | null;
+  verdict: string | null;
+  violations: Record<string, number>;
+  credibility: number | null;
+  review_status: string | null;
+}
+
+export interface StaffMember {
+  login: string;
+  role: "proctor" | "admin";
+  full_name: string;
+  exam_ids: string[];
+  disabled: boolean;
+  created_at: string;
+}
+
+export interface AuditEntry {
+  at?: string;
+  occurred_at?: string;
+  actor: { login: string; role: string } | string;
+  actor_role?: string;
+  action: string;
+  target: string;
+  details?: Record<string, unknown>;
+}
+
+export interface Agency {
+  agency_id: string;
+  name: Localized;
+  contact: { name: string; email: string; phone: string };
+  retention_days: number;
+  status: "active" | "suspended";
+  created_at: string;
+}
+
+export interface UsageLine {
+  exam_id: string;
+  exam_title?: string | Localized;
+  sessions?: number;
+  sittings?: number;
+  proctored_minutes: number | string;
+  media_objects: number;
+  media_bytes: number;
+  analyzer_ms: number;
+  identity_checks: number;
+}
+
+export interface StatementLine {
+  exam_id: string;
+  exam_title: string;
+  sittings: number;
+  proctored_hours: string;
+  units: string;
+  unit_price: string;
+  amount: string;
+}
+
+export interface Statement {
+  agency_id: string;
+  month: string;
+  plan: PricePlan;
+  currency: string;
+  unit: string;
+  unit_price: string;
+  total_units: string;
+  total: string;
+  lines: StatementLine[];
+  usage: Record<string, number>;
+}
+
+const enc = encodeURIComponent;
+const exam = (id: string) => `/admin/exams/${enc(id)}`;
+const query = (params: Record<string, string | number | undefined | null>) => {
+  const pairs = Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== "");
+  return pairs.length ? `?${pairs.map(([k, v]) => `${k}=${enc(String(v))}`).join("&")}` : "";
+};
+/** A bank file goes as it is: CSV as text/csv, anything else as JSON (the two formats the API takes). */
+const bankType = (name: string) => (name.toLowerCase().endsWith(".csv") ? "text/csv" : "application/json");
+
+export const adminApi = {
+  exams: () => request<{ exams: Exam[] }>("GET", "/admin/exams"),
+  exam: (id: string) => request<Exam>("GET", exam(id)),
+  createExam: (draft: ExamDraft) => request<Exam>("POST", "/admin/exams", draft),
+  updateExam: (id: string, changes: Partial<ExamDraft>) => request<Exam>("PATCH", exam(id), changes),
+  openExam: (id: string) => request<Exam>("POST", `${exam(id)}/open`, {}),
+  closeExam: (id: string) => request<Exam>("POST", `${exam(id)}/close`, {}),
+  duplicateExam: (id: string, body: { title?: Localized; opens_at: string; closes_at: string }) =>
+    request<Exam>("POST", `${exam(id)}/duplicate`, body),
+  policyDefaults: () => request<unknown>("GET", "/admin/policy-defaults"),
+
+  checkBank: (id: string, fileName: string, text: string) =>
+    sendText<BankReport>("POST", `${exam(id)}/questions?dry_run=true`, text, bankType(fileName)),
+  importBank: (id: string, fileName: string, text: string) =>
+    sendText<{ imported: number; bank_size: number }>("POST", `${exam(id)}/questions`, text, bankType(fileName)),
+  bank: (id: string) => request<BankPreview>("GET", `${exam(id)}/questions`),
+
+  rosterPart: (id: string, batch: string, part: number, csv: string) =>
+    sendText<PartAnswer & { passwords: Credential[] }>(
+      "POST",
+      `${exam(id)}/roster${query({ batch, part })}`,
+      csv,
+      "text/csv",
+    ),
+  roster: (id: string) => request<{ candidates: RosterEntry[] }>("GET", `${exam(id)}/roster`),
+
+  slots: (id: string) => request<{ slots: Slot[] }>("GET", `${exam(id)}/slots`),
+  createSlot: (id: string, starts_at: string, capacity: number) =>
+    request<Slot>("POST", `${exam(id)}/slots`, { starts_at, capacity }),
+  deleteSlot: (id: string, slotId: string) => request<unknown>("DELETE", `${exam(id)}/slots/${enc(slotId)}`),
+
+  results: (id: string, cursor?: string | null) =>
+    request<{ results: ResultRow[]; next_cursor: string | null }>("GET", `${exam(id)}/results${query({ cursor, limit: 200 })}`),
+  resultsFile: (id: string, format: "csv" | "xlsx") => fetchFile(`${exam(id)}/results${query({ format })}`),
+
+  staff: () => request<{ staff: StaffMember[] }>("GET", "/admin/staff"),
+  createStaff: (body: { login: string; full_name: string; role: "proctor" | "admin"; exam_ids?: string[] }) =>
+    request<StaffMember & { password: string }>("POST", "/admin/staff", body),
+  updateStaff: (login: string, body: { full_name?: string; exam_ids?: string[]; disabled?: boolean }) =>
+    request<StaffMember>("PATCH", `/admin/staff/${enc(login)}`, body),
+  resetPassword: (login: string) => request<{ password: string }>("POST", `/admin/staff/${enc(login)}/password`, {}),
+
+  audit: (cursor?: string | null, action?: string) =>
+    request<{ entries: AuditEntry[]; next_cursor: string | null }>("GET", `/admin/audit${query({ cursor, limit: 50, action })}`),
+  agency: () => request<Agency>("GET", "/admin/agency"),
+  setRetention: (retention_days: number) => request<Agency>("PATCH", "/admin/agency", { retention_days }),
+
+  usage: (month: string) => request<{ month: string; exams: UsageLine[] }>("GET", `/admin/usage${query({ month })}`),
+  statement: (month: string) => request<Statement>("GET", `/admin/statements/${enc(month)}?format=json`),
+  statementFile: (month: string, format: "csv" | "pdf") => fetchFile(`/admin/statements/${enc(month)}?format=${format}`),
+};
