@@ -7,6 +7,7 @@ import os
 from chalice import Chalice, ConvertToMiddleware, Rate
 
 from chalicelib import health, wiring
+from chalicelib.agencies.routes import bp as agencies_bp
 from chalicelib.core import observability
 from chalicelib.core.api import observe_request, route, uniform_errors, use_authenticator
 from chalicelib.exam.routes import bp as exam_bp
@@ -18,7 +19,7 @@ from chalicelib.violations.routes import bp as violations_bp
 
 app = Chalice(app_name="proctor")
 app.log.setLevel(logging.INFO)
-for blueprint in (identity_bp, exam_bp, media_bp, violations_bp, proctor_bp, openapi_bp):
+for blueprint in (identity_bp, agencies_bp, exam_bp, media_bp, violations_bp, proctor_bp, openapi_bp):
     app.register_blueprint(blueprint)
 # Outermost first. No response in traces: login answers carry tokens.
 app.register_middleware(ConvertToMiddleware(observability.instrumented(observability.API, capture_response=False)))
@@ -47,3 +48,9 @@ def handle_lifecycle(event):
 def reconcile_sessions(event):
     """Give every open session whose Step Functions execution is gone a new one (DynamoDB is the truth)."""
     app.log.info("reconciled sessions: %s", wiring.progression().reconcile())
+
+
+@app.schedule(Rate(1, unit=Rate.DAYS))
+def purge_media(event):
+    """Delete the media of sessions that have outlived their agency's retention (chalicelib/media/purge.py)."""
+    app.log.info("purged media: %s", wiring.media_purge().run())

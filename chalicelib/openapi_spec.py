@@ -20,10 +20,11 @@ Json = dict[str, Any]
 
 VERSION = "1.0.0"
 LANGUAGES = ("kk", "ru", "en")
-ANY_ROLE = ("candidate", "proctor", "admin")
+ANY_ROLE = ("candidate", "proctor", "admin", "operator")
 ADMIN = ("admin",)
 PROCTOR = ("proctor", "admin")  # an agency admin may do everything a proctor does
 CANDIDATE = ("candidate",)
+OPERATOR = ("operator",)  # platform staff (agency "platform")
 SESSION_STATUSES = ("in_progress", "submitted", "awaiting_review", "accepted", "annulled")
 BROWSER_EVENT_TYPES = (
     "tab_hidden",
@@ -42,6 +43,8 @@ BROWSER_EVENT_TYPES = (
 ID = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$"  # chalicelib.core.http.ID_PATTERN
 CURSOR = r"^[0-9]{8}T[0-9]{12}Z-[0-9a-f]{8}$"  # a message id (chalicelib.proctor.channel.CURSOR)
 CLIENT_ID = r"^[A-Za-z0-9_-]{8,64}$"
+AGENCY_CODE = r"^[a-z0-9][a-z0-9-]{2,39}$"  # chalicelib.agencies.inputs.AGENCY_CODE ("platform" is reserved)
+LOGIN = r"^[a-z0-9][a-z0-9._@-]{0,127}$"  # chalicelib.identity.logins.CODE, lower-case
 
 # Every error code the API answers with: code -> (HTTP status, when). The code doubles as the localization key.
 ERROR_CODES: dict[str, tuple[int, str]] = {
@@ -115,6 +118,13 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "enrollment.not_found": (404, "No identity check for this candidate and exam."),
     "enrollment.not_rejected": (409, "Only a rejected identity check can be overridden."),
     "enrollment.too_many_attempts": (429, "More than 10 verification attempts."),
+    # Agencies, staff, audit, privacy (chalicelib/agencies/)
+    "auth.agency_suspended": (401, "The caller's agency is suspended: no login, and its tokens are refused."),
+    "agency.exists": (409, "An agency with this code exists already."),
+    "agency.not_found": (404, "No such agency (or the reserved 'platform')."),
+    "staff.exists": (409, "The login is taken in the agency (by staff or a candidate)."),
+    "staff.not_found": (404, "No such admin or proctor in the caller's agency."),
+    "staff.self_disable": (409, "An admin cannot disable its own account."),
 }
 
 
@@ -287,6 +297,30 @@ def schemas() -> dict[str, Json]:
             session=ref("Control"),
         ),
         "MessageAnswer": obj(("message",), message=ref("Message"), control_rev={"type": "integer"}),
+        "Agency": obj(
+            ("agency_id", "retention_days", "status"),
+            agency_id={"type": "string"},
+            name=nullable(TEXTS),
+            contact=nullable(ANY_OBJECT),
+            retention_days=integer(30, 365),
+            status=string(enum=("active", "suspended")),
+            created_at={"type": ["string", "null"]},
+            created_by={"type": ["string", "null"]},
+        ),
+        "AuditEntry": obj(
+            ("entry_id", "at", "actor", "action", "target"),
+            entry_id={"type": "string"},
+            at=TIMESTAMP,
+            actor=obj(
+                ("login", "role", "agency_id"),
+                login={"type": "string"},
+                role={"type": "string"},
+                agency_id={"type": "string"},
+            ),
+            action={"type": "string"},
+            target={"type": "string"},
+            details=ANY_OBJECT,
+        ),
         "Account": obj(
             ("login", "candidate_id", "disabled"),
             login={"type": "string"},
@@ -313,7 +347,8 @@ DESCRIPTIONS = {
     "item_id": "An item of the session",
     "candidate_id": "A candidate's account id (<agency>~<login>), as the lists give it",
     "message_id": "A warning's message id",
-    "login": "A candidate's login in the admin's agency (404 candidate.not_found otherwise)",
+    "login": "A candidate's (or, under /admin/staff, a staff member's) login in the admin's agency (404 otherwise)",
+    "agency_id": "An agency's code (404 agency.not_found when unknown)",
 }
 
 
@@ -421,6 +456,21 @@ def operations() -> list[tuple[str, str, Json]]:
         role=string(enum=ANY_ROLE),
         agency_id={"type": "string"},
     )
+    retention = integer(30, 365)
+    contact = obj(
+        ("name", "email"),
+        name=string(200),
+        email=string(254, pattern=r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,63}$"),
+        phone=string(25, pattern=r"^\+?[0-9][0-9 ()-]{4,24}$"),
+    )
+    staff_member = obj(
+        ("login", "role", "full_name", "exam_ids", "disabled"),
+        login={"type": "string"},
+        role=string(enum=("proctor", "admin")),
+        full_name={"type": "string"},
+        exam_ids=array({"type": "string"}),
+        disabled={"type": "boolean"},
+    )
     health = obj(("status", "checks"), status=string(enum=("ok", "degraded")), checks=ANY_OBJECT)
     unavailable = {"503": {"$ref": "#/components/responses/Error"}}
     return [
@@ -455,6 +505,48 @@ def operations() -> list[tuple[str, str, Json]]:
                   answer=ref("Account")),
         operation("DELETE", "/admin/candidates/{login}/biometrics", "Erase the candidate's photos and face templates",
                   roles=ADMIN),
+        # Platform operator
+        operation("POST", "/operator/agencies", "Create an agency and its first admin (password shown once)",
+                  roles=OPERATOR, body=obj(("agency_id", "name", "contact", "admin"),
+                                           agency_id=string(40, pattern=AGENCY_CODE), name=TEXTS, contact=contact,
+                                           retention_days=retention, admin=obj(("login", "full_name"),
+                                                                               login=string(128, pattern=LOGIN),
+                                                                               full_name=string(200))),
+                  answer=obj(("agency", "admin"), agency=ref("Agency"),
+                             admin=obj(("login", "password"), login={"type": "string"},
+                                       password={"type": "string"})), status=201),
+        operation("GET", "/operator/agencies", "Every agency", roles=OPERATOR, answer=lists("agencies", ref("Agency"))),
+        operation("GET", "/operator/agencies/{agency_id}", "One agency", roles=OPERATOR, answer=ref("Agency")),
+        operation("PATCH", "/operator/agencies/{agency_id}", "Change name, contact, retention or status (suspend)",
+                  roles=OPERATOR, body=obj((), name=TEXTS, contact=contact, retention_days=retention,
+                                           status=string(enum=("active", "suspended"))), answer=ref("Agency")),
+        # Agency admin: the agency, staff, audit, candidates' data
+        operation("GET", "/admin/agency", "The caller's own agency", roles=ADMIN, answer=ref("Agency")),
+        operation("PATCH", "/admin/agency", "Change the agency's retention", roles=ADMIN,
+                  body=obj(("retention_days",), retention_days=retention), answer=ref("Agency")),
+        operation("POST", "/admin/staff", "Create an admin or a proctor (password shown once)", roles=ADMIN,
+                  body=obj(("login", "full_name", "role"), login=string(128, pattern=LOGIN), full_name=string(200),
+                           role=string(enum=("proctor", "admin")), exam_ids=array(string(128, pattern=ID), 0, 200)),
+                  answer=staff_member, status=201),
+        operation("GET", "/admin/staff", "The agency's admins and proctors", roles=ADMIN,
+                  answer=lists("staff", staff_member)),
+        operation("PATCH", "/admin/staff/{login}", "Rename, limit to exams, disable or enable a staff member",
+                  roles=ADMIN, body=obj((), full_name=string(200), exam_ids=array(string(128, pattern=ID), 0, 200),
+                                        disabled={"type": "boolean"}), answer=staff_member),
+        operation("POST", "/admin/staff/{login}/password", "A new generated password (sign-ins end)", roles=ADMIN,
+                  answer=obj(("login", "password"), login={"type": "string"}, password={"type": "string"})),
+        operation("GET", "/admin/audit", "A page of the agency's audit log, newest first", roles=ADMIN,
+                  params=(query("cursor", string(512), description="The previous page's next_cursor (opaque)"),
+                          query("limit", string(4, pattern=r"^[0-9]{1,4}$"), description="Entries, 1..200 (50)"),
+                          query("action", string(80, pattern=r"^[a-z][a-z_]{0,40}\.[a-z][a-z_]{0,40}$"),
+                                description="Only this action, e.g. staff.created")),
+                  answer=paged("entries", ref("AuditEntry"))),
+        operation("GET", "/admin/candidates/{login}/export", "Everything held about one candidate", roles=ADMIN,
+                  answer=obj(("account", "admissions", "sessions", "enrollments", "media"), account=ANY_OBJECT,
+                             admissions=array(ANY_OBJECT), sessions=array(ANY_OBJECT),
+                             enrollments=array(ANY_OBJECT), media=array({"type": "string"}))),
+        operation("DELETE", "/admin/candidates/{login}", "Delete the candidate's personal data (results are kept)",
+                  roles=ADMIN, answer=ANY_OBJECT, extra_answers=unavailable),
         # Candidate
         operation("GET", "/me/exams", "The exams the candidate is admitted to", roles=CANDIDATE,
                   answer=lists("exams", ANY_OBJECT)),

@@ -15,6 +15,7 @@ import boto3
 from botocore.config import Config
 from pynamodb.connection import Connection
 
+from chalicelib.agencies.models import AgencyRecord, AuditRecord, StaffRecord
 from chalicelib.core.clock import SystemClock
 from chalicelib.core.db import bind_models
 from chalicelib.core.presigned import MediaKind, Presigner
@@ -29,6 +30,9 @@ from chalicelib.violations.models import MediaObjectRecord, SignalStatesRecord, 
 from chalicelib.violations.recorder import ViolationRecorder
 
 if TYPE_CHECKING:
+    from chalicelib.agencies.directory import Agencies
+    from chalicelib.agencies.privacy import CandidatePrivacy
+    from chalicelib.agencies.staff import Staff
     from chalicelib.exam.catalog import ExamCatalog
     from chalicelib.exam.progression import SessionProgression
     from chalicelib.exam.sessions import ExamSessions
@@ -39,6 +43,7 @@ if TYPE_CHECKING:
     from chalicelib.identity.identity_check import IdentityChecker
     from chalicelib.identity.throttling import LoginThrottle
     from chalicelib.identity.tokens import TokenService
+    from chalicelib.media.purge import MediaPurge
     from chalicelib.proctor.channel import ProctorChannel
     from chalicelib.violations.signal_tracker import SignalTracker
 
@@ -57,6 +62,9 @@ MODELS = (
     UploadFormRecord,
     UploadQuotaRecord,
     SessionMessageRecord,
+    AgencyRecord,
+    AuditRecord,
+    StaffRecord,
 )
 
 
@@ -107,10 +115,11 @@ def tokens() -> TokenService:
 
 @cache
 def authenticator() -> Authenticator:
+    from chalicelib.agencies.directory import gate_of
     from chalicelib.identity.authentication import Authenticator
 
     settings()
-    return Authenticator(tokens())
+    return Authenticator(tokens(), agency_lookup=gate_of)
 
 
 @cache
@@ -300,6 +309,127 @@ def signal_tracker() -> SignalTracker:
     return SignalTracker(recorder())
 
 
+def _exam_in_agency(exam_id: str, agency_id: str) -> bool:
+    from pynamodb.exceptions import DoesNotExist
+
+    try:
+        return ExamRecord.get(exam_id, attributes_to_get=["agency_id"]).agency_id == agency_id
+    except DoesNotExist:
+        return False
+
+
+def agency_may_log_in(agency_id: str) -> bool:
+    from chalicelib.agencies.directory import may_log_in
+
+    return may_log_in(agency_id)
+
+
+@cache
+def staff() -> Staff:
+    from chalicelib.agencies.staff import Staff, unknown_exam_ids
+
+    settings()
+    return Staff(clock(), accounts(), unknown_exam_ids(_exam_in_agency))
+
+
+@cache
+def agencies() -> Agencies:
+    from chalicelib.agencies.directory import Agencies
+
+    settings()
+    return Agencies(clock(), staff(), authenticator().forget_agency)
+
+
+def _candidate_sessions(candidate_id: str) -> list[dict[str, Any]]:
+    """Privacy's port into the exam and violations contexts: the candidate's sessions, results and violations."""
+    from chalicelib.core.clock import iso
+    from chalicelib.exam.sessions import session_id_for
+
+    ids = [session_id_for(exam_id, candidate_id) for exam_id in _admitted_exams(candidate_id)]
+    found = []
+    for session in SessionRecord.batch_get(ids):
+        violations = [
+            {
+                "violation_id": v.violation_id,
+                "type": v.type,
+                "severity": v.severity,
+                "occurred_at": iso(v.occurred_at),
+                "source": v.source,
+                "evidence_key": v.evidence_key,
+            }
+            for v in ViolationRecord.query(session.session_id)
+        ]
+        found.append(
+            {
+                "session_id": session.session_id,
+                "exam_id": session.exam_id,
+                "status": session.status,
+                "language": session.language,
+                "started_at": iso(session.started_at),
+                "submitted_at": iso(session.submitted_at) if session.submitted_at else None,
+                "answers": dict(session.answers or {}),
+                "score": dict(session.score) if session.score else None,
+                "verdict": session.verdict,
+                "verdict_reason": session.verdict_reason,
+                "violations": violations,
+            }
+        )
+    return sorted(found, key=lambda s: s["started_at"])
+
+
+def _candidate_admissions(candidate_id: str) -> list[dict[str, Any]]:
+    from chalicelib.core.clock import iso
+
+    return [
+        {
+            "exam_id": a.exam_id,
+            "admitted_at": iso(a.admitted_at),
+            "consent_at": iso(a.consent_at) if a.consent_at else None,
+            "consent_version": a.consent_version,
+            "consent_language": a.consent_language,
+        }
+        for a in AdmissionRecord.query(candidate_id)
+    ]
+
+
+def _rename_sessions(candidate_id: str, name: str) -> int:
+    from chalicelib.exam.sessions import session_id_for
+
+    renamed = 0
+    for exam_id in _admitted_exams(candidate_id):
+        session = SessionRecord(session_id_for(exam_id, candidate_id))
+        try:
+            session.update(actions=[SessionRecord.full_name.set(name)], condition=SessionRecord.session_id.exists())
+            renamed += 1
+        except Exception as exc:  # noqa: BLE001 - no session for that exam
+            from chalicelib.core.db import is_condition_failure
+
+            if not is_condition_failure(exc):
+                raise
+    return renamed
+
+
+@cache
+def candidate_privacy() -> CandidatePrivacy:
+    from chalicelib.agencies.privacy import CandidatePrivacy, CandidateRecords
+
+    current = settings()
+    records = CandidateRecords(
+        admissions=_candidate_admissions,
+        sessions=_candidate_sessions,
+        rename_sessions=_rename_sessions,
+        erase_biometrics=lambda admin, login: biometric_erasure().erase(admin, login),
+    )
+    return CandidatePrivacy(s3(), current.media_bucket, clock(), accounts(), records)
+
+
+@cache
+def media_purge() -> MediaPurge:
+    from chalicelib.media.purge import MediaPurge
+
+    return MediaPurge(s3(), settings().media_bucket, clock())
+
+
 def reset() -> None:
     """Forget every cached dependency (tests that change the environment call this)."""
     boto3.DEFAULT_SESSION = None  # it caches credentials and region resolved from the old environment
@@ -327,5 +457,9 @@ def reset() -> None:
         identity_checker,
         biometric_erasure,
         signal_tracker,
+        staff,
+        agencies,
+        candidate_privacy,
+        media_purge,
     ):
         getter.cache_clear()

@@ -106,6 +106,10 @@ TABLES = (
     ),
     Table("session-messages", "session_id", "message_id", attributes={"session_id": "S", "message_id": "S"}),
     Table("media-objects", "object_id", attributes={"object_id": "S"}, ttl_attribute="expires_at"),
+    # agencies (chalicelib/agencies/): the tenants, their status and retention; and their audit log, newest last
+    Table("agencies", "agency_id", attributes={"agency_id": "S"}),
+    Table("audit", "agency_id", "entry_key", attributes={"agency_id": "S", "entry_key": "S"}),
+    Table("staff", "agency_id", "login", attributes={"agency_id": "S", "login": "S"}),
 )
 
 # Visibility must exceed the consumer's timeout (6x the Lambda timeout is AWS's advice for SQS sources).

@@ -86,7 +86,8 @@ Proctoring platform is up.
   Demo agency:    {demo["agency_id"]}
   Demo exam:      {demo["exam_id"]}
   Users:          admin@demo, proctor@demo, candidate@demo
-  Password:       {demo["password"]}
+  Operator:       operator@platform   (organisation "platform": {stack.web_url}{login_path("platform")})
+  Password:       {demo["password"]}   (the same for all of them)
 Press Ctrl-C to stop.""",
             flush=True,
         )

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib import wiring
+from chalicelib.agencies.models import PLATFORM, StaffRecord
 from chalicelib.core.principal import Principal
 from chalicelib.exam.bank_import import parse_json_bank
 from chalicelib.exam.catalog import RosterEntry, exam_view, load_exam
@@ -24,6 +25,7 @@ from chalicelib.identity.models import UserRecord
 from chalicelib.identity.passwords import hash_password
 
 AGENCY = "demo-agency"
+OPERATOR_LOGIN = "operator@platform"
 TOPICS = [
     ("Конституция", "Конституция", "Constitution"),
     ("Мемлекеттік қызмет", "Государственная служба", "Civil service"),
@@ -70,7 +72,17 @@ def create_user(user_id: str, role: str, full_name: str, password: str, agency_i
         password_hash=hash_password(password),
         created_at=wiring.clock().now(),
     ).save()
+    if role in ("admin", "proctor"):  # the agency's staff directory (GET /admin/staff)
+        StaffRecord(agency_id=agency_id, login=user_id.lower(), created_at=wiring.clock().now()).save()
     return account
+
+
+def ensure_operator(password: str) -> str:
+    """The platform operator (`operator@platform` in the reserved agency `platform`), created once."""
+    wiring.settings()
+    if UserRecord.find(account_id(PLATFORM, OPERATOR_LOGIN)) is None:
+        create_user(OPERATOR_LOGIN, "operator", "Platform Operator", password, agency_id=PLATFORM)
+    return OPERATOR_LOGIN
 
 
 def create_agency(prefix: str, password: str) -> dict[str, str]:
@@ -84,7 +96,8 @@ def create_agency(prefix: str, password: str) -> dict[str, str]:
 
 
 def seed(password: str | None = None, duration_s: int = 1500) -> dict[str, Any]:
-    """Create the demo agency's users and exam; returns the credentials and ids to print."""
+    """Create the demo agency's users and exam, and the platform operator; returns the credentials and ids to
+    print."""
     wiring.settings()  # binds the models to the configured tables
     password = password or secrets.token_urlsafe(9)
     now = wiring.clock().now()
@@ -113,12 +126,14 @@ def seed(password: str | None = None, duration_s: int = 1500) -> dict[str, Any]:
     record = load_exam(exam["exam_id"], AGENCY)
     catalog.import_bank(record, parse_json_bank(demo_bank(8), list(record.languages), {"law", "ethics"}))
     catalog.admit(admin, record, [RosterEntry("candidate@demo", "Demo Candidate", password)])
+    ensure_operator(password)
     return {
         "agency_id": AGENCY,
         "login_path": login_path(AGENCY),
         "password": password,
         "exam": exam_view(load_exam(exam["exam_id"], AGENCY)),
         "users": ["admin@demo", "proctor@demo", "candidate@demo"],
+        "operator": {"agency_id": PLATFORM, "login": OPERATOR_LOGIN},
     }
 
 
@@ -136,6 +151,7 @@ def seed_once(state_dir: Path, password: str | None = None) -> dict[str, str]:
         try:
             wiring.settings()
             load_exam(demo["exam_id"], demo["agency_id"])
+            ensure_operator(demo["password"])  # state saved before operators existed gets one
             return demo
         except (NotFound, KeyError):
             pass

@@ -62,6 +62,14 @@ class Accounts:
         user.refresh(consistent_read=True)
         return account_view(user)
 
+    def forget(self, user_id: str) -> None:
+        """The authenticator of this process reads the account again on its next request."""
+        self._forget_version(user_id)
+
+    def revoke(self, user_id: str, actions: list) -> None:
+        """Apply `actions` to the account and end every sign-in of it."""
+        self._revoke(user_id, actions)
+
     def _revoke(self, user_id: str, actions: list) -> None:
         try:
             UserRecord(user_id).update(

@@ -200,7 +200,8 @@ class EnrollmentService:
 
     def for_proctor(self, proctor: Principal, exam_id: str, candidate_id: str) -> EnrollmentRecord:
         record = EnrollmentRecord.find(candidate_id, exam_id)
-        if record is None or record.agency_id != proctor.agency_id:
+        # another agency's check, or an exam outside a limited proctor's exams: simply not found
+        if record is None or record.agency_id != proctor.agency_id or not proctor.may_see_exam(exam_id):
             raise NotFound("enrollment.not_found", "No identity check for that candidate and exam.")
         return record
 
@@ -208,6 +209,8 @@ class EnrollmentService:
         """The exam's identity checks in the proctor's agency (rejected ones first), for the enrollment review."""
         # The agency and status filter run in the query, so the cap counts matching checks only: checks of other
         # statuses never push a rejected one out of the list.
+        if not proctor.may_see_exam(exam_id):
+            return []  # as for another agency's exam: nothing
         condition = EnrollmentRecord.agency_id == proctor.agency_id
         if status is not None:
             condition &= EnrollmentRecord.status == status

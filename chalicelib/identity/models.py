@@ -16,7 +16,7 @@ from pynamodb.models import Model
 
 from chalicelib.identity.logins import login_of
 
-ROLES = ("candidate", "proctor", "admin")
+ROLES = ("candidate", "proctor", "admin", "operator")
 PHOTO_KINDS = ("selfie", "id_document")  # the two photos of the identity check
 
 
@@ -35,6 +35,8 @@ class UserRecord(Model):
     created_at = UTCDateTimeAttribute()
     token_version = NumberAttribute(default=0)  # carried by every token; bumped by logout and disable
     disabled = BooleanAttribute(default=False)
+    exam_ids = ListAttribute(of=UnicodeAttribute, null=True)  # a proctor limited to these exams; None/empty: all
+    erased_at = UTCDateTimeAttribute(null=True)  # a candidate whose personal data was deleted on request
 
     @property
     def current_token_version(self) -> int:

@@ -6,6 +6,7 @@ from chalice import Blueprint
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import wiring
+from chalicelib.agencies.audit import record_audit
 from chalicelib.core.api import json_body, route
 from chalicelib.core.clock import iso
 from chalicelib.core.errors import Unauthenticated
@@ -41,6 +42,8 @@ def login(request, _):
     if user is None or not verify_password(password, user.password_hash) or user.disabled:
         throttle.failed(user_id, client)
         raise Unauthenticated("auth.invalid_credentials", "Wrong organisation, login or password.")
+    if not wiring.agency_may_log_in(user.agency_id):  # the password was right: saying why is no leak
+        raise Unauthenticated("auth.agency_suspended", "Your organisation's access is suspended.")
     throttle.succeeded(user_id)
     principal = Principal(user_id=user.user_id, role=user.role, agency_id=user.agency_id)
     token, expires = wiring.tokens().issue(principal, wiring.clock().now(), user.current_token_version)
@@ -110,16 +113,23 @@ def override_enrollment(request, proctor, exam_id, candidate_id):
 @route(bp, "/admin/candidates/{login}/disable", methods=["POST"], roles=("admin",))
 def disable_candidate(request, admin, login):
     """The candidate can no longer log in; every token it holds is refused from the next request on."""
-    return wiring.accounts().set_candidate_disabled(admin, login, disabled=True)
+    account = wiring.accounts().set_candidate_disabled(admin, login, disabled=True)
+    record_audit(admin, "candidate.disabled", account["login"])
+    return account
 
 
 @route(bp, "/admin/candidates/{login}/enable", methods=["POST"], roles=("admin",))
 def enable_candidate(request, admin, login):
     """The candidate may log in again (with a new sign-in: tokens from before stay refused)."""
-    return wiring.accounts().set_candidate_disabled(admin, login, disabled=False)
+    account = wiring.accounts().set_candidate_disabled(admin, login, disabled=False)
+    record_audit(admin, "candidate.enabled", account["login"])
+    return account
 
 
 @route(bp, "/admin/candidates/{login}/biometrics", methods=["DELETE"], roles=("admin",))
 def erase_biometrics(request, admin, login):
     """Erasure on request: the candidate's identity photos (every version), face templates and their copies."""
-    return wiring.biometric_erasure().erase(admin, login)
+    erased = wiring.biometric_erasure().erase(admin, login)
+    counts = ("enrollments_deleted", "photo_versions_deleted", "sessions_cleared")
+    record_audit(admin, "candidate.biometrics_erased", erased["login"], {k: erased[k] for k in counts})
+    return erased

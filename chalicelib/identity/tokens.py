@@ -51,6 +51,11 @@ class TokenService:
 
     def verify_versioned(self, token: str) -> tuple[Principal, int]:
         """The token's principal and the account's token version it was issued under."""
+        principal, version, _ = self.verify_claims(token)
+        return principal, version
+
+    def verify_claims(self, token: str) -> tuple[Principal, int, int]:
+        """The token's principal, the account's token version it was issued under, and when (epoch seconds)."""
         try:
             claims = jwt.decode(
                 token,
@@ -65,7 +70,8 @@ class TokenService:
         except jwt.InvalidTokenError as exc:
             raise Unauthenticated("auth.token_invalid", "The session token is not valid.") from exc
         version, texts = claims["ver"], [claims[name] for name in ("sub", "role", "agency")]
-        well_typed = type(version) is int and all(isinstance(text, str) for text in texts)
+        well_typed = type(version) is int and type(claims["iat"]) is int and all(isinstance(t, str) for t in texts)
         if not well_typed or claims["aud"] != audience(str(claims["agency"])):
             raise Unauthenticated("auth.token_invalid", "The session token is not valid.")
-        return Principal(user_id=claims["sub"], role=claims["role"], agency_id=claims["agency"]), version
+        principal = Principal(user_id=claims["sub"], role=claims["role"], agency_id=claims["agency"])
+        return principal, version, claims["iat"]

@@ -78,8 +78,20 @@ def _sessions(
     proctor: Principal, exam_id: str | None, statuses: tuple[str, ...], page: Page = FIRST_PAGE
 ) -> tuple[list[SessionRecord], str | None]:
     """One page of the agency's matching sessions and the cursor of the next: a query per exam and status
-    (chalicelib/exam/session_index.py), so no session is ever out of reach."""
-    return session_index.page(proctor.agency_id, exam_id, statuses, cursor=page[0], limit=page[1])
+    (chalicelib/exam/session_index.py), so no session is ever out of reach.
+
+    A proctor limited to some exams sees only those: another exam as filter lists nothing (as another agency's
+    exam does); without a filter, a single allowed exam becomes the filter, several filter the agency's page (a
+    page may then hold fewer than `limit`, the cursor still reaches every session)."""
+    limit = proctor.exam_ids
+    if limit is None:
+        return session_index.page(proctor.agency_id, exam_id, statuses, cursor=page[0], limit=page[1])
+    if exam_id is not None and exam_id not in limit:
+        return [], None
+    if exam_id is None and len(limit) == 1:
+        exam_id = limit[0]
+    records, next_cursor = session_index.page(proctor.agency_id, exam_id, statuses, cursor=page[0], limit=page[1])
+    return [r for r in records if r.exam_id in limit], next_cursor
 
 
 def list_sessions(

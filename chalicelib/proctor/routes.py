@@ -9,6 +9,7 @@ from chalicelib import wiring
 from chalicelib.core.api import json_body, route
 from chalicelib.core.errors import NotFound
 from chalicelib.core.http import ID_PATTERN, Fields, invalid_field
+from chalicelib.core.principal import Principal
 from chalicelib.exam import session_index
 from chalicelib.exam.control import agency_session
 from chalicelib.exam.progression import VERDICTS
@@ -21,6 +22,20 @@ CANDIDATE = ("candidate",)
 MAX_TEXT = 2000
 LIMIT = re.compile(r"^[0-9]{1,4}$")
 PAGE = ("cursor", "limit")
+
+
+def _session(proctor: Principal, session_id: str):
+    """The agency's session, and one of the proctor's exams if the proctor is limited to some: 404 otherwise."""
+    session = agency_session(proctor, session_id)
+    if not proctor.may_see_exam(session.exam_id):
+        raise NotFound("session.not_found", "No such session.")
+    return session
+
+
+def _reachable(proctor: Principal, session_id: str) -> None:
+    """For actions that load the session themselves: only a limited proctor costs the extra read."""
+    if proctor.exam_ids is not None:
+        _session(proctor, session_id)
 
 
 def _query(request) -> Fields:
@@ -75,7 +90,8 @@ def list_sessions(request, proctor):
 @route(bp, "/proctor/exams", methods=["GET"], roles=PROCTOR)
 def agency_exams(request, proctor):
     """The agency's exams (newest first), so a console can filter by exam before any session started."""
-    return {"exams": wiring.exam_catalog().list_exams(proctor)}
+    exams = wiring.exam_catalog().list_exams(proctor)
+    return {"exams": [exam for exam in exams if proctor.may_see_exam(exam["exam_id"])]}
 
 
 @route(bp, "/proctor/live", methods=["GET"], roles=PROCTOR, query=("exam_id", *PAGE))
@@ -90,50 +106,58 @@ def review_queue(request, proctor):
 
 @route(bp, "/proctor/sessions/{session_id}/timeline", methods=["GET"], roles=PROCTOR)
 def session_timeline(request, proctor, session_id):
-    return monitoring.timeline(agency_session(proctor, session_id), wiring.presigner(), wiring.clock().now())
+    return monitoring.timeline(_session(proctor, session_id), wiring.presigner(), wiring.clock().now())
 
 
 @route(bp, "/proctor/sessions/{session_id}/messages", methods=["GET"], roles=PROCTOR, query=("since",))
 def session_journal(request, proctor, session_id):
+    _reachable(proctor, session_id)
     return wiring.channel().journal(proctor, session_id, _since(request))
 
 
 @route(bp, "/proctor/sessions/{session_id}/warn", methods=["POST"], roles=PROCTOR)
 def warn(request, proctor, session_id):
+    _reachable(proctor, session_id)
     text, expected_rev = _action(request)
     return wiring.channel().warn(proctor, session_id, text, expected_rev), 201
 
 
 @route(bp, "/proctor/sessions/{session_id}/pause", methods=["POST"], roles=PROCTOR)
 def pause(request, proctor, session_id):
+    _reachable(proctor, session_id)
     text, expected_rev = _action(request)
     return wiring.channel().pause(proctor, session_id, text, expected_rev), 201
 
 
 @route(bp, "/proctor/sessions/{session_id}/resume", methods=["POST"], roles=PROCTOR)
 def resume(request, proctor, session_id):
+    _reachable(proctor, session_id)
     text, expected_rev = _action(request, text_required=False)
     return wiring.channel().resume(proctor, session_id, text, expected_rev), 201
 
 
 @route(bp, "/proctor/sessions/{session_id}/terminate", methods=["POST"], roles=PROCTOR)
 def terminate(request, proctor, session_id):
+    _reachable(proctor, session_id)
     reason, expected_rev = _action(request, text_field="reason")
     return wiring.channel().terminate(proctor, session_id, reason, expected_rev), 201
 
 
 @route(bp, "/proctor/sessions/{session_id}/chat", methods=["POST"], roles=PROCTOR)
 def chat_to_candidate(request, proctor, session_id):
+    _reachable(proctor, session_id)
     return wiring.channel().chat_to_candidate(proctor, session_id, _text(request)), 201
 
 
 @route(bp, "/proctor/sessions/{session_id}/notes", methods=["POST"], roles=PROCTOR)
 def note(request, proctor, session_id):
+    _reachable(proctor, session_id)
     return wiring.channel().note(proctor, session_id, _text(request)), 201
 
 
 @route(bp, "/proctor/sessions/{session_id}/verdict", methods=["POST"], roles=PROCTOR)
 def record_verdict(request, proctor, session_id):
+    _reachable(proctor, session_id)
     fields = Fields(json_body(request))
     decision = str(fields.text("verdict", choices=tuple(VERDICTS)))
     reason = fields.text("reason", required=decision == "annul", max_len=1000)

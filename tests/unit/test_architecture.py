@@ -12,7 +12,7 @@ from benchmarks.cold_start import API_ENV  # the settings the API reads at start
 from tests.paths import REPO_ROOT
 
 # Lowest first. A context may import only contexts listed before it; core imports nothing but core.
-LAYERS = ("core", "identity", "exam", ("violations", "media"), "proctor", "billing")
+LAYERS = ("core", "identity", "agencies", "exam", ("violations", "media"), "proctor", "billing")
 # The edge sits above every context: HTTP routes, request parsing for them, and the composition root.
 EDGE_MODULES = {"chalicelib.wiring", "chalicelib.health"}
 EDGE_SUFFIXES = (".routes",)
