@@ -10,8 +10,8 @@ export const AUDIT_ACTIONS = [
 ];
 
 function actor(e: AuditEntry): string {
-  if (typeof e.actor === "string") return e.actor_role ? `${e.actor} (${e.actor_role})` : e.actor;
-  return `${e.actor.login} (${trOr(`roles.${e.actor.role}`, e.actor.role)})`;
+  const role = e.actor.role === "operator" ? tr("admin.audit.operator") : trOr(`roles.${e.actor.role}`, e.actor.role);
+  return `${e.actor.login} (${role})`;
 }
 
 function details(d: Record<string, unknown> | undefined): string {
@@ -54,8 +54,8 @@ export function AuditScreen() {
                 </thead>
                 <tbody>
                   {entries.map((e, i) => (
-                    <tr key={`${e.at ?? e.occurred_at}-${i}`} data-action={e.action}>
-                      <td class="pc-small">{when(e.at ?? e.occurred_at)}</td>
+                    <tr key={e.entry_id ?? i} data-action={e.action}>
+                      <td class="pc-small">{when(e.at)}</td>
                       <td>{actor(e)}</td>
                       <td>{trOr(`admin.audit.action.${e.action.replace(".", "_")}`, e.action)}</td>
                       <td>{e.target}</td>

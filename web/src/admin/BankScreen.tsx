@@ -5,7 +5,7 @@ import type { Lang } from "../shared/api/types";
 import { LANGS, pick } from "../shared/i18n/i18n";
 import { ApiError } from "../shared/api/client";
 import { Tag } from "../shared/ui/components";
-import { adminApi, type BankReport } from "./api";
+import { adminApi, type BankReport, type BlockCount } from "./api";
 import { problemText, tr } from "./i18n";
 import { ActionLine, LoadState, useAction, useLoad } from "./ui";
 
@@ -18,6 +18,7 @@ export function BankScreen({ examId, onChanged }: { examId: string; onChanged: (
   const [check, runCheck] = useAction();
   const [store, runStore, resetStore] = useAction();
   const [preview, reloadPreview] = useLoad(() => adminApi.bank(examId), [examId]);
+  const [exam] = useLoad(() => adminApi.exam(examId), [examId]);
   const [lang, setLang] = useState<Lang>("kk");
 
   const choose = async (input: HTMLInputElement) => {
@@ -59,7 +60,14 @@ export function BankScreen({ examId, onChanged }: { examId: string; onChanged: (
               {report.ok ? <Tag kind="green">{tr("admin.bank.report_ok")}</Tag> : <Tag kind="red">{tr("admin.bank.report_bad", { n: bad.length })}</Tag>}{" "}
               {tr("admin.bank.report_rows", { n: report.rows.length })}
             </p>
-            <PerBlock perBlock={report.per_block} />
+            {!!report.file_errors?.length && (
+              <ul class="pc-reasons error-message" id="bank-file-errors">
+                {report.file_errors.map((e, i) => (
+                  <li key={i}>{e.row ? `${tr("admin.bank.col.row")} ${e.row}: ` : ""}{problemText(e.code)}</li>
+                ))}
+              </ul>
+            )}
+            <PerBlock perBlock={report.per_block} valid />
             <div class="ac-scroll ac-scroll--tall">
               <table class="pc-table pc-table--compact" id="bank-rows">
                 <caption class="pc-caption">{tr("admin.bank.rows_caption")}</caption>
@@ -78,9 +86,11 @@ export function BankScreen({ examId, onChanged }: { examId: string; onChanged: (
                       <td>
                         {r.errors.length ? (
                           <ul class="pc-reasons">
-                            {r.errors.map((code) => (
-                              <li key={code}>{problemText(code)}</li>
-                            ))}
+                            {r.errors.map((e, i) => {
+                              const code = typeof e === "string" ? e : e.code;
+                              const field = typeof e === "string" ? "" : e.field;
+                              return <li key={i} data-code={code}>{problemText(code)}{field ? ` (${field})` : ""}</li>;
+                            })}
                           </ul>
                         ) : (
                           <Tag kind="green">{tr("admin.bank.row_ok")}</Tag>
@@ -130,43 +140,55 @@ export function BankScreen({ examId, onChanged }: { examId: string; onChanged: (
           </div>
         </div>
         <LoadState value={preview}>
-          {(bank) => (
-            <>
-              <PerBlock perBlock={Object.fromEntries(bank.blocks.map((b) => [b.block_id, { items: b.bank_size, draws: b.item_count }]))} />
-              {bank.blocks.map((block) => (
-                <details key={block.block_id} class="ac-block" data-block={block.block_id}>
-                  <summary>
-                    {block.title ? pick(block.title) : block.block_id} · {tr("admin.bank.items_n", { n: block.items.length })}
-                  </summary>
-                  <ol class="ac-items">
-                    {block.items.slice(0, 200).map((item) => (
-                      <li key={item.item_id} data-item={item.item_id}>
-                        <p lang={lang} class={item.text[lang] ? "" : "pc-muted"}>
-                          {item.text[lang] || tr("admin.bank.no_text", { lang: NATIVE[lang] })}{" "}
-                          <span class="pc-muted pc-small">({item.item_id})</span>
-                        </p>
-                        <ul class="ac-options">
-                          {item.options.map((o) => (
-                            <li key={o.option_id} lang={lang} class={o.option_id === item.correct ? "ac-correct" : ""}>
-                              {o.text[lang] || "—"}
-                              {o.option_id === item.correct && <> {tr("admin.bank.correct")}</>}
-                            </li>
-                          ))}
-                        </ul>
-                      </li>
-                    ))}
-                  </ol>
-                </details>
-              ))}
-            </>
-          )}
+          {(bank) => {
+            const blocks = exam.state === "ready" ? exam.data.blocks : [];
+            const title = (id: string) => {
+              const b = blocks.find((x) => x.block_id === id);
+              return b ? pick(b.title) : id;
+            };
+            return (
+              <>
+                <p id="bank-size">{tr("admin.bank.size", { n: bank.bank_size })}</p>
+                <PerBlock perBlock={bank.per_block} />
+                {Object.keys(bank.per_block).map((blockId) => {
+                  const items = bank.items.filter((item) => item.block_id === blockId);
+                  return (
+                    <details key={blockId} class="ac-block" data-block={blockId}>
+                      <summary>
+                        {title(blockId)} · {tr("admin.bank.items_n", { n: items.length })}
+                      </summary>
+                      <ol class="ac-items">
+                        {items.map((item) => (
+                          <li key={item.item_id} data-item={item.item_id}>
+                            <p lang={lang} class={item.text[lang] ? "" : "pc-muted"}>
+                              {item.text[lang] || tr("admin.bank.no_text", { lang: NATIVE[lang] })}{" "}
+                              <span class="pc-muted pc-small">({item.item_id})</span>
+                            </p>
+                            <ul class="ac-options">
+                              {item.options.map((o) => (
+                                <li key={o.option_id} lang={lang} class={o.option_id === item.correct_option ? "ac-correct" : ""}>
+                                  {o.text[lang] || "—"}
+                                  {o.option_id === item.correct_option && <> {tr("admin.bank.correct")}</>}
+                                </li>
+                              ))}
+                            </ul>
+                          </li>
+                        ))}
+                      </ol>
+                    </details>
+                  );
+                })}
+                {bank.next_cursor && <p class="pc-muted">{tr("admin.bank.preview_first", { n: bank.items.length })}</p>}
+              </>
+            );
+          }}
         </LoadState>
       </div>
     </section>
   );
 }
 
-function PerBlock({ perBlock }: { perBlock: Record<string, { items: number; draws: number }> }) {
+function PerBlock({ perBlock, valid }: { perBlock: Record<string, BlockCount>; valid?: boolean }) {
   const entries = Object.entries(perBlock);
   if (!entries.length) return null;
   return (
@@ -174,20 +196,23 @@ function PerBlock({ perBlock }: { perBlock: Record<string, { items: number; draw
       <thead>
         <tr>
           <th scope="col">{tr("admin.bank.col.block")}</th>
-          <th scope="col" class="pc-right">{tr("admin.bank.col.bank")}</th>
+          <th scope="col" class="pc-right">{tr(valid ? "admin.bank.col.valid" : "admin.bank.col.bank")}</th>
           <th scope="col" class="pc-right">{tr("admin.bank.col.draws")}</th>
           <th scope="col">{tr("admin.bank.col.enough")}</th>
         </tr>
       </thead>
       <tbody>
-        {entries.map(([block, { items, draws }]) => (
+        {entries.map(([block, { items: all, valid_items, draws }]) => {
+          const items = valid && valid_items !== undefined ? valid_items : all;
+          return (
           <tr key={block} data-block={block}>
             <td>{block}</td>
             <td class="pc-right pc-num">{items}</td>
             <td class="pc-right pc-num">{draws}</td>
             <td>{items >= draws ? <Tag kind="green">{tr("admin.bank.enough")}</Tag> : <Tag kind="red">{tr("admin.bank.short", { n: draws - items })}</Tag>}</td>
           </tr>
-        ))}
+          );
+        })}
       </tbody>
     </table>
   );

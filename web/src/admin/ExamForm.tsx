@@ -2,7 +2,7 @@
  * the analysis policy, each default explained in plain words (GET /admin/policy-defaults). */
 import { useState } from "preact/hooks";
 import type { Block, Lang, Localized } from "../shared/api/types";
-import { LANGS } from "../shared/i18n/i18n";
+import { has, LANGS, t } from "../shared/i18n/i18n";
 import { ErrorSummary } from "../shared/ui/components";
 import { adminApi, type Exam, type ExamDraft, type PolicyDefault } from "./api";
 import { trOr, tr } from "./i18n";
@@ -191,7 +191,9 @@ export function ExamForm({ exam, onDone }: { exam: Exam | null; onDone: (saved: 
                     </dt>
                     <dd>
                       <p class="ac-policy__help">
-                        {trOr(`admin.policy.${d.name}.help`, d.explanation ?? "", { value: d.value === null ? "—" : String(d.value) })}
+                        {d.explanation_key && has(d.explanation_key)
+                          ? t(d.explanation_key)
+                          : tr(`admin.policy.${d.name}.help`, { value: d.value === null ? "—" : String(d.value) })}
                       </p>
                       <input
                         id={`policy-${d.name}`}

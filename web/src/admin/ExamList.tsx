@@ -27,7 +27,11 @@ export function ExamList({
   const [copying, setCopying] = useState<Exam | null>(null);
   const toggle = (exam: Exam, open: boolean) =>
     run(async () => {
-      await (open ? adminApi.openExam(exam.exam_id) : adminApi.closeExam(exam.exam_id));
+      // a window that has ended reopens for a day (the form changes it further)
+      const ended = Date.parse(exam.closes_at) <= Date.now();
+      await (open
+        ? adminApi.openExam(exam.exam_id, ended ? new Date(Date.now() + 86400000).toISOString() : undefined)
+        : adminApi.closeExam(exam.exam_id));
       reload();
       return () => tr(open ? "admin.exams.opened" : "admin.exams.closed", { id: exam.exam_id });
     });

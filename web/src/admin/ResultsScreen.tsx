@@ -1,6 +1,6 @@
 /** Results: per candidate score, verdict, violations by severity, credibility, review status; CSV and XLSX files. */
 import { useState } from "preact/hooks";
-import { formatNumber } from "../shared/i18n/i18n";
+import { formatNumber, lang } from "../shared/i18n/i18n";
 import { Tag } from "../shared/ui/components";
 import { adminApi, type ResultRow } from "./api";
 import { adminError, tr, trOr } from "./i18n";
@@ -32,8 +32,8 @@ export function ResultsScreen({ examId }: { examId: string }) {
     <section aria-labelledby="results-title">
       <div class="pc-bar">
         <h1 class="heading-l" id="results-title" tabIndex={-1}>{tr("admin.results.title")}</h1>
-        <DownloadButton id="results-csv" label={tr("admin.results.csv")} file={() => adminApi.resultsFile(examId, "csv")} name={`results-${examId}.csv`} />
-        <DownloadButton id="results-xlsx" label={tr("admin.results.xlsx")} file={() => adminApi.resultsFile(examId, "xlsx")} name={`results-${examId}.xlsx`} />
+        <DownloadButton id="results-csv" label={tr("admin.results.csv")} file={() => adminApi.resultsFile(examId, "csv", lang())} name={`results-${examId}.csv`} />
+        <DownloadButton id="results-xlsx" label={tr("admin.results.xlsx")} file={() => adminApi.resultsFile(examId, "xlsx", lang())} name={`results-${examId}.xlsx`} />
       </div>
       <LoadState value={first}>
         {(page) => {
@@ -62,8 +62,11 @@ export function ResultsScreen({ examId }: { examId: string }) {
                         <td>{r.login}</td>
                         <td>{r.full_name ?? "—"}</td>
                         <td>{trOr(`admin.session.${r.status}`, r.status)}</td>
-                        <td class="pc-right pc-num">{r.score === null || r.score === undefined ? "—" : `${formatNumber(r.score, 2)} / ${formatNumber(r.max_score ?? 0)}`}</td>
-                        <td>{r.verdict ? <Tag kind={r.verdict === "annulled" || r.verdict === "annul" ? "red" : "green"}>{trOr(`admin.verdict.${r.verdict}`, r.verdict)}</Tag> : "—"}</td>
+                        <td class="pc-right pc-num">
+                          {r.score === null || r.score === undefined ? "—" : `${formatNumber(r.score, 2)} / ${formatNumber(r.max_score ?? 0)}`}
+                          {r.percent !== null && r.percent !== undefined && <p class="pc-muted pc-small">{formatNumber(r.percent, 1)} %</p>}
+                        </td>
+                        <td>{r.verdict ? <Tag kind={r.verdict.startsWith("annul") ? "red" : "green"}>{trOr(`admin.verdict.${r.verdict}`, r.verdict)}</Tag> : "—"}</td>
                         {SEVERITIES.map((s) => <td class="pc-right pc-num" key={s}>{r.violations?.[s] ?? 0}</td>)}
                         <td class="pc-right pc-num">{r.credibility === null || r.credibility === undefined ? "—" : formatNumber(r.credibility)}</td>
                         <td>{r.review_status ? trOr(`admin.review.${r.review_status}`, r.review_status) : "—"}</td>

@@ -52,6 +52,7 @@ export function RosterScreen({ examId }: { examId: string }) {
       setRun({ state: "sending", part });
       try {
         const answer = await adminApi.rosterPart(examId, current.batch, part, partCsv(rosterFile, part));
+        // a part another admin of the agency already sent answers counts only (passwords_withheld)
         current = recordPart(current, part, {
           admitted: answer.admitted ?? 0,
           already_admitted: answer.already_admitted ?? 0,
@@ -190,15 +191,15 @@ function Passwords({ job, onDownload }: { job: RosterJob; onDownload: () => void
   return null;
 }
 
-/** One candidate's admission and consent, whichever field names the API uses. */
+/** One candidate's row as the table shows it. */
 function rowOf(c: RosterEntry) {
-  const consent = typeof c.consent === "string" ? c.consent : c.consent && typeof c.consent === "object" ? c.consent.accepted_at : (c.consent_at ?? null);
+  const consent = c.consent_at ?? null;
   return {
     login: c.login ?? c.user_id ?? "",
     name: c.full_name ?? "",
     language: c.language ?? "",
     slot: c.slot_id ?? "",
-    admission: c.admission_status ?? c.admission ?? (c.admitted_at ? "admitted" : ""),
+    admission: c.admission ?? (c.admitted_at ? "admitted" : ""),
     consent,
     session: c.session_status ?? null,
   };
@@ -264,7 +265,7 @@ function trAdmission(status: string): string {
 }
 
 function trSession(status: string): string {
-  return ["in_progress", "submitted", "awaiting_review", "accepted", "annulled", "expired", "terminated"].includes(status)
+  return ["in_progress", "submitted", "awaiting_review", "accepted", "annulled", "expired", "terminated", "not_started"].includes(status)
     ? tr(`admin.session.${status}`)
     : status;
 }

@@ -1,8 +1,7 @@
 /** Usage and statement: pick a month; what was metered per exam, the statement's lines (sittings × unit price) and
  * total under the agency's plan; CSV and PDF of the statement. */
 import { useState } from "preact/hooks";
-import { formatNumber, lang, pick } from "../shared/i18n/i18n";
-import type { Localized } from "../shared/api/types";
+import { formatNumber, lang, useLang } from "../shared/i18n/i18n";
 import { formatMoney, recentMonths, tierFor, tierRanges } from "../shared/ui/billing";
 import { adminApi, type Statement } from "./api";
 import { tr } from "./i18n";
@@ -78,19 +77,18 @@ export function StatementView({ statement }: { statement: Statement }) {
   );
 }
 
-const title = (t: string | Localized | undefined, id: string) => (typeof t === "string" ? t : t ? pick(t) : id);
-
 export function UsageScreen() {
+  const language = useLang();
   const [month, setMonth] = useState(recentMonths(new Date(), 1)[0]);
-  const [usage] = useLoad(() => adminApi.usage(month), [month]);
-  const [statement] = useLoad(() => adminApi.statement(month), [month]);
+  const [usage] = useLoad(() => adminApi.usage(month, language), [month, language]);
+  const [statement] = useLoad(() => adminApi.statement(month, language), [month, language]);
   return (
     <section aria-labelledby="usage-title">
       <div class="pc-bar">
         <h1 class="heading-l" id="usage-title" tabIndex={-1}>{tr("admin.usage.title")}</h1>
         <MonthPicker value={month} onChange={setMonth} />
-        <DownloadButton id="statement-csv" label={tr("admin.usage.csv")} file={() => adminApi.statementFile(month, "csv")} name={`statement-${month}.csv`} />
-        <DownloadButton id="statement-pdf" label={tr("admin.usage.pdf")} file={() => adminApi.statementFile(month, "pdf")} name={`statement-${month}.pdf`} />
+        <DownloadButton id="statement-csv" label={tr("admin.usage.csv")} file={() => adminApi.statementFile(month, "csv", language)} name={`statement-${month}.csv`} />
+        <DownloadButton id="statement-pdf" label={tr("admin.usage.pdf")} file={() => adminApi.statementFile(month, "pdf", language)} name={`statement-${month}.pdf`} />
       </div>
       <div class="pc-panel ac-panel">
         <h2 class="pc-h2">{tr("admin.usage.statement")}</h2>
@@ -118,8 +116,8 @@ export function UsageScreen() {
                 <tbody>
                   {exams.map((u) => (
                     <tr key={u.exam_id}>
-                      <td>{title(u.exam_title, u.exam_id)}</td>
-                      <td class="pc-right pc-num">{formatNumber(u.sittings ?? u.sessions ?? 0)}</td>
+                      <td>{u.exam_title || u.exam_id}</td>
+                      <td class="pc-right pc-num">{formatNumber(u.sittings)}</td>
                       <td class="pc-right pc-num">{formatNumber(Number(u.proctored_minutes), 1)}</td>
                       <td class="pc-right pc-num">{tr("admin.usage.media_value", { n: u.media_objects, mb: formatNumber(u.media_bytes / 1048576, 1) })}</td>
                       <td class="pc-right pc-num">{tr("admin.usage.seconds", { n: formatNumber(u.analyzer_ms / 1000, 1) })}</td>

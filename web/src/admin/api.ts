@@ -34,20 +34,38 @@ export interface ExamDraft {
 export interface PolicyDefault {
   name: string;
   value: unknown;
-  explanation_key?: string;
-  explanation?: string;
+  explanation_key?: string; // a shared string key with the plain-words explanation (`policy.<name>`)
+  kind?: string; // integer | number | map
+  min?: number;
+  max?: number;
+}
+
+export interface BankProblem {
+  code: string; // a shared error key: errors.<code>
+  field?: string;
+  problem?: string;
 }
 
 export interface BankRowReport {
   row: number;
   item_id: string | null;
-  errors: string[];
+  errors: (BankProblem | string)[];
+}
+
+export interface BlockCount {
+  items: number;
+  valid_items?: number;
+  draws: number;
+  enough?: boolean;
+  title?: Localized;
 }
 
 export interface BankReport {
   ok: boolean;
+  total_rows?: number;
   rows: BankRowReport[];
-  per_block: Record<string, { items: number; draws: number }>;
+  file_errors?: (BankProblem & { row: number })[];
+  per_block: Record<string, BlockCount>;
 }
 
 export interface BankItem {
@@ -55,11 +73,15 @@ export interface BankItem {
   block_id: string;
   text: Partial<Localized>;
   options: { option_id: string; text: Partial<Localized> }[];
-  correct?: string;
+  correct_option?: string;
 }
 
 export interface BankPreview {
-  blocks: { block_id: string; title?: Localized; item_count: number; bank_size: number; items: BankItem[] }[];
+  bank_size: number;
+  languages: Lang[];
+  per_block: Record<string, BlockCount>;
+  items: BankItem[];
+  next_cursor: string | null;
 }
 
 export interface RosterEntry {
@@ -68,11 +90,9 @@ export interface RosterEntry {
   full_name?: string | null;
   language?: string | null;
   slot_id?: string | null;
-  admission?: string;
-  admission_status?: string;
+  admission?: string; // admitted | disabled
   admitted_at?: string | null;
   consent_at?: string | null;
-  consent?: { accepted_at: string | null } | string | null;
   session_status?: string | null;
 }
 
@@ -86,13 +106,15 @@ export interface Slot {
 export interface ResultRow {
   login: string;
   full_name: string | null;
-  status: string;
+  status: string; // a session status, or not_started
   score: number | null;
   max_score: number | null;
+  percent: number | null;
   verdict: string | null;
-  violations: Record<string, number>;
+  violations: Record<string, number>; // by severity: low, medium, high
   credibility: number | null;
-  review_status: string | null;
+  review_status: string | null; // not_applicable | pending | reviewed | auto_accepted
+  terminated?: boolean;
 }
 
 export interface StaffMember {
@@ -105,10 +127,9 @@ export interface StaffMember {
 }
 
 export interface AuditEntry {
-  at?: string;
-  occurred_at?: string;
-  actor: { login: string; role: string } | string;
-  actor_role?: string;
+  entry_id: string;
+  at: string;
+  actor: { login: string; role: string; agency_id?: string };
   action: string;
   target: string;
   details?: Record<string, unknown>;
@@ -117,7 +138,7 @@ export interface AuditEntry {
 export interface Agency {
   agency_id: string;
   name: Localized;
-  contact: { name: string; email: string; phone: string };
+  contact: { name: string; email: string; phone?: string };
   retention_days: number;
   status: "active" | "suspended";
   created_at: string;
@@ -125,10 +146,9 @@ export interface Agency {
 
 export interface UsageLine {
   exam_id: string;
-  exam_title?: string | Localized;
-  sessions?: number;
-  sittings?: number;
-  proctored_minutes: number | string;
+  exam_title: string;
+  sittings: number;
+  proctored_minutes: string;
   media_objects: number;
   media_bytes: number;
   analyzer_ms: number;
@@ -172,7 +192,8 @@ export const adminApi = {
   exam: (id: string) => request<Exam>("GET", exam(id)),
   createExam: (draft: ExamDraft) => request<Exam>("POST", "/admin/exams", draft),
   updateExam: (id: string, changes: Partial<ExamDraft>) => request<Exam>("PATCH", exam(id), changes),
-  openExam: (id: string) => request<Exam>("POST", `${exam(id)}/open`, {}),
+  /** Open now; an exam whose window has ended needs a new closing time. */
+  openExam: (id: string, closes_at?: string) => request<Exam>("POST", `${exam(id)}/open`, closes_at ? { closes_at } : {}),
   closeExam: (id: string) => request<Exam>("POST", `${exam(id)}/close`, {}),
   duplicateExam: (id: string, body: { title?: Localized; opens_at: string; closes_at: string }) =>
     request<Exam>("POST", `${exam(id)}/duplicate`, body),
@@ -182,7 +203,7 @@ export const adminApi = {
     sendText<BankReport>("POST", `${exam(id)}/questions?dry_run=true`, text, bankType(fileName)),
   importBank: (id: string, fileName: string, text: string) =>
     sendText<{ imported: number; bank_size: number }>("POST", `${exam(id)}/questions`, text, bankType(fileName)),
-  bank: (id: string) => request<BankPreview>("GET", `${exam(id)}/questions`),
+  bank: (id: string, cursor?: string | null) => request<BankPreview>("GET", `${exam(id)}/questions${query({ cursor, limit: 500 })}`),
 
   rosterPart: (id: string, batch: string, part: number, csv: string) =>
     sendText<PartAnswer & { passwords: Credential[] }>(
@@ -191,7 +212,21 @@ export const adminApi = {
       csv,
       "text/csv",
     ),
-  roster: (id: string) => request<{ candidates: RosterEntry[] }>("GET", `${exam(id)}/roster`),
+  /** The whole roster, page by page (1,000 a page; 20 pages at most here). */
+  roster: async (id: string) => {
+    const candidates: RosterEntry[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < 20; page++) {
+      const answer: { candidates: RosterEntry[]; next_cursor?: string | null } = await request(
+        "GET",
+        `${exam(id)}/roster${query({ cursor, limit: 1000 })}`,
+      );
+      candidates.push(...answer.candidates);
+      cursor = answer.next_cursor ?? null;
+      if (!cursor) break;
+    }
+    return { candidates };
+  },
 
   slots: (id: string) => request<{ slots: Slot[] }>("GET", `${exam(id)}/slots`),
   createSlot: (id: string, starts_at: string, capacity: number) =>
@@ -200,7 +235,7 @@ export const adminApi = {
 
   results: (id: string, cursor?: string | null) =>
     request<{ results: ResultRow[]; next_cursor: string | null }>("GET", `${exam(id)}/results${query({ cursor, limit: 200 })}`),
-  resultsFile: (id: string, format: "csv" | "xlsx") => fetchFile(`${exam(id)}/results${query({ format })}`),
+  resultsFile: (id: string, format: "csv" | "xlsx", lang: Lang) => fetchFile(`${exam(id)}/results${query({ format, lang })}`),
 
   staff: () => request<{ staff: StaffMember[] }>("GET", "/admin/staff"),
   createStaff: (body: { login: string; full_name: string; role: "proctor" | "admin"; exam_ids?: string[] }) =>
@@ -214,7 +249,10 @@ export const adminApi = {
   agency: () => request<Agency>("GET", "/admin/agency"),
   setRetention: (retention_days: number) => request<Agency>("PATCH", "/admin/agency", { retention_days }),
 
-  usage: (month: string) => request<{ month: string; exams: UsageLine[] }>("GET", `/admin/usage${query({ month })}`),
-  statement: (month: string) => request<Statement>("GET", `/admin/statements/${enc(month)}?format=json`),
-  statementFile: (month: string, format: "csv" | "pdf") => fetchFile(`/admin/statements/${enc(month)}?format=${format}`),
+  usage: (month: string, language: Lang) =>
+    request<{ month: string; exams: UsageLine[] }>("GET", `/admin/usage${query({ month, language })}`),
+  statement: (month: string, language: Lang) =>
+    request<Statement>("GET", `/admin/statements/${enc(month)}${query({ format: "json", language })}`),
+  statementFile: (month: string, format: "csv" | "pdf", language: Lang) =>
+    fetchFile(`/admin/statements/${enc(month)}${query({ format, language })}`),
 };

@@ -1,7 +1,14 @@
 /** CSV as RFC 4180 writes it (quoted fields, "" for a quote, CRLF or LF): split a file into records, write rows back. */
 
-/** The file's records, each the list of its fields; a blank trailing line is not a record. */
-export function parseCsv(text: string): string[][] {
+/** `;` when the first line has more semicolons than commas (Excel writes them in Kazakh and Russian locales). */
+export function delimiterOf(text: string): "," | ";" {
+  const end = text.search(/[\r\n]/);
+  const first = end < 0 ? text : text.slice(0, end);
+  return (first.match(/;/g)?.length ?? 0) > (first.match(/,/g)?.length ?? 0) ? ";" : ",";
+}
+
+/** The file's records, each the list of its fields; blank lines are not records. */
+export function parseCsv(text: string, delimiter: "," | ";" = delimiterOf(text)): string[][] {
   const records: string[][] = [];
   let field = "";
   let record: string[] = [];
@@ -16,7 +23,7 @@ export function parseCsv(text: string): string[][] {
       } else if (c === '"') quoted = false;
       else field += c;
     } else if (c === '"') quoted = true;
-    else if (c === ",") {
+    else if (c === delimiter) {
       record.push(field);
       field = "";
     } else if (c === "\n" || c === "\r") {

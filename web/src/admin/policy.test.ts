@@ -2,9 +2,19 @@ import { describe, expect, it } from "vitest";
 import { editableDefaults, normalizeDefaults, overrides, POLICY_FIELDS } from "./policy";
 
 describe("analysis policy defaults", () => {
+  it("reads the API's parameters list", () => {
+    const list = normalizeDefaults({
+      parameters: [{ param: "max_gap_s", default: 30, unit: "seconds", message_key: "policy.max_gap_s", kind: "integer", min: 1, max: 600 }],
+    });
+    expect(list).toEqual([{ name: "max_gap_s", value: 30, explanation_key: "policy.max_gap_s", kind: "integer", min: 1, max: 600 }]);
+    expect(overrides({ max_gap_s: "601" }, editableDefaults(list))).toEqual({ invalid: "max_gap_s" });
+    expect(overrides({ max_gap_s: "2.5" }, editableDefaults(list))).toEqual({ invalid: "max_gap_s" });
+    expect(overrides({ max_gap_s: "60" }, editableDefaults(list))).toEqual({ max_gap_s: 60 });
+  });
+
   it("reads a list, a map of entries, or a plain map", () => {
     const list = normalizeDefaults({ defaults: [{ name: "webcam_every_s", value: 5, explanation_key: "policy.webcam_every_s" }] });
-    expect(list).toEqual([{ name: "webcam_every_s", value: 5, explanation_key: "policy.webcam_every_s", explanation: undefined }]);
+    expect(list).toMatchObject([{ name: "webcam_every_s", value: 5, explanation_key: "policy.webcam_every_s" }]);
     expect(normalizeDefaults({ defaults: { max_gap_s: { value: 30, explanation_key: "k" } } })[0]).toMatchObject({ name: "max_gap_s", value: 30 });
     expect(normalizeDefaults({ yaw_limit_deg: 35 })).toEqual([{ name: "yaw_limit_deg", value: 35 }]);
     expect(normalizeDefaults(null)).toEqual([]);

@@ -24,20 +24,32 @@ export const KNOWN_DEFAULTS: Record<string, number | null> = {
 };
 
 function entry(name: string, raw: unknown): PolicyDefault {
-  if (raw && typeof raw === "object" && !Array.isArray(raw) && "value" in (raw as object)) {
-    const r = raw as { value: unknown; explanation_key?: string; explanation?: string; key?: string };
-    return { name, value: r.value, explanation_key: r.explanation_key ?? r.key, explanation: r.explanation };
+  if (raw && typeof raw === "object" && !Array.isArray(raw) && ("value" in (raw as object) || "default" in (raw as object))) {
+    const r = raw as { value?: unknown; default?: unknown; message_key?: string; explanation_key?: string; min?: number; max?: number; kind?: string };
+    return {
+      name,
+      value: "default" in r ? r.default : r.value,
+      explanation_key: r.message_key ?? r.explanation_key,
+      min: r.min,
+      max: r.max,
+      kind: r.kind,
+    };
   }
   return { name, value: raw };
 }
 
-/** [{name, value, explanation_key?}] from a list, {defaults: list|map} or a plain {name: value} map. */
+/** [{name, value, explanation_key?}] from GET /admin/policy-defaults ({parameters: [{param, default, message_key,
+ * kind, min, max}]}), or a list/map under `defaults`, or a plain {name: value} map. */
 export function normalizeDefaults(raw: unknown): PolicyDefault[] {
-  const body = raw && typeof raw === "object" && "defaults" in (raw as object) ? (raw as { defaults: unknown }).defaults : raw;
+  const wrapped = raw && typeof raw === "object" && !Array.isArray(raw) ? (raw as Record<string, unknown>) : null;
+  const body = wrapped && "parameters" in wrapped ? wrapped.parameters : wrapped && "defaults" in wrapped ? wrapped.defaults : raw;
   if (Array.isArray(body)) {
     return body
       .filter((d): d is Record<string, unknown> => !!d && typeof d === "object")
-      .map((d) => ({ ...entry(String(d.name ?? d.field ?? ""), d), name: String(d.name ?? d.field ?? "") }));
+      .map((d) => {
+        const name = String(d.param ?? d.name ?? d.field ?? "");
+        return { ...entry(name, d), name };
+      });
   }
   if (body && typeof body === "object") return Object.entries(body as Record<string, unknown>).map(([n, v]) => entry(n, v));
   return [];
@@ -57,6 +69,8 @@ export function overrides(values: Record<string, string>, defaults: PolicyDefaul
     if (!text) continue;
     const n = Number(text);
     if (!Number.isFinite(n)) return { invalid: d.name };
+    if ((d.min !== undefined && n < d.min) || (d.max !== undefined && n > d.max)) return { invalid: d.name };
+    if (d.kind === "integer" && !Number.isInteger(n)) return { invalid: d.name };
     if (n !== d.value) out[d.name] = n;
   }
   return out;

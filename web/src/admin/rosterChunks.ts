@@ -24,7 +24,7 @@ export function fingerprint(text: string): string {
   return `${text.length}-${hash.toString(16)}`;
 }
 
-export type RosterProblem = "empty" | "no_rows" | "no_login_column" | "no_name_column";
+export type RosterProblem = "empty" | "no_rows" | "no_login_column" | "no_name_column" | "no_language_column";
 
 /** The file's header and data rows, or what is wrong with it before anything is sent. */
 export function readRoster(text: string): RosterFile | { problem: RosterProblem } {
@@ -33,6 +33,7 @@ export function readRoster(text: string): RosterFile | { problem: RosterProblem 
   const header = records[0].map((h) => h.trim().toLowerCase());
   if (!header.includes("login") && !header.includes("national_id")) return { problem: "no_login_column" };
   if (!header.includes("full_name")) return { problem: "no_name_column" };
+  if (!header.includes("language")) return { problem: "no_language_column" };
   const rows = records.slice(1);
   if (!rows.length) return { problem: "no_rows" };
   return { header, rows, fingerprint: fingerprint(text) };

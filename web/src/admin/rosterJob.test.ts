@@ -34,6 +34,13 @@ describe("splitting a roster file", () => {
     expect(ROWS_PER_PART).toBe(1000);
   });
 
+  it("reads a semicolon file (Excel in kk/ru locales) and sends it with commas", () => {
+    const file = readRoster("login;full_name;language\r\na1;Серік, Айгүл;kk\r\n");
+    if ("problem" in file) throw new Error(file.problem);
+    expect(file.rows).toEqual([["a1", "Серік, Айгүл", "kk"]]);
+    expect(partCsv(file, 0)).toBe('login,full_name,language\r\na1,"Серік, Айгүл",kk\r\n');
+  });
+
   it("exactly 1,000 rows is one part", () => {
     expect(partCount(1000)).toBe(1);
     expect(partCount(1001)).toBe(2);
@@ -43,7 +50,8 @@ describe("splitting a roster file", () => {
     expect(readRoster("")).toEqual({ problem: "empty" });
     expect(readRoster("full_name\nX")).toEqual({ problem: "no_login_column" });
     expect(readRoster("national_id,language\n1,kk")).toEqual({ problem: "no_name_column" });
-    expect(readRoster("login,full_name\n")).toEqual({ problem: "no_rows" });
+    expect(readRoster("login,full_name\nx,Y")).toEqual({ problem: "no_language_column" });
+    expect(readRoster("login,full_name,language\n")).toEqual({ problem: "no_rows" });
   });
 
   it("fingerprints the same text the same, a changed text differently", () => {

@@ -14,7 +14,7 @@ export const AGENCY_CODE = /^[a-z0-9][a-z0-9-]{2,39}$/;
 export function AgencyForm({ agency, onDone }: { agency: Agency | null; onDone: (changed: boolean) => void }) {
   const [code, setCode] = useState(agency?.agency_id ?? "");
   const [name, setName] = useState<Localized>(agency?.name ?? { kk: "", ru: "", en: "" });
-  const [contact, setContact] = useState(agency?.contact ?? { name: "", email: "", phone: "" });
+  const [contact, setContact] = useState({ name: "", email: "", phone: "", ...agency?.contact });
   const [retention, setRetention] = useState(String(agency?.retention_days ?? 30));
   const [status, setStatus] = useState<"active" | "suspended">(agency?.status ?? "active");
   const [adminLogin, setAdminLogin] = useState("");
@@ -38,7 +38,8 @@ export function AgencyForm({ agency, onDone }: { agency: Agency | null; onDone: 
     setProblems(found);
     if (found.length) return;
     const filled = Object.fromEntries(LANGS.map((c) => [c, name[c].trim() || name.ru.trim() || name.kk.trim() || name.en.trim()])) as Localized;
-    const cleanContact = { name: contact.name.trim(), email: contact.email.trim(), phone: contact.phone.trim() };
+    const phone = (contact.phone ?? "").trim();
+    const cleanContact = { name: contact.name.trim(), email: contact.email.trim(), ...(phone ? { phone } : {}) };
     void run(async () => {
       if (agency) {
         await operatorApi.updateAgency(agency.agency_id, { name: filled, contact: cleanContact, retention_days: days, status });

@@ -14,12 +14,22 @@ export function PlanEditor({ agency, onDone }: { agency: Agency; onDone: (change
   return (
     <section aria-labelledby="plan-title">
       <h1 class="heading-l" id="plan-title" tabIndex={-1}>{tr("operator.plan.title", { name: pick(agency.name) })}</h1>
-      <LoadState value={plan}>{(p) => <PlanForm agencyId={agency.agency_id} initial={p} onDone={onDone} />}</LoadState>
+      <LoadState value={plan}>
+        {(p) => (
+          <>
+            <p id="plan-current">
+              {p.default ? tr("operator.plan.is_default") : tr("operator.plan.since", { month: p.effective_month ?? p.month })}
+            </p>
+            <PlanForm agencyId={agency.agency_id} initial={p.plan} month={p.month} onDone={onDone} />
+          </>
+        )}
+      </LoadState>
     </section>
   );
 }
 
-function PlanForm({ agencyId, initial, onDone }: { agencyId: string; initial: PricePlan; onDone: (changed: boolean) => void }) {
+function PlanForm({ agencyId, initial, month, onDone }: { agencyId: string; initial: PricePlan; month: string; onDone: (changed: boolean) => void }) {
+  const [from, setFrom] = useState(month);
   const [plan, setPlan] = useState<PricePlan>({ unit: initial.unit, currency: initial.currency, tiers: initial.tiers.map((t) => ({ ...t })) });
   const [shown, setShown] = useState(false);
   const [action, run] = useAction();
@@ -32,8 +42,8 @@ function PlanForm({ agencyId, initial, onDone }: { agencyId: string; initial: Pr
     setShown(true);
     if (problems.length) return;
     void run(async () => {
-      await operatorApi.setPlan(agencyId, normalizedPlan(plan));
-      return () => tr("operator.plan.saved");
+      const saved = await operatorApi.setPlan(agencyId, normalizedPlan(plan), from);
+      return () => tr("operator.plan.saved", { month: saved.effective_month });
     });
   };
   return (
@@ -51,6 +61,11 @@ function PlanForm({ agencyId, initial, onDone }: { agencyId: string; initial: Pr
           <select id="plan-currency" class="pc-select" value={plan.currency} onChange={(e) => setPlan({ ...plan, currency: (e.target as HTMLSelectElement).value })}>
             {CURRENCIES.map((c) => <option key={c} value={c}>{c}</option>)}
           </select>
+        </div>
+        <div class="ac-field">
+          <label for="plan-from">{tr("operator.plan.from")}</label>
+          <span class="hint ac-hint">{tr("operator.plan.from_hint")}</span>
+          <input id="plan-from" type="month" class="pc-input pc-input--short" min={month} value={from} onInput={(e) => setFrom((e.target as HTMLInputElement).value || month)} />
         </div>
       </div>
       <p class="hint ac-hint">{tr("operator.plan.tiers_hint")}</p>

@@ -1,6 +1,6 @@
 /** Statements of every agency for a month: one row per agency (sittings, units, total), lines on demand; CSV. */
 import { useState } from "preact/hooks";
-import { formatNumber, lang } from "../shared/i18n/i18n";
+import { formatNumber, lang, useLang } from "../shared/i18n/i18n";
 import { formatMoney, recentMonths } from "../shared/ui/billing";
 import { DownloadButton, LoadState, useLoad } from "../admin/ui";
 import { MonthPicker, StatementView } from "../admin/UsageScreen";
@@ -8,18 +8,19 @@ import { operatorApi } from "./api";
 import { tr } from "./i18n";
 
 export function StatementsScreen() {
+  const language = useLang();
   const [month, setMonth] = useState(recentMonths(new Date(), 1)[0]);
-  const [all] = useLoad(() => operatorApi.statements(month), [month]);
+  const [all] = useLoad(() => operatorApi.statements(month, language), [month, language]);
   const [open, setOpen] = useState<string | null>(null);
   return (
     <section aria-labelledby="statements-title">
       <div class="pc-bar">
         <h1 class="heading-l" id="statements-title" tabIndex={-1}>{tr("operator.statements.title")}</h1>
         <MonthPicker value={month} onChange={(m) => { setMonth(m); setOpen(null); }} id="op-month" />
-        <DownloadButton id="statements-csv" label={tr("operator.statements.csv")} file={() => operatorApi.statementsFile(month)} name={`statements-${month}.csv`} />
+        <DownloadButton id="statements-csv" label={tr("operator.statements.csv")} file={() => operatorApi.statementsFile(month, language)} name={`statements-${month}.csv`} />
       </div>
       <LoadState value={all}>
-        {({ statements }) =>
+        {({ statements, totals }) =>
           statements.length === 0 ? (
             <p class="pc-muted">{tr("operator.statements.none")}</p>
           ) : (
@@ -51,12 +52,26 @@ export function StatementsScreen() {
                     </tr>
                     {open === s.agency_id && (
                       <tr key={`${s.agency_id}-lines`}>
-                        <td colSpan={6}><StatementView statement={s} /></td>
+                        <td colSpan={6}>
+                          <StatementView statement={s} />
+                          <DownloadButton id={`pdf-${s.agency_id}`} label={tr("operator.statements.pdf")} file={() => operatorApi.agencyStatementFile(s.agency_id, month, "pdf", language)} name={`statement-${s.agency_id}-${month}.pdf`} />
+                        </td>
                       </tr>
                     )}
                   </>
                 ))}
               </tbody>
+              {totals && (
+                <tfoot>
+                  {Object.entries(totals).map(([currency, total]) => (
+                    <tr class="ac-total" key={currency}>
+                      <th scope="row" colSpan={4}>{tr("operator.statements.grand_total", { currency })}</th>
+                      <td class="pc-right pc-num" id={`statements-total-${currency}`}>{formatMoney(total, currency, lang())}</td>
+                      <td />
+                    </tr>
+                  ))}
+                </tfoot>
+              )}
             </table>
           )
         }

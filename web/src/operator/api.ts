@@ -1,6 +1,6 @@
 /** Typed operator routes: agencies with their first admin, price plans, statements of every agency. */
 import { request } from "../shared/api/client";
-import type { Localized } from "../shared/api/types";
+import type { Lang, Localized } from "../shared/api/types";
 import type { PricePlan } from "../shared/ui/billing";
 import type { Agency, Statement } from "../admin/api";
 import { fetchFile } from "../admin/http";
@@ -10,16 +10,25 @@ export type { Agency, Statement };
 export interface NewAgency {
   agency_id: string;
   name: Localized;
-  contact: { name: string; email: string; phone: string };
+  contact: { name: string; email: string; phone?: string };
   retention_days?: number;
   admin: { login: string; full_name: string };
 }
 
 export interface AgencyChanges {
   name?: Localized;
-  contact?: { name: string; email: string; phone: string };
+  contact?: { name: string; email: string; phone?: string };
   retention_days?: number;
   status?: "active" | "suspended";
+}
+
+export interface PlanAnswer {
+  agency_id: string;
+  month: string;
+  plan: PricePlan;
+  effective_month: string | null;
+  default: boolean; // no plan set: the platform's default applies
+  history: { effective_month: string; plan: PricePlan; changed_at: string; changed_by: string }[];
 }
 
 export interface AllStatements {
@@ -37,9 +46,13 @@ export const operatorApi = {
   createAgency: (body: NewAgency) =>
     request<{ agency: Agency; admin: { login: string; password: string } }>("POST", "/operator/agencies", body),
   updateAgency: (id: string, body: AgencyChanges) => request<Agency>("PATCH", agency(id), body),
-  plan: (id: string) => request<PricePlan & { effective_from?: string }>("GET", `${agency(id)}/plan`),
-  setPlan: (id: string, plan: PricePlan) => request<PricePlan>("PUT", `${agency(id)}/plan`, plan),
-  statements: (month: string) => request<AllStatements>("GET", `/operator/statements/${enc(month)}?format=json`),
-  statementsFile: (month: string) => fetchFile(`/operator/statements/${enc(month)}?format=csv`),
-  agencyStatement: (id: string, month: string) => request<Statement>("GET", `${agency(id)}/statements/${enc(month)}`),
+  plan: (id: string) => request<PlanAnswer>("GET", `${agency(id)}/plan`),
+  /** From `effective_month` (default: this month) on; past statements never change. */
+  setPlan: (id: string, plan: PricePlan, effective_month?: string) =>
+    request<{ effective_month: string; plan: PricePlan }>("PUT", `${agency(id)}/plan`, effective_month ? { ...plan, effective_month } : plan),
+  statements: (month: string, language: Lang) =>
+    request<AllStatements>("GET", `/operator/statements/${enc(month)}?format=json&language=${language}`),
+  statementsFile: (month: string, language: Lang) => fetchFile(`/operator/statements/${enc(month)}?format=csv&language=${language}`),
+  agencyStatementFile: (id: string, month: string, format: "csv" | "pdf", language: Lang) =>
+    fetchFile(`${agency(id)}/statements/${enc(month)}?format=${format}&language=${language}`),
 };

@@ -67,8 +67,8 @@ describe("the admin console's locale files", () => {
       ...["scheduled", "open", "closed"].map((s) => `admin.exams.state.${s}`),
       ...["high", "medium", "low"].map((s) => `admin.results.col.violations_${s}`),
       ...["admitted", "disabled", "revoked"].map((s) => `admin.roster.admission.${s}`),
-      ...["empty", "no_rows", "no_login_column", "no_name_column"].map((p) => `admin.roster.file.${p}`),
-      ...["in_progress", "submitted", "awaiting_review", "accepted", "annulled", "expired", "terminated"].map((s) => `admin.session.${s}`),
+      ...["empty", "no_rows", "no_login_column", "no_name_column", "no_language_column"].map((p) => `admin.roster.file.${p}`),
+      ...["in_progress", "submitted", "awaiting_review", "accepted", "annulled", "expired", "terminated", "not_started"].map((s) => `admin.session.${s}`),
       ...AUDIT_ACTIONS.map((a) => `admin.audit.action.${a.replace(".", "_")}`),
       ...POLICY_FIELDS.flatMap((f) => [`admin.policy.${f}.name`, `admin.policy.${f}.help`]),
     ];
