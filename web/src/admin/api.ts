@@ -205,10 +205,11 @@ export const adminApi = {
     sendText<{ imported: number; bank_size: number }>("POST", `${exam(id)}/questions`, text, bankType(fileName)),
   bank: (id: string, cursor?: string | null) => request<BankPreview>("GET", `${exam(id)}/questions${query({ cursor, limit: 500 })}`),
 
+  /** Part `part` (0-based here; the API numbers parts from 1) of a roster batch. */
   rosterPart: (id: string, batch: string, part: number, csv: string) =>
     sendText<PartAnswer & { passwords: Credential[] }>(
       "POST",
-      `${exam(id)}/roster${query({ batch, part })}`,
+      `${exam(id)}/roster${query({ batch, part: part + 1 })}`,
       csv,
       "text/csv",
     ),
