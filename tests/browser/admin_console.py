@@ -94,11 +94,13 @@ def write(tmp: Path, name: str, text: str) -> Path:
     return path
 
 
-def download(page: Page, button: str) -> Path:
-    """Click a download button and return the saved file."""
+def download(page: Page, button: str, folder: Path) -> Path:
+    """Click a download button; the file saved under the name the page gave it."""
     with page.expect_download() as info:
         page.locator(button).click()
-    return Path(info.value.path())
+    path = folder / info.value.suggested_filename
+    info.value.save_as(path)
+    return path
 
 
 def create_exam_via_api(api: Any, token: str, *, now: Any, require_identity: bool = False) -> str:

@@ -164,7 +164,7 @@ def test_roster_of_2500_in_parts_with_progress_resume_and_passwords_once(
     expect(page.locator("#roster-errors-count")).to_have_text("0")
 
     # the passwords: one CSV download, then gone from the page (and from its storage)
-    saved = download(page, "#roster-passwords-download")
+    saved = download(page, "#roster-passwords-download", tmp_path)
     with saved.open(encoding="utf-8") as f:
         rows = list(csv.reader(f))
     assert rows[0] == ["login", "password"]
@@ -218,7 +218,7 @@ def test_results_export_xlsx_and_statement_pdf(console: Page, api, admin_token, 
     expect(row).to_contain_text("Айгүл Серікқызы")
     expect(row).to_contain_text("/ 5")
 
-    xlsx = download(page, "#results-xlsx")
+    xlsx = download(page, "#results-xlsx", tmp_path)
     assert xlsx.read_bytes()[:2] == b"PK"  # a real XLSX (a zip), not CSV renamed
     sheet = load_workbook(xlsx).active
     rows = [[c.value for c in r] for r in sheet.iter_rows()]
@@ -227,7 +227,7 @@ def test_results_export_xlsx_and_statement_pdf(console: Page, api, admin_token, 
     assert mine[1] == "Айгүл Серікқызы"
     assert mine[4] == 5  # the maximum score, a number cell: 3 + 2 items drawn
     assert isinstance(mine[3], int | float)
-    csv_file = download(page, "#results-csv")
+    csv_file = download(page, "#results-csv", tmp_path)
     assert login in csv_file.read_text(encoding="utf-8-sig")
 
     # the sitting is metered when it ends; the month's statement has the exam's line
@@ -243,7 +243,7 @@ def test_results_export_xlsx_and_statement_pdf(console: Page, api, admin_token, 
     expect(statement_row).to_be_visible()
     expect(statement_row).to_contain_text(str(line["sittings"]))
     expect(page.locator("#statement-total")).not_to_be_empty()
-    pdf = download(page, "#statement-pdf")
+    pdf = download(page, "#statement-pdf", tmp_path)
     assert pdf.read_bytes()[:5] == b"%PDF-"
 
 
