@@ -199,7 +199,7 @@ export function ExamForm({ exam, onDone }: { exam: Exam | null; onDone: (saved: 
                         id={`policy-${d.name}`}
                         inputMode="decimal"
                         class="pc-input ac-input--num"
-                        placeholder={d.value === null || d.value === undefined ? tr("admin.form.policy_engine") : String(d.value)}
+                        placeholder={d.value === null || d.value === undefined ? "—" : String(d.value)}
                         value={policy[d.name] ?? ""}
                         onInput={(e) => setPolicy({ ...policy, [d.name]: (e.target as HTMLInputElement).value })}
                       />{" "}

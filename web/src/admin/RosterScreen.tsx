@@ -4,6 +4,7 @@
  * as a CSV file and dropped after the download. Below: who is admitted, with consent and booked slot.
  */
 import { useEffect, useState } from "preact/hooks";
+import { formatNumber } from "../shared/i18n/i18n";
 import { Tag } from "../shared/ui/components";
 import { adminApi, type RosterEntry } from "./api";
 import { toCsv } from "./csv";
@@ -96,7 +97,7 @@ export function RosterScreen({ examId }: { examId: string }) {
       <div class="pc-panel ac-panel">
         <h2 class="pc-h2">{tr("admin.roster.upload")}</h2>
         <p class="hint ac-hint">{tr("admin.roster.upload_hint", { n: ROWS_PER_PART })}</p>
-        <pre class="ac-sample">login,full_name,language,slot_id{"\n"}ivanova.a,Иванова Анна,ru,{"\n"}840101300123,Сейітов Арман,kk,slot-1</pre>
+        <pre class="ac-sample">login,full_name,language,slot_id{"\n"}ivanova_a,Иванова Анна,ru,{"\n"}840101300123,Сейітов Арман,kk,slot-1</pre>
         {resumable && job && !sameFile && (
           <p class="notice notice--warning" id="roster-resume-hint" role="status">
             {tr("admin.roster.resume_hint", { file: job.file_name, done: job.done.length, parts: job.parts })}
@@ -141,9 +142,9 @@ export function RosterScreen({ examId }: { examId: string }) {
               </button>
             )}
             <dl class="ac-totals">
-              <div><dt>{tr("admin.roster.admitted")}</dt><dd id="roster-admitted">{job.admitted}</dd></div>
-              <div><dt>{tr("admin.roster.already")}</dt><dd>{job.already_admitted}</dd></div>
-              <div><dt>{tr("admin.roster.row_errors")}</dt><dd id="roster-errors-count">{job.errors.length}</dd></div>
+              <div><dt>{tr("admin.roster.admitted")}</dt><dd id="roster-admitted" data-count={job.admitted}>{formatNumber(job.admitted)}</dd></div>
+              <div><dt>{tr("admin.roster.already")}</dt><dd>{formatNumber(job.already_admitted)}</dd></div>
+              <div><dt>{tr("admin.roster.row_errors")}</dt><dd id="roster-errors-count" data-count={job.errors.length}>{formatNumber(job.errors.length)}</dd></div>
             </dl>
             {job.errors.length > 0 && (
               <div class="ac-scroll ac-scroll--short">

@@ -7,7 +7,7 @@ import { ActionLine, Field, fromLocalInput, LoadState, toLocalInput, useAction, 
 
 export function SlotsScreen({ examId }: { examId: string }) {
   const [slots, reload] = useLoad(() => adminApi.slots(examId), [examId]);
-  const [startsAt, setStartsAt] = useState(toLocalInput(new Date(Date.now() + 86400000).toISOString()));
+  const [startsAt, setStartsAt] = useState(toLocalInput(new Date(Math.ceil(Date.now() / 3600000) * 3600000 + 3600000).toISOString()));
   const [capacity, setCapacity] = useState("30");
   const [problem, setProblem] = useState<string | null>(null);
   const [action, run] = useAction();

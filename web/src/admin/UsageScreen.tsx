@@ -2,7 +2,7 @@
  * total under the agency's plan; CSV and PDF of the statement. */
 import { useState } from "preact/hooks";
 import { formatNumber, lang, useLang } from "../shared/i18n/i18n";
-import { formatMoney, recentMonths, tierFor, tierRanges } from "../shared/ui/billing";
+import { formatCount, formatMoney, recentMonths, tierFor, tierRanges } from "../shared/ui/billing";
 import { adminApi, type Statement } from "./api";
 import { tr } from "./i18n";
 import { DownloadButton, LoadState, useLoad } from "./ui";
@@ -66,7 +66,7 @@ export function StatementView({ statement }: { statement: Statement }) {
           <ul class="ac-tiers">
             {tierRanges(statement.plan).map((r, i) => (
               <li key={i} class={i === tier ? "ac-tier--current" : ""}>
-                {r.to === null ? tr("admin.usage.tier_open", { from: r.from, price: money(r.unit_price) }) : tr("admin.usage.tier", { from: r.from, to: r.to, price: money(r.unit_price) })}
+                {r.to === null ? tr("admin.usage.tier_open", { from: formatCount(r.from, lang()), price: money(r.unit_price) }) : tr("admin.usage.tier", { from: formatCount(r.from, lang()), to: formatCount(r.to, lang()), price: money(r.unit_price) })}
                 {i === tier && <> · <strong>{tr("admin.usage.tier_this_month")}</strong></>}
               </li>
             ))}

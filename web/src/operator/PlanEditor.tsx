@@ -2,7 +2,7 @@
  * tier; its price applies to every unit of the month). */
 import { useState } from "preact/hooks";
 import { lang, pick } from "../shared/i18n/i18n";
-import { formatMoney, normalizedPlan, planProblems, type PlanUnit, type PricePlan, tierRanges } from "../shared/ui/billing";
+import { formatCount, formatMoney, normalizedPlan, planProblems, type PlanUnit, type PricePlan, tierRanges } from "../shared/ui/billing";
 import { ActionLine, LoadState, useAction, useLoad } from "../admin/ui";
 import { type Agency, operatorApi } from "./api";
 import { tr } from "./i18n";
@@ -132,8 +132,8 @@ function PlanForm({ agencyId, initial, month, onDone }: { agencyId: string; init
             {preview.map((r, i) => (
               <li key={i}>
                 {r.to === null
-                  ? tr("admin.usage.tier_open", { from: r.from, price: formatMoney(r.unit_price, plan.currency, lang()) })
-                  : tr("admin.usage.tier", { from: r.from, to: r.to, price: formatMoney(r.unit_price, plan.currency, lang()) })}
+                  ? tr("admin.usage.tier_open", { from: formatCount(r.from, lang()), price: formatMoney(r.unit_price, plan.currency, lang()) })
+                  : tr("admin.usage.tier", { from: formatCount(r.from, lang()), to: formatCount(r.to, lang()), price: formatMoney(r.unit_price, plan.currency, lang()) })}
               </li>
             ))}
           </ul>

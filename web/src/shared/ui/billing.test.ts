@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatMoney, isMonth, monthOf, normalizedPlan, planProblems, type PricePlan, recentMonths, tierFor, tierRanges } from "./billing";
+import { formatCount, formatMoney, isMonth, monthOf, normalizedPlan, planProblems, type PricePlan, recentMonths, tierFor, tierRanges } from "./billing";
 
 const plan: PricePlan = {
   unit: "exam",
@@ -55,7 +55,10 @@ describe("price plan display", () => {
 
   it("formats money in the reader's language with the currency", () => {
     expect(formatMoney("1500.00", "KZT", "en")).toMatch(/1,500\.00/);
-    expect(formatMoney("1500.00", "KZT", "ru").replace(/\s/g, " ")).toMatch(/1 500,00/);
+    expect(formatMoney("1500.00", "KZT", "ru").replace(/\s/g, " ")).toMatch(/1 500,00 ₸/);
+    expect(formatMoney("1500.00", "KZT", "kk").replace(/\s/g, " ")).toMatch(/1 500,00 ₸/);
+    expect(formatCount(10001, "kk").replace(/\s/g, " ")).toBe("10 001");
+    expect(formatCount(10001, "en")).toBe("10,001");
   });
 });
 

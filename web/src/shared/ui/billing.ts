@@ -67,16 +67,22 @@ export function normalizedPlan(plan: PricePlan): PricePlan {
   };
 }
 
-const LOCALES: Record<string, string> = { kk: "kk-KZ", ru: "ru-RU", en: "en-GB" };
+// Browsers' ICU data often lacks kk-KZ (it falls back to "1,500.00"); Kazakhstan writes numbers as Russian does.
+const LOCALES: Record<string, string> = { kk: "ru-RU", ru: "ru-RU", en: "en-GB" };
 
-/** "1 500,00 ₸" / "1,500.00 KZT": the API's decimal text in the reader's format, never through float rounding
- * beyond the 2 places the API already fixed. */
+/** "10 001" / "10,001": a count in the reader's grouping. */
+export function formatCount(value: number, lang: string): string {
+  return new Intl.NumberFormat(LOCALES[lang] ?? "en-GB", { maximumFractionDigits: 0 }).format(value);
+}
+
+/** "1 500,00 ₸" / "KZT 1,500.00": the API's decimal text in the reader's format (2 places, as the API fixed them). */
 export function formatMoney(amount: string, currency: string, lang: string): string {
   const value = Number(amount);
   if (!Number.isFinite(value)) return `${amount} ${currency}`;
   return new Intl.NumberFormat(LOCALES[lang] ?? "en-GB", {
     style: "currency",
     currency,
+    currencyDisplay: lang === "en" ? "code" : "narrowSymbol",
     minimumFractionDigits: 2,
     maximumFractionDigits: 2,
   }).format(value);
