@@ -12,9 +12,10 @@ import { ActionLine, Field, fromLocalInput, LoadState, toLocalInput, useAction, 
 const NATIVE: Record<Lang, string> = { kk: "Қазақша", ru: "Русский", en: "English" };
 const blank = (): Localized => ({ kk: "", ru: "", en: "" });
 
+/** A form problem; its text is a function so a language switch re-renders it in the new language. */
 interface Problem {
   field: string;
-  text: string;
+  text: () => string;
 }
 
 export function ExamForm({ exam, onDone }: { exam: Exam | null; onDone: (saved: Exam | null) => void }) {
@@ -40,25 +41,25 @@ export function ExamForm({ exam, onDone }: { exam: Exam | null; onDone: (saved: 
   const [action, run] = useAction();
 
   const setBlock = (i: number, change: Partial<Block>) => setBlocks(blocks.map((b, j) => (j === i ? { ...b, ...change } : b)));
-  const err = (field: string) => problems.find((p) => p.field === field)?.text;
+  const err = (field: string) => problems.find((p) => p.field === field)?.text();
 
   const submit = (list: PolicyDefault[]) => (e: Event) => {
     e.preventDefault();
     const found: Problem[] = [];
     for (const code of languages)
-      if (!title[code].trim()) found.push({ field: `title-${code}`, text: tr("admin.form.title_missing", { lang: NATIVE[code] }) });
-    if (!languages.length) found.push({ field: "lang-kk", text: tr("admin.form.languages_missing") });
+      if (!title[code].trim()) found.push({ field: `title-${code}`, text: () => tr("admin.form.title_missing", { lang: NATIVE[code] }) });
+    if (!languages.length) found.push({ field: "lang-kk", text: () => tr("admin.form.languages_missing") });
     const duration = Number(minutes);
-    if (!Number.isInteger(duration) || duration < 1 || duration > 720) found.push({ field: "duration", text: tr("admin.form.duration_invalid") });
+    if (!Number.isInteger(duration) || duration < 1 || duration > 720) found.push({ field: "duration", text: () => tr("admin.form.duration_invalid") });
     blocks.forEach((b, i) => {
-      if (!/^[a-z0-9][a-z0-9_-]{0,39}$/.test(b.block_id)) found.push({ field: `block-${i}-id`, text: tr("admin.form.block_id_invalid", { n: i + 1 }) });
-      if (!Number.isInteger(b.item_count) || b.item_count < 1) found.push({ field: `block-${i}-count`, text: tr("admin.form.block_count_invalid", { n: i + 1 }) });
+      if (!/^[a-z0-9][a-z0-9_-]{0,39}$/.test(b.block_id)) found.push({ field: `block-${i}-id`, text: () => tr("admin.form.block_id_invalid", { n: i + 1 }) });
+      if (!Number.isInteger(b.item_count) || b.item_count < 1) found.push({ field: `block-${i}-count`, text: () => tr("admin.form.block_count_invalid", { n: i + 1 }) });
     });
     const opens_at = fromLocalInput(opens);
     const closes_at = fromLocalInput(closes);
-    if (!opens_at || !closes_at || Date.parse(closes_at) <= Date.parse(opens_at)) found.push({ field: "opens", text: tr("admin.form.window_invalid") });
+    if (!opens_at || !closes_at || Date.parse(closes_at) <= Date.parse(opens_at)) found.push({ field: "opens", text: () => tr("admin.form.window_invalid") });
     const analysis = overrides(policy, list);
-    if ("invalid" in analysis) found.push({ field: `policy-${analysis.invalid}`, text: tr("admin.form.policy_invalid") });
+    if ("invalid" in analysis) found.push({ field: `policy-${analysis.invalid}`, text: () => tr("admin.form.policy_invalid") });
     setProblems(found);
     if (found.length || !opens_at || !closes_at || "invalid" in analysis) return;
     const draft: ExamDraft = {
@@ -86,7 +87,7 @@ export function ExamForm({ exam, onDone }: { exam: Exam | null; onDone: (saved: 
       <h1 class="heading-l" id="exam-form-title" tabIndex={-1}>
         {exam ? tr("admin.form.edit_title", { id: exam.exam_id }) : tr("admin.form.new_title")}
       </h1>
-      <ErrorSummary errors={problems} />
+      <ErrorSummary errors={problems.map((p) => ({ field: p.field, text: p.text() }))} />
       <LoadState value={defaults}>
         {(list) => (
           <form onSubmit={submit(list)} noValidate class="ac-form" id="exam-form">

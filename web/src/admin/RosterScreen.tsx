@@ -41,7 +41,7 @@ export function RosterScreen({ examId }: { examId: string }) {
     const read = readRoster(await chosen.text());
     if ("problem" in read) {
       setFile(null);
-      setFileProblem(tr(`admin.roster.file.${read.problem}`));
+      setFileProblem(`admin.roster.file.${read.problem}`); // a key: shown in the current language
       return;
     }
     setFile({ ...read, name: chosen.name });
@@ -105,7 +105,7 @@ export function RosterScreen({ examId }: { examId: string }) {
         )}
         <label for="roster-file" class="label">{tr("admin.roster.file_label")}</label>
         <input id="roster-file" type="file" accept=".csv,text/csv" disabled={busy} onChange={(e) => void choose(e.target as HTMLInputElement)} />
-        {fileProblem && <p class="error-message" role="alert">{fileProblem}</p>}
+        {fileProblem && <p class="error-message" role="alert">{tr(fileProblem)}</p>}
         {file && (
           <p id="roster-file-summary">
             {tr("admin.roster.file_summary", { rows: file.rows.length, parts: partCount(file.rows.length) })}

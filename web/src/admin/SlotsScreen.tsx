@@ -9,14 +9,14 @@ export function SlotsScreen({ examId }: { examId: string }) {
   const [slots, reload] = useLoad(() => adminApi.slots(examId), [examId]);
   const [startsAt, setStartsAt] = useState(toLocalInput(new Date(Math.ceil(Date.now() / 3600000) * 3600000 + 3600000).toISOString()));
   const [capacity, setCapacity] = useState("30");
-  const [problem, setProblem] = useState<string | null>(null);
+  const [problem, setProblem] = useState<string | null>(null); // a key: shown in the current language
   const [action, run] = useAction();
   const create = (e: Event) => {
     e.preventDefault();
     const at = fromLocalInput(startsAt);
     const cap = Number(capacity);
-    if (!at) return setProblem(tr("admin.slots.time_invalid"));
-    if (!Number.isInteger(cap) || cap < 1 || cap > 100000) return setProblem(tr("admin.slots.capacity_invalid"));
+    if (!at) return setProblem("admin.slots.time_invalid");
+    if (!Number.isInteger(cap) || cap < 1 || cap > 100000) return setProblem("admin.slots.capacity_invalid");
     setProblem(null);
     void run(async () => {
       await adminApi.createSlot(examId, at, cap);
@@ -29,7 +29,7 @@ export function SlotsScreen({ examId }: { examId: string }) {
       <h1 class="heading-l" id="slots-title" tabIndex={-1}>{tr("admin.slots.title")}</h1>
       <p class="hint ac-hint">{tr("admin.slots.hint")}</p>
       <form class="pc-panel ac-panel ac-inline-form" onSubmit={create} noValidate id="slot-form">
-        <Field id="slot-start" label={tr("admin.slots.starts_at")} hint={tr("admin.form.time_hint")} error={problem ?? undefined}>
+        <Field id="slot-start" label={tr("admin.slots.starts_at")} hint={tr("admin.form.time_hint")} error={problem ? tr(problem) : undefined}>
           <input id="slot-start" type="datetime-local" class="pc-input pc-input--short" value={startsAt} onInput={(e) => setStartsAt((e.target as HTMLInputElement).value)} />
         </Field>
         <Field id="slot-capacity" label={tr("admin.slots.capacity")}>

@@ -24,14 +24,14 @@ export function StaffScreen({ exams }: { exams: Exam[] }) {
   const [name, setName] = useState("");
   const [role, setRole] = useState<"proctor" | "admin">("proctor");
   const [limited, setLimited] = useState<string[]>([]);
-  const [problems, setProblems] = useState<Record<string, string>>({});
+  const [problems, setProblems] = useState<Record<string, () => string>>({});
   const [shown, setShown] = useState<{ login: string; password: string } | null>(null);
   const [action, run] = useAction();
   const create = (e: Event) => {
     e.preventDefault();
-    const found: Record<string, string> = {};
-    if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$/.test(login.trim())) found["staff-login"] = tr("admin.staff.login_invalid");
-    if (!name.trim()) found["staff-name"] = tr("admin.staff.name_missing");
+    const found: Record<string, () => string> = {};
+    if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$/.test(login.trim())) found["staff-login"] = () => tr("admin.staff.login_invalid");
+    if (!name.trim()) found["staff-name"] = () => tr("admin.staff.name_missing");
     setProblems(found);
     if (Object.keys(found).length) return;
     void run(async () => {
@@ -56,10 +56,10 @@ export function StaffScreen({ exams }: { exams: Exam[] }) {
       <form class="pc-panel ac-panel" onSubmit={create} noValidate id="staff-form">
         <h2 class="pc-h2">{tr("admin.staff.new")}</h2>
         <div class="ac-grid3">
-          <Field id="staff-login" label={tr("admin.staff.login")} error={problems["staff-login"]}>
+          <Field id="staff-login" label={tr("admin.staff.login")} error={problems["staff-login"]?.()}>
             <input id="staff-login" class="pc-input" autoComplete="off" value={login} onInput={(e) => setLogin((e.target as HTMLInputElement).value)} />
           </Field>
-          <Field id="staff-name" label={tr("admin.staff.name")} error={problems["staff-name"]}>
+          <Field id="staff-name" label={tr("admin.staff.name")} error={problems["staff-name"]?.()}>
             <input id="staff-name" class="pc-input" value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
           </Field>
           <Field id="staff-role" label={tr("admin.staff.role")}>

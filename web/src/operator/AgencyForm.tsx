@@ -9,6 +9,12 @@ import { type Agency, operatorApi } from "./api";
 import { tr } from "./i18n";
 
 const NATIVE: Record<Lang, string> = { kk: "Қазақша", ru: "Русский", en: "English" };
+/** A form problem; its text is a function so a language switch re-renders it in the new language. */
+interface Problem {
+  field: string;
+  text: () => string;
+}
+
 export const AGENCY_CODE = /^[a-z0-9][a-z0-9-]{2,39}$/;
 
 export function AgencyForm({ agency, onDone }: { agency: Agency | null; onDone: (changed: boolean) => void }) {
@@ -19,22 +25,22 @@ export function AgencyForm({ agency, onDone }: { agency: Agency | null; onDone: 
   const [status, setStatus] = useState<"active" | "suspended">(agency?.status ?? "active");
   const [adminLogin, setAdminLogin] = useState("");
   const [adminName, setAdminName] = useState("");
-  const [problems, setProblems] = useState<{ field: string; text: string }[]>([]);
+  const [problems, setProblems] = useState<Problem[]>([]);
   const [created, setCreated] = useState<{ login: string; password: string; agency: string } | null>(null);
   const [action, run] = useAction();
-  const err = (field: string) => problems.find((p) => p.field === field)?.text;
+  const err = (field: string) => problems.find((p) => p.field === field)?.text();
 
   const submit = (e: Event) => {
     e.preventDefault();
-    const found: { field: string; text: string }[] = [];
-    if (!agency && (!AGENCY_CODE.test(code) || code === "platform")) found.push({ field: "agency-code", text: tr("operator.form.code_invalid") });
-    if (!name.ru.trim() && !name.kk.trim() && !name.en.trim()) found.push({ field: "agency-name-kk", text: tr("operator.form.name_missing") });
-    if (!contact.name.trim()) found.push({ field: "contact-name", text: tr("operator.form.contact_name_missing") });
-    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(contact.email.trim())) found.push({ field: "contact-email", text: tr("operator.form.email_invalid") });
+    const found: Problem[] = [];
+    if (!agency && (!AGENCY_CODE.test(code) || code === "platform")) found.push({ field: "agency-code", text: () => tr("operator.form.code_invalid") });
+    if (!name.ru.trim() && !name.kk.trim() && !name.en.trim()) found.push({ field: "agency-name-kk", text: () => tr("operator.form.name_missing") });
+    if (!contact.name.trim()) found.push({ field: "contact-name", text: () => tr("operator.form.contact_name_missing") });
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(contact.email.trim())) found.push({ field: "contact-email", text: () => tr("operator.form.email_invalid") });
     const days = Number(retention);
-    if (!Number.isInteger(days) || days < 30 || days > 365) found.push({ field: "retention", text: tr("operator.form.retention_invalid") });
-    if (!agency && !/^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$/.test(adminLogin.trim())) found.push({ field: "admin-login", text: tr("operator.form.admin_login_invalid") });
-    if (!agency && !adminName.trim()) found.push({ field: "admin-name", text: tr("operator.form.admin_name_missing") });
+    if (!Number.isInteger(days) || days < 30 || days > 365) found.push({ field: "retention", text: () => tr("operator.form.retention_invalid") });
+    if (!agency && !/^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$/.test(adminLogin.trim())) found.push({ field: "admin-login", text: () => tr("operator.form.admin_login_invalid") });
+    if (!agency && !adminName.trim()) found.push({ field: "admin-name", text: () => tr("operator.form.admin_name_missing") });
     setProblems(found);
     if (found.length) return;
     const filled = Object.fromEntries(LANGS.map((c) => [c, name[c].trim() || name.ru.trim() || name.kk.trim() || name.en.trim()])) as Localized;
@@ -80,7 +86,7 @@ export function AgencyForm({ agency, onDone }: { agency: Agency | null; onDone: 
       <h1 class="heading-l" id="agency-form-title" tabIndex={-1}>
         {agency ? tr("operator.form.edit_title", { code: agency.agency_id }) : tr("operator.form.new_title")}
       </h1>
-      <ErrorSummary errors={problems} />
+      <ErrorSummary errors={problems.map((p) => ({ field: p.field, text: p.text() }))} />
       <form onSubmit={submit} noValidate class="ac-form" id="agency-form">
         <fieldset class="ac-fieldset">
           <legend class="pc-h2">{tr("operator.form.agency")}</legend>
