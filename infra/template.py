@@ -91,6 +91,7 @@ CHALICE_FUNCTIONS = {
     "APIHandler": ("api", API_ROLE_ID),
     "HandleLifecycle": ("lifecycle-consumer", WORKER_ROLE_ID),
     "ReconcileSessions": ("reconcile-sessions", WORKER_ROLE_ID),
+    "PurgeMedia": ("purge-media", API_ROLE_ID),  # daily: per-agency media retention (chalicelib/media/purge.py)
 }
 LIFECYCLE_EVENT_SOURCE = ("HandleLifecycle", "HandleLifecycleSqsEventSource")
 
@@ -762,8 +763,9 @@ def roles(names: StackNames) -> Json:
             ["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion"],
             iam.object_arns(bucket_arn, (*both_prefixes, PROBE_PREFIX)),
         ),
-        # Biometric erasure on request deletes every version of a candidate's enrollment photos, and nothing else.
-        allow(["s3:DeleteObject", "s3:DeleteObjectVersion"], iam.object_arns(bucket_arn, (ENROLLMENT_PREFIX,))),
+        # Biometric erasure on request deletes every version of a candidate's enrollment photos; a candidate's
+        # deletion on request and the per-agency retention purge (PurgeMedia, same role) delete session media.
+        allow(["s3:DeleteObject", "s3:DeleteObjectVersion"], iam.object_arns(bucket_arn, both_prefixes)),
         # Listing (ListObjectsV2, ListObjectVersions) only under the app's prefixes; HeadBucket is the health check.
         # A HeadObject of a missing key answers 403 rather than 404 with this condition (the code treats both alike).
         _list_bucket(bucket, (*both_prefixes, PROBE_PREFIX)),
@@ -774,7 +776,7 @@ def roles(names: StackNames) -> Json:
         allow(["states:StartExecution", "states:DescribeStateMachine", *iam.TASK_RESPONSE], machine),
         allow(["states:DescribeExecution"], executions),
         allow(iam.XRAY_WRITE, "*"),
-        iam.log_streams([log_group_id("APIHandler")]),
+        iam.log_streams([log_group_id("APIHandler"), log_group_id("PurgeMedia")]),
     ]
     worker = [
         *_table_access(WORKER_TABLES, scan=("sessions",)),

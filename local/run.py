@@ -73,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
 
         wiring.reset()
         demo = seed_once(state_dir, os.environ.get("PROCTOR_DEMO_PASSWORD"))
+        wiring.media_purge().run()  # per-agency media retention (daily on AWS; the local endpoint expires nothing)
         print("Starting the API and the queue dispatcher ...", flush=True)
         stack.start_services()
         print(

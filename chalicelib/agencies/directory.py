@@ -87,6 +87,8 @@ class Agencies:
             created_at=self._clock.now(),
             created_by=operator.user_id,
         )
+        if self._staff.has_members(agency_id):  # an agency written by a script before agencies had records
+            raise Conflict("agency.exists", "An agency with this code exists already.")
         try:
             record.save(condition=AgencyRecord.agency_id.does_not_exist())
         except PutError as exc:
@@ -94,7 +96,11 @@ class Agencies:
                 raise Conflict("agency.exists", "An agency with this code exists already.") from None
             raise
         record_audit(operator, "agency.created", agency_id, {"retention_days": int(record.retention_days)}, agency_id)
-        admin = self._staff.create(operator, agency_id, admin_login, admin_name, "admin", [])
+        try:
+            admin = self._staff.create(operator, agency_id, admin_login, admin_name, "admin", [])
+        except Exception:
+            record.delete()  # no agency without its first admin: the operator may simply try again
+            raise
         return {"agency": agency_view(record), "admin": {"login": admin["login"], "password": admin["password"]}}
 
     def list(self) -> list[dict[str, Any]]:

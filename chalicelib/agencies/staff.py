@@ -72,15 +72,29 @@ class Staff:
             created_at=now,
             exam_ids=exam_ids or None,
         )
+        if user.user_id == self._taken(agency_id, login):
+            raise Conflict("staff.exists", "This login is taken in the agency.")
+        # The directory entry first: an entry without an account is not listed, and a retry completes it.
+        StaffRecord(agency_id=agency_id, login=login, created_at=now).save()
         try:
             user.save(condition=UserRecord.user_id.does_not_exist())
         except PutError as exc:
             if is_condition_failure(exc):
                 raise Conflict("staff.exists", "This login is taken in the agency.") from None
             raise
-        StaffRecord(agency_id=agency_id, login=login, created_at=now).save()
         record_audit(actor, "staff.created", login, {"role": role, "exam_ids": exam_ids}, agency_id)
         return {**staff_view(user), "password": password}
+
+    @staticmethod
+    def _taken(agency_id: str, login: str) -> str | None:
+        """The account id if the login is in use in the agency (staff or candidate), so no directory entry is made
+        for a login that belongs to someone else."""
+        user = UserRecord.find(account_id(agency_id, login))
+        return user.user_id if user is not None else None
+
+    @staticmethod
+    def has_members(agency_id: str) -> bool:
+        return any(True for _ in StaffRecord.query(agency_id, limit=1))
 
     def list(self, admin: Principal) -> list[dict[str, Any]]:
         logins = [entry.login for entry in StaffRecord.query(admin.agency_id)]
@@ -107,6 +121,8 @@ class Staff:
         disabled: bool | None,
     ) -> dict[str, Any]:
         user = self.member(admin, login)
+        if disabled and user.user_id == admin.user_id:
+            raise Conflict("staff.self_disable", "You cannot disable your own account.")
         changes: dict[str, Any] = {}
         actions = []
         if full_name is not None and full_name != user.full_name:
@@ -120,8 +136,6 @@ class Staff:
             user.update(actions=actions, condition=UserRecord.user_id.exists())
             self._accounts.forget(user.user_id)  # this process reads the new limit at once; others within 30 s
         if disabled is not None and disabled != bool(user.disabled):
-            if disabled and user.user_id == admin.user_id:
-                raise Conflict("staff.self_disable", "You cannot disable your own account.")
             (self._accounts.disable_account if disabled else self._accounts.enable_account)(user.user_id)
             changes["disabled"] = {"from": bool(user.disabled), "to": disabled}
         if changes:

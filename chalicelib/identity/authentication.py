@@ -32,6 +32,7 @@ class AccountState:
 
     version: int
     exam_ids: tuple[str, ...] | None = None
+    agency_id: str | None = None  # the account's agency, whose status is checked too (None: not known, not checked)
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def current_version(user_id: str) -> AccountState | None:
     user = UserRecord.find(user_id)
     if user is None or user.disabled:
         return None
-    return AccountState(user.current_token_version, exam_limit(user))
+    return AccountState(user.current_token_version, exam_limit(user), user.agency_id)
 
 
 class Authenticator:
@@ -89,7 +90,7 @@ class Authenticator:
         state = self._state(principal.user_id)
         if state is None or state.version != version:
             raise Unauthenticated("auth.token_revoked", "This sign-in was ended (logout or disabled); log in again.")
-        gate = self._gate(principal.agency_id)
+        gate = self._gate(state.agency_id) if state.agency_id is not None else AgencyGate()
         if not gate.active:
             raise Unauthenticated("auth.agency_suspended", "Your organisation's access is suspended.")
         if issued_at < gate.tokens_not_before:

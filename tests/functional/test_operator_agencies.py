@@ -126,3 +126,11 @@ def test_operator_changes_are_audited_in_the_agency_log(api, operator):
     retention = next(e for e in entries if e["action"] == "retention.changed")
     assert retention["actor"] == {"login": "operator@platform", "role": "operator", "agency_id": PLATFORM}
     assert retention["details"] == {"field": "retention_days", "from": 30, "to": 200}
+
+
+def test_an_agency_that_a_script_made_cannot_be_taken_over_by_creating_it_again(api, operator, agency):
+    body = agency_body(agency["agency_id"])
+    assert_error(api.call("POST", "/operator/agencies", operator, json=body), 409, "agency.exists")
+    assert_error(api.call("GET", f"/operator/agencies/{agency['agency_id']}", operator), 404, "agency.not_found")
+    body = {"agency": agency["agency_id"], "user_id": body["admin"]["login"], "password": "anything-at-all"}
+    assert_error(api.call("POST", "/auth/login", json=body), 401, "auth.invalid_credentials")

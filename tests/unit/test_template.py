@@ -883,7 +883,9 @@ def test_evidence_is_read_by_version_and_only_the_api_erases_enrollment_versions
         (reads,) = granted(generated, role_id, "s3:GetObjectVersion")
         assert "s3:GetObject" in reads["Action"]
     (erase,) = granted(generated, template.API_ROLE_ID, "s3:DeleteObjectVersion")
-    assert renderer.render(erase["Resource"]) == [f"arn:aws:s3:::{bucket}/{ENROLLMENT_PREFIX}*"]
+    # enrollment photos (biometric erasure) and session media (a candidate's deletion, the retention purge)
+    expected = [f"arn:aws:s3:::{bucket}/{prefix}*" for prefix in (MEDIA_PREFIX, ENROLLMENT_PREFIX)]
+    assert renderer.render(erase["Resource"]) == expected
     for role_id in (template.ANALYZER_ROLE_ID, template.WORKER_ROLE_ID):
         assert not granted(generated, role_id, "s3:DeleteObjectVersion")
         assert not granted(generated, role_id, "s3:DeleteObject")
