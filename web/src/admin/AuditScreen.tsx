@@ -5,7 +5,7 @@ import { tr, trOr } from "./i18n";
 import { LoadState, useLoad, when } from "./ui";
 
 export const AUDIT_ACTIONS = [
-  "agency.created", "staff.created", "staff.updated", "staff.password_reset", "candidate.disabled", "candidate.erased",
+  "agency.created", "agency.suspended", "agency.reactivated", "staff.created", "staff.updated", "staff.password_reset", "candidate.disabled", "candidate.enabled", "candidate.biometrics_erased", "candidate.erased",
   "candidate.exported", "exam.created", "exam.updated", "roster.imported", "bank.imported", "plan.changed", "retention.changed",
 ];
 

@@ -154,7 +154,7 @@ export function RosterScreen({ examId }: { examId: string }) {
                   </thead>
                   <tbody>
                     {job.errors.slice(0, 300).map((e) => (
-                      <tr key={`${e.row}-${e.code}`}><td class="pc-num">{e.row}</td><td>{problemText(e.code)}</td></tr>
+                      <tr key={`${e.row}-${e.code}`}><td class="pc-num">{e.row}</td><td>{e.login ? `${e.login}: ` : ""}{problemText(e.code)}</td></tr>
                     ))}
                   </tbody>
                 </table>

@@ -220,7 +220,7 @@ export const adminApi = {
     for (let page = 0; page < 20; page++) {
       const answer: { candidates: RosterEntry[]; next_cursor?: string | null } = await request(
         "GET",
-        `${exam(id)}/roster${query({ cursor, limit: 1000 })}`,
+        `${exam(id)}/roster${query({ cursor, limit: 1000, include: "sessions" })}`,
       );
       candidates.push(...answer.candidates);
       cursor = answer.next_cursor ?? null;

@@ -96,9 +96,10 @@ describe("the upload's progress and resumption", () => {
 
   it("maps a part's row errors to rows of the file", () => {
     const job = recordPart(newJob("e", "b", "f", "fp", 2, 1500), 1, {
-      admitted: 499, already_admitted: 0, errors: [{ row: 3, code: "roster.duplicate_login" }], passwords: [],
+      admitted: 498, already_admitted: 1, passwords: [],
+      errors: [{ row: 3, code: "roster.duplicate_login", login: "a" }, { row: 4, code: "roster.already_admitted", login: "b" }],
     });
-    expect(job.errors).toEqual([{ row: 1003, code: "roster.duplicate_login" }]);
+    expect(job.errors).toEqual([{ row: 1003, code: "roster.duplicate_login", login: "a" }]);
   });
 
   it("resumes after a reload only with the same file for the same exam", () => {

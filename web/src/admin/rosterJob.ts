@@ -8,7 +8,11 @@ import { fileRow } from "./rosterChunks";
 export interface RowError {
   row: number; // row of the file, 1 = first data row
   code: string;
+  login?: string;
 }
+
+/** Listed among a part's errors but counted in already_admitted: not a problem of the file. */
+const NOT_A_PROBLEM = new Set(["roster.already_admitted"]);
 
 export interface Credential {
   login: string;
@@ -33,7 +37,7 @@ export interface RosterJob {
 export interface PartAnswer {
   admitted: number;
   already_admitted: number;
-  errors: { row: number; code: string }[];
+  errors: { row: number; code: string; login?: string }[];
   passwords: Credential[];
 }
 
@@ -53,7 +57,10 @@ export function recordPart(job: RosterJob, part: number, answer: PartAnswer): Ro
     done: [...job.done, part].sort((a, b) => a - b),
     admitted: job.admitted + answer.admitted,
     already_admitted: job.already_admitted + answer.already_admitted,
-    errors: [...job.errors, ...answer.errors.map((e) => ({ row: fileRow(part, e.row), code: e.code }))],
+    errors: [
+      ...job.errors,
+      ...answer.errors.filter((e) => !NOT_A_PROBLEM.has(e.code)).map((e) => ({ ...e, row: fileRow(part, e.row) })),
+    ],
     passwords: [...job.passwords, ...answer.passwords.filter((p) => !known.has(p.login))],
   };
 }
