@@ -64,6 +64,23 @@ def test_admin_creates_an_exam_with_the_policy_explained(console: Page, api, adm
     assert stored["analysis"]["webcam_every_s"] == 3
     assert stored["analysis"]["screen_every_s"] == 30  # left empty: the default
 
+    # open it now (the form's window starts tomorrow), close it, then duplicate it for a make-up sitting
+    expect(row.locator(".tag")).to_have_text("Not open yet")
+    row.locator("[data-action=open]").click()
+    expect(row.locator(".tag")).to_have_text("Open")
+    row.locator("[data-action=close]").click()
+    expect(row.locator(".tag")).to_have_text("Closed")
+    expect(page.locator("#exam-action")).to_have_attribute("data-state", "done")
+    row.locator("[data-action=duplicate]").click()
+    page.locator("#dup-submit").click()
+    expect(page.locator("#dup-state")).to_have_attribute("data-state", "done")
+    copies = page.locator("#exam-table tr[data-exam]").filter(has_text="Тест государственной службы")
+    expect(copies).to_have_count(2)
+    copy_id = next(i for i in (copies.nth(n).get_attribute("data-exam") for n in range(2)) if i != exam_id)
+    copy = api.call("GET", f"/admin/exams/{copy_id}", admin_token).json()
+    assert copy["blocks"] == stored["blocks"]
+    assert copy["opens_at"] > stored["opens_at"]
+
     # a missing title is refused in the page, linked from the error summary
     page.locator("#new-exam").click()
     page.locator("#save-exam").click()

@@ -130,9 +130,12 @@ export function ExamList({
 }
 
 function DuplicateDialog({ exam, onClose }: { exam: Exam; onClose: (done: boolean) => void }) {
-  const week = 7 * 24 * 3600 * 1000;
-  const [opens, setOpens] = useState(toLocalInput(new Date(Date.parse(exam.opens_at) + week).toISOString()));
-  const [closes, setCloses] = useState(toLocalInput(new Date(Date.parse(exam.closes_at) + week).toISOString()));
+  // a week after the original (or after now), as long as the original window, at least a day
+  const day = 24 * 3600 * 1000;
+  const start = Math.max(Date.parse(exam.opens_at), Date.now()) + 7 * day;
+  const span = Math.max(Date.parse(exam.closes_at) - Date.parse(exam.opens_at), day);
+  const [opens, setOpens] = useState(toLocalInput(new Date(start).toISOString()));
+  const [closes, setCloses] = useState(toLocalInput(new Date(start + span).toISOString()));
   const [action, run] = useAction();
   const [invalid, setInvalid] = useState(false);
   const submit = (e: Event) => {
