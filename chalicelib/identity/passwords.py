@@ -22,7 +22,11 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password: str, stored: str) -> bool:
-    """Constant-time check of a password against a stored hash; False for any malformed hash."""
+    """Constant-time check of a password against a stored hash; False for any malformed hash.
+
+    A hash made at a lower cost (generated roster passwords, identity/bulk_accounts.py) is checked at its own cost
+    and then padded with one full-cost derivation, so every check costs at least what an unknown login's check of
+    DUMMY_HASH costs: response time does not tell a bulk-imported login from an unknown one."""
     try:
         scheme, n, r, p, salt, digest = stored.split("$")
         if scheme != "scrypt":
@@ -31,9 +35,16 @@ def verify_password(password: str, stored: str) -> bool:
         actual = hashlib.scrypt(
             password.encode("utf-8"), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=len(expected)
         )
+        if int(n) < _N:
+            _pad(password)
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(actual, expected)
+
+
+def _pad(password: str) -> None:
+    """One derivation at the full cost whose result is thrown away."""
+    hashlib.scrypt(password.encode("utf-8"), salt=b"\0" * 16, n=_N, r=_R, p=_P, dklen=32)
 
 
 # Verified against when the login is unknown, so response time does not reveal which logins exist.

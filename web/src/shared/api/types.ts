@@ -2,7 +2,7 @@
 
 export type Lang = "kk" | "ru" | "en";
 export type Localized = Record<Lang, string>;
-export type Role = "candidate" | "proctor" | "admin";
+export type Role = "candidate" | "proctor" | "admin" | "operator";
 
 export interface ApiErrorBody {
   error: { code: string; message: string; details: unknown };
