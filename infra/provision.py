@@ -22,7 +22,10 @@ from infra.definitions import (
     PROBE_PREFIX,
     PROBE_RETENTION_DAYS,
     QUEUES,
+    RETENTION_TAG,
     TABLES,
+    TRANSIENT_MEDIA_RETENTION_DAYS,
+    TRANSIENT_TAG_VALUE,
     Index,
     StackNames,
     Table,
@@ -172,13 +175,22 @@ def provision(stage: str, *, region: str, endpoint_url: str | None, web_origins:
                 for prefix in (MEDIA_PREFIX, ENROLLMENT_PREFIX)
             ]
             + [
+                {  # retention tiers, as the template has them (not active until uploads carry the tag)
+                    "ID": f"expire-transient-{MEDIA_PREFIX.strip('/')}",
+                    "Status": "Enabled",
+                    "Filter": {
+                        "And": {"Prefix": MEDIA_PREFIX, "Tags": [{"Key": RETENTION_TAG, "Value": TRANSIENT_TAG_VALUE}]}
+                    },
+                    "Expiration": {"Days": TRANSIENT_MEDIA_RETENTION_DAYS},
+                    "NoncurrentVersionExpiration": {"NoncurrentDays": NONCURRENT_VERSION_DAYS},
+                },
                 {
                     "ID": f"expire-{PROBE_PREFIX.strip('/')}",
                     "Status": "Enabled",
                     "Filter": {"Prefix": PROBE_PREFIX},
                     "Expiration": {"Days": PROBE_RETENTION_DAYS},
                     "NoncurrentVersionExpiration": {"NoncurrentDays": NONCURRENT_VERSION_DAYS},
-                }
+                },
             ]
         },
     )

@@ -19,6 +19,7 @@ import re
 from infra import data_protection, edge, iam
 from infra.definitions import (
     ENROLLMENT_PREFIX,
+    EVIDENCE_TAG_VALUE,
     IDENTITY_QUEUE,
     LIFECYCLE_QUEUE,
     MEDIA_PREFIX,
@@ -28,8 +29,11 @@ from infra.definitions import (
     PROBE_PREFIX,
     PROBE_RETENTION_DAYS,
     QUEUES,
+    RETENTION_TAG,
     STATE_MACHINE_FILE,
     TABLES,
+    TRANSIENT_MEDIA_RETENTION_DAYS,
+    TRANSIENT_TAG_VALUE,
     Queue,
     StackNames,
     Table,
@@ -51,15 +55,6 @@ DEAD_LETTER_RETENTION_S = 14 * 86400  # the SQS maximum, as infra/provision.py s
 QUEUE_RETENTION_S = 4 * 86400  # SQS's default, which the local queues get too
 EPHEMERAL = {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"}  # queues, log groups: no data to keep
 
-# Retention tiers (issue #13): monitoring media the browser uploads carries the tag retention=transient (a field of
-# its upload form's POST policy) and expires after TransientMediaRetentionDays; the analyzer retags a frame that
-# opened or grew a violation retention=evidence (PutObjectTagging on that version), so only the MediaRetentionDays
-# rule, which covers every object under the prefix, applies to it. An object without the tag keeps the longer
-# retention: the rule is safe before the form and the analyzer tag anything.
-RETENTION_TAG = "retention"
-TRANSIENT_TAG_VALUE = "transient"
-EVIDENCE_TAG_VALUE = "evidence"
-TRANSIENT_MEDIA_RETENTION_DAYS = 7
 
 ANALYZER_ID = "FrameAnalyzer"
 ANALYZER_CODE = "./frame_analyzer.zip"  # relative to the packaged template (build/<stage>/api/)

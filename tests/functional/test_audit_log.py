@@ -138,13 +138,15 @@ def test_exam_work_is_audited_with_what_changed(api, onboarded):
         ("results.exported", exam_id),
         ("exam.created", copy["exam_id"]),
         ("exam.updated", exam_id),
+        ("roster.imported", exam_id),
         ("bank.imported", exam_id),
         ("exam.created", exam_id),
     ]
     assert mine[0]["details"] == {"format": "csv", "rows": 1}
     assert mine[1]["details"] == {"duplicate_of": exam_id}
     assert mine[2]["details"] == {"change": "closed"}
-    assert mine[3]["details"] == {"items": 8, "format": "json"}
+    assert mine[3]["details"]["admitted"] == 1 and "full_name" not in mine[3]["details"]  # counts, no names
+    assert mine[4]["details"] == {"items": 8, "format": "json"}
 
 
 def duplicate_window() -> dict:

@@ -134,11 +134,19 @@ def test_bucket_notifies_the_media_queue_of_the_same_events_under_the_same_prefi
 
 def test_bucket_expires_the_same_prefixes_with_the_same_cors_and_public_access_block(aws, resources, names, stack):
     s3, templated = aws["s3"], resources[BUCKET_ID]["Properties"]
-    retention = int(merge_template(stack.stage)["Parameters"]["MediaRetentionDays"]["Default"])
+    parameters = merge_template(stack.stage)["Parameters"]
+
+    def days(value) -> int:  # a number, or a parameter's default
+        return int(parameters[value["Ref"]]["Default"]) if isinstance(value, dict) else value
+
+    def local_filter(rule) -> tuple[str, tuple]:
+        found = rule["Filter"].get("And", rule["Filter"])
+        return found["Prefix"], tuple((t["Key"], t["Value"]) for t in found.get("Tags", []))
+
     local_rules = sorted(
         (
             r["ID"],
-            r["Filter"]["Prefix"],
+            *local_filter(r),
             r["Expiration"]["Days"],
             r.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays"),
         )
@@ -148,14 +156,15 @@ def test_bucket_expires_the_same_prefixes_with_the_same_cors_and_public_access_b
         (
             r["Id"],
             r["Prefix"],
-            retention if isinstance(r["ExpirationInDays"], dict) else r["ExpirationInDays"],
+            tuple((t["Key"], t["Value"]) for t in r.get("TagFilters", [])),
+            days(r["ExpirationInDays"]),
             r["NoncurrentVersionExpiration"]["NoncurrentDays"],
         )
         for r in templated["LifecycleConfiguration"]["Rules"]
     )
     # Every rule also expires non-current versions (in a versioned bucket an expired object would otherwise stay)
     assert local_rules == templated_rules
-    assert {rule[3] for rule in local_rules} == {NONCURRENT_VERSION_DAYS}
+    assert {rule[4] for rule in local_rules} == {NONCURRENT_VERSION_DAYS}
     # Both keep every version of evidence (the analyzer reads by VersionId) and expire non-current ones.
     assert s3.get_bucket_versioning(Bucket=names.media_bucket)["Status"] == "Enabled"
     assert templated["VersioningConfiguration"] == {"Status": "Enabled"}

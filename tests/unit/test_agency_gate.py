@@ -11,7 +11,11 @@ from chalicelib.identity.authentication import AccountState, AgencyGate, Authent
 from chalicelib.identity.tokens import TokenService
 
 TOKENS = TokenService("s" * 40, 600)
-ISSUED = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=60)
+
+
+def issued() -> datetime:
+    """A minute ago, read when a test runs (not at import: a long suite would outlive the tokens' 600 s)."""
+    return datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=60)
 
 
 class Agencies:
@@ -38,8 +42,8 @@ def accounts(user_id):
     return AccountState(0, exam_ids, agency)
 
 
-def token(login: str, agency: str = "agency-a", role: str = "proctor", at: datetime = ISSUED) -> str:
-    return TOKENS.issue(Principal(f"{agency}~{login}", role, agency), at, 0)[0]
+def token(login: str, agency: str = "agency-a", role: str = "proctor", at: datetime | None = None) -> str:
+    return TOKENS.issue(Principal(f"{agency}~{login}", role, agency), at or issued(), 0)[0]
 
 
 def refused(authenticate, value) -> str:
@@ -61,9 +65,10 @@ def test_the_agency_status_is_read_once_per_agency_per_ttl_and_a_suspension_refu
     assert refused(authenticate, token("p1")) == "auth.agency_suspended"
     authenticate(token("p1", agency="agency-b"))  # another agency carries on
     authenticate.forget_agency("agency-a")
-    agencies.gates["agency-a"] = AgencyGate(active=True, tokens_not_before=int(ISSUED.timestamp()) + 1)
-    assert refused(authenticate, token("p1")) == "auth.token_revoked"  # issued before the suspension
-    authenticate(token("p1", at=ISSUED + timedelta(seconds=2)))  # a sign-in after it
+    before = issued()
+    agencies.gates["agency-a"] = AgencyGate(active=True, tokens_not_before=int(before.timestamp()) + 1)
+    assert refused(authenticate, token("p1", at=before)) == "auth.token_revoked"  # issued before the suspension
+    authenticate(token("p1", at=before + timedelta(seconds=2)))  # a sign-in after it
 
 
 def test_a_proctors_exam_limit_comes_from_the_account_not_the_token():
