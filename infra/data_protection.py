@@ -124,26 +124,28 @@ def key_use(bucket_arn: str, actions: tuple[str, ...], table_names: tuple[str, .
     bucket_arn is Fn::Sub text. With a bucket key S3's encryption context is the bucket's ARN; DynamoDB's names the
     table.
     """
-    key_arn = get_att(DATA_KEY_ID)
     statements = [
         allow(
             (*actions, *KMS_DESCRIBE),
-            key_arn,
+            get_att(DATA_KEY_ID),
             {"StringEquals": {"kms:ViaService": sub(_via("s3")), "kms:EncryptionContext:aws:s3:arn": sub(bucket_arn)}},
         )
     ]
-    if table_names:
-        statements.append(
-            allow(
-                (*actions, *KMS_DESCRIBE),
-                key_arn,
-                {
-                    "StringEquals": {"kms:ViaService": sub(_via("dynamodb"))},
-                    "ForAnyValue:StringEquals": {"kms:EncryptionContext:aws:dynamodb:tableName": list(table_names)},
-                },
-            )
+    return statements + (table_key_use(actions, table_names) if table_names else [])
+
+
+def table_key_use(actions: tuple[str, ...], table_names: tuple[str, ...]) -> list[Json]:
+    """The statement letting a role use the key through DynamoDB on these tables only."""
+    return [
+        allow(
+            (*actions, *KMS_DESCRIBE),
+            get_att(DATA_KEY_ID),
+            {
+                "StringEquals": {"kms:ViaService": sub(_via("dynamodb"))},
+                "ForAnyValue:StringEquals": {"kms:EncryptionContext:aws:dynamodb:tableName": list(table_names)},
+            },
         )
-    return statements
+    ]
 
 
 def audit_trail(names: StackNames, bucket_arn: str) -> Json:

@@ -791,6 +791,10 @@ def _only_retention_tag(value: str) -> Json:
     }
 
 
+def _table(suffix: str):
+    return next(t for t in TABLES if t.suffix == suffix)
+
+
 def roles(names: StackNames) -> Json:
     bucket_arn = media_bucket_arn(names)  # not a GetAtt: see media_bucket_arn
     bucket = sub(bucket_arn)
@@ -831,6 +835,8 @@ def roles(names: StackNames) -> Json:
         *_table_access(WORKER_TABLES, scan=("sessions",)),
         allow(iam.SQS_CONSUME, get_att(queue_id(LIFECYCLE_QUEUE))),
         _list_bucket(bucket, (MEDIA_PREFIX,)),  # metering counts a session's media objects and bytes
+        # Metering reads the enrollment's identity-check count; the table is under the customer key (read only)
+        *data_protection.table_key_use(data_protection.KMS_READ, (names.table(_table("enrollments")),)),
         allow(["states:StartExecution", *iam.TASK_RESPONSE], machine),
         allow(["states:DescribeExecution"], executions),
         allow(iam.XRAY_WRITE, "*"),
@@ -863,7 +869,7 @@ def roles(names: StackNames) -> Json:
         *data_protection.key_use(
             bucket_arn,
             (*data_protection.KMS_READ, *data_protection.KMS_WRITE),
-            (names.table(next(t for t in TABLES if t.suffix == "enrollments")),),
+            (names.table(_table("enrollments")),),
         ),
         allow(iam.SQS_CONSUME, get_att(queue_id(IDENTITY_QUEUE))),
         allow(iam.REKOGNITION, "*"),  # agencies on the rekognition engine (DetectFaces, CompareFaces): no ARN

@@ -878,7 +878,8 @@ def test_biometric_data_is_encrypted_with_a_rotating_customer_key_only_s3_and_dy
     )
     assert kms_grants(generated, template.API_ROLE_ID) == {"s3": write, "dynamodb": write}
     assert kms_grants(generated, template.ANALYZER_ROLE_ID) == {"s3": read}  # it reads frames and the selfie only
-    assert kms_grants(generated, template.WORKER_ROLE_ID) == {}
+    # metering reads the enrollment (its identity-check count): DynamoDB read only, no S3
+    assert kms_grants(generated, template.WORKER_ROLE_ID) == {"dynamodb": read}
     assert kms_grants(generated, template.STATE_MACHINE_ROLE_ID) == {}
     (dynamodb,) = [
         s
