@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 
 from chalicelib.billing.statements import Statement, StatementLine
+from chalicelib.core.optional_imports import without
 
 LABELS = {
     "en": {
@@ -90,7 +91,8 @@ def _font_dir() -> Path:
 
 
 def statement_pdf(statement: Statement, agency_name: str, language: str = "en") -> bytes:
-    from fpdf import FPDF
+    with without("numpy"):  # fpdf2 needs Pillow (in the API package), numpy only optionally (not in it)
+        from fpdf import FPDF
 
     labels = LABELS[language]
     pdf = FPDF(orientation="P", unit="mm", format="A4")

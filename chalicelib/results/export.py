@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import Any
 
+from chalicelib.core.optional_imports import without
 from chalicelib.results.report import COLUMNS
 
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -101,7 +100,7 @@ def to_csv(rows: Iterable[dict[str, Any]], language: str) -> str:
 
 
 def to_xlsx(rows: Iterable[dict[str, Any]], language: str, sheet_title: str) -> bytes:
-    with _without("numpy", "PIL"):  # only the export route loads it
+    with without("numpy", "PIL"):  # only the export route loads it; not its optional numpy/PIL (not in the package)
         from openpyxl import Workbook
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -135,18 +134,3 @@ def _sheet_title(title: str) -> str:
     """A worksheet title Excel accepts: at most 31 characters, none of []:*?/\\."""
     cleaned = "".join(" " if ch in "[]:*?/\\" else ch for ch in title).strip() or "Results"
     return cleaned[:31]
-
-
-@contextmanager
-def _without(*optional: str) -> Iterator[None]:
-    """Import openpyxl as the API package has it: without its optional numpy and PIL (the Lambda zip carries
-    neither; a local virtualenv has both, for the face stack, and openpyxl would map them into the API process)."""
-    absent = [name for name in optional if name not in sys.modules]
-    for name in absent:
-        sys.modules[name] = None  # type: ignore[assignment]  # `import name` raises ImportError
-    try:
-        yield
-    finally:
-        for name in absent:
-            if sys.modules.get(name) is None:
-                del sys.modules[name]
