@@ -3,9 +3,7 @@ agency. Statements come as JSON, CSV (text/csv, UTF-8 with BOM) or PDF (applicat
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -16,10 +14,9 @@ from chalicelib.agencies.audit import record_audit
 from chalicelib.billing.exports import statement_csv, statement_pdf, statements_csv
 from chalicelib.billing.metering import parse_month
 from chalicelib.billing.statements import Statement
-from chalicelib.core import errors, observability
-from chalicelib.core.api import DECLARED, Declaration, error_body, error_response, json_body, reject_unknown_parameters
-from chalicelib.core.api import route as json_route
-from chalicelib.core.http import ID_PATTERN, bearer_principal, invalid_field, require_role
+from chalicelib.core import errors
+from chalicelib.core.api import json_body, route
+from chalicelib.core.http import ID_PATTERN, invalid_field
 from chalicelib.core.principal import Principal
 
 bp = Blueprint(__name__)
@@ -30,33 +27,6 @@ LANGUAGES = ("kk", "ru", "en")
 FORMATS = ("json", "csv", "pdf")
 AGENCY_ID = re.compile(r"[a-z0-9][a-z0-9-]{2,39}")
 CSV_TYPE, PDF_TYPE = "text/csv; charset=utf-8", "application/pdf"
-
-
-def file_route(path: str, *, roles: tuple[str, ...], query: tuple[str, ...]) -> Callable:
-    """Like core.api.route (authentication, role, unknown query parameters, domain errors as 4xx JSON) for a GET
-    whose view may also answer a whole chalice Response: a file with its own Content-Type and file name. core.api's
-    `route` always wraps the view's body in a JSON Response (proposed: pass a Response through; then this goes)."""
-
-    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(view)
-        def handler(**params: str) -> Response:
-            request = bp.current_request
-            try:
-                principal = require_role(bearer_principal(request.headers, wiring.authenticator()), *roles)
-                reject_unknown_parameters(request.query_params, query)
-                result = view(request, principal, **params)
-            except errors.DomainError as error:
-                return error_response(error)
-            except Exception:  # noqa: BLE001 - as core.api.route: a clean 500, never a stack trace
-                observability.logger(observability.API).exception("unhandled error on GET %s", path)
-                return Response(body=error_body("internal.error", "Internal error."), status_code=500)
-            return result if isinstance(result, Response) else Response(body=result, status_code=200)
-
-        bp.route(path, methods=["GET"], content_types=["application/json"])(handler)
-        DECLARED[(path, "GET")] = Declaration(path, "GET", roles, ("application/json",))
-        return view
-
-    return decorator
 
 
 def operator_of(principal: Principal) -> Principal:
@@ -94,7 +64,7 @@ def statement_answer(request, statement: Statement) -> Any:
     return Response(body=body, status_code=200, headers={"Content-Type": PDF_TYPE, **disposition})
 
 
-@json_route(bp, "/admin/usage", methods=["GET"], roles=ADMIN, query=("month", "exam_id", "language"))
+@route(bp, "/admin/usage", methods=["GET"], roles=ADMIN, query=("month", "exam_id", "language"))
 def admin_usage(request, admin):
     params = request.query_params or {}
     month = parse_month(params["month"]) if "month" in params else wiring.billing_month()
@@ -105,19 +75,19 @@ def admin_usage(request, admin):
     return wiring.billing_reports().usage(admin.agency_id, month, exam_id, language)
 
 
-@file_route("/admin/statements/{month}", roles=ADMIN, query=("format", "language"))
+@route(bp, "/admin/statements/{month}", methods=["GET"], roles=ADMIN, query=("format", "language"))
 def admin_statement(request, admin, month):
     language = choice(request, "language", LANGUAGES, "en")
     return statement_answer(request, wiring.billing_reports().statement(admin.agency_id, parse_month(month), language))
 
 
-@json_route(bp, "/operator/agencies/{agency_id}/plan", methods=["GET"], roles=OPERATOR)
+@route(bp, "/operator/agencies/{agency_id}/plan", methods=["GET"], roles=OPERATOR)
 def get_plan(request, operator, agency_id):
     operator_of(operator)
     return wiring.plan_book().view(known_agency(agency_id))
 
 
-@json_route(bp, "/operator/agencies/{agency_id}/plan", methods=["PUT"], roles=OPERATOR)
+@route(bp, "/operator/agencies/{agency_id}/plan", methods=["PUT"], roles=OPERATOR)
 def put_plan(request, operator, agency_id):
     operator_of(operator)
     stored = wiring.plan_book().set(operator, known_agency(agency_id), json_body(request))
@@ -125,7 +95,13 @@ def put_plan(request, operator, agency_id):
     return stored
 
 
-@file_route("/operator/agencies/{agency_id}/statements/{month}", roles=OPERATOR, query=("format", "language"))
+@route(
+    bp,
+    "/operator/agencies/{agency_id}/statements/{month}",
+    methods=["GET"],
+    roles=OPERATOR,
+    query=("format", "language"),
+)
 def operator_agency_statement(request, operator, agency_id, month):
     operator_of(operator)
     agency_id, month = known_agency(agency_id), parse_month(month)
@@ -133,7 +109,7 @@ def operator_agency_statement(request, operator, agency_id, month):
     return statement_answer(request, wiring.billing_reports().statement(agency_id, month, language))
 
 
-@file_route("/operator/statements/{month}", roles=OPERATOR, query=("format", "language"))
+@route(bp, "/operator/statements/{month}", methods=["GET"], roles=OPERATOR, query=("format", "language"))
 def operator_statements(request, operator, month):
     operator_of(operator)
     month = parse_month(month)

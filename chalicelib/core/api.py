@@ -109,8 +109,9 @@ def route(
     `query` names the query parameters the route reads; any other is refused with 400 (a misspelt filter must not
     silently list everything).
 
-    The view returns a body (200) or a (body, status) pair; a DomainError becomes its 4xx JSON answer and
-    anything unexpected a logged 500 with a stable code, never a stack trace.
+    The view returns a body (200), a (body, status) pair, or a whole chalice Response (a file with its own
+    Content-Type and name: results exports, statements); a DomainError becomes its 4xx JSON answer and anything
+    unexpected a logged 500 with a stable code, never a stack trace.
     """
 
     def decorator(view: View) -> View:
@@ -133,6 +134,8 @@ def route(
             except Exception:  # noqa: BLE001 - the one place that turns surprises into a clean 500
                 log.exception("unhandled error on %s %s", request.method, path)
                 return Response(body=error_body("internal.error", "Internal error."), status_code=500)
+            if isinstance(result, Response):
+                return result
             body, status = result if isinstance(result, tuple) else (result, 200)
             return Response(body=body, status_code=status)
 
