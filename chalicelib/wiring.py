@@ -207,7 +207,14 @@ def connection() -> Connection:
 
 @cache
 def recorder() -> ViolationRecorder:
-    return ViolationRecorder(clock(), connection())
+    return ViolationRecorder(clock(), connection(), keep_as_evidence=_keep_as_evidence)
+
+
+def _keep_as_evidence(evidence: Any) -> bool:
+    """The recorder's port into media retention: the evidence's version is retagged retention=evidence."""
+    from chalicelib.media.retention import keep_as_evidence
+
+    return keep_as_evidence(s3(), evidence.bucket or settings().media_bucket, evidence.key, evidence.version_id)
 
 
 @cache
@@ -227,11 +234,14 @@ def presigner() -> Presigner:
 
 @cache
 def media_uploads() -> MediaUploads:
+    from chalicelib.media.retention import TRANSIENT_TAG
+
     current = settings()
+    transient = (TRANSIENT_TAG,)  # monitoring media are transient until the analyzer keeps them as evidence
     kinds = {
-        "webcam": MediaKind("webcam", "image/jpeg", "jpg", current.max_frame_bytes),
-        "audio": MediaKind("audio", "audio/wav", "wav", current.max_audio_bytes),
-        "screen": MediaKind("screen", "image/jpeg", "jpg", current.max_frame_bytes),
+        "webcam": MediaKind("webcam", "image/jpeg", "jpg", current.max_frame_bytes, tags=transient),
+        "audio": MediaKind("audio", "audio/wav", "wav", current.max_audio_bytes, tags=transient),
+        "screen": MediaKind("screen", "image/jpeg", "jpg", current.max_frame_bytes, tags=transient),
     }
     return MediaUploads(presigner(), kinds, clock(), connection(), current.presign_expiry_s)
 

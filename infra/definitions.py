@@ -13,7 +13,7 @@ MEDIA_PREFIX = "sessions/"  # monitoring uploads; notifications go to the analyz
 ENROLLMENT_PREFIX = "enrollment/"  # identity-check photos: the API checks headers, the identity checker reads them
 PROBE_PREFIX = "probes/"  # system-check upload-speed probes; analysed by nobody
 MEDIA_RETENTION_DAYS = 30
-# Retention tiers (issue #13), NOT ACTIVE YET: nothing tags media so far. The design: monitoring media the browser
+# Retention tiers (issue #13, chalicelib/media/retention.py): monitoring media the browser
 # uploads carries the tag retention=transient (a field of its upload form's POST policy) and expires after
 # TransientMediaRetentionDays; the analyzer retags a frame that opened or grew a violation retention=evidence
 # (PutObjectTagging on that version), so only the MediaRetentionDays rule, which covers every object under the

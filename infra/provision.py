@@ -175,7 +175,7 @@ def provision(stage: str, *, region: str, endpoint_url: str | None, web_origins:
                 for prefix in (MEDIA_PREFIX, ENROLLMENT_PREFIX)
             ]
             + [
-                {  # retention tiers, as the template has them (not active until uploads carry the tag)
+                {  # retention tiers, as the template has them (the endpoint applies no lifecycle rule: see purge.py)
                     "ID": f"expire-transient-{MEDIA_PREFIX.strip('/')}",
                     "Status": "Enabled",
                     "Filter": {

@@ -231,7 +231,9 @@ def parameters(stage: str) -> Json:
             "Type": "Number",
             "Default": str(TRANSIENT_MEDIA_RETENTION_DAYS),
             "MinValue": 1,
-            "MaxValue": 3650,
+            # Never longer than the shortest retention an agency may choose (30 days, MEDIA_RETENTION_DAYS): a
+            # transient object never outlives what any agency asked for (the purge ends longer tiers anyway).
+            "MaxValue": MEDIA_RETENTION_DAYS,
             "Description": f"Days before objects under {MEDIA_PREFIX} tagged {RETENTION_TAG}={TRANSIENT_TAG_VALUE} "
             f"(monitoring media that raised no violation) expire; evidence keeps MediaRetentionDays",
         },
@@ -410,6 +412,12 @@ def media_bucket(names: StackNames, stage: str) -> Json:
                         for prefix in (MEDIA_PREFIX, ENROLLMENT_PREFIX)
                     ]
                     + [
+                        # Retention tiers (chalicelib/media/retention.py): every upload form of a monitoring kind
+                        # tags its object retention=transient, so this rule expires it after
+                        # TransientMediaRetentionDays; the analyzer retags the version a violation uses as evidence
+                        # retention=evidence before it records the violation, so only the rule above (every object
+                        # under the prefix, MediaRetentionDays) and the agency's purge end evidence. Tags belong to
+                        # a version: a retag writes no new version, so NoncurrentVersionExpiration never fires on it.
                         {
                             "Id": f"expire-transient-{MEDIA_PREFIX.strip('/')}",
                             "Status": "Enabled",
@@ -809,8 +817,8 @@ def roles(names: StackNames) -> Json:
             ["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion"],
             iam.object_arns(bucket_arn, (*both_prefixes, PROBE_PREFIX)),
         ),
-        # An upload form that tags monitoring media retention=transient (retention tiers) needs the signer to be
-        # allowed to tag; with that one tag only.
+        # The upload forms of monitoring media carry the field tagging=retention:transient (retention tiers): S3
+        # stores an upload with tags only if the form's signer may s3:PutObjectTagging; with that one tag only.
         allow(
             ["s3:PutObjectTagging"],
             iam.object_arns(bucket_arn, (MEDIA_PREFIX,)),
@@ -848,7 +856,8 @@ def roles(names: StackNames) -> Json:
         # selfie under enrollment/ is Rekognition's CompareFaces reference. It writes no object: Decrypt only.
         allow(["s3:GetObject", "s3:GetObjectVersion"], iam.object_arns(bucket_arn, both_prefixes)),
         _list_bucket(bucket, both_prefixes),
-        # Retention tiers: a frame that raised a violation is retagged evidence (by version), and nothing else.
+        # Retention tiers: the object version a violation uses as evidence is retagged retention=evidence before the
+        # violation is recorded (PutObjectTagging with VersionId = s3:PutObjectVersionTagging), and nothing else.
         allow(
             ["s3:PutObjectTagging", "s3:PutObjectVersionTagging"],
             iam.object_arns(bucket_arn, (MEDIA_PREFIX,)),

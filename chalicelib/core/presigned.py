@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from xml.sax.saxutils import escape
 
 from chalicelib.core.clock import Clock
 
@@ -16,6 +17,27 @@ class MediaKind:
     content_type: str
     extension: str
     max_bytes: int
+    # Tags S3 stores with every object uploaded through the kind's forms (a `tagging` form field the policy fixes),
+    # e.g. the retention tier of monitoring media (chalicelib/media/retention.py); none for enrollment photos.
+    tags: tuple[tuple[str, str], ...] = ()
+
+
+def tagging_xml(tags: tuple[tuple[str, str], ...]) -> str:
+    """The value of a POST form's `tagging` field: S3's XML tag set, in the given order."""
+    inner = "".join(f"<Tag><Key>{escape(key)}</Key><Value>{escape(value)}</Value></Tag>" for key, value in tags)
+    return f"<Tagging><TagSet>{inner}</TagSet></Tagging>"
+
+
+def form_fields(kind: MediaKind) -> tuple[dict[str, str], list[Any]]:
+    """The fields every form of this kind carries and the policy conditions that fix them: the content type, the
+    size range and, for a kind with tags, the `tagging` field (S3 refuses the upload if it is missing or differs, and
+    then checks that the form's signer may s3:PutObjectTagging)."""
+    fields = {"Content-Type": kind.content_type}
+    conditions: list[Any] = [{"Content-Type": kind.content_type}, ["content-length-range", 1, kind.max_bytes]]
+    if kind.tags:
+        fields["tagging"] = tagging_xml(kind.tags)
+        conditions.append({"tagging": fields["tagging"]})
+    return fields, conditions
 
 
 class Presigner:
@@ -26,13 +48,15 @@ class Presigner:
         self._clock = clock
 
     def post_policy(self, prefix: str, kind: MediaKind) -> dict[str, Any]:
-        """A POST policy for one new object under prefix: fixed key, content type and a size range (S3 enforces)."""
+        """A POST policy for one new object under prefix: fixed key, content type, a size range and the kind's tags
+        (S3 enforces)."""
         key = f"{prefix}/{kind.name}/{object_name(self._clock.now(), kind)}"
+        fields, conditions = form_fields(kind)
         post = self._s3.generate_presigned_post(
             Bucket=self._bucket,
             Key=key,
-            Fields={"Content-Type": kind.content_type},
-            Conditions=[{"Content-Type": kind.content_type}, ["content-length-range", 1, kind.max_bytes]],
+            Fields=fields,
+            Conditions=conditions,
             ExpiresIn=self._expiry_s,
         )
         return {
@@ -54,11 +78,12 @@ class Presigner:
         # botocore writes the policy's expiration as now + ExpiresIn, in whole seconds: aim at the absolute time, so
         # every answer for the same form names the same expiration.
         expires_in = max(1.0, (expires_at - now).total_seconds() + 0.5)
+        fields, conditions = form_fields(kind)  # with the kind's tags: monitoring media are tagged retention=transient
         post = self._s3.generate_presigned_post(
             Bucket=self._bucket,
             Key=prefix + "${filename}",  # botocore turns this into the condition ["starts-with", "$key", prefix]
-            Fields={"Content-Type": kind.content_type},
-            Conditions=[{"Content-Type": kind.content_type}, ["content-length-range", 1, kind.max_bytes]],
+            Fields=fields,
+            Conditions=conditions,
             ExpiresIn=expires_in,
         )
         key = prefix + object_name(now, kind)

@@ -13,6 +13,19 @@ On AWS the bucket's lifecycle rule stays as the backstop: deploy with `MediaRete
 retention any agency may choose (365), so the rule never deletes what an agency keeps longer; the purge runs daily
 (`purge_media` schedule in app.py). Locally (the endpoint runs no lifecycle rules) the purge is the only expiry;
 `make run` runs it at start-up. Agencies without a record (written by a script) are left to the lifecycle rule.
+
+Retention tiers (chalicelib/media/retention.py) and the agency's retention, as an agency expects them:
+- Evidence (objects tagged retention=evidence: what a violation shows, for review and appeal) follows the agency's
+  retention: this purge deletes it with the rest of the session's media once `retention_days` have passed, and not
+  before (the MediaRetentionDays backstop must be at least the longest retention any agency may choose; with tiers
+  that keeps only evidence and untagged objects that long, so raising it costs little).
+- Transient media (tagged retention=transient: frames, chunks and screens that raised nothing) expire after
+  TransientMediaRetentionDays (7) by the bucket's lifecycle rule, whatever the agency chose: never longer than the
+  agency's retention, because an agency chooses 30–365 days and the template caps the parameter at 30
+  (MEDIA_RETENTION_DAYS); and were it longer, this purge would still end them at the agency's retention, since it
+  deletes every version under the session's prefix whatever its tag.
+- Biometric erasure and a candidate's deletion delete every version of their objects, tags notwithstanding.
+Locally the endpoint applies no lifecycle rule, so transient media stay until this purge (the agency's retention).
 """
 
 from __future__ import annotations

@@ -1,8 +1,16 @@
-"""Records a violation and bumps its session's counters in one transaction, at most once per violation id."""
+"""Records a violation and bumps its session's counters in one transaction, at most once per violation id.
+
+A violation with evidence keeps its object: before the violation is written (recorded, or an episode's evidence
+replaced), the evidence's version is retagged `retention=evidence` through the `keep_as_evidence` port (the
+composition root binds chalicelib/media/retention.py's keep_as_evidence to the media bucket), so the transient tier's
+lifecycle rule no longer expires it. A retag that fails raises before anything is written: the analyzer's SQS
+message is delivered again and the retag is retried; a violation never exists while its evidence is still transient.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -11,6 +19,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.core import observability
 from chalicelib.core.clock import Clock, iso
 from chalicelib.core.db import is_condition_failure
 from chalicelib.exam.models import SessionRecord
@@ -25,6 +34,7 @@ class Evidence:
     key: str
     version_id: str | None = None  # None where the endpoint keeps no versions
     sha256: str | None = None
+    bucket: str | None = None  # None: the media bucket (the only one the analyzer is notified of on AWS)
 
 
 @dataclass(frozen=True)
@@ -66,13 +76,36 @@ def violation_view(record: ViolationRecord) -> dict[str, Any]:
     }
 
 
+# Tag exactly the evidence's version retention=evidence: True when tagged, False when no object exists under its
+# key any more (nothing left to keep), raises on any other failure.
+KeepAsEvidence = Callable[[Evidence], bool]
+
+
 class ViolationRecorder:
-    def __init__(self, clock: Clock, connection: Connection) -> None:
+    def __init__(self, clock: Clock, connection: Connection, keep_as_evidence: KeepAsEvidence | None = None) -> None:
         self._clock = clock
         self._connection = connection
+        self.keep_as_evidence = keep_as_evidence  # None: no retention tiers (nothing is tagged transient)
+
+    def _keep(self, violation_id: str, evidence: Evidence | None) -> None:
+        """Retag the evidence's version before the violation that uses it is written; raises when that fails."""
+        if evidence is None or self.keep_as_evidence is None:
+            return
+        kept = self.keep_as_evidence(evidence)
+        about = {"violation_id": violation_id, "evidence_key": evidence.key, "evidence_version": evidence.version_id}
+        if kept:
+            observability.logger(observability.ANALYZER).info("evidence kept", extra=about)
+            observability.metrics(observability.ANALYZER).add("EvidenceRetags", 1)
+        else:
+            observability.logger(observability.ANALYZER).warning("evidence object is gone", extra=about)
+            observability.metrics(observability.ANALYZER).add("EvidenceMissing", 1)
 
     def record(self, agency_id: str, violation: Violation) -> bool:
-        """Store the violation; False (and nothing changed) when the same violation id was stored before."""
+        """Store the violation; False (and nothing changed) when the same violation id was stored before.
+
+        Its evidence is retagged first (again on a redelivery: idempotent); a failed retag raises and nothing is
+        stored."""
+        self._keep(violation.violation_id, violation.evidence)
         record = ViolationRecord(
             session_id=violation.session_id,
             violation_id=violation.violation_id,
@@ -122,7 +155,10 @@ class ViolationRecorder:
         evidence: Evidence | None,
     ) -> None:
         """Move an episode's end forward (never backward) or add a late frame to it; a stale or repeated update
-        changes nothing."""
+        changes nothing. New evidence (the episode's peak frame) is retagged before the update; a failed retag
+        raises and the episode is not changed. The evidence it replaces keeps its tag: another violation may use the
+        same object, and it stays within the agency's retention either way."""
+        self._keep(violation_id, evidence)
         actions = [
             ViolationRecord.ended_at.set(ended_at),
             ViolationRecord.peak_score.set(peak_score),
