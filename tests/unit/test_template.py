@@ -931,6 +931,27 @@ def test_retention_tiers_expire_transient_media_early_and_only_the_analyzer_can_
         assert not granted(generated, role_id, "s3:PutObjectTagging")
 
 
+def test_the_tags_the_code_writes_are_the_ones_the_roles_may_write_and_the_transient_rule_matches(generated):
+    """The upload forms' tag (chalicelib/media/retention.py TRANSIENT_TAG) is the one the API role, the forms' signer,
+    may write and the transient rule expires; the analyzer's retag (EVIDENCE_TAG, by VersionId: the action
+    s3:PutObjectVersionTagging) the one its role may write. The transient tier never outlives the shortest retention
+    an agency may choose."""
+    from chalicelib.agencies.models import DEFAULT_RETENTION_DAYS
+    from chalicelib.media.retention import EVIDENCE_TAG, TRANSIENT_TAG
+
+    rules = generated["Resources"][template.BUCKET_ID]["Properties"]["LifecycleConfiguration"]["Rules"]
+    (transient,) = [r for r in rules if "TagFilters" in r]
+    assert transient["TagFilters"] == [{"Key": TRANSIENT_TAG[0], "Value": TRANSIENT_TAG[1]}]
+    for role_id, (key, value) in ((template.API_ROLE_ID, TRANSIENT_TAG), (template.ANALYZER_ROLE_ID, EVIDENCE_TAG)):
+        (tagging,) = granted(generated, role_id, "s3:PutObjectTagging")
+        assert tagging["Condition"]["StringEquals"] == {f"s3:RequestObjectTag/{key}": value}
+    (by_version,) = granted(generated, template.ANALYZER_ROLE_ID, "s3:PutObjectVersionTagging")
+    assert by_version["Condition"]["StringEquals"] == {f"s3:RequestObjectTag/{EVIDENCE_TAG[0]}": EVIDENCE_TAG[1]}
+    assert not granted(generated, template.API_ROLE_ID, "s3:PutObjectVersionTagging")  # the API never retags
+    parameter = generated["Parameters"]["TransientMediaRetentionDays"]
+    assert int(parameter["Default"]) <= int(parameter["MaxValue"]) <= DEFAULT_RETENTION_DAYS
+
+
 def test_evidence_is_read_by_version_and_only_the_api_erases_enrollment_versions(generated):
     renderer = Renderer(generated)
     bucket = renderer.render(generated["Resources"][template.BUCKET_ID]["Properties"]["BucketName"])
