@@ -18,12 +18,14 @@ from chalicelib.exam.policy import AnalysisPolicy
 from chalicelib.violations.catalog import ANALYZER_TYPES
 from chalicelib.violations.episodes import EpisodeChange, SignalState, observe
 from chalicelib.violations.models import SignalStatesRecord
+from chalicelib.violations.packing import pack_states, unpack_states
 from chalicelib.violations.recorder import Evidence, Violation, ViolationRecorder, derived_violation_id
 
 _TIME_FIELDS = ("last_at", "streak_started_at", "episode_started_at", "episode_last_at", "last_clear_at")
 _FIELDS = tuple(f.name for f in fields(SignalState))
 MAX_ATTEMPTS = 8
 APPLIED_KEPT = 40  # objects remembered per session: a redelivery within this many is recognised and skipped
+DIGEST_BYTES = 8  # per object: a false match among 40 has odds 40 / 2**64
 
 
 @dataclass(frozen=True)
@@ -62,10 +64,11 @@ def _decode(text: str) -> dict[str, SignalState]:
     return states
 
 
-def object_digest(evidence: Evidence) -> str:
-    """A short name for one object version, to recognise it when it is applied again."""
+def object_digest(evidence: Evidence) -> bytes:
+    """A short name for one object version, to recognise it when it is applied again (the first DIGEST_BYTES of
+    a sha256: the old code kept the same bytes as 16 hex digits)."""
     text = f"{evidence.key}\x1f{evidence.version_id or ''}\x1f{evidence.sha256 or ''}"
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return hashlib.sha256(text.encode("utf-8")).digest()[:DIGEST_BYTES]
 
 
 def episode_id(session_id: str, signal: str, started_at: datetime) -> str:
@@ -85,7 +88,9 @@ class SignalTracker:
 
     @staticmethod
     def states(record: SignalStatesRecord) -> dict[str, SignalState]:
-        return _decode(record.signals_json)
+        if record.packed_states:
+            return unpack_states(record.packed_states)
+        return _decode(record.signals_json or "{}")  # an item the old code wrote
 
     def apply(
         self,
@@ -228,16 +233,26 @@ def _merged(
     return list(out.values())
 
 
-def has_applied(record: SignalStatesRecord, digest: str) -> bool:
-    return digest in (record.applied or [])
+def applied_digests(record: SignalStatesRecord) -> list[bytes]:
+    """The digests of the newest objects applied, oldest first (the old code's hex list read too)."""
+    packed = record.applied_digests or b""
+    digests = [packed[i : i + DIGEST_BYTES] for i in range(0, len(packed), DIGEST_BYTES)]
+    legacy = [bytes.fromhex(hex_digest)[:DIGEST_BYTES] for hex_digest in record.applied or []]
+    return [*legacy, *digests]
 
 
-def remember_applied(record: SignalStatesRecord, digest: str) -> None:
-    record.applied = [*(record.applied or [])[-(APPLIED_KEPT - 1) :], digest]
+def has_applied(record: SignalStatesRecord, digest: bytes) -> bool:
+    return digest in applied_digests(record)
+
+
+def remember_applied(record: SignalStatesRecord, digest: bytes) -> None:
+    record.applied_digests = b"".join([*applied_digests(record)[-(APPLIED_KEPT - 1) :], digest])
+    record.applied = None
 
 
 def store_states(record: SignalStatesRecord, states: dict[str, SignalState]) -> None:
-    record.signals_json = _encode(states)
+    record.packed_states = pack_states(states)
+    record.signals_json = None
 
 
 def count_received(record: SignalStatesRecord, kind: str | None, at: datetime, evidence: Evidence | None) -> None:
