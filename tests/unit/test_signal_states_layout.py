@@ -280,3 +280,33 @@ def test_the_next_save_drops_the_old_attributes():
     item = record.serialize()
     assert not set(item) & {"signals_json", "applied", "frames_received", "last_frame_key", "silence_json"}
     assert len(applied_digests(SignalStatesRecord.from_raw_data(item))) == 3
+
+
+def test_random_states_round_trip_exactly():
+    import random
+
+    rng = random.Random(13)
+
+    def moment():
+        if rng.random() < 0.3:
+            return None
+        return T - timedelta(milliseconds=rng.randrange(0, 4 * 3600 * 1000))
+
+    for _ in range(500):
+        states = {
+            signal: SignalState(
+                last_at=moment(),
+                streak=rng.randrange(0, 5000),
+                streak_started_at=moment(),
+                streak_peak=rng.choice([0.0, 1.0, 0.5, rng.random(), round(rng.random(), 4)]),
+                episode_started_at=moment(),
+                episode_last_at=moment(),
+                episode_peak=rng.choice([0.0, rng.random(), 2.5e-8, 1e300]),
+                episode_frames=rng.randrange(0, 5000),
+                observations=rng.randrange(0, 100_000),
+                last_clear_at=moment(),
+            )
+            for signal in rng.sample(list(ANALYZER_TYPES), rng.randrange(0, len(ANALYZER_TYPES) + 1))
+        }
+        packed = packing.pack_states(states)
+        assert packed[0] == packing.PACKED and packing.unpack_states(packed) == states
