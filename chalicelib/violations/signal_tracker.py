@@ -1,5 +1,7 @@
-"""Keeps each session's analyzer signals as episodes: loads the state, applies one observation per signal,
-records what opened, grew or closed, and saves the state with optimistic locking (frames may race)."""
+"""Keeps each session's analyzer signals as episodes: loads the state, applies one object's observations per signal
+(one Step, or several: the frames of a two-frame webcam object), records what opened, grew or closed, and saves the
+state in one write with optimistic locking (frames may race). The item's layout (packed states and digests, under
+1 KB) is in models.py and packing.py; `_encode`/`_decode` are the JSON the old code stored, still read."""
 
 from __future__ import annotations
 
@@ -229,7 +231,8 @@ def _merged(
             change.frames,
             change.kind != "closed",
         )
-        out[key] = (signal, merged, earlier[2] if earlier is not None and earlier[1].kind == "opened" else step, peak)
+        opener = earlier[2] if earlier is not None and earlier[1].kind == "opened" else step  # its details count
+        out[key] = (signal, merged, opener, peak)
     return list(out.values())
 
 

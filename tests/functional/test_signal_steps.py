@@ -80,6 +80,10 @@ def test_a_redelivered_two_step_object_changes_nothing(session, writes):
         ("multiple_faces", "opened"),
         ("multiple_faces", "extended"),
     ]
+    # opened and grown within the object: one violation write (the transaction that records it), one states write
+    violations_table = ViolationRecord.Meta.table_name
+    assert writes[("TransactWriteItems", None)] == 1 and writes[("UpdateItem", violations_table)] == 0
+    assert states_writes(writes) == 1
     before = SignalStatesRecord.get(session.session_id)
     violations = [(v.violation_id, int(v.frames), v.open) for v in ViolationRecord.query(session.session_id)]
     assert [frames for _, frames, _ in violations] == [2]
@@ -116,3 +120,12 @@ def test_one_step_through_apply_behaves_as_before(session):
     (violation,) = ViolationRecord.query(session.session_id)
     assert (violation.open, int(violation.frames), violation.details.as_dict()) == (False, 1, {"faces": 2})
     assert int(SignalStatesRecord.get(session.session_id).frames_received) == 2
+
+
+def test_an_episode_opened_and_closed_within_one_object_is_recorded_closed(session):
+    tracker = wiring.signal_tracker()
+    steps = [Step(T0, two_people(), {"part": 0}), Step(T0 + timedelta(seconds=5), clean(), {"part": 1})]
+    changes = tracker.apply_steps(session, steps, POLICY, frame(session, "f"), kind="webcam")
+    assert [change.kind for _, change in changes] == ["opened", "closed"]
+    (violation,) = ViolationRecord.query(session.session_id)
+    assert (violation.open, int(violation.frames), violation.details.as_dict()) == (False, 1, {"faces": 2, "part": 0})
