@@ -15,7 +15,7 @@ from chalicelib import wiring
 from chalicelib.exam.policy import AnalysisPolicy
 from chalicelib.violations import media_stats
 from chalicelib.violations.models import SignalStatesRecord
-from chalicelib.violations.recorder import Evidence
+from chalicelib.violations.recorder import Evidence, ViolationRecorder
 from chalicelib.violations.signal_tracker import Observation, SignalTracker, applied_digests, object_digest
 from tests.unit.test_signal_states_layout import (
     WRITE_UNIT,
@@ -27,9 +27,14 @@ from tests.unit.test_signal_states_layout import (
 )
 
 
+def tracker_without_retags() -> SignalTracker:
+    """The tracker as wired, minus the recorder's evidence retagging in S3 (these objects exist only as names)."""
+    return SignalTracker(ViolationRecorder(wiring.clock(), wiring.connection()))
+
+
 @pytest.fixture
 def dynamodb(stack):
-    wiring.signal_tracker()  # points the models at the stack's tables
+    wiring.connection()  # points the models at the stack's tables
     return boto3.client("dynamodb", endpoint_url=stack.endpoint_url, region_name=stack.region)
 
 
@@ -67,7 +72,7 @@ def test_an_item_the_old_code_wrote_is_read_and_carried_on_by_the_next_frame(dyn
     media_stats.note_rejected(session_id, "webcam", "not_a_jpeg", datetime(2026, 11, 29, 13, 0, tzinfo=UTC))
     # the old item's applied object is recognised as a redelivery
     session = SimpleNamespace(session_id=session_id, agency_id="unused")
-    tracker = wiring.signal_tracker()
+    tracker = tracker_without_retags()
     policy = AnalysisPolicy()
     redelivered = Evidence("sessions/a/webcam/b.jpg", "v1", "ab" * 32)
     assert tracker.apply(session, datetime(2026, 11, 29, 13, 0, 5, tzinfo=UTC), {}, policy, redelivered) == []

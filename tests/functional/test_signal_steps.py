@@ -12,11 +12,16 @@ import pytest
 from chalicelib import wiring
 from chalicelib.exam.policy import AnalysisPolicy
 from chalicelib.violations.models import SignalStatesRecord, ViolationRecord
-from chalicelib.violations.recorder import Evidence
-from chalicelib.violations.signal_tracker import Observation, Step
+from chalicelib.violations.recorder import Evidence, ViolationRecorder
+from chalicelib.violations.signal_tracker import Observation, SignalTracker, Step
 
 POLICY = AnalysisPolicy.from_dict({"persistence": {"multiple_faces": 1, "no_face": 2}})
 T0 = datetime(2026, 11, 29, 10, 0, 0, 250000, tzinfo=UTC)
+
+
+def tracker_without_retags() -> SignalTracker:
+    """The tracker as wired, minus the recorder's evidence retagging in S3 (these objects exist only as names)."""
+    return SignalTracker(ViolationRecorder(wiring.clock(), wiring.connection()))
 
 
 @pytest.fixture
@@ -61,7 +66,7 @@ def states_writes(sent: Counter) -> int:
 
 
 def test_two_steps_of_one_object_are_saved_in_one_write_and_count_two_frames(session, writes):
-    tracker = wiring.signal_tracker()
+    tracker = tracker_without_retags()
     steps = [Step(T0, clean()), Step(T0 + timedelta(seconds=5), clean())]
     assert tracker.apply_steps(session, steps, POLICY, frame(session, "a"), kind="webcam") == []
     assert states_writes(writes) == 1
@@ -72,7 +77,7 @@ def test_two_steps_of_one_object_are_saved_in_one_write_and_count_two_frames(ses
 
 
 def test_a_redelivered_two_step_object_changes_nothing(session, writes):
-    tracker = wiring.signal_tracker()
+    tracker = tracker_without_retags()
     evidence = frame(session, "b")
     steps = [Step(T0, two_people()), Step(T0 + timedelta(seconds=5), two_people(0.95))]
     changes = tracker.apply_steps(session, steps, POLICY, evidence, kind="webcam")
@@ -99,7 +104,7 @@ def test_a_redelivered_two_step_object_changes_nothing(session, writes):
 
 
 def test_an_episode_opened_by_the_second_step_carries_its_details_extra(session):
-    tracker = wiring.signal_tracker()
+    tracker = tracker_without_retags()
     steps = [
         Step(T0, clean(), {"part": 0}),
         Step(T0 + timedelta(seconds=5), two_people(), {"part": 1}),
@@ -114,7 +119,7 @@ def test_an_episode_opened_by_the_second_step_carries_its_details_extra(session)
 
 
 def test_one_step_through_apply_behaves_as_before(session):
-    tracker = wiring.signal_tracker()
+    tracker = tracker_without_retags()
     tracker.apply(session, T0, two_people(), POLICY, frame(session, "d"), kind="webcam")
     tracker.apply(session, T0 + timedelta(seconds=5), clean(), POLICY, frame(session, "e"), kind="webcam")
     (violation,) = ViolationRecord.query(session.session_id)
@@ -123,7 +128,7 @@ def test_one_step_through_apply_behaves_as_before(session):
 
 
 def test_an_episode_opened_and_closed_within_one_object_is_recorded_closed(session):
-    tracker = wiring.signal_tracker()
+    tracker = tracker_without_retags()
     steps = [Step(T0, two_people(), {"part": 0}), Step(T0 + timedelta(seconds=5), clean(), {"part": 1})]
     changes = tracker.apply_steps(session, steps, POLICY, frame(session, "f"), kind="webcam")
     assert [change.kind for _, change in changes] == ["opened", "closed"]
