@@ -214,25 +214,28 @@ def states_from_json(text: str) -> dict[str, SignalState]:
 
 KEY_SHAPE = re.compile(
     r"^sessions/(?P<session>[0-9a-f]{32})/(?P<kind>[a-z]+)/(?P<window>[0-9]{8}T[0-9]{4}Z)-(?P<nonce>[0-9a-f]{16})/"
-    r"(?P<time>[0-9]{8}T[0-9]{9}Z)-(?P<tail>[0-9a-f]{12})\.(?P<ext>[a-z0-9]+)$"
+    r"(?P<time>[0-9]{8}T[0-9]{9}Z)-(?P<tail>[0-9a-f]{12})(?:\.f(?P<frames>[1-9][0-9]{0,2}))?\.(?P<ext>[a-z0-9]+)$"
 )
 
 
 def pack_key(key: str) -> bytes:
-    """A media key of the upload forms' shape in 43 bytes (session, kind, form minute, nonce, name's time and hex,
-    extension); any other key as its text."""
+    """A media key of the upload forms' shape in 44 bytes (kind, extension, frames mark, session, form minute,
+    nonce, name's time and hex); any other key as its text."""
     match = KEY_SHAPE.match(key)
     if match is None or match["kind"] not in KINDS or match["ext"] not in EXTENSIONS:
         return _text(key)
+    frames = int(match["frames"] or 0)  # `<name>.f2.jpg`: a two-frame webcam object
     try:
         window = datetime.strptime(match["window"], "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
         named = datetime.strptime(match["time"][:-4], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
     except ValueError:
         return _text(key)
+    if frames > 255:
+        return _text(key)
     named += int(match["time"][-4:-1]) * MS
     packed = b"".join(
         (
-            bytes([PACKED, KINDS.index(match["kind"]), EXTENSIONS.index(match["ext"])]),
+            bytes([PACKED, KINDS.index(match["kind"]), EXTENSIONS.index(match["ext"]), frames]),
             bytes.fromhex(match["session"]),
             struct.pack("<I", epoch_ms(window) // 60_000),
             bytes.fromhex(match["nonce"]),
@@ -247,14 +250,15 @@ def unpack_key(data: bytes) -> str:
     if data[0] != PACKED:
         return _from_text(data)
     reader = _Reader(data, 1)
-    kind, ext = KINDS[reader.take(1)[0]], EXTENSIONS[reader.take(1)[0]]
+    kind, ext, frames = KINDS[reader.take(1)[0]], EXTENSIONS[reader.take(1)[0]], reader.take(1)[0]
     session = reader.take(16).hex()
     window = from_epoch_ms(struct.unpack("<I", reader.take(4))[0] * 60_000)
     nonce = reader.take(8).hex()
     named = from_epoch_ms(int.from_bytes(reader.take(6), "little"))
     tail = reader.take(6).hex()
     name_time = named.strftime("%Y%m%dT%H%M%S") + f"{named.microsecond // 1000:03d}Z"
-    return f"sessions/{session}/{kind}/{window.strftime('%Y%m%dT%H%MZ')}-{nonce}/{name_time}-{tail}.{ext}"
+    mark = f".f{frames}" if frames else ""
+    return f"sessions/{session}/{kind}/{window.strftime('%Y%m%dT%H%MZ')}-{nonce}/{name_time}-{tail}{mark}.{ext}"
 
 
 # ------------------------------------------------------------------------------------------------ open silences

@@ -19,6 +19,7 @@ from chalicelib.violations.recorder import Evidence, ViolationRecorder
 from chalicelib.violations.signal_tracker import Observation, SignalTracker, applied_digests, object_digest
 from tests.unit.test_signal_states_layout import (
     WRITE_UNIT,
+    frame_key,
     media_key,
     old_item,
     worst_case_record,
@@ -52,7 +53,7 @@ def test_the_worst_case_item_as_stored_is_one_write_unit_and_reads_back(dynamodb
     assert dynamodb_item_size(item) <= WRITE_UNIT - 2  # the unit test's version 123456 is 2 bytes more than 1
     record = SignalStatesRecord.get(session_id)
     assert SignalTracker.states(record) == worst_states()
-    assert record.last_frame_key == media_key(session_id)
+    assert record.last_frame_key == frame_key(session_id)
     assert record.silence_json == worst_silences()
 
 

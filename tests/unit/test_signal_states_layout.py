@@ -29,8 +29,13 @@ T = datetime(2026, 11, 29, 12, 59, 55, 123000, tzinfo=UTC)
 WRITE_UNIT = 1024
 
 
-def media_key(session_id: str, kind: str = "webcam", ext: str = "jpg") -> str:
-    return f"sessions/{session_id}/{kind}/20261129T1259Z-0123456789abcdef/20261129T125955123Z-0123456789ab.{ext}"
+def media_key(session_id: str, kind: str = "webcam", ext: str = "jpg", mark: str = "") -> str:
+    return f"sessions/{session_id}/{kind}/20261129T1259Z-0123456789abcdef/20261129T125955123Z-0123456789ab{mark}.{ext}"
+
+
+def frame_key(session_id: str) -> str:
+    """A two-frame webcam object's key (`<name>.f2.jpg`, helper `pairs`)."""
+    return media_key(session_id, mark=".f2")
 
 
 def worst_states() -> dict[str, SignalState]:
@@ -70,7 +75,7 @@ def worst_case_record(session_id: str, version: int | None = 123456) -> SignalSt
     store_states(record, worst_states())
     for n in range(APPLIED_KEPT + 5):
         remember_applied(record, object_digest(Evidence(f"k{n}", "v", "s")))
-    record.last_frame_key, record.last_frame_version, record.last_frame_at = media_key(session_id), "A" * 32, T
+    record.last_frame_key, record.last_frame_version, record.last_frame_at = frame_key(session_id), "A" * 32, T
     record.last_screen_key, record.last_screen_version, record.last_screen_at = (
         media_key(session_id, "screen"),
         "B" * 32,
@@ -99,7 +104,7 @@ def test_the_worst_case_item_reads_back_exactly():
     read = SignalStatesRecord.from_raw_data(record.serialize())
     assert SignalTracker.states(read) == worst_states()
     assert applied_digests(read) == applied_digests(record) and len(applied_digests(read)) == APPLIED_KEPT
-    assert (read.last_frame_key, read.last_frame_version, read.last_frame_at) == (media_key(session_id), "A" * 32, T)
+    assert (read.last_frame_key, read.last_frame_version, read.last_frame_at) == (frame_key(session_id), "A" * 32, T)
     assert (read.last_screen_key, read.last_screen_at) == (media_key(session_id, "screen"), T)
     assert json.loads(read.silence_json) == json.loads(worst_silences())
     assert (int(read.frames_received), int(read.screens_rejected), read.last_rejected_reason) == (
@@ -136,6 +141,9 @@ def test_packed_states_are_a_fraction_of_the_json():
     [
         media_key("0123456789abcdef0123456789abcdef"),
         media_key("0123456789abcdef0123456789abcdef", "audio", "wav"),
+        media_key("0123456789abcdef0123456789abcdef", mark=".f2"),
+        media_key("0123456789abcdef0123456789abcdef", mark=".f02"),  # not a mark the forms write: as text
+        media_key("0123456789abcdef0123456789abcdef", mark=".f0"),
         "sessions/x/webcam/a.jpg",  # any other shape: as text
         "sessions/0123456789abcdef0123456789abcdef/webcam/20261399T1259Z-0123456789abcdef/"
         "20261129T125955123Z-0123456789ab.jpg",  # no such month
@@ -146,8 +154,9 @@ def test_keys_round_trip_exactly(key):
     assert packing.unpack_key(packing.pack_key(key)) == key
 
 
-def test_a_form_key_packs_to_43_bytes():
-    assert len(packing.pack_key(media_key("0123456789abcdef0123456789abcdef"))) == 43
+def test_a_form_key_packs_to_44_bytes():
+    assert len(packing.pack_key(media_key("0123456789abcdef0123456789abcdef"))) == 44
+    assert len(packing.pack_key(media_key("0123456789abcdef0123456789abcdef", mark=".f2"))) == 44
 
 
 @pytest.mark.parametrize(
