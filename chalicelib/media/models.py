@@ -4,8 +4,9 @@ One form row per session, kind and clock minute (`form#<session>/<kind>/<window>
 form's POST policy allows (`starts-with $key`: `sessions/<session>/<kind>/<window>-<nonce>/`; the nonce is drawn by
 the first request, so nobody can name another session's prefix from its id and the time), the form's validity (the
 minute plus a little slack), how often the browser asked for it (the abuse quota), how many objects it may carry
-(`max_objects`) and, per object name under the prefix, the version the analyzer claimed with its sha256 and etag
-(`objects`). The analyzer accepts an object only under a prefix recorded here for the key's session and kind,
+(`max_objects`) and, per object name under the prefix, what the analyzer claimed (`objects`: keyed by a short hash of
+the name, the sha256 and the version id, or the etag where there are no versions, packed in one binary value; see
+media/claims.py). The analyzer accepts an object only under a prefix recorded here for the key's session and kind,
 uploaded within the form's validity, at most `max_objects` per form (media/claims.py). Form ids never contain an
 object key, so they never look like the analyzer's outcome rows (`<bucket>/<key>#<etag>`).
 """
@@ -41,7 +42,7 @@ class UploadFormRecord(Model):
     requests = NumberAttribute(default=0)  # how often the browser asked for it (the abuse quota counts these)
     max_objects = NumberAttribute()  # objects the analyzer accepts under it: twice the cadence's need + slack
     used = NumberAttribute(default=0)  # objects claimed under it so far
-    objects = MapAttribute(default=dict)  # <name>.<ext> -> {"v": version id, "s": sha256, "e": etag, "c": claims}
+    objects = MapAttribute(default=dict)  # claims.slot(<name>.<ext>) -> claims.record_entry(version, sha256, etag)
     overflow = NumberAttribute(default=0)  # objects refused beyond max_objects (too_many_in_window)
     reuploads = NumberAttribute(default=0)  # other versions that arrived later under a used key
     last_reupload_version = UnicodeAttribute(null=True)

@@ -14,30 +14,37 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.core.clock import iso
 from chalicelib.core.db import is_condition_failure
-from chalicelib.violations.models import SignalStatesRecord
+from chalicelib.violations.models import LEGACY_NAMES, SignalStatesRecord
 from chalicelib.violations.recorder import Evidence
 
 S = SignalStatesRecord
 REJECTED = {"webcam": S.frames_rejected, "audio": S.audio_rejected, "screen": S.screens_rejected}
 REJECTED_AT = {"webcam": S.frame_rejected_at, "audio": S.audio_rejected_at}
-MEDIA_FIELDS = [
-    "session_id",
-    "frames_received",
-    "frames_rejected",
-    "audio_received",
-    "audio_rejected",
-    "screens_received",
-    "screens_rejected",
-    "last_frame_at",
-    "last_audio_at",
-    "last_screen_at",
-    "frame_rejected_at",
-    "audio_rejected_at",
-    "last_rejected_at",
-    "last_rejected_kind",
-    "last_rejected_reason",
-    "silence_json",
+MEDIA_ATTRIBUTES = [
+    S.frames_received,
+    S.frames_rejected,
+    S.audio_received,
+    S.audio_rejected,
+    S.screens_received,
+    S.screens_rejected,
+    S.last_frame_at,
+    S.last_audio_at,
+    S.last_screen_at,
+    S.frame_rejected_at,
+    S.audio_rejected_at,
+    S.last_rejected_at,
+    S.last_rejected_kind,
+    S.last_rejected_reason,
+    S.silence_json,
+    # the newest frame and screen snapshot: the proctor's list projects these fields too (proctor/monitoring.py)
+    S.last_frame_key,
+    S.last_frame_version,
+    S.last_screen_key,
+    S.last_screen_version,
 ]
+# Stored attribute names for a projection (attributes_to_get takes them as they are): the short names and the
+# old code's long ones, so an item it wrote still reads in full (models.SignalStatesRecord merges them).
+MEDIA_FIELDS = list(dict.fromkeys(["session_id", *(a.attr_name for a in MEDIA_ATTRIBUTES), *LEGACY_NAMES]))
 
 
 def bumped(session_id: str) -> SignalStatesRecord:

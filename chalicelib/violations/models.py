@@ -1,6 +1,11 @@
 """Violations per session (ordered by time through a local index) and the ledger of analyzed media objects."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from pynamodb.attributes import (
+    BinaryAttribute,
     BooleanAttribute,
     ListAttribute,
     MapAttribute,
@@ -12,6 +17,15 @@ from pynamodb.attributes import (
 )
 from pynamodb.indexes import AllProjection, LocalSecondaryIndex
 from pynamodb.models import Model
+
+from chalicelib.violations.packing import (
+    EpochMsAttribute,
+    PackedKeyAttribute,
+    PackedSilenceAttribute,
+    epoch_ms,
+    pack_key,
+    pack_silence,
+)
 
 
 class ViolationsByTime(LocalSecondaryIndex):
@@ -68,8 +82,70 @@ class MediaObjectRecord(Model):
     expires_at = TTLAttribute()  # the ledger follows the media's 30-day retention
 
 
+# Attribute names the old code wrote (long names, ISO times, plain keys and JSON), per group of attributes written
+# together: an item keeps them until its next full save by the tracker; reads merge them in (`_upgraded`).
+_LEGACY_COUNTS = {
+    "frames_received": "fr",
+    "frames_rejected": "fx",
+    "audio_received": "ar",
+    "audio_rejected": "ax",
+    "screens_received": "sr",
+    "screens_rejected": "sx",
+}
+_LEGACY_TIMES = {"last_audio_at": "aa", "frame_rejected_at": "fxa", "audio_rejected_at": "axa"}
+_LEGACY_GROUPS = (  # (old name, new name, encoding); the first member of each group is always set with the rest
+    (("last_frame_at", "fa", "time"), ("last_frame_key", "fk", "key"), ("last_frame_version", "fv", "text")),
+    (("last_screen_at", "sa", "time"), ("last_screen_key", "sk", "key"), ("last_screen_version", "sv", "text")),
+    (("last_rejected_at", "xa", "time"), ("last_rejected_kind", "xk", "text"), ("last_rejected_reason", "xr", "text")),
+    (("silence_json", "si", "silence"),),
+)
+LEGACY_NAMES = [*_LEGACY_COUNTS, *_LEGACY_TIMES, *(old for group in _LEGACY_GROUPS for old, _, _ in group)]
+
+
+def _legacy_ms(value: dict[str, Any]) -> int:
+    return epoch_ms(UTCDateTimeAttribute().deserialize(value["S"]))
+
+
+def _legacy_value(value: dict[str, Any], encoding: str) -> dict[str, Any]:
+    if encoding == "time":
+        return {"N": str(_legacy_ms(value))}
+    if encoding == "key":
+        return {"B": pack_key(value["S"])}
+    if encoding == "silence":
+        return {"B": pack_silence(value["S"])}
+    return value
+
+
+def _upgraded(raw: dict[str, Any]) -> dict[str, Any]:
+    """An item as the old code wrote it (or half-updated since: counters added under the new names) in the new
+    attribute names: counters summed, single times the newest, a group from its new attributes when they exist."""
+    if not any(name in raw for name in LEGACY_NAMES):
+        return raw
+    item = dict(raw)
+    for old, new in _LEGACY_COUNTS.items():
+        if old in item:
+            item[new] = {"N": str(int(item.pop(old)["N"]) + int(item.get(new, {"N": "0"})["N"]))}
+    for old, new in _LEGACY_TIMES.items():
+        if old in item:
+            ms = _legacy_ms(item.pop(old))
+            item[new] = {"N": str(max(ms, int(item[new]["N"])) if new in item else ms)}
+    for group in _LEGACY_GROUPS:
+        olds = {old: item.pop(old) for old, _, _ in group if old in item}
+        if olds and group[0][1] not in item:
+            for old, new, encoding in group:
+                if old in olds:
+                    item[new] = _legacy_value(olds[old], encoding)
+    return item
+
+
 class SignalStatesRecord(Model):
-    """Per-session episode state of every analyzer signal, one item so a frame costs one read and one write."""
+    """Per-session episode state of every analyzer signal, one item so a frame costs one read and one write.
+
+    Kept under 1 KB (one write unit) in the worst case: short attribute names, times as epoch milliseconds, the
+    episode states, keys, applied digests and open silences packed (violations/packing.py). Items the old code
+    wrote (long names, JSON) are read through `_upgraded` and rewritten in this layout by the tracker's next save.
+    Attribute names for projections are the stored ones (media_stats.MEDIA_FIELDS lists new and old).
+    """
 
     TABLE_SUFFIX = "signal-states"
 
@@ -77,26 +153,35 @@ class SignalStatesRecord(Model):
         table_name = "signal-states"
 
     session_id = UnicodeAttribute(hash_key=True)
-    signals_json = UnicodeAttribute(default="{}")
-    last_frame_key = UnicodeAttribute(null=True)  # the newest analysed webcam frame: the proctor's live tile
-    last_frame_version = UnicodeAttribute(null=True)
-    last_frame_at = UTCDateTimeAttribute(null=True)
+    packed_states = BinaryAttribute(legacy_encoding=False, attr_name="st", null=True)  # packing.pack_states
+    signals_json = UnicodeAttribute(null=True)  # the old code's states: read until the item's next save
+    last_frame_key = PackedKeyAttribute(attr_name="fk", null=True)  # the newest analysed webcam frame: live tile
+    last_frame_version = UnicodeAttribute(attr_name="fv", null=True)
+    last_frame_at = EpochMsAttribute(attr_name="fa", null=True)
     # What media arrived, for the silence check and the proctor's list (media_stats.py).
-    frames_received = NumberAttribute(default=0)  # usable webcam frames
-    frames_rejected = NumberAttribute(default=0)
-    audio_received = NumberAttribute(default=0)
-    audio_rejected = NumberAttribute(default=0)
-    screens_received = NumberAttribute(default=0)
-    screens_rejected = NumberAttribute(default=0)
-    last_audio_at = UTCDateTimeAttribute(null=True)
-    last_screen_key = UnicodeAttribute(null=True)
-    last_screen_version = UnicodeAttribute(null=True)
-    last_screen_at = UTCDateTimeAttribute(null=True)
-    frame_rejected_at = UTCDateTimeAttribute(null=True)  # the newest rejected webcam frame
-    audio_rejected_at = UTCDateTimeAttribute(null=True)
-    last_rejected_at = UTCDateTimeAttribute(null=True)
-    last_rejected_kind = UnicodeAttribute(null=True)
-    last_rejected_reason = UnicodeAttribute(null=True)
-    silence_json = UnicodeAttribute(default="{}")  # open silence episodes: {type: started_at}
-    applied = ListAttribute(of=UnicodeAttribute, default=list)  # digests of the newest objects applied
+    frames_received = NumberAttribute(attr_name="fr", default=0)  # usable webcam frames
+    frames_rejected = NumberAttribute(attr_name="fx", default=0)
+    audio_received = NumberAttribute(attr_name="ar", default=0)
+    audio_rejected = NumberAttribute(attr_name="ax", default=0)
+    screens_received = NumberAttribute(attr_name="sr", default=0)
+    screens_rejected = NumberAttribute(attr_name="sx", default=0)
+    last_audio_at = EpochMsAttribute(attr_name="aa", null=True)
+    last_screen_key = PackedKeyAttribute(attr_name="sk", null=True)
+    last_screen_version = UnicodeAttribute(attr_name="sv", null=True)
+    last_screen_at = EpochMsAttribute(attr_name="sa", null=True)
+    frame_rejected_at = EpochMsAttribute(attr_name="fxa", null=True)  # the newest rejected webcam frame
+    audio_rejected_at = EpochMsAttribute(attr_name="axa", null=True)
+    last_rejected_at = EpochMsAttribute(attr_name="xa", null=True)
+    last_rejected_kind = UnicodeAttribute(attr_name="xk", null=True)
+    last_rejected_reason = UnicodeAttribute(attr_name="xr", null=True)
+    silence_json = PackedSilenceAttribute(attr_name="si", default="{}")  # open silence episodes: {type: started_at}
+    applied_digests = BinaryAttribute(legacy_encoding=False, attr_name="ap", null=True)  # newest objects applied
+    applied = ListAttribute(of=UnicodeAttribute, null=True)  # the old code's digests (hex): read until next save
     version = VersionAttribute()
+
+    @classmethod
+    def _instantiate(cls, attribute_values: dict[str, Any]) -> SignalStatesRecord:
+        return super()._instantiate(_upgraded(attribute_values))
+
+    def deserialize(self, attribute_values: dict[str, Any]) -> None:
+        return super().deserialize(_upgraded(attribute_values))

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import requests
 
 from chalicelib import wiring
+from chalicelib.media import claims
 from chalicelib.media.models import UploadFormRecord
 from chalicelib.media.uploads import FORM_REQUESTS_PER_WINDOW, parse_media_key
 from chalicelib.violations.models import MediaObjectRecord, ViolationRecord
@@ -100,8 +101,8 @@ def test_one_form_carries_every_upload_of_its_minute_and_asking_again_answers_th
         ctx["session"]["session_id"],
         "webcam",
     )
-    assert sorted(form.objects.as_dict()) == sorted(parse_media_key(k).name for k in keys)
-    assert all(v["s"] == sha256(ONE_PERSON) for v in form.objects.as_dict().values())
+    assert sorted(form.objects.as_dict()) == sorted(claims.slot(parse_media_key(k).name) for k in keys)
+    assert all(claims.claimed(form, parse_media_key(k).name).sha256 == sha256(ONE_PERSON) for k in keys)
 
 
 def test_a_second_upload_under_an_analysed_key_never_replaces_the_evidence(api, make_exam):
@@ -129,8 +130,9 @@ def test_a_second_upload_under_an_analysed_key_never_replaces_the_evidence(api, 
         assert response.status_code == 200 and sha256(response.content) == sha256(TWO_PEOPLE)
     # the form keeps the first version as the key's evidence; the second is in the ledger as a rejected re-upload
     form = form_of(post["key"])
-    [entry] = form.objects.as_dict().values()
-    assert (entry["s"], entry["v"], int(form.reuploads), int(form.used)) == (
+    assert len(form.objects.as_dict()) == 1
+    entry = claims.claimed(form, parse_media_key(post["key"]).name)
+    assert (entry.sha256, entry.version_id, int(form.reuploads), int(form.used)) == (
         sha256(TWO_PEOPLE),
         found["evidence_version"],
         1,
