@@ -136,18 +136,22 @@ class SignalTracker:
             if digest and has_applied(record, digest):
                 return []
             states = self.states(record)
-            changes: list[tuple[str, EpisodeChange, Step]] = []
+            changes: list[tuple[str, EpisodeChange, Step, bool]] = []
             for step in steps:
                 for signal, seen in step.observations.items():
+                    before = states.get(signal, SignalState())
                     states[signal], new = observe(
-                        states.get(signal, SignalState()),
+                        before,
                         step.at,
                         seen.flagged,
                         seen.score,
                         persistence=policy.persistence[signal],
                         max_gap=max_gap,
                     )
-                    changes.extend((signal, change, step) for change in new)
+                    # A frame becomes an episode's evidence only when it raises the peak: a constant score (no_face
+                    # is 1.0 on every frame) keeps the first peak frame instead of retagging every frame as evidence.
+                    rose = seen.score > before.episode_peak
+                    changes.extend((signal, change, step, rose) for change in new)
             # Record first: episode ids are derived, so a retry after a lost race records nothing twice.
             for signal, change, step, peak_frame in _merged(changes):
                 self._record(session, signal, change, step, evidence, peak_frame)
@@ -158,7 +162,7 @@ class SignalTracker:
                 count_received(record, kind, step.at, evidence)
             try:
                 record.save()
-                return [(signal, change) for signal, change, _ in changes]
+                return [(signal, change) for signal, change, _, _ in changes]
             except PutError as exc:
                 if not is_condition_failure(exc):
                     raise
@@ -212,16 +216,16 @@ class _Recorded:
 
 
 def _merged(
-    changes: list[tuple[str, EpisodeChange, Step]],
+    changes: list[tuple[str, EpisodeChange, Step, bool]],
 ) -> list[tuple[str, _Recorded, Step, bool]]:
     """One write per episode touched: its newest end, peak and frames; `opened` when a step opened it (with that
     step, for its details); the peak flag says a step of this object was the episode's peak frame so far."""
     out: dict[tuple[str, datetime], tuple[str, _Recorded, Step, bool]] = {}
-    for signal, change, step in changes:
+    for signal, change, step, rose in changes:
         key = (signal, change.started_at)
         earlier = out.get(key)
         opened = change.kind == "opened" or (earlier is not None and earlier[1].kind == "opened")
-        peak_frame = change.kind == "extended" and step.observations[signal].score >= change.peak
+        peak_frame = change.kind == "extended" and rose
         peak = peak_frame or (earlier is not None and earlier[3])
         merged = _Recorded(
             "opened" if opened else "extended",

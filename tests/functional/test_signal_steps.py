@@ -134,3 +134,20 @@ def test_an_episode_opened_and_closed_within_one_object_is_recorded_closed(sessi
     assert [change.kind for _, change in changes] == ["opened", "closed"]
     (violation,) = ViolationRecord.query(session.session_id)
     assert (violation.open, int(violation.frames), violation.details.as_dict()) == (False, 1, {"faces": 2, "part": 0})
+
+
+def test_an_episode_takes_a_new_frame_as_evidence_only_when_the_frame_raises_its_peak(session):
+    """A constant score (no_face is 1.0 on every frame) keeps the first peak frame as the evidence: every frame of a
+    long episode would otherwise become evidence (retagged, kept for the agency's retention instead of 7 days)."""
+    tracker = tracker_without_retags()
+    at = [T0 + timedelta(seconds=5 * n) for n in range(4)]
+    tracker.apply_steps(session, [Step(at[0], two_people(0.6))], POLICY, frame(session, "p0"), kind="webcam")
+    tracker.apply_steps(session, [Step(at[1], two_people(0.6))], POLICY, frame(session, "p1"), kind="webcam")
+    (violation,) = [v for v in ViolationRecord.query(session.session_id) if v.type == "multiple_faces"]
+    assert violation.evidence_key.endswith("/p0.jpg")  # a tie: the first frame stays the evidence
+    tracker.apply_steps(session, [Step(at[2], two_people(0.8))], POLICY, frame(session, "p2"), kind="webcam")
+    (violation,) = [v for v in ViolationRecord.query(session.session_id) if v.type == "multiple_faces"]
+    assert violation.evidence_key.endswith("/p2.jpg")  # a higher score: the new peak frame
+    tracker.apply_steps(session, [Step(at[3], two_people(0.8))], POLICY, frame(session, "p3"), kind="webcam")
+    (violation,) = [v for v in ViolationRecord.query(session.session_id) if v.type == "multiple_faces"]
+    assert violation.evidence_key.endswith("/p2.jpg")
