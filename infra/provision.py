@@ -169,8 +169,11 @@ def provision(stage: str, *, region: str, endpoint_url: str | None, web_origins:
                     "Status": "Enabled",
                     "Filter": {"Prefix": prefix},
                     "Expiration": {"Days": MEDIA_RETENTION_DAYS},
-                    # Replaced or deleted versions go too, so that erasure still erases.
-                    "NoncurrentVersionExpiration": {"NoncurrentDays": NONCURRENT_VERSION_DAYS},
+                    # Replaced or deleted versions go too, so that erasure still erases; under sessions/ a replaced
+                    # version may be a violation's evidence (a re-upload to an analysed key): kept as long as media.
+                    "NoncurrentVersionExpiration": {
+                        "NoncurrentDays": MEDIA_RETENTION_DAYS if prefix == MEDIA_PREFIX else NONCURRENT_VERSION_DAYS
+                    },
                 }
                 for prefix in (MEDIA_PREFIX, ENROLLMENT_PREFIX)
             ]

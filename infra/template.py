@@ -405,8 +405,17 @@ def media_bucket(names: StackNames, stage: str) -> Json:
                             "Status": "Enabled",
                             "Prefix": prefix,
                             "ExpirationInDays": ref("MediaRetentionDays"),
-                            # Expiry and erasure leave non-current versions behind: they go too.
-                            "NoncurrentVersionExpiration": {"NoncurrentDays": NONCURRENT_VERSION_DAYS},
+                            # Expiry and erasure leave non-current versions behind: they go too. Under sessions/ a
+                            # version becomes non-current when a candidate re-uploads to an analysed key; if it is a
+                            # violation's evidence it must outlive the re-upload (S3 applies the shortest matching
+                            # expiry, so a 1-day rule here would erase it whatever its tag): non-current versions there
+                            # keep MediaRetentionDays; the agency's daily purge deletes every version at its retention,
+                            # and the transient tier's rule still drops non-current transient versions after a day.
+                            "NoncurrentVersionExpiration": {
+                                "NoncurrentDays": ref("MediaRetentionDays")
+                                if prefix == MEDIA_PREFIX
+                                else NONCURRENT_VERSION_DAYS
+                            },
                             "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
                         }
                         for prefix in (MEDIA_PREFIX, ENROLLMENT_PREFIX)
