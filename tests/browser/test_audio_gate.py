@@ -67,7 +67,9 @@ def listen(page, ctx, api, stack) -> tuple[int, float]:
     page.wait_for_timeout(LISTEN_S * 1000)
     page.wait_for_timeout(3000)  # the last chunk's upload
     elapsed = time.monotonic() - began
-    return uploads(stack, sid)["audio"], elapsed
+    audio = uploads(stack, sid)["audio"]
+    print(f"audio chunks uploaded: {audio} in {elapsed:.1f} s ({elapsed / CHUNK_S:.0f} chunks of {CHUNK_S} s recorded)")
+    return audio, elapsed
 
 
 def test_a_quiet_microphone_uploads_only_its_keepalive_chunks(quiet_page, gated_exam, api, stack):
