@@ -138,14 +138,92 @@ def code_facts() -> dict[str, Any]:
         "built" if LAMBDA_ARCHITECTURE == "arm64" else "modelled",
         f"infra/template.py LAMBDA_ARCHITECTURE = {LAMBDA_ARCHITECTURE!r}, infra/package.py aarch64 wheels",
     )
-    facts["tiers"] = (
-        None,
-        "lifecycle rule built (infra/template.py); needs the upload form's tag and the analyzer's evidence retag",
-        "infra/template.py TRANSIENT_TAG",
+    facts["tiers"] = retention_tiers_fact(module)
+    # Two webcam frames per object: chalicelib/media/uploads.py WEBCAM_FRAMES_PER_OBJECT (absent: one per object).
+    per_object = getattr(media_uploads, "WEBCAM_FRAMES_PER_OBJECT", None)
+    facts["pairs"] = (
+        float(per_object or 1),
+        "built" if per_object and per_object > 1 else "modelled (not in this code)",
+        f"chalicelib/media/uploads.py WEBCAM_FRAMES_PER_OBJECT = {per_object}"
+        if per_object
+        else "chalicelib/media/uploads.py has no WEBCAM_FRAMES_PER_OBJECT (one frame per object)",
     )
+    facts["audio_gate"] = audio_gate_fact()
+    facts["compact"] = compact_fact(module)
     facts["http_api"] = (False, "modelled, not built (REST API kept: docs/DEPLOY.md)", "infra/edge.py")
     _ = Workload
     return facts
+
+
+def retention_tiers_fact(module: Any) -> tuple[Any, str, str]:
+    """Built when the monitoring upload forms carry the transient tag (chalicelib/media/retention.py TRANSIENT_TAG,
+    put on the form by chalicelib/core/presigned.py's `tagging` field) and the recorder retags evidence
+    (keep_as_evidence in chalicelib/violations/recorder.py); the lifecycle rule's days from infra/definitions.py."""
+    from infra import definitions
+
+    retention = module("chalicelib.media.retention")
+    tag = getattr(retention, "TRANSIENT_TAG", None)
+    root = common.REPO_ROOT / "chalicelib"
+    presigned = (root / "core" / "presigned.py").read_text()
+    recorder = (root / "violations" / "recorder.py").read_text()
+    users = sorted(
+        str(path.relative_to(common.REPO_ROOT))
+        for path in root.rglob("*.py")
+        if path.name != "retention.py" and "TRANSIENT_TAG" in path.read_text()
+    )
+    found = {
+        "TRANSIENT_TAG in chalicelib/media/retention.py": tag is not None,
+        "the upload form's tagging field (chalicelib/core/presigned.py)": "tagging" in presigned,
+        f"the monitoring kinds carry the tag ({', '.join(users) or 'nowhere'})": bool(users),
+        "keep_as_evidence in chalicelib/violations/recorder.py": "keep_as_evidence" in recorder,
+    }
+    days = getattr(definitions, "TRANSIENT_MEDIA_RETENTION_DAYS", None)
+    built = all(found.values()) and days is not None
+    missing = [name for name, ok in found.items() if not ok]
+    return (
+        float(days) if built else None,
+        "built" if built else "lifecycle rule built (infra/template.py); needs " + "; ".join(missing),
+        "; ".join(found) + f"; infra/definitions.py TRANSIENT_MEDIA_RETENTION_DAYS = {days}",
+    )
+
+
+def audio_gate_fact() -> tuple[Any, str, str]:
+    """Built when the browser's audio tap uses the voice gate (web/src/shared/media/voice_gate.ts, its
+    DEFAULT_KEEPALIVE_S) and the policy serves audio_keepalive_s; the value is the modelled upload share."""
+    import re
+
+    from chalicelib.exam.policy import AnalysisPolicy
+
+    media = common.REPO_ROOT / "web" / "src" / "shared" / "media"
+    gate = media / "voice_gate.ts"
+    tap = media / "audio.ts"
+    default = re.search(r"DEFAULT_KEEPALIVE_S\s*=\s*([0-9]+)", gate.read_text()) if gate.is_file() else None
+    used = tap.is_file() and "VoiceGate" in tap.read_text()
+    keepalive = getattr(AnalysisPolicy(), "audio_keepalive_s", None)
+    built = bool(default and used and keepalive)
+    chunk = AnalysisPolicy().audio_chunk_s
+    share = cost.audio_upload_share(cost.SPEECH_SHARE, chunk, float(keepalive or cost.DEFAULT_AUDIO_KEEPALIVE_S))
+    return (
+        share if built else None,
+        "built" if built else "modelled (not in this code)",
+        f"web/src/shared/media/voice_gate.ts DEFAULT_KEEPALIVE_S = {default.group(1) if default else None}, "
+        f"audio.ts uses VoiceGate: {used}, chalicelib/exam/policy.py audio_keepalive_s = {keepalive}; "
+        f"upload share {share:.3f} = {cost.SPEECH_SHARE:.0%} speech + the rest / ({keepalive} s / {chunk} s)",
+    )
+
+
+def compact_fact(module: Any) -> tuple[Any, str, str]:
+    """The compact signal-state item: SignalTracker.apply_steps (all of an object's steps in one write) in the code;
+    its size is measured by the load benchmark (item_bytes.signal_states_item), so "built" needs both."""
+    tracker = getattr(module("chalicelib.violations.signal_tracker"), "SignalTracker", None)
+    steps = hasattr(tracker, "apply_steps")
+    return (
+        steps,
+        "built" if steps else "modelled (not in this code)",
+        "chalicelib/violations/signal_tracker.py SignalTracker.apply_steps"
+        + (" (found)" if steps else " (not found)")
+        + "; the item's size as the load benchmark measures it",
+    )
 
 
 def model_from(result: dict[str, Any]) -> tuple[cost.Model, dict[str, Any]]:
@@ -167,6 +245,10 @@ def model_from(result: dict[str, Any]) -> tuple[cost.Model, dict[str, Any]]:
                     counts[table_of[table]] = counts.get(table_of[table], 0) + value
             return tuple(counts.items())
 
+        # Item operations are measured per frame; the model counts them per object (a webcam object of two frames
+        # is claimed, read and written once), so per-frame figures are scaled back by the run's frames per object.
+        per_object = float(best.get("frames_per_object") or 1)
+        calls = {k: v * per_object for k, v in calls.items()}
         compute = replace(compute, frame_cpu_ms=best["cpu_ms_per_frame"])
         workload = replace(workload, frame_bytes=round(best["frame_kb_mean"] * 1024))
         storage = replace(storage, frame_reads=per_frame("GetItem"), frame_writes=per_frame("PutItem", "UpdateItem"))
@@ -190,8 +272,26 @@ def model_from(result: dict[str, Any]) -> tuple[cost.Model, dict[str, Any]]:
             {"item bytes": sizes, f"API CPU ms/call (chalice local, N={runs[0]['n']})": runs[0]["api_cpu_ms_per_call"]}
         )
     facts = code_facts()
-    workload = replace(workload, form_window_s=facts["forms"][0], inbox_poll_every_s=facts["inbox"][0])
+    workload = replace(
+        workload,
+        form_window_s=facts["forms"][0],
+        inbox_poll_every_s=facts["inbox"][0],
+        transient_retention_days=facts["tiers"][0],
+        webcam_frames_per_object=facts["pairs"][0],
+        audio_upload_share=facts["audio_gate"][0] if facts["audio_gate"][0] is not None else 1.0,
+    )
+    # The compact lever is built when the code has it and the measured item is within 1 KB (1 WRU a write).
+    states = storage.signal_states_item
+    if facts["compact"][1] == "built" and states > 1024:
+        facts["compact"] = (
+            False,
+            f"in the code, but the measured item is {states:.0f} B (> 1 KB)",
+            facts["compact"][2],
+        )
+    elif facts["compact"][1] == "built":
+        facts["compact"] = (True, "built", facts["compact"][2] + f": {states:.0f} B")
     # Lambda sizes as deployed: the analyzer's from the template, the API's from Chalice's config.
+    from chalicelib.exam.policy import AnalysisPolicy
     from infra.template import ANALYZER_MEMORY_MB
 
     chalice = json.loads((common.REPO_ROOT / ".chalice" / "config.json").read_text())
@@ -216,6 +316,14 @@ def model_from(result: dict[str, Any]) -> tuple[cost.Model, dict[str, Any]]:
         "retention": f"{w.retention_days} days"
         + (f" (non-evidence {w.transient_retention_days} days)" if w.transient_retention_days else " (one tier)"),
         "upload forms": f"one per session, kind and {w.form_window_s:.0f} s" if w.form_window_s else "one per upload",
+        "webcam frames per object": w.webcam_frames_per_object,
+        "audio chunks uploaded": f"{w.audio_upload_share:.0%}"
+        + (
+            f" ({cost.SPEECH_SHARE:.0%} of an exam-hour speech, a keep-alive chunk every "
+            f"{AnalysisPolicy().audio_keepalive_s} s otherwise)"
+            if w.audio_upload_share < 1
+            else " (every chunk)"
+        ),
         "inbox": f"polled every {w.inbox_poll_every_s} s"
         if w.inbox_poll_every_s
         else f"flag on the heartbeat, {w.inbox_fetches_per_hour} fetches an hour",

@@ -20,22 +20,29 @@ on 2026-11-21 to re-check them: re-check before quoting a customer. eu-central-1
   S3 object tags            $0.01 per 10,000 tags a month
 
 Formulas (per candidate and exam-hour; H = 3600 s):
-  frames        = H / frame_every_s;  audio = H / audio_chunk_s;  uploads = frames + audio
-  presigns      = min(frames, H / form_window_s) + min(audio, H / form_window_s) (one form per session, kind
-                  and minute; form_window_s None: one per upload)
+  frames        = H / frame_every_s (captured and analysed);  webcam objects = frames / webcam_frames_per_object
+                  (two frames stacked in one JPEG: chalicelib/media/uploads.py WEBCAM_FRAMES_PER_OBJECT)
+  audio         = H / audio_chunk_s * audio_upload_share (chunks uploaded: the browser's gate sends those that may
+                  hold speech and a keep-alive; audio_upload_share() below derives the share)
+  uploads       = webcam objects + audio (objects: everything per object follows them: S3 PUT and GetObject, SQS,
+                  DynamoDB claim and state writes, the analyzer's I/O wait, invocations, log lines, tags)
+  presigns      = min(webcam objects, H / form_window_s) + min(audio, H / form_window_s) (one form per session,
+                  kind and minute; form_window_s None: one per upload)
   api_calls     = presigns + H / heartbeat_every_s + H / answer_every_s
                   + (H / inbox_poll_every_s, or inbox_fetches_per_hour when the heartbeat carries the flag)
                   + H / proctor_grid_every_s / candidates_per_proctor
                   + proctor_calls_per_hour + session_calls / exam_hours
   Lambda        = GB-s * price_gb_s + invocations * price_request, where
-                  GB-s per object = (cpu_ms * max(1, 1769 / memory_mb) + io_ms) / 1000 * memory_mb / 1024
+                  GB-s = (cpu_ms * max(1, 1769 / memory_mb) + io_ms) / 1000 * memory_mb / 1024
                   (Lambda gives one full vCPU at 1,769 MB and a proportional share below; a single-threaded handler
-                  cannot use more), analyzer invocations = uploads / batch_size, API invocations = api_calls
+                  cannot use more), CPU per frame and per audio chunk, I/O wait per object,
+                  analyzer invocations = uploads / batch_size, API invocations = api_calls
                   (GB-s price x 0.8 on Arm; CPU ms x arm_cpu_factor, 1.0 = not measured)
   API Gateway   = api_calls * price_request (REST or HTTP API)
   Edge          = api_calls * (CloudFront request + web ACLs x WAF request): 2 ACLs with REST (distribution +
                   stage), 1 with an HTTP API (distribution only)
-  S3            = uploads * (PUT + s3_reads_per_object * GET price) + GB uploaded * GB-month price
+  S3            = uploads * (PUT + s3_reads_per_object * GET price) + GB uploaded (frames * frame_bytes + audio *
+                  audio_bytes) * GB-month price
                   * months kept (tiers: evidence share * retention_days + the rest * transient_retention_days,
                   / 30) + (tiers) evidence retags as PUTs + one tag per object for the months it is kept
   SQS           = uploads * (1 send by S3 + 2 / batch_size for receive + delete) * price
@@ -124,6 +131,12 @@ class Workload:
     session_calls: float = 6.0  # login, my exams, consent, start, get session, submit
     exam_hours: float = 1.0  # per-session costs are spread over this many hours (1 h: the dearest case)
     frame_bytes: float = 47_000.0  # 640x480 JPEG at quality 90 (measured mean of the benchmark frames)
+    # Webcam frames per uploaded object (chalicelib/media/uploads.py WEBCAM_FRAMES_PER_OBJECT: two frames captured
+    # frame_every_s apart, stacked in one JPEG; the analyzer splits them). Per-frame work stays per frame.
+    webcam_frames_per_object: float = 1.0
+    # Share of the audio chunks the browser uploads (web/src/shared/media/voice_gate.ts: those that may hold speech,
+    # and one every audio_keepalive_s); 1.0: every chunk. See audio_upload_share().
+    audio_upload_share: float = 1.0
     audio_bytes: float = 320_044.0  # 10 s of 16-bit 16 kHz mono + WAV header
     retention_days: float = 30.0  # evidence and, without tiers, all media
     # Retention tiers: objects uploaded with the tag retention=transient expire after transient_retention_days
@@ -249,13 +262,31 @@ def lambda_gb_seconds(cpu_ms: float, io_ms: float, memory_mb: int) -> float:
 # --------------------------------------------------------------------------------------------- cost
 
 
+def audio_upload_share(speech_share: float, chunk_s: float, keepalive_s: float | None) -> float:
+    """Share of audio chunks uploaded when the browser sends the chunks that may hold speech (speech_share of them)
+    and, in silence, one every keepalive_s (keepalive_s None: no gate, every chunk).
+
+    A silent stretch of L chunks after an upload holds floor(L / K) keep-alives, K = keepalive_s / chunk_s; summed
+    over all silent stretches that is at most (1 - speech_share) / K of the chunks, reached when speech comes in
+    long bursts (a conversation), so share <= speech_share + (1 - speech_share) * chunk_s / keepalive_s: the figure
+    used here (10 % speech, 10 s chunks, 60 s keep-alive: 0.25). Speech spread evenly as independent chunks gives
+    less: p / (1 - (1 - p)^K) = 0.213 (the mean of a renewal interval min(Geometric(p), K))."""
+    if keepalive_s is None or keepalive_s <= chunk_s:
+        return 1.0
+    speech_share = min(1.0, max(0.0, speech_share))
+    return speech_share + (1 - speech_share) * chunk_s / keepalive_s
+
+
 def hourly_counts(model: Model) -> dict[str, float]:
-    """Requests per candidate-hour."""
+    """Requests per candidate-hour; uploads are objects (a webcam object may carry several frames)."""
     w = model.workload
-    frames, audio = HOUR_S / w.frame_every_s, HOUR_S / w.audio_chunk_s
-    uploads = frames + audio
+    frames = HOUR_S / w.frame_every_s
+    recorded = HOUR_S / w.audio_chunk_s
+    webcam = frames / max(1.0, w.webcam_frames_per_object)
+    audio = recorded * w.audio_upload_share
+    uploads = webcam + audio
     # a form per kind (webcam, audio) and window, never more forms than uploads of that kind
-    presigns = uploads if not w.form_window_s else sum(min(n, HOUR_S / w.form_window_s) for n in (frames, audio))
+    presigns = uploads if not w.form_window_s else sum(min(n, HOUR_S / w.form_window_s) for n in (webcam, audio))
     heartbeats, answers = HOUR_S / w.heartbeat_every_s, HOUR_S / w.answer_every_s
     session_calls = w.session_calls / w.exam_hours
     inbox_polls = HOUR_S / w.inbox_poll_every_s if w.inbox_poll_every_s else w.inbox_fetches_per_hour
@@ -263,6 +294,8 @@ def hourly_counts(model: Model) -> dict[str, float]:
     api_calls = presigns + heartbeats + answers + inbox_polls + grid_polls + w.proctor_calls_per_hour + session_calls
     return {
         "frames": frames,
+        "webcam_objects": webcam,
+        "audio_chunks_recorded": recorded,
         "audio_chunks": audio,
         "uploads": uploads,
         "presigns": presigns,
@@ -358,9 +391,12 @@ def cost_per_exam_hour(model: Model, *, http_api: bool | None = None) -> dict[st
     counts = hourly_counts(model)
     gb_s_price = p.lambda_gb_s * (0.8 if c.arm else 1.0)  # Arm $0.0000133334 = 80 % of x86
     cpu = c.arm_cpu_factor if c.arm else 1.0
-    analyzer_gb_s = counts["frames"] * lambda_gb_seconds(
-        c.frame_cpu_ms * cpu, c.object_io_ms, c.analyzer_memory_mb
-    ) + counts["audio_chunks"] * lambda_gb_seconds(c.audio_cpu_ms * cpu, c.object_io_ms, c.analyzer_memory_mb)
+    # CPU per frame and per audio chunk; the I/O wait (S3 GET, DynamoDB claim and state write) per object
+    analyzer_gb_s = (
+        counts["frames"] * lambda_gb_seconds(c.frame_cpu_ms * cpu, 0.0, c.analyzer_memory_mb)
+        + counts["audio_chunks"] * lambda_gb_seconds(c.audio_cpu_ms * cpu, 0.0, c.analyzer_memory_mb)
+        + counts["uploads"] * lambda_gb_seconds(0.0, c.object_io_ms, c.analyzer_memory_mb)
+    )
     api_gb_s = counts["api_calls"] * lambda_gb_seconds(c.api_cpu_ms * cpu, c.api_io_ms, c.api_memory_mb)
     invocations = counts["analyzer_invocations"] + counts["api_calls"]
     uploaded_gb = (counts["frames"] * w.frame_bytes + counts["audio_chunks"] * w.audio_bytes) / 1e9
@@ -402,11 +438,22 @@ def cost_per_exam_hour(model: Model, *, http_api: bool | None = None) -> dict[st
 # The issue #13 levers, in order; each with what makes it so (or what it still needs). levers() applies them one by
 # one to the design before them (BEFORE_LEVERS); a lever's "built" is decided by the code (benchmarks/__main__.py
 # code_facts), the others say what they need.
+# The signal-state item as measured before it was made compact (2026-11-29, make bench: 2,409 B, 3 WRU a write);
+# COMPACT_STATES_ITEM_BYTES is the goal (<= 1 KB: 1 WRU; any size up to 1,024 B costs the same).
+PRE_COMPACT_STATES_ITEM_BYTES = 2409.0
+COMPACT_STATES_ITEM_BYTES = 1000.0
+# The audio gate's assumption: an exam-hour is ~10 % speech (the lever row's figure), chunks of 10 s, a keep-alive
+# every 60 s (chalicelib/exam/policy.py audio_keepalive_s): audio_upload_share(0.1, 10, 60) = 0.25.
+SPEECH_SHARE = 0.1
+DEFAULT_AUDIO_KEEPALIVE_S = 60.0
 BEFORE_LEVERS: dict[str, Any] = {
     "workload.form_window_s": None,
     "workload.inbox_poll_every_s": 5.0,
     "compute.arm": False,
     "workload.transient_retention_days": None,
+    "workload.webcam_frames_per_object": 1.0,
+    "workload.audio_upload_share": 1.0,
+    "storage.signal_states_item": lambda size: max(size, PRE_COMPACT_STATES_ITEM_BYTES),
     "edge.http_api": False,
 }
 LEVERS: tuple[tuple[str, str, dict[str, Any]], ...] = (
@@ -427,13 +474,25 @@ LEVERS: tuple[tuple[str, str, dict[str, Any]], ...] = (
         "evidence)",
         {"workload.transient_retention_days": 7.0},
     ),
-    ("http_api", "HTTP API instead of REST API (WAF on the CloudFront distribution only)", {"edge.http_api": True}),
     (
-        "audio_vad",
-        "audio uploaded only when the browser's VAD hears speech, ~10 % of chunks (a client-side check can be "
-        "tampered with: a trade-off)",
-        {"workload.audio_chunk_s": 100.0},
+        "pairs",
+        "two webcam frames per object (captured 5 s apart, stacked in one JPEG; the analyzer splits them): half "
+        "the webcam PUTs, GETs, SQS messages, claims and state writes, the same frames analysed",
+        {"workload.webcam_frames_per_object": 2.0},
     ),
+    (
+        "audio_gate",
+        "audio uploaded only when the browser hears speech-like sound, and a keep-alive chunk every 60 s "
+        "(10 % speech: 25 % of chunks; the server's VAD judges every chunk it gets; a tampered page could withhold "
+        "audio, as it could upload silence: a trade-off)",
+        {"workload.audio_upload_share": audio_upload_share(SPEECH_SHARE, 10.0, DEFAULT_AUDIO_KEEPALIVE_S)},
+    ),
+    (
+        "compact",
+        "compact signal-state item (<= 1 KB: 1 WRU a write instead of 3), all of an object's steps in one write",
+        {"storage.signal_states_item": lambda size: min(size, COMPACT_STATES_ITEM_BYTES)},
+    ),
+    ("http_api", "HTTP API instead of REST API (WAF on the CloudFront distribution only)", {"edge.http_api": True}),
 )
 # The sessions' design before issue #13, for the comparison in docs/BENCHMARKS.md: heartbeats rewrote the session
 # item, and three ALL-projection indexes (by_agency, by_exam_status, by_agency_status) copied every update.
@@ -460,13 +519,16 @@ def levers(model: Model, status: dict[str, str] | None = None) -> list[dict[str,
     applied cumulatively in order; each row carries its status (status[name], "modelled" when not given)."""
     status = status or {}
     current = with_changes(model, BEFORE_LEVERS)
-    rows = [{"lever": "before the issue #13 levers", "name": "before", "status": "", "total_usd": _total(current)}]
+    rows = [{"lever": "before the issue #13 levers", "name": "before", "status": "", **_totals(current)}]
     for name, label, changes in LEVERS:
         current = with_changes(current, changes)
-        rows.append(
-            {"lever": label, "name": name, "status": status.get(name, "modelled"), "total_usd": _total(current)}
-        )
+        rows.append({"lever": label, "name": name, "status": status.get(name, "modelled"), **_totals(current)})
     return rows
+
+
+def _totals(model: Model) -> dict[str, Any]:
+    result = cost_per_exam_hour(model)
+    return {"total_usd": result["total_usd"], "by_service_usd": result["by_service_usd"]}
 
 
 def _total(model: Model) -> float:
@@ -515,9 +577,11 @@ def capacity(
     counts = hourly_counts(model)
     per_s = {k: v * candidates / HOUR_S for k, v in counts.items()}
     stretch_analyzer = max(1.0, LAMBDA_FULL_VCPU_MB / c.analyzer_memory_mb)
-    frame_s = (c.frame_cpu_ms * stretch_analyzer + c.object_io_ms) / 1000
-    audio_s = (c.audio_cpu_ms * stretch_analyzer + c.object_io_ms) / 1000
-    analyzer_conc = per_s["frames"] * frame_s + per_s["audio_chunks"] * audio_s
+    analyzer_conc = (
+        per_s["frames"] * c.frame_cpu_ms * stretch_analyzer
+        + per_s["audio_chunks"] * c.audio_cpu_ms * stretch_analyzer
+        + per_s["uploads"] * c.object_io_ms
+    ) / 1000
     api_conc = (
         per_s["api_calls"] * (c.api_cpu_ms * max(1.0, LAMBDA_FULL_VCPU_MB / c.api_memory_mb) + c.api_io_ms) / 1000
     )
@@ -542,9 +606,7 @@ def capacity(
     )
     sessions_table_rru = session_reads_per_s * read_units(s.session_item)
     presence_table_wru = per_s["heartbeats"] * write_units(s.heartbeat_item) if s.heartbeat_item else 0.0
-    per_session_item_wcu = (
-        (HOUR_S / w.frame_every_s + HOUR_S / w.audio_chunk_s) / HOUR_S * write_units(s.signal_states_item)
-    )
+    per_session_item_wcu = counts["uploads"] / HOUR_S * write_units(s.signal_states_item)  # one write per object
     grid_pages_per_s = candidates / w.candidates_per_proctor / w.proctor_grid_every_s
     if s.sessions_gsi_all_projection:
         # before #13: by_agency (hash agency_id) held every session of the agency and copied every update
@@ -608,11 +670,11 @@ def capacity(
         ("DynamoDB one signal-states item (WCU/s per partition)", per_session_item_wcu, q.ddb_partition_wcu, "hard"),
         (
             "S3 PUT/s per prefix sessions/<session_id>/",
-            1 / w.frame_every_s + 1 / w.audio_chunk_s,
+            counts["uploads"] / HOUR_S,
             q.s3_prefix_put,
             "hard per prefix; keys are per session",
         ),
-        ("S3 GET+HEAD/s per prefix", 2 * (1 / w.frame_every_s + 1 / w.audio_chunk_s), q.s3_prefix_get, "hard"),
+        ("S3 GET+HEAD/s per prefix", 2 * counts["uploads"] / HOUR_S, q.s3_prefix_get, "hard"),
         (
             f"Step Functions StartExecution/s (all start within {start_window_s:.0f} s)",
             starts_per_s,

@@ -457,10 +457,17 @@ def cost_section(result: dict[str, Any]) -> str:
             + (
                 f"The cumulative levers reach ≤ $0.01 at: {reach}."
                 if reach
-                else "Even all listed levers together stay above $0.01; what is left is per-object: fewer objects "
-                "at the same cadence (two frames per object, or audio only with speech) or fewer DynamoDB writes "
-                "per object."
+                else "Even all listed levers together stay above $0.01."
             ),
+        ]
+    last = cost["levers"][-1] if cost.get("levers") else None
+    if last and last.get("by_service_usd"):
+        left = sorted(last["by_service_usd"].items(), key=lambda kv: -kv[1])[:4]
+        out += [
+            "",
+            f"With every lever in the table (${last['total_usd']:.4f}) the biggest lines left are "
+            + ", ".join(f"{k} ${v:.4f}" for k, v in left)
+            + ".",
         ]
     if cap:
         out += [

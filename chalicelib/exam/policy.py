@@ -32,6 +32,9 @@ class AnalysisPolicy:
     max_gap_s: int = 30  # observations further apart than this never join one episode
     webcam_every_s: int = 5  # the browser's cadence: a webcam snapshot every N seconds
     audio_chunk_s: int = 10  # length of each audio chunk
+    # The browser uploads a chunk only when it hears speech-like sound (web/src/shared/media/voice_gate.ts), and at
+    # least one every audio_keepalive_s seconds, which proves the microphone works (violations/silence.py).
+    audio_keepalive_s: int = 60
     screen_every_s: int = 30  # a screen snapshot every N seconds
     # Points one violation of a type takes off the credibility score (proctor/credibility.py has the defaults).
     credibility_weights: dict[str, float] = field(default_factory=dict)
@@ -45,6 +48,7 @@ class AnalysisPolicy:
         return {
             "webcam_every_s": self.webcam_every_s,
             "audio_chunk_s": self.audio_chunk_s,
+            "audio_keepalive_s": self.audio_keepalive_s,
             "screen_every_s": self.screen_every_s,
         }
 
@@ -105,6 +109,7 @@ _RANGES = {
     "max_gap_s": (5, 600),
     "webcam_every_s": (1, 60),
     "audio_chunk_s": (2, 30),
+    "audio_keepalive_s": (2, 600),
     "screen_every_s": (2, 300),
 }
-_INTEGERS = ("reid_every_n", "max_gap_s", "webcam_every_s", "audio_chunk_s", "screen_every_s")
+_INTEGERS = ("reid_every_n", "max_gap_s", "webcam_every_s", "audio_chunk_s", "audio_keepalive_s", "screen_every_s")

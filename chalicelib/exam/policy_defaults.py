@@ -20,6 +20,7 @@ UNITS = {
     "max_gap_s": "seconds",
     "webcam_every_s": "seconds",
     "audio_chunk_s": "seconds",
+    "audio_keepalive_s": "seconds",
     "screen_every_s": "seconds",
     "credibility_weights": "points",
     "persistence": "frames",

@@ -3,7 +3,10 @@ gets `camera_missing` / `audio_missing`, or `media_rejected` when uploads did ar
 
 Checked from the session's heartbeat (ExamSessions' on_heartbeat hook): the heartbeat proves the page is alive, so
 no media while it beats is the candidate's camera or uploads failing, not a closed tab. The window is three
-uploads' worth of the exam's cadence, at least the policy's max_gap_s (default 30 s). Each check reads the
+uploads' worth of the exam's cadence, at least the policy's max_gap_s (default 30 s). The browser uploads audio only
+when it hears speech-like sound, and one chunk every audio_keepalive_s anyway (web/src/shared/media/voice_gate.ts):
+so a quiet candidate is not `audio_missing`, the audio window is at least the keep-alive plus two chunks (one being
+recorded, one on its way and being analysed): 80 s with the defaults. Each check reads the
 session's media counters (one eventually consistent GetItem, at most every few seconds per session per process);
 it writes only when an episode opens, grows or closes. The episode starts at the last usable media (or the
 session's start), so its id is derived and two API instances checking at once record it once.
@@ -42,9 +45,14 @@ class Channel:
 CHANNELS = (Channel("camera", "webcam", "camera_missing"), Channel("audio", "audio", "audio_missing"))
 
 
+KEEPALIVE_SLACK_CHUNKS = 2  # one chunk being recorded, one being uploaded and analysed
+
+
 def window(policy: AnalysisPolicy, channel: Channel) -> timedelta:
-    every = policy.webcam_every_s if channel.kind == "webcam" else policy.audio_chunk_s
-    return timedelta(seconds=max(3 * every, policy.max_gap_s))
+    if channel.kind == "webcam":
+        return timedelta(seconds=max(3 * policy.webcam_every_s, policy.max_gap_s))
+    keepalive = policy.audio_keepalive_s + KEEPALIVE_SLACK_CHUNKS * policy.audio_chunk_s
+    return timedelta(seconds=max(3 * policy.audio_chunk_s, policy.max_gap_s, keepalive))
 
 
 class SilenceCheck:

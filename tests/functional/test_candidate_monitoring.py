@@ -18,7 +18,12 @@ def test_the_session_tells_the_browser_its_upload_cadence_and_blocks(api, make_e
     # When the candidate starts it
     session = ok(api.call("POST", f"/exams/{ctx['exam_id']}/sessions", ctx["candidate"], json={"language": "kk"}))
     # Then the session carries that cadence (audio keeps its default) and the exam's blocks in order
-    assert session["monitoring"] == {"webcam_every_s": 2, "audio_chunk_s": 10, "screen_every_s": 20}
+    assert session["monitoring"] == {
+        "webcam_every_s": 2,
+        "audio_chunk_s": 10,
+        "audio_keepalive_s": 60,
+        "screen_every_s": 20,
+    }
     assert [b["block_id"] for b in session["blocks"]] == ["law", "ethics"]
     assert {item["block_id"] for item in session["items"]} == {"law", "ethics"}
 

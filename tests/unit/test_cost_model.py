@@ -314,3 +314,142 @@ def test_a_model_survives_its_json_round_trip():
     old["workload"]["uploads_per_presign"] = 1.0
     del old["edge"]
     assert cost.from_dict(old) == cost.Model()
+
+
+# ---- objects, not frames: two webcam frames per object, audio only when it may hold speech -------------------
+
+
+def test_two_frames_per_object_halve_what_is_paid_per_object_but_not_the_per_frame_compute():
+    model = simple_model()  # 60 frames an hour, 100 ms CPU each, 50 ms of I/O wait per object
+    paired = cost.with_changes(model, {"workload.webcam_frames_per_object": 2.0})
+    counts = cost.hourly_counts(paired)
+    assert counts["frames"] == pytest.approx(60) and counts["webcam_objects"] == pytest.approx(30)
+    assert counts["uploads"] == pytest.approx(30) and counts["presigns"] == pytest.approx(30)
+    assert counts["analyzer_invocations"] == pytest.approx(3)
+    lines = cost.cost_per_exam_hour(paired)["by_service_usd"]
+    # every frame is still analysed; the wait for S3 and DynamoDB is once per object
+    gb_s = (60 * 100 * 1769 / 1024 + 30 * 50) / 1000 * 1.0
+    assert lines["lambda_analyzer"] == pytest.approx(gb_s * 1e-5 + 3 * 1e-6)
+    assert lines["s3_requests"] == pytest.approx(30 * (1e-5 + 1e-6))  # one PUT and one GetObject per object
+    assert lines["sqs"] == pytest.approx(30 * 1.2 * 1e-6)
+    assert lines["s3_storage"] == pytest.approx(60 * 1e6 / 1e9 * 0.1)  # the same bytes: two frames in each object
+    # per object: ledger read 0.5 + two state reads of 0.5, one ledger write; per presign the session read
+    assert lines["dynamodb"] == pytest.approx(30 * 1 * 1e-6 + 30 * (1.5 + 0.5) * 1e-7 + 20e-6)
+    single = cost.cost_per_exam_hour(model)["by_service_usd"]
+    assert lines["s3_requests"] == pytest.approx(single["s3_requests"] / 2)
+
+
+def test_the_audio_share_counts_the_uploaded_chunks_everywhere_an_object_is_paid():
+    model = cost.with_changes(
+        simple_model(), {"workload.audio_chunk_s": 10.0, "workload.audio_bytes": 320_000.0, "compute.audio_cpu_ms": 80}
+    )
+    gated = cost.with_changes(model, {"workload.audio_upload_share": 0.25})
+    counts = cost.hourly_counts(gated)
+    assert counts["audio_chunks_recorded"] == pytest.approx(360) and counts["audio_chunks"] == pytest.approx(90)
+    assert counts["uploads"] == pytest.approx(60 + 90)
+    every, fewer = cost.cost_per_exam_hour(model), cost.cost_per_exam_hour(gated)
+    assert every["by_service_usd"]["s3_requests"] - fewer["by_service_usd"]["s3_requests"] == pytest.approx(
+        270 * (1e-5 + 1e-6)
+    )
+    assert every["uploaded_gb"] - fewer["uploaded_gb"] == pytest.approx(270 * 320_000 / 1e9)
+    assert every["analyzer_gb_s"] - fewer["analyzer_gb_s"] == pytest.approx(270 * (80 * 1769 / 1024 + 50) / 1000)
+    # one form per kind and minute: 90 audio chunks an hour still need a form in most minutes
+    windowed = cost.hourly_counts(cost.with_changes(gated, {"workload.form_window_s": 60.0}))
+    assert windowed["presigns"] == pytest.approx(60 + 60)
+
+
+def test_audio_upload_share_is_speech_plus_one_keepalive_per_silent_keepalive_window():
+    assert cost.audio_upload_share(0.1, 10, 60) == pytest.approx(0.1 + 0.9 / 6) == pytest.approx(0.25)
+    assert cost.audio_upload_share(0.0, 10, 60) == pytest.approx(1 / 6)  # a silent hour: one chunk a minute
+    assert cost.audio_upload_share(1.0, 10, 60) == 1.0
+    assert cost.audio_upload_share(0.1, 10, None) == 1.0  # no gate
+    assert cost.audio_upload_share(0.1, 10, 10) == 1.0  # a keep-alive as short as a chunk sends every chunk
+    assert cost.audio_upload_share(cost.SPEECH_SHARE, 10, cost.DEFAULT_AUDIO_KEEPALIVE_S) == pytest.approx(0.25)
+
+
+def simulated_share(speech: list[bool], every: int) -> float:
+    """What the browser's gate does, chunk by chunk: upload speech, or a silent chunk `every` chunks after the last."""
+    since, sent = every, 0  # the first chunk goes
+    for is_speech in speech:
+        since += 1
+        if is_speech or since >= every:
+            sent, since = sent + 1, 0
+    return sent / len(speech)
+
+
+def test_the_share_bounds_what_the_gate_does_with_scattered_and_with_bunched_speech():
+    import random
+
+    rng = random.Random(5)
+    n, p, k = 60_000, 0.1, 6
+    scattered = [rng.random() < p for _ in range(n)]
+    bound = cost.audio_upload_share(p, 10, 60)
+    assert simulated_share(scattered, k) == pytest.approx(p / (1 - (1 - p) ** k), abs=0.005)  # 0.213
+    assert simulated_share(scattered, k) < bound
+    # speech in bursts (a 1-minute conversation every 10 minutes): the bound is reached
+    bunched = [(i % 60) < 6 for i in range(n)]
+    assert simulated_share(bunched, k) == pytest.approx(bound, abs=0.01)
+
+
+def test_capacity_per_prefix_and_per_item_rates_follow_objects():
+    paired = cost.with_changes(cost.Model(), {"workload.webcam_frames_per_object": 2.0})
+    one, two = cost.capacity(cost.Model(), 100_000), cost.capacity(paired, 100_000)
+    puts = index_row(two, ("S3 PUT/s per prefix",))
+    assert puts["demand"] == pytest.approx(1 / 10 + 1 / 10)  # an object every 10 s + an audio chunk every 10 s
+    assert index_row(one, ("S3 PUT/s per prefix",))["demand"] == pytest.approx(1 / 5 + 1 / 10)
+    assert two["rates_per_s"]["frames"] == one["rates_per_s"]["frames"] == pytest.approx(20_000)
+    assert two["lambda_concurrency"]["analyzer"] < one["lambda_concurrency"]["analyzer"]
+
+
+def test_the_new_levers_are_in_the_table_each_with_its_effect():
+    rows = {r["name"]: r for r in cost.levers(cost.Model())}
+    names = [r["name"] for r in cost.levers(cost.Model())]
+    assert names.index("tiers") < names.index("pairs") < names.index("audio_gate") < names.index("compact")
+    for name in ("pairs", "audio_gate", "compact"):
+        before = names[names.index(name) - 1]
+        assert rows[name]["total_usd"] < rows[before]["total_usd"], name
+        assert sum(rows[name]["by_service_usd"].values()) == pytest.approx(rows[name]["total_usd"])
+    before = cost.with_changes(cost.Model(), cost.BEFORE_LEVERS)
+    assert before.workload.webcam_frames_per_object == 1 and before.workload.audio_upload_share == 1
+    assert before.storage.signal_states_item == cost.PRE_COMPACT_STATES_ITEM_BYTES
+    everything = before
+    for _, _, changes in cost.LEVERS:
+        everything = cost.with_changes(everything, changes)
+    assert everything.workload.webcam_frames_per_object == 2 and everything.workload.audio_upload_share == 0.25
+    assert cost.write_units(everything.storage.signal_states_item) == 1
+
+
+def test_code_facts_read_each_lever_from_the_code(monkeypatch):
+    from benchmarks.__main__ import code_facts
+    from chalicelib.media import uploads
+
+    facts = code_facts()
+    assert {name for name, _, _ in cost.LEVERS} <= set(facts)
+    # this checkout's audio gate: voice_gate.ts in audio.ts and the policy's keep-alive
+    share, status, source = facts["audio_gate"]
+    assert status == "built" and share == pytest.approx(0.25) and "DEFAULT_KEEPALIVE_S = 60" in source
+    # two frames per object only when uploads.py says so
+    monkeypatch.setattr(uploads, "WEBCAM_FRAMES_PER_OBJECT", 2, raising=False)
+    assert code_facts()["pairs"][:2] == (2.0, "built")
+    monkeypatch.delattr(uploads, "WEBCAM_FRAMES_PER_OBJECT")
+    assert code_facts()["pairs"][:2] == (1.0, "modelled (not in this code)")
+
+
+def test_model_from_counts_item_operations_per_object(monkeypatch):
+    from benchmarks import __main__ as bench
+
+    run = {
+        "name": "optimised",
+        "frames_per_object": 2,
+        "cpu_ms_per_frame": 20.0,
+        "frame_kb_mean": 40.0,
+        "item_operations_per_frame": {
+            "ddb:UpdateItem:states": 0.5,
+            "ddb:PutItem:objects": 1.0,
+            "ddb:GetItem:sessions": 0.5,
+        },
+    }
+    model, _ = bench.model_from({"analyzer": {"runs": [run]}})
+    assert dict(model.storage.frame_writes) == {"signal_states": 1.0, "ledger": 2.0}  # per object of two frames
+    assert dict(model.storage.frame_reads) == {"session": 1.0}
+    assert model.compute.frame_cpu_ms == 20.0  # compute stays per frame

@@ -88,8 +88,11 @@ export class Monitor {
     if (mic) this.listen(mic, "mute", () => this.event("microphone_muted"));
     if (this.streams.screen) this.setScreen(this.streams.screen);
     try {
-      this.audio = await AudioTap.start(this.streams.microphone, this.cadence.audio_chunk_s, (wav) =>
-        this.upload("audio", wav, "chunk.wav"),
+      this.audio = await AudioTap.start(
+        this.streams.microphone,
+        this.cadence.audio_chunk_s,
+        (wav) => this.upload("audio", wav, "chunk.wav"),
+        this.cadence, // audio_keepalive_s
       );
     } catch {
       // No audio graph in this browser: webcam, screen and events still flow.
