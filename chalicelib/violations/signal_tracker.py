@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +31,16 @@ class Observation:
     flagged: bool
     score: float = 0.0
     details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One moment of an object (a webcam object may carry two frames): its time, its observations per signal and
+    what to add to the details of a violation it opens (e.g. {"part": 1}: which frame of the object)."""
+
+    at: datetime
+    observations: dict[str, Observation]
+    details_extra: dict[str, Any] | None = None
 
 
 def _encode(states: dict[str, SignalState]) -> str:
@@ -92,34 +103,55 @@ class SignalTracker:
         write counts the object as received (`kind`: webcam or audio) and makes a webcam frame the session's
         latest unless a newer one is already there. An object applied before (a redelivery) changes nothing.
         """
+        return self.apply_steps(session, [Step(at, observations)], policy, evidence, record=record, kind=kind)
+
+    def apply_steps(
+        self,
+        session: Any,
+        steps: Sequence[Step],
+        policy: AnalysisPolicy,
+        evidence: Evidence | None,
+        record: SignalStatesRecord | None = None,
+        kind: str | None = None,
+    ) -> list[tuple[str, EpisodeChange]]:
+        """Feed one object's steps in (e.g. the two frames of a webcam object), in order, and save the states once.
+
+        Like `apply` for each step, but with one conditional write for them all: the object's digest is remembered
+        once (a redelivery of the object changes nothing), each webcam step counts one frame received, and the
+        newest step is the session's last frame time. Changes of one episode within the call are recorded as one
+        violation write (opened, then grown); an episode opened by a step carries that step's `details_extra` in
+        its details. Returns every change, in order.
+        """
         max_gap = timedelta(seconds=policy.max_gap_s)
         digest = object_digest(evidence) if evidence else None
         for _ in range(MAX_ATTEMPTS):
             record = record or self.load(session.session_id)
-            if digest and digest in (record.applied or []):
+            if digest and has_applied(record, digest):
                 return []
-            states = _decode(record.signals_json)
-            changes: list[tuple[str, EpisodeChange]] = []
-            for signal, seen in observations.items():
-                states[signal], new = observe(
-                    states.get(signal, SignalState()),
-                    at,
-                    seen.flagged,
-                    seen.score,
-                    persistence=policy.persistence[signal],
-                    max_gap=max_gap,
-                )
-                changes.extend((signal, change) for change in new)
+            states = self.states(record)
+            changes: list[tuple[str, EpisodeChange, Step]] = []
+            for step in steps:
+                for signal, seen in step.observations.items():
+                    states[signal], new = observe(
+                        states.get(signal, SignalState()),
+                        step.at,
+                        seen.flagged,
+                        seen.score,
+                        persistence=policy.persistence[signal],
+                        max_gap=max_gap,
+                    )
+                    changes.extend((signal, change, step) for change in new)
             # Record first: episode ids are derived, so a retry after a lost race records nothing twice.
-            for signal, change in changes:
-                self._record(session, signal, change, observations[signal], evidence)
-            record.signals_json = _encode(states)
+            for signal, change, step, peak_frame in _merged(changes):
+                self._record(session, signal, change, step, evidence, peak_frame)
+            store_states(record, states)
             if digest:
-                record.applied = [*(record.applied or [])[-(APPLIED_KEPT - 1) :], digest]
-            count_received(record, kind, at, evidence)
+                remember_applied(record, digest)
+            for step in steps:
+                count_received(record, kind, step.at, evidence)
             try:
                 record.save()
-                return changes
+                return [(signal, change) for signal, change, _ in changes]
             except PutError as exc:
                 if not is_condition_failure(exc):
                     raise
@@ -127,10 +159,12 @@ class SignalTracker:
         raise RuntimeError(f"signal state of {session.session_id} kept changing under us")
 
     def _record(
-        self, session: Any, signal: str, change: EpisodeChange, seen: Observation, evidence: Evidence | None
+        self, session: Any, signal: str, change: _Recorded, step: Step, evidence: Evidence | None, peak: bool
     ) -> None:
         violation_id = episode_id(session.session_id, signal, change.started_at)
         if change.kind == "opened":
+            seen = step.observations[signal]
+            details = {**seen.details, **step.details_extra} if step.details_extra else seen.details
             self._recorder.record(
                 session.agency_id,
                 Violation(
@@ -141,24 +175,69 @@ class SignalTracker:
                     source="analyzer",
                     occurred_at=change.started_at,
                     evidence=evidence,
-                    details=seen.details,
+                    details=details,
                     ended_at=change.ended_at,
                     peak_score=round(change.peak, 4),
                     frames=change.frames,
-                    open=True,
+                    open=change.open,
                 ),
             )
         else:
-            peak_frame = change.kind == "extended" and seen.score >= change.peak
             self._recorder.extend(
                 session.session_id,
                 violation_id,
                 ended_at=change.ended_at,
                 peak_score=round(change.peak, 4),
                 frames=change.frames,
-                still_open=change.kind == "extended",
-                evidence=evidence if peak_frame else None,
+                still_open=change.open,
+                evidence=evidence if peak else None,
             )
+
+
+@dataclass(frozen=True)
+class _Recorded:
+    kind: str  # opened (write the violation) | extended (move its end, peak, frames)
+    started_at: datetime
+    ended_at: datetime
+    peak: float
+    frames: int
+    open: bool
+
+
+def _merged(
+    changes: list[tuple[str, EpisodeChange, Step]],
+) -> list[tuple[str, _Recorded, Step, bool]]:
+    """One write per episode touched: its newest end, peak and frames; `opened` when a step opened it (with that
+    step, for its details); the peak flag says a step of this object was the episode's peak frame so far."""
+    out: dict[tuple[str, datetime], tuple[str, _Recorded, Step, bool]] = {}
+    for signal, change, step in changes:
+        key = (signal, change.started_at)
+        earlier = out.get(key)
+        opened = change.kind == "opened" or (earlier is not None and earlier[1].kind == "opened")
+        peak_frame = change.kind == "extended" and step.observations[signal].score >= change.peak
+        peak = peak_frame or (earlier is not None and earlier[3])
+        merged = _Recorded(
+            "opened" if opened else "extended",
+            change.started_at,
+            change.ended_at,
+            change.peak,
+            change.frames,
+            change.kind != "closed",
+        )
+        out[key] = (signal, merged, earlier[2] if earlier is not None and earlier[1].kind == "opened" else step, peak)
+    return list(out.values())
+
+
+def has_applied(record: SignalStatesRecord, digest: str) -> bool:
+    return digest in (record.applied or [])
+
+
+def remember_applied(record: SignalStatesRecord, digest: str) -> None:
+    record.applied = [*(record.applied or [])[-(APPLIED_KEPT - 1) :], digest]
+
+
+def store_states(record: SignalStatesRecord, states: dict[str, SignalState]) -> None:
+    record.signals_json = _encode(states)
 
 
 def count_received(record: SignalStatesRecord, kind: str | None, at: datetime, evidence: Evidence | None) -> None:

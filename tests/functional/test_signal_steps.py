@@ -1,0 +1,118 @@
+"""SignalTracker.apply_steps against the real local endpoint: several moments of one object (the two frames of a
+webcam object) in one conditional write of the session's signal states."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+import pytest
+
+from chalicelib import wiring
+from chalicelib.exam.policy import AnalysisPolicy
+from chalicelib.violations.models import SignalStatesRecord, ViolationRecord
+from chalicelib.violations.recorder import Evidence
+from chalicelib.violations.signal_tracker import Observation, Step
+
+POLICY = AnalysisPolicy.from_dict({"persistence": {"multiple_faces": 1, "no_face": 2}})
+T0 = datetime(2026, 11, 29, 10, 0, 0, 250000, tzinfo=UTC)
+
+
+@pytest.fixture
+def session(started):
+    return SimpleNamespace(session_id=started["session"]["session_id"], agency_id=started["agency_id"])
+
+
+@pytest.fixture
+def writes(monkeypatch) -> Counter:
+    """DynamoDB requests this process sends, by operation and table."""
+    from pynamodb.connection.base import Connection
+
+    sent: Counter = Counter()
+    original = Connection.dispatch
+
+    def dispatch(self, operation_name, operation_kwargs):
+        sent[(operation_name, operation_kwargs.get("TableName"))] += 1
+        return original(self, operation_name, operation_kwargs)
+
+    monkeypatch.setattr(Connection, "dispatch", dispatch)
+    return sent
+
+
+def clean() -> dict[str, Observation]:
+    return {"no_face": Observation(False), "multiple_faces": Observation(False)}
+
+
+def two_people(score: float = 0.9) -> dict[str, Observation]:
+    return {
+        "no_face": Observation(False),
+        "multiple_faces": Observation(True, score, {"faces": 2}),
+    }
+
+
+def frame(session, name: str) -> Evidence:
+    return Evidence(f"sessions/{session.session_id}/webcam/{name}.jpg", "v1", "ab" * 32)
+
+
+def states_writes(sent: Counter) -> int:
+    table = SignalStatesRecord.Meta.table_name
+    return sum(n for (op, name), n in sent.items() if name == table and op in {"PutItem", "UpdateItem"})
+
+
+def test_two_steps_of_one_object_are_saved_in_one_write_and_count_two_frames(session, writes):
+    tracker = wiring.signal_tracker()
+    steps = [Step(T0, clean()), Step(T0 + timedelta(seconds=5), clean())]
+    assert tracker.apply_steps(session, steps, POLICY, frame(session, "a"), kind="webcam") == []
+    assert states_writes(writes) == 1
+    record = SignalStatesRecord.get(session.session_id)
+    assert int(record.frames_received) == 2
+    assert record.last_frame_at == T0 + timedelta(seconds=5)
+    assert tracker.states(record)["no_face"].observations == 2
+
+
+def test_a_redelivered_two_step_object_changes_nothing(session, writes):
+    tracker = wiring.signal_tracker()
+    evidence = frame(session, "b")
+    steps = [Step(T0, two_people()), Step(T0 + timedelta(seconds=5), two_people(0.95))]
+    changes = tracker.apply_steps(session, steps, POLICY, evidence, kind="webcam")
+    assert [(signal, change.kind) for signal, change in changes] == [
+        ("multiple_faces", "opened"),
+        ("multiple_faces", "extended"),
+    ]
+    before = SignalStatesRecord.get(session.session_id)
+    violations = [(v.violation_id, int(v.frames), v.open) for v in ViolationRecord.query(session.session_id)]
+    assert [frames for _, frames, _ in violations] == [2]
+    writes.clear()
+
+    assert tracker.apply_steps(session, steps, POLICY, evidence, kind="webcam") == []
+
+    assert states_writes(writes) == 0
+    after = SignalStatesRecord.get(session.session_id)
+    assert (after.version, int(after.frames_received)) == (before.version, 2)
+    assert tracker.states(after) == tracker.states(before)
+    assert [(v.violation_id, int(v.frames), v.open) for v in ViolationRecord.query(session.session_id)] == violations
+
+
+def test_an_episode_opened_by_the_second_step_carries_its_details_extra(session):
+    tracker = wiring.signal_tracker()
+    steps = [
+        Step(T0, clean(), {"part": 0}),
+        Step(T0 + timedelta(seconds=5), two_people(), {"part": 1}),
+    ]
+    changes = tracker.apply_steps(session, steps, POLICY, frame(session, "c"), kind="webcam")
+    assert [(signal, change.kind) for signal, change in changes] == [("multiple_faces", "opened")]
+    (violation,) = ViolationRecord.query(session.session_id)
+    assert violation.type == "multiple_faces"
+    assert violation.details.as_dict() == {"faces": 2, "part": 1}
+    assert violation.occurred_at == T0 + timedelta(seconds=5)
+    assert violation.open is True
+
+
+def test_one_step_through_apply_behaves_as_before(session):
+    tracker = wiring.signal_tracker()
+    tracker.apply(session, T0, two_people(), POLICY, frame(session, "d"), kind="webcam")
+    tracker.apply(session, T0 + timedelta(seconds=5), clean(), POLICY, frame(session, "e"), kind="webcam")
+    (violation,) = ViolationRecord.query(session.session_id)
+    assert (violation.open, int(violation.frames), violation.details.as_dict()) == (False, 1, {"faces": 2})
+    assert int(SignalStatesRecord.get(session.session_id).frames_received) == 2
