@@ -57,7 +57,7 @@ from chalicelib.violations.catalog import SERVER_TYPES
 from chalicelib.violations.episodes import SignalState
 from chalicelib.violations.models import MediaObjectRecord
 from chalicelib.violations.recorder import Evidence, Violation, ViolationRecorder, derived_violation_id
-from chalicelib.violations.signal_tracker import Observation, SignalTracker
+from chalicelib.violations.signal_tracker import Observation, SignalTracker, Step
 from chalicelib.violations.speech import InvalidAudio, SpeechDetector, read_wav
 from functions.frame_analyzer.frame_signals import (
     Identity,
@@ -105,15 +105,6 @@ class StoredObject:
 
 class Rejected(Exception):
     """The object is not something we analyze; the reason is a stable code."""
-
-
-@dataclass(frozen=True)
-class FrameStep:
-    """What one frame (or audio chunk) of an object showed, at the moment it was taken."""
-
-    at: datetime
-    observations: dict[str, Observation]
-    details_extra: dict[str, Any] | None = None  # added to the details of violations this step opens or grows
 
 
 @dataclass(frozen=True)
@@ -194,10 +185,10 @@ class FrameAnalyzer:
             if media_key.kind == "webcam":
                 steps, ledger.faces = self._observe_frames(session, data, policy, signal_record, uploaded_at, frames)
             elif media_key.kind == "screen":
-                steps = [FrameStep(uploaded_at, self._check_screen(data))]
+                steps = [Step(uploaded_at, self._check_screen(data))]
                 media_stats.note_screen(session.session_id, evidence, uploaded_at)
             else:
-                steps = [FrameStep(uploaded_at, self._observe_audio(data, policy))]
+                steps = [Step(uploaded_at, self._observe_audio(data, policy))]
         except Rejected as rejection:
             ledger.outcome, ledger.reason = "rejected", str(rejection)
             with self._trace("dynamodb.ledger"):
@@ -213,7 +204,9 @@ class FrameAnalyzer:
         steps = [step for step in steps if step.observations]
         if steps:
             with self._trace("dynamodb.episodes"):
-                changes = self._apply(session, steps, policy, evidence, signal_record, media_key.kind)
+                changes = self._tracker.apply_steps(
+                    session, steps, policy, evidence, record=signal_record, kind=media_key.kind
+                )
         ledger.outcome = "analyzed"
         with self._trace("dynamodb.ledger"):
             self.outcomes.save(ledger)
@@ -226,32 +219,6 @@ class FrameAnalyzer:
             kind=media_key.kind,
             frames=frames,
         )
-
-    def _apply(
-        self,
-        session: Any,
-        steps: list[FrameStep],
-        policy: AnalysisPolicy,
-        evidence: Evidence,
-        record: Any,
-        kind: str,
-    ) -> list[tuple[str, Any]]:
-        """Every frame of the object applied to the session's signal states in order, in one conditional write."""
-        apply_steps = getattr(self._tracker, "apply_steps", None)
-        if apply_steps is not None:
-            from chalicelib.violations.signal_tracker import Step
-
-            tracked = [Step(step.at, step.observations, step.details_extra) for step in steps]
-            return apply_steps(session, tracked, policy, evidence, record=record, kind=kind)
-        changes = []  # before SignalTracker.apply_steps: one write per frame, the part in the observation's details
-        for step in steps:
-            observations = {
-                signal: Observation(seen.flagged, seen.score, {**seen.details, **(step.details_extra or {})})
-                for signal, seen in step.observations.items()
-            }
-            changes += self._tracker.apply(session, step.at, observations, policy, evidence, record=record, kind=kind)
-            record = None
-        return changes
 
     def _claim(
         self, media_key: MediaKey, evidence: Evidence, etag: str, now: datetime, uploaded_at: datetime
@@ -351,7 +318,7 @@ class FrameAnalyzer:
         signal_record: Any,
         uploaded_at: datetime,
         frames: int,
-    ) -> tuple[list[FrameStep], int]:
+    ) -> tuple[list[Step], int]:
         """The object's frames observed in order, each as the next frame of the session's stream: one step per frame
         (the last at uploaded_at, each earlier one webcam_every_s before the next), and the most faces in one."""
         pictures = decode_frames(data, frames)
@@ -366,7 +333,7 @@ class FrameAnalyzer:
             )
             counts.append(faces)
             extra = {"part": part, "frames": frames} if frames > 1 else None
-            steps.append(FrameStep(uploaded_at - interval * (frames - 1 - part), signals, extra))
+            steps.append(Step(uploaded_at - interval * (frames - 1 - part), signals, extra))
         return steps, max(counts)
 
     def _observe_frame(
