@@ -490,11 +490,14 @@ def ledger() -> dict[str, Any]:
     return rows
 
 
-def warm_up(api: str, ctx: dict[str, Any], frames: dict[tuple[str, ...], list[bytes]], workers: int) -> None:
+def warm_up(
+    api: str, ctx: dict[str, Any], frames: dict[tuple[str, ...], list[bytes]], workers: int, per_object: int = 2
+) -> None:
     """Load the models in every worker (cold start) before the clock starts."""
     rec = Recorder()
     cid = ctx["ids"][-1]
-    candidate = Candidate(10_000, api, ctx["tokens"][cid], ctx["sessions"][-1], frames, Config(), rec, None)
+    cfg = Config(frames_per_object=per_object)
+    candidate = Candidate(10_000, api, ctx["tokens"][cid], ctx["sessions"][-1], frames, cfg, rec, None)
     for _ in range(4 * workers * candidate.cfg.frames_per_object):
         candidate.frame()
     wanted = {u["key"] for u in rec.uploads}
@@ -515,7 +518,7 @@ def run_n(n: int, cfg: Config, frames: dict[tuple[str, ...], list[bytes]]) -> di
         only_local(stack.endpoint_url)
         setup_start = time.monotonic()
         ctx = setup(stack, n, cfg)
-        warm_up(api, ctx, frames, cfg.workers)
+        warm_up(api, ctx, frames, cfg.workers, cfg.frames_per_object)
         setup_s = time.monotonic() - setup_start
         settings = wiring.settings()
         sqs = wiring.sqs()
