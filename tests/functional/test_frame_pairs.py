@@ -132,7 +132,7 @@ def test_a_redelivered_pair_changes_nothing(api, started, stack):
     key = send(api, started, pair(CANDIDATE, TWO_PEOPLE), 2)
     row = done(key)
     wait_for(lambda: violations(started))
-    before = (states(started).signals_json, int(states(started).frames_received), violations(started))
+    before = (SignalTracker.states(states(started)), int(states(started).frames_received), violations(started))
     bucket = wiring.settings().media_bucket
     s3 = boto3.client("s3", endpoint_url=stack.endpoint_url, region_name=stack.region)
     etag = s3.head_object(Bucket=bucket, Key=key)["ETag"].strip('"')
@@ -141,7 +141,7 @@ def test_a_redelivered_pair_changes_nothing(api, started, stack):
     assert lambda_handler(event, None) == {"batchItemFailures": []}
     row.delete()
     assert lambda_handler(event, None) == {"batchItemFailures": []}
-    after = (states(started).signals_json, int(states(started).frames_received), violations(started))
+    after = (SignalTracker.states(states(started)), int(states(started).frames_received), violations(started))
     assert after[:2] == before[:2] and int(after[1]) == 2
     assert [(v.violation_id, v.frames) for v in after[2]] == [(v.violation_id, v.frames) for v in before[2]]
 
