@@ -320,11 +320,11 @@ class FrameAnalyzer:
         frames: int,
     ) -> tuple[list[Step], int]:
         """The object's frames observed in order, each as the next frame of the session's stream: one step per frame
-        (the last at uploaded_at, each earlier one webcam_every_s before the next), and the most faces in one."""
+        (at frame_times), and the most faces in one."""
         pictures = decode_frames(data, frames)
         states = self._tracker.states(signal_record)
         frame_number = states.get("no_face", SignalState()).observations
-        interval = timedelta(seconds=policy.webcam_every_s)
+        times = frame_times(uploaded_at, frames, policy.webcam_every_s, states.get("no_face", SignalState()).last_at)
         steps, counts = [], []
         for part, picture in enumerate(pictures):
             previous = None if part == 0 else counts[-1]  # the frame before this one is the pair's earlier half
@@ -333,7 +333,7 @@ class FrameAnalyzer:
             )
             counts.append(faces)
             extra = {"part": part, "frames": frames} if frames > 1 else None
-            steps.append(Step(uploaded_at - interval * (frames - 1 - part), signals, extra))
+            steps.append(Step(times[part], signals, extra))
         return steps, max(counts)
 
     def _observe_frame(
@@ -407,6 +407,20 @@ class FrameAnalyzer:
                 },
             )
         }
+
+
+def frame_times(uploaded_at: datetime, frames: int, every_s: int, newest: datetime | None) -> list[datetime]:
+    """When each frame of an object was taken, as far as the server can tell: the last at the upload, each earlier one
+    `every_s` before the next (the browser's cadence). The browser captured them after the frames of the session's
+    previous object, so an earlier frame never goes before the newest frame seen (`newest`): when uploads jitter (the
+    previous object went up late, this one early) the earlier frames are spread evenly between it and the upload.
+    Otherwise a late-placed earlier frame would count as an out-of-order observation, and a flagged one after a clean
+    newer frame would be dropped. An object older than the newest frame (delivered out of order) keeps the cadence."""
+    times = [uploaded_at - timedelta(seconds=every_s) * (frames - 1 - part) for part in range(frames)]
+    if newest is None or newest >= uploaded_at:
+        return times
+    span = uploaded_at - newest
+    return [max(at, newest + span * (part + 1) / frames) for part, at in enumerate(times)]
 
 
 def decode_frames(data: bytes, frames: int) -> list[Any]:

@@ -203,3 +203,19 @@ def test_a_single_frame_is_one_step_at_the_upload(engine, session):
     steps, faces = work._observe_frames(session, data, AnalysisPolicy(), {}, uploaded_at, 1)
     assert [(step.at, step.details_extra) for step in steps] == [(uploaded_at, None)]
     assert steps[0].observations["multiple_faces"].flagged and faces == 2
+
+
+def test_the_earlier_frame_of_a_pair_never_goes_before_the_newest_frame_seen():
+    from functions.frame_analyzer.analysis import frame_times
+
+    at = datetime(2026, 11, 29, 18, 4, 31, tzinfo=UTC)
+    seconds = timedelta(seconds=1)
+    # The cadence: the earlier frame webcam_every_s before the upload (a fresh stream, or the previous frame older)
+    assert frame_times(at, 2, 5, None) == [at - 5 * seconds, at]
+    assert frame_times(at, 2, 5, at - 10 * seconds) == [at - 5 * seconds, at]
+    assert frame_times(at, 2, 5, at - 5 * seconds) == [at - 2.5 * seconds, at]  # never at the newest frame's time
+    # The previous object went up late (its later frame placed 2 s ago): the earlier frame goes between the two
+    assert frame_times(at, 2, 5, at - 2 * seconds) == [at - 1 * seconds, at]
+    # An object older than the newest frame seen (delivered out of order) keeps the cadence: the late rules apply
+    assert frame_times(at, 2, 5, at + 3 * seconds) == [at - 5 * seconds, at]
+    assert frame_times(at, 1, 5, at - 2 * seconds) == [at]
