@@ -44,7 +44,7 @@ def test_admin_creates_an_exam_with_the_policy_explained(console: Page, api, adm
     webcam = page.locator("[data-policy=webcam_every_s]")
     expect(webcam).to_contain_text("webcam")
     expect(webcam).to_contain_text("Default: 5")
-    expect(page.locator("[data-policy]")).to_have_count(11)
+    expect(page.locator("[data-policy]")).to_have_count(12)  # incl. audio_keepalive_s
     page.fill("#title-kk", "Мемлекеттік қызмет тесті")
     page.fill("#title-ru", "Тест государственной службы")
     page.fill("#duration", "25")

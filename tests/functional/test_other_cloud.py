@@ -105,7 +105,11 @@ def open_session(cloud: LocalStack) -> tuple[ApiClient, str, str]:
 @pytest.mark.parametrize(
     ("change", "status", "code"),
     [
-        ({"data": b"\xff\xd8" + b"x" * (600 * 1024)}, 400, "EntityTooLarge"),  # over the form's size range
+        (
+            {"data": b"\xff\xd8" + b"x" * (1100 * 1024)},
+            400,
+            "EntityTooLarge",
+        ),  # over the form's size range (a pair: 2 x 512 KB)
         ({"content_type": "text/html"}, 403, "AccessDenied"),  # not the type the form names
         ({"key": "other"}, 403, "AccessDenied"),  # into another session's prefix
     ],
