@@ -18,8 +18,14 @@ Runs, each one optimisation further than the last (same scenes, same order):
   naive         1280x960 frames, detection at full size (1280), embedding on every frame (reid_every_n=1)
   detect@640    1280x960 frames, detection on a 640 downscale (the engine default), embedding on every frame
   frames@640    640x480 frames from the browser, detection at 640, embedding on every frame
-  optimised     640x480 frames, detection at 640, re-identification every 3rd frame (policy default)
+  optimised@1f  640x480 frames, detection at 640, re-identification every 3rd frame (policy default), one frame per
+                uploaded object (as before two-frame objects; older clients and a frame flushed alone)
+  optimised     as optimised@1f, two frames per object as the browser uploads them: one 640x960 JPEG of two 640x480
+                frames stacked (`<name>.f2.jpg`), one GetObject, claim and states write per two frames
   reid@6        (only with --run reid@6) as optimised, re-identification every 6th frame: a policy lever, measured
+
+Every figure "per frame" is per webcam frame (an object of two frames counts two): `cpu_fps` is frames per CPU-second;
+`objects` and the `*_per_object` figures give the per-object view.
 """
 
 from __future__ import annotations
@@ -36,18 +42,20 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 import cv2
+import numpy as np
 
 from benchmarks import common
 
 RUNS = (
-    # name, frame size, detector analysis side, reid_every_n
-    ("naive", (1280, 960), 1280, 1),
-    ("detect@640", (1280, 960), 640, 1),
-    ("frames@640", (640, 480), 640, 1),
-    ("optimised", (640, 480), 640, 3),
+    # name, frame size, detector analysis side, reid_every_n, frames per uploaded object
+    ("naive", (1280, 960), 1280, 1, 1),
+    ("detect@640", (1280, 960), 640, 1, 1),
+    ("frames@640", (640, 480), 640, 1, 1),
+    ("optimised@1f", (640, 480), 640, 3, 1),
+    ("optimised", (640, 480), 640, 3, 2),
 )
 # Only on request (--run): what a policy change would buy, not a default (docs/BENCHMARKS.md says why).
-EXTRA_RUNS = (("reid@6", (640, 480), 640, 6),)
+EXTRA_RUNS = (("reid@6", (640, 480), 640, 6, 2),)
 WARM_FRAMES = 4  # frames of a separate session processed before each timed run (process warm-up)
 STAGES = ("s3", "decode", "detect", "face_features", "align", "embed", "dynamodb", "other")
 
@@ -218,13 +226,37 @@ def create_exam(admin: Any, analysis: dict[str, Any] | None) -> str:
     return exam["exam_id"]
 
 
+def objects_of(frames: list[tuple[str, bytes]], per_object: int) -> list[tuple[str, bytes, int]]:
+    """The frames as uploaded objects: one each, or `per_object` consecutive frames stacked vertically in one JPEG
+    (earlier on top) as the browser uploads them; the object's scene names its frames' scenes ("enrolled+no_face")."""
+    if per_object == 1:
+        return [(kind, data, 1) for kind, data in frames]
+    from chalicelib.identity.face_detector import decode_image
+
+    objects = []
+    for first in range(0, len(frames) - per_object + 1, per_object):
+        group = frames[first : first + per_object]
+        picture = np.vstack([decode_image(data) for _, data in group])
+        objects.append(("+".join(kind for kind, _ in group), common.encode_jpeg(picture), per_object))
+    return objects
+
+
+def object_key(session_id: str, frames: int) -> str:
+    """A key under the session's webcam form of this minute, named for the frames the object holds."""
+    from chalicelib.media.uploads import frames_name
+
+    key = common.issued_webcam_key(session_id)
+    prefix, _, name = key.rpartition("/")
+    return f"{prefix}/{frames_name(name, frames)}"
+
+
 def upload_and_collect(
-    s3: Any, sqs: Any, bucket: str, queue_url: str, session_id: str, frames: list[tuple[str, bytes]]
+    s3: Any, sqs: Any, bucket: str, queue_url: str, session_id: str, frames: list[tuple[str, bytes, int]]
 ) -> tuple[list[dict[str, Any]], float]:
-    """PUT every frame under the session's webcam prefix, then read the S3 event records back from the queue."""
-    keys = [common.issued_webcam_key(session_id) for _ in frames]
+    """PUT every object under the session's webcam prefix, then read the S3 event records back from the queue."""
+    keys = [object_key(session_id, count) for _, _, count in frames]
     start = time.perf_counter()
-    for key, (_, data) in zip(keys, frames, strict=True):
+    for key, (_, data, _count) in zip(keys, frames, strict=True):
         s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType="image/jpeg")
     put_s = time.perf_counter() - start
     wanted, records = set(keys), {}
@@ -253,6 +285,7 @@ def run_one(
     seed: int,
     batch: int = 10,
     profile: str | None = None,
+    per_object: int = 1,
 ) -> dict[str, Any]:
     from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventRecord
 
@@ -266,7 +299,7 @@ def run_one(
     exam_id = setup["exams"][reid_every_n]
     session_id = start_session(exam_id, setup["agency_id"], setup["admin"])
     common.enroll(session_id, setup["reference"])
-    frames = common.frame_sequence(frames_count, size, seed=seed)
+    frames = objects_of(common.frame_sequence(frames_count, size, seed=seed), per_object)
     settings = wiring.settings()
     records, put_s = upload_and_collect(
         wiring.s3(), wiring.sqs(), settings.media_bucket, settings.media_queue_url, session_id, frames
@@ -282,7 +315,7 @@ def run_one(
         wiring.recorder(),
     )
     # Warm-up outside the timed loop: the first detection at a size and the first forward pass allocate buffers.
-    warm = decode_image(frames[0][1])
+    warm = decode_image(frames[0][1])[: size[1]]  # one frame (the top one of a pair)
     for face in engine.observe(warm)[:1]:
         engine.embed(warm, face)
     # ... and a few frames of another session through the whole path: PynamoDB builds one botocore client per model
@@ -291,7 +324,7 @@ def run_one(
     warm_session = start_session(exam_id, setup["agency_id"], setup["admin"])
     common.enroll(warm_session, setup["reference"])
     # Empty scenes first: two of them open a no_face episode, so the violation writes' clients are built too.
-    warm_frames = sorted(frames, key=lambda frame: frame[0] != "no_face")[:WARM_FRAMES]
+    warm_frames = sorted(frames, key=lambda frame: "no_face" not in frame[0])[: max(1, WARM_FRAMES // per_object)]
     warm_records, _ = upload_and_collect(
         wiring.s3(), wiring.sqs(), settings.media_bucket, settings.media_queue_url, warm_session, warm_frames
     )
@@ -310,12 +343,12 @@ def run_one(
         pairs = list(zip(records, frames, strict=True))
         for first in range(0, len(pairs), batch):
             with analyzer.outcomes.batch():  # as the handler does per SQS batch: outcome rows in one request
-                for record, (kind, _) in pairs[first : first + batch]:
+                for record, (kind, _, count) in pairs[first : first + batch]:
                     start = time.perf_counter()
                     outcome = analyzer.process(uploaded_object(S3EventRecord(record)))
                     elapsed = time.perf_counter() - start
-                    per_frame.append(elapsed * 1000)
-                    by_kind[kind].append(elapsed * 1000)
+                    per_frame.extend([elapsed * 1000 / count] * count)  # an object's time shared by its frames
+                    by_kind[kind].append(elapsed * 1000 / count)
                     outcomes[outcome.outcome if outcome.outcome != "rejected" else f"rejected:{outcome.reason}"] += 1
                     flags.update(f"{kind}:{flag}" for flag in outcome.flags)
         wall_s, cpu_s = time.perf_counter() - wall_start, time.process_time() - cpu_start
@@ -326,7 +359,8 @@ def run_one(
         for fn in undo:
             fn()
     machine_busy = common.busy_share(machine_before, common.cpu_busy())
-    n = len(records)
+    objects = len(records)
+    n = sum(count for _, _, count in frames)  # frames: every per-frame figure divides by these
     seconds = dict(timer.seconds)
     stage_ms = {
         "s3": seconds.get("s3", 0.0),
@@ -358,11 +392,16 @@ def run_one(
     return {
         "name": name,
         "frame_size": f"{size[0]}x{size[1]}",
+        "object_size": f"{size[0]}x{size[1] * per_object}",
         "detect_side": detect_side,
         "reid_every_n": reid_every_n,
         "frames": n,
+        "objects": objects,
+        "frames_per_object": per_object,
         "sqs_batch": batch,
-        "frame_kb_mean": round(sum(len(d) for _, d in frames) / n / 1024, 1),
+        "frame_kb_mean": round(sum(len(d) for _, d, _ in frames) / n / 1024, 1),
+        "cpu_ms_per_object": round(cpu_s * 1000 / objects, 2),
+        "endpoint_calls_per_object": round(endpoint_calls / objects, 3),
         "fps": round(n / wall_s, 2),
         "cpu_fps": round(n / cpu_s, 2),
         "compute_ms_per_frame": round(compute_ms, 2),
@@ -409,10 +448,10 @@ def run(
             "reference": common.reference(OpenCvFaceEngine()),
         }
         results = []
-        for name, size, side, every in RUNS + EXTRA_RUNS:
-            if (only and name not in only) or (not only and (name, size, side, every) in EXTRA_RUNS):
+        for name, size, side, every, per_object in RUNS + EXTRA_RUNS:
+            if (only and name not in only) or (not only and (name, size, side, every, per_object) in EXTRA_RUNS):
                 continue
-            result = run_one(name, size, side, every, frames, setup, seed, batch, profile)
+            result = run_one(name, size, side, every, frames, setup, seed, batch, profile, per_object)
             results.append(result)
             print(
                 f"  analyzer {name:<11} {result['fps']:6.2f} frames/s  {result['ms_per_frame']['mean']:7.1f} ms"
@@ -432,8 +471,9 @@ def run(
         "target_fps_per_core": 40,
         "runs": results,
         "method": f"single thread (cv2.setNumThreads(1), one ONNX Runtime thread), FrameAnalyzer.process on S3 "
-        f"event records read from the media queue in batches of {batch} (outcome rows written per batch, as the "
-        "handler does), against the local endpoint (ministack) on 127.0.0.1; fps = frames / wall seconds of the loop",
+        f"event records read from the media queue in batches of {batch} objects (outcome rows written per batch, as "
+        "the handler does), against the local endpoint (ministack) on 127.0.0.1; `optimised` uploads two frames per "
+        "object (640x960 JPEGs) as the browser does, `optimised@1f` one; fps = frames / wall seconds of the loop",
     }
 
 

@@ -1,6 +1,6 @@
 """Face counting, verification and speed of OpenCvFaceEngine on a folder laid out like the dev face set.
 
-    python -m benchmarks.faces DATASET_DIR [--json] [--limit N] [--repeat N] [--threshold T]
+    python -m benchmarks.faces DATASET_DIR [--json] [--limit N] [--repeat N] [--threshold T] [--fast-landmarks]
 
 Counting: an image is right when the number of faces found is inside its faces_range (or equals faces).
 Verification: each image's largest face is embedded where it was detected (alignCrop from YuNet's landmarks).
@@ -15,6 +15,14 @@ OpenCV's own dnn (cv2.FaceDetectorYN at 640x480, cv2.dnn SFace on the aligned cr
 Two-pass detection (the analyzer's webcam frames, face_detector.detect_stream): counted on every image as a frame
 where the fast 320 pass may stand (previous frame one face, not a full-pass frame), as stored and letterboxed to
 640x480, beside the full pass on the same 640x480 frames.
+
+--fast-landmarks (issue #13) asks instead whether a re-identification could embed the face from the fast 320 pass's
+landmarks (scaled) instead of running the full 640 pass: on every labelled image as a 640x480 frame, the cosine
+between the two embeddings (whole face, and the lower half the cover check embeds), beside the frame-to-frame noise
+floor (the full pass on the frame and on a jittered copy: a few pixels of shake, a small exposure change), split at
+a face 30 % of the frame high (a seated candidate); and verification with the probes embedded either way against
+references from the stored photos: genuine min, impostor max, TAR/FAR at the operating threshold, and the lower-half
+similarity of bare same-person pairs against the cover check's threshold (occlusion.LOWER_MATCH).
 """
 
 from __future__ import annotations
@@ -32,8 +40,17 @@ import numpy as np
 import onnxruntime
 
 from chalicelib.core.model_files import bundled_model
-from chalicelib.identity.face_detector import FaceStream, InvalidImage, YuNetFaceDetector, decode_image, detect_stream
-from chalicelib.identity.face_engine import DEFAULT_MATCH_THRESHOLD, OpenCvFaceEngine, cosine
+from chalicelib.identity.face_detector import (
+    FAST_SIDE,
+    FAST_SUSPECT_SCORE,
+    FaceStream,
+    InvalidImage,
+    YuNetFaceDetector,
+    decode_image,
+    detect_stream,
+)
+from chalicelib.identity.face_engine import DEFAULT_MATCH_THRESHOLD, OpenCvFaceEngine, cosine, observation
+from chalicelib.identity.occlusion import LOWER_MATCH, halves
 
 FRAME = (640, 480)
 
@@ -191,6 +208,101 @@ def run(dataset: Path, *, limit: int | None = None, repeat: int = 3, threshold: 
     }
 
 
+SEATED_FACE = 0.3  # face box height / frame height of a seated candidate (30-60 % of the frame)
+
+
+def _jitter(image: np.ndarray, shift: tuple[int, int], gain: float, bias: float) -> np.ndarray:
+    """The same scene a frame later: a few pixels of camera shake and a small exposure change."""
+    moved = cv2.warpAffine(
+        image, np.float32([[1, 0, shift[0]], [0, 1, shift[1]]]), image.shape[1::-1], borderMode=cv2.BORDER_REPLICATE
+    )
+    return cv2.convertScaleAbs(moved, alpha=gain, beta=bias)
+
+
+def _spread(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"n": 0}
+    return {
+        "n": len(values),
+        "min": round(min(values), 4),
+        "p05": round(float(np.percentile(values, 5)), 4),
+        "median": round(float(np.median(values)), 4),
+    }
+
+
+def fast_landmarks(dataset: Path, *, limit: int | None = None) -> dict:
+    """Embeddings from the fast pass's landmarks against the full pass's (see the module docstring)."""
+    cv2.setNumThreads(1)
+    manifest = json.loads((dataset / "manifest.json").read_text())
+    labelled = [item for item in manifest["images"][:limit] if item.get("person")]
+    engine = OpenCvFaceEngine()
+    detector = engine.detector
+    rng = np.random.default_rng(7)
+    references, probes, person = {}, {}, {}
+    drift: dict[str, list[float]] = {key: [] for key in ("whole", "lower", "whole_seated", "lower_seated")}
+    noise: dict[str, list[float]] = {"whole": [], "lower": []}
+
+    def embedded(image: np.ndarray, face: Any) -> tuple[np.ndarray, np.ndarray]:
+        aligned = engine.aligned_face(image, observation(image, face))
+        whole, lower = engine.embed_crops([aligned, halves(aligned)[1]])
+        return whole, lower
+
+    for item in labelled:
+        image = decode_image((dataset / item["file"]).read_bytes())
+        stored = detector.detect(image)
+        frame = letterbox(image)
+        full = detector.detect(frame)
+        fast = detector.detect(frame, max_side=FAST_SIDE, min_score=FAST_SUSPECT_SCORE)
+        if not stored or not full or not fast:
+            continue
+        person[item["file"]] = item["person"]
+        references[item["file"]] = embedded(image, stored[0])
+        probe = probes[item["file"]] = {"full": embedded(frame, full[0]), "fast": embedded(frame, fast[0])}
+        whole, lower = (cosine(a, b) for a, b in zip(probe["full"], probe["fast"], strict=True))
+        seated = "_seated" if full[0].box[3] >= SEATED_FACE * frame.shape[0] else ""
+        drift["whole" + seated].append(whole)
+        drift["lower" + seated].append(lower)
+        shift = (int(rng.integers(-12, 13)), int(rng.integers(-8, 9)))
+        later = _jitter(frame, shift, float(rng.uniform(0.92, 1.08)), float(rng.uniform(-8, 8)))
+        again = detector.detect(later)
+        if again:
+            for key, a, b in zip(("whole", "lower"), probe["full"], embedded(later, again[0]), strict=True):
+                noise[key].append(cosine(a, b))
+    same = [(p["a"], p["b"]) for p in manifest["pairs"] if p["same"]]
+    same = [(a, b) for a, b in same + [(b, a) for a, b in same] if a in references and b in probes]
+    verification = {}
+    for source in ("full", "fast"):
+        genuine = np.array([cosine(references[a][0], probes[b][source][0]) for a, b in same])
+        lower = np.array([cosine(references[a][1], probes[b][source][1]) for a, b in same])
+        impostor = np.array(
+            [
+                cosine(references[a][0], probes[b][source][0])
+                for a in references
+                for b in probes
+                if person[a] != person[b]
+            ]
+        )
+        verification[source] = {
+            "genuine_min": round(float(genuine.min()), 4) if len(genuine) else None,
+            "impostor_max": round(float(impostor.max()), 4) if len(impostor) else None,
+            "tar_at_threshold": round(float(np.mean(genuine >= DEFAULT_MATCH_THRESHOLD)), 4) if len(genuine) else None,
+            "far_at_threshold": round(float(np.mean(impostor >= DEFAULT_MATCH_THRESHOLD)), 4)
+            if len(impostor)
+            else None,
+            "bare_lower_min": round(float(lower.min()), 4) if len(lower) else None,
+            "bare_lower_p05": round(float(np.percentile(lower, 5)), 4) if len(lower) else None,
+            "false_covered_rate": round(float(np.mean(lower < LOWER_MATCH)), 4) if len(lower) else None,
+        }
+    return {
+        "frames": len(probes),
+        "genuine_pairs": len(same),
+        "fast_vs_full_cosine": {key: _spread(values) for key, values in drift.items()},
+        "frame_to_frame_noise_cosine": {key: _spread(values) for key, values in noise.items()},
+        "verification": verification,
+        "lower_threshold": LOWER_MATCH,
+    }
+
+
 def format_table(result: dict) -> str:
     rows = [
         ("images (single-face)", f"{result['images']} ({result['single_face_images']})"),
@@ -247,10 +359,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="only the first N manifest images (quick runs)")
     parser.add_argument("--repeat", type=int, default=3, help="timed detections per image (default 3)")
     parser.add_argument("--threshold", type=float, default=None, help="operating threshold (default: engine's)")
+    parser.add_argument(
+        "--fast-landmarks", action="store_true", help="only the study of embedding from the fast pass's landmarks"
+    )
     args = parser.parse_args(argv)
     if not (args.dataset / "manifest.json").is_file():
         print(f"error: {args.dataset / 'manifest.json'} not found", file=sys.stderr)
         return 2
+    if args.fast_landmarks:
+        print(json.dumps(fast_landmarks(args.dataset, limit=args.limit), indent=None if args.json else 2))
+        return 0
     result = run(args.dataset, limit=args.limit, repeat=max(1, args.repeat), threshold=args.threshold)
     print(json.dumps(result) if args.json else format_table(result))
     return 0

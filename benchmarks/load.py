@@ -13,16 +13,22 @@ a violation) gets N admitted candidates (roster over the API), each consents and
 sessions get an enrollment reference so re-identification runs as in production. Tokens are minted with the API's
 own secret instead of N scrypt logins (login is not part of the steady load).
 
-Each candidate is one thread with its own timers, as a browser tab has: a webcam frame every 5 s (the multipart POST
-of a 640x480 JPEG to S3 through the minute's upload form, asked for once a minute with POST /sessions/{id}/media and
-reused, as the browser does), a heartbeat every 10 s
-and an answer save every 30 s; every 6th frame shows two people (each candidate with its own phase). After the load
+Each candidate is one thread with its own timers, as a browser tab has: a webcam frame captured every 5 s and, every
+second capture, one object of the two frames uploaded (the multipart POST of a 640x960 JPEG, two 640x480 frames
+stacked, named `<name>.f2.jpg`, to S3 through the minute's upload form, asked for once a minute with
+POST /sessions/{id}/media and reused, as the browser does: web/src/candidate/monitoring.ts), a heartbeat every 10 s
+and an answer save every 30 s; every 6th frame shows two people (each candidate with its own phase, so the
+two-person frame is the top half of its object for some candidates and the bottom half for others). After the load
 stops, the queue drains; every uploaded key is looked up in the media-objects ledger. If the drain times out, the
 dispatcher is stopped and the keys still in the media queue are read back (pending: late, not lost). An uploaded
-frame that is in neither is lost.
+object that is in neither is lost, with its frames (`lost_frames` counts frames, `lost_objects` objects). A frame
+captured and still waiting for its partner when the window ends is not offered yet (the page would send it with the
+next one, or alone at the end of the test).
 
-Latency "upload -> visible": from the moment the S3 POST returned (object stored) to the commit of the violation
-that frame opened (the violation's recorded_at, written in the same transaction the proctor timeline reads).
+Latency "upload -> visible": from the moment the S3 POST of an object returned (object stored) to the commit of the
+violation its two-person frame opened (the violation's recorded_at, written in the same transaction the proctor
+timeline reads). The earlier frame of a pair waited `frame_every_s` in the page before that upload: that wait is the
+pairing's price, outside this figure (docs/ARCHITECTURE.md).
 Two proctor threads also poll GET /proctor/sessions/{id}/timeline every 1 s for a sample of sessions and report
 when the violation appeared through the API (includes the poll interval). "upload -> analysis start" uses the
 ledger's analyzed_at (stamped when the analyzer picks the object up) for every frame.
@@ -66,6 +72,7 @@ class Config:
     duration_s: float = 60.0
     workers: int = 2
     frame_every_s: float = 5.0
+    frames_per_object: int = 2  # webcam frames per uploaded object (chalicelib/media/uploads.py)
     heartbeat_every_s: float = 10.0
     answer_every_s: float = 30.0
     two_face_every: int = 6  # every Nth frame of a candidate shows two people
@@ -130,7 +137,7 @@ FORM_REFRESH_MARGIN_S = 10  # as the browser: a form is replaced when less than 
 
 
 def request_form(
-    rec: Recorder, api_url: str, token: str, session_id: str, kind: str, state: dict[str, Any]
+    rec: Recorder, api_url: str, token: str, session_id: str, kind: str, state: dict[str, Any], frames: int = 1
 ) -> dict[str, Any] | None:
     held = state.get(kind)
     if held is None or held[1] - time.monotonic() <= FORM_REFRESH_MARGIN_S:
@@ -143,7 +150,7 @@ def request_form(
     presigned = held[0]
     now = time.time()
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f"{int(now * 1000) % 1000:03d}Z"
-    extension = "wav" if kind == "audio" else "jpg"
+    extension = "wav" if kind == "audio" else f"f{frames}.jpg" if frames > 1 else "jpg"
     key = f"{presigned['key_prefix']}{stamp}-{uuid.uuid4().hex[:12]}.{extension}"
     return {"url": presigned["url"], "fields": {**presigned["fields"], "key": key}, "key": key}
 
@@ -158,7 +165,7 @@ class Candidate:
         api_url: str,
         token: str,
         session: dict[str, Any],
-        frames: dict[str, list[bytes]],
+        frames: dict[tuple[str, ...], list[bytes]],
         cfg: Config,
         rec: Recorder,
         probes: queue.Queue | None,
@@ -169,19 +176,30 @@ class Candidate:
         self.items = {item["item_id"]: [o["option_id"] for o in item["options"]] for item in session["items"]}
         self.frames = frames
         self.client_id = f"bench-{uuid.uuid4().hex[:16]}"
-        self.sent = 0
+        self.sent = 0  # frames captured
+        self.held: list[str] = []  # scenes of the frames captured and waiting for the rest of their object
         self.rng = random.Random(index)
         self.forms: dict[str, Any] = {}  # request_form's per-candidate state (a browser tab's)
         # Uploads reuse one kept-alive connection to S3, as a browser does (API calls stay on fresh connections).
         self.s3 = requests.Session()
 
     def frame(self) -> None:
+        """Capture one frame; every frames_per_object-th capture uploads the object of the frames held."""
         # Each candidate has its own phase, so two-person frames (the latency probes) spread evenly over the run.
         two = (self.sent + self.index) % self.cfg.two_face_every == 0
-        kind = "two_faces" if two else "enrolled"
-        data = self.frames[kind][(self.index + self.sent) % len(self.frames[kind])]
+        self.held.append("two_faces" if two else "enrolled")
         self.sent += 1
-        form = request_form(self.rec, self.api_url, self.token, self.session_id, "webcam", self.forms)
+        if len(self.held) >= self.cfg.frames_per_object:
+            scenes, self.held = tuple(self.held), []
+            self.upload(scenes)
+
+    def upload(self, scenes: tuple[str, ...]) -> None:
+        """One webcam object of these frames' scenes (one frame, or two stacked) through the minute's form."""
+        pool = self.frames[scenes]
+        data = pool[(self.index + self.sent) % len(pool)]
+        two = "two_faces" in scenes
+        kind = "two_faces" if two else "enrolled"
+        form = request_form(self.rec, self.api_url, self.token, self.session_id, "webcam", self.forms, len(scenes))
         if form is None:
             return
         start = time.perf_counter()
@@ -203,7 +221,9 @@ class Candidate:
             self.rec.error("s3_upload", f"{response.status_code} {response.text}")
             return
         uploaded = time.time()
-        self.rec.uploads.append({"key": form["key"], "session": self.session_id, "kind": kind, "uploaded": uploaded})
+        self.rec.uploads.append(
+            {"key": form["key"], "session": self.session_id, "kind": kind, "uploaded": uploaded, "frames": len(scenes)}
+        )
         if two and self.probes is not None:
             self.probes.put((self.session_id, form["key"], uploaded))
 
@@ -361,11 +381,27 @@ def queued_keys(sqs: Any, queue_url: str, settle_s: float = 60.0) -> set[str]:
     return keys
 
 
-def frame_pool() -> dict[str, list[bytes]]:
-    frames: dict[str, list[bytes]] = defaultdict(list)
+def frame_pool(frames_per_object: int = 2) -> dict[tuple[str, ...], list[bytes]]:
+    """Ready JPEGs by the scenes of their frames: ("enrolled",) and ("two_faces",) single frames, and every pair of
+    scenes stacked into one 640x960 object (encoded once here: the load generator stands in for the browsers)."""
+    import itertools
+
+    import numpy as np
+
+    from chalicelib.identity.face_detector import decode_image
+
+    singles: dict[str, list[bytes]] = defaultdict(list)
     for kind, data in common.frame_sequence(60, (640, 480), seed=11, share_two=0.3, share_empty=0.0):
-        frames[kind].append(data)
-    return dict(frames)
+        singles[kind].append(data)
+    pool: dict[tuple[str, ...], list[bytes]] = {(kind,): frames for kind, frames in singles.items()}
+    if frames_per_object > 1:
+        for scenes in itertools.product(sorted(singles), repeat=frames_per_object):
+            parts = list(enumerate(scenes))
+            pool[scenes] = [
+                common.encode_jpeg(np.vstack([decode_image(singles[k][(i + j) % len(singles[k])]) for j, k in parts]))
+                for i in range(6)
+            ]
+    return pool
 
 
 def setup(stack: Any, n: int, cfg: Config) -> dict[str, Any]:
@@ -454,12 +490,15 @@ def ledger() -> dict[str, Any]:
     return rows
 
 
-def warm_up(api: str, ctx: dict[str, Any], frames: dict[str, list[bytes]], workers: int) -> None:
+def warm_up(
+    api: str, ctx: dict[str, Any], frames: dict[tuple[str, ...], list[bytes]], workers: int, per_object: int = 2
+) -> None:
     """Load the models in every worker (cold start) before the clock starts."""
     rec = Recorder()
     cid = ctx["ids"][-1]
-    candidate = Candidate(10_000, api, ctx["tokens"][cid], ctx["sessions"][-1], frames, Config(), rec, None)
-    for _ in range(4 * workers):
+    cfg = Config(frames_per_object=per_object)
+    candidate = Candidate(10_000, api, ctx["tokens"][cid], ctx["sessions"][-1], frames, cfg, rec, None)
+    for _ in range(4 * workers * candidate.cfg.frames_per_object):
         candidate.frame()
     wanted = {u["key"] for u in rec.uploads}
     deadline = time.monotonic() + 120
@@ -467,7 +506,7 @@ def warm_up(api: str, ctx: dict[str, Any], frames: dict[str, list[bytes]], worke
         time.sleep(1)
 
 
-def run_n(n: int, cfg: Config, frames: dict[str, list[bytes]]) -> dict[str, Any]:
+def run_n(n: int, cfg: Config, frames: dict[tuple[str, ...], list[bytes]]) -> dict[str, Any]:
     from chalicelib import wiring
     from chalicelib.violations.models import ViolationRecord
 
@@ -479,7 +518,7 @@ def run_n(n: int, cfg: Config, frames: dict[str, list[bytes]]) -> dict[str, Any]
         only_local(stack.endpoint_url)
         setup_start = time.monotonic()
         ctx = setup(stack, n, cfg)
-        warm_up(api, ctx, frames, cfg.workers)
+        warm_up(api, ctx, frames, cfg.workers, cfg.frames_per_object)
         setup_s = time.monotonic() - setup_start
         settings = wiring.settings()
         sqs = wiring.sqs()
@@ -561,7 +600,10 @@ def run_n(n: int, cfg: Config, frames: dict[str, list[bytes]]) -> dict[str, Any]
             ]
         ) + len(dead)
         uploads = list(rec.uploads)
+        held = sum(len(c.held) for c in candidates)  # captured, waiting for a partner: not offered yet
         lost = [u["key"] for u in uploads if u["key"] not in rows and u["key"] not in queued]
+        lost_frames = sum(u["frames"] for u in uploads if u["key"] in set(lost))
+        frames_uploaded = sum(u["frames"] for u in uploads)
         pending = sum(1 for u in uploads if u["key"] not in rows and u["key"] in queued)
         rejected = Counter(
             rows[u["key"]].reason for u in uploads if u["key"] in rows and rows[u["key"]].outcome != "analyzed"
@@ -604,16 +646,20 @@ def run_n(n: int, cfg: Config, frames: dict[str, list[bytes]]) -> dict[str, Any]
             "errors": sum(rec.errors.values()),
             "errors_by_kind": dict(rec.errors),
             "error_samples": rec.error_samples,
-            "lost_frames": len(lost),
+            "lost_frames": lost_frames,
+            "lost_objects": len(lost),
             "lost_sample": lost[:5],
-            "frames_uploaded": len(uploads),
+            "frames_uploaded": frames_uploaded,
+            "objects_uploaded": len(uploads),
+            "frames_per_object": cfg.frames_per_object,
+            "frames_held_at_end": held,
             "upload_rate_per_s": round(len(uploads) / cfg.duration_s, 1),
             "analyzed_during_load_per_s": round(analyzed_in_window / cfg.duration_s, 1),
             "rejected": dict(rejected),
             "dlq_messages": dlq,
             "pending_at_end": pending,  # still queued when the drain timed out: late, not lost
             "latency_is_lower_bound": pending > 0,
-            "two_face_frames": sum(1 for u in uploads if u["kind"] == "two_faces"),
+            "two_face_frames": sum(1 for u in uploads if u["kind"] == "two_faces"),  # objects holding one
             "violations_visible": len(visible),
             "two_face_frames_without_violation": unseen,
             "upload_to_visible_s": vis,
@@ -629,9 +675,10 @@ def run_n(n: int, cfg: Config, frames: dict[str, list[bytes]]) -> dict[str, Any]
             "setup_s": round(setup_s, 1),
             "cpu_s_during_load": cpu_load,
             "cpu_cores_during_load": {k: round(v / window_s, 2) for k, v in cpu_load.items()},
-            "cpu_ms_per_frame": {k: round(v * 1000 / max(1, len(uploads)), 1) for k, v in cpu_load.items()},
+            "cpu_ms_per_frame": {k: round(v * 1000 / max(1, frames_uploaded), 1) for k, v in cpu_load.items()},
+            "cpu_ms_per_object": {k: round(v * 1000 / max(1, len(uploads)), 1) for k, v in cpu_load.items()},
             "other_work_cores": round(others / window_s, 2),
-            "offered_frames": offered_frames(n, cfg),
+            "offered_frames": offered_frames(n, cfg) - held,
             "machine_cpu_busy": machine_busy,
             "loadavg_end": os.getloadavg()[0],
             "item_bytes": sizes,
@@ -765,10 +812,10 @@ def sustained(row: dict[str, Any]) -> tuple[bool, list[str]]:
     return not why, why
 
 
-def search(cfg: Config, frames: dict[str, list[bytes]] | None = None) -> dict[str, Any]:
+def search(cfg: Config, frames: dict[tuple[str, ...], list[bytes]] | None = None) -> dict[str, Any]:
     """sustained_candidates: run N = start, start + step, ... (fresh stack each) and stop at the first N that does
     not hold the target; the answer is the largest N that held it (0: not even the first)."""
-    frames = frames or frame_pool()
+    frames = frames or frame_pool(cfg.frames_per_object)
     started, rows, best = time.monotonic(), [], 0
     n = cfg.search_start
     while n <= cfg.search_max:
@@ -810,7 +857,7 @@ def report_row(result: dict[str, Any]) -> None:
 
 
 def run(cfg: Config) -> list[dict[str, Any]]:
-    frames = frame_pool()
+    frames = frame_pool(cfg.frames_per_object)
     results = []
     for n in cfg.ns:
         result = run_n(n, cfg, frames)
@@ -851,6 +898,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="PROCTOR_DISPATCH_BATCH: media messages per receive (default: the dispatcher's, local/dispatcher.py)",
     )
     parser.add_argument(
+        "--frames-per-object",
+        type=int,
+        choices=(1, 2),
+        default=Config.frames_per_object,
+        help="webcam frames per uploaded object (2, as the browser; 1: one object per frame, as before)",
+    )
+    parser.add_argument(
         "--drain-timeout",
         type=float,
         default=Config.drain_timeout_s,
@@ -865,6 +919,7 @@ def config_from(args: argparse.Namespace) -> Config:
         workers=args.workers,
         batch=args.batch,
         drain_timeout_s=args.drain_timeout,
+        frames_per_object=args.frames_per_object,
         search_start=args.search_start,
         search_step=args.search_step,
         search_max=args.search_max,

@@ -221,10 +221,11 @@ def schemas() -> dict[str, Json]:
         key_prefix={
             "type": "string",
             "description": "Monitoring forms: any key under this prefix (sessions/<id>/<kind>/<minute>-<nonce>/) is "
-            "allowed until the form expires; one form per session, kind and minute",
+            "allowed until the form expires; one form per session, kind and minute. Webcam objects named "
+            "<name>.f2.jpg hold two frames stacked vertically (earlier on top); max_bytes is then the pair's",
         },
         expires_at=TIMESTAMP,
-        max_objects={"type": "integer", "description": "Objects the analyzer accepts under the prefix"},
+        max_objects={"type": "integer", "description": "Objects (not frames) the analyzer accepts under the prefix"},
     )
     message = obj(
         ("message_id", "kind", "author_role", "text", "created_at", "for_candidate"),

@@ -8,6 +8,13 @@ on the form's row and more than FORM_REQUESTS_PER_WINDOW in a minute is refused 
 reaches. The row also records how many objects the analyzer accepts under the prefix (twice the cadence's need over
 the form's validity, plus slack): S3 enforces prefix, type, size and expiry, the analyzer enforces the count and
 claims each object once (media/claims.py).
+
+Webcam objects hold WEBCAM_FRAMES_PER_OBJECT frames: the browser captures a frame every `webcam_every_s` and uploads
+every second capture as one JPEG of the two frames stacked vertically (earlier on top), named `<name>.f2.jpg`; a
+frame left over when the test ends, pauses or the page is hidden goes alone as `<name>.jpg` (as older clients send
+every frame). One object per two frames halves the S3 PUTs, SQS messages, GetObjects, claims and state writes per
+frame. The form covers both names, so its size range is the two-frame object's; the analyzer checks each object
+against the limit its name implies (object_max_bytes, object_frames) and splits a pair into its two frames.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,9 +41,11 @@ from chalicelib.media.models import UploadFormRecord, UploadQuotaRecord, form_id
 PROBE_PREFIX = "probes"  # upload-speed probes of the system check: outside sessions/, so nothing analyses them
 PROBE = MediaKind("probe", "application/octet-stream", "bin", 2 * 1024 * 1024)
 EXTENSIONS = {"webcam": "jpg", "screen": "jpg", "audio": "wav"}
+WEBCAM_FRAMES_PER_OBJECT = 2  # webcam frames in one uploaded object (stacked vertically, earlier on top)
+FRAMES_MARK = {1: "", WEBCAM_FRAMES_PER_OBJECT: f".f{WEBCAM_FRAMES_PER_OBJECT}"}  # in the name, before the extension
 KEY_PATTERN = re.compile(
     r"^sessions/(?P<session>[0-9a-f]{32})/(?P<kind>webcam|audio|screen)/(?P<window>[0-9]{8}T[0-9]{4}Z)-(?P<nonce>[0-9a-f]{16})/"
-    r"(?P<name>[0-9]{8}T[0-9]{9}Z-[0-9a-f]{12})\.(?P<ext>jpg|wav)$"
+    r"(?P<name>[0-9]{8}T[0-9]{9}Z-[0-9a-f]{12})(?P<frames>\.f[0-9]+)?\.(?P<ext>jpg|wav)$"
 )
 LEDGER_RETENTION = timedelta(days=30)  # the media's own retention
 WINDOW_S = 60  # one form per session, kind and clock minute
@@ -63,16 +72,49 @@ class MediaKey:
     def form_id(self) -> str:
         return form_id(self.session_id, self.kind, self.window)
 
+    @property
+    def frames(self) -> int:
+        """Webcam frames the object holds by its name: 2 for `<name>.f2.jpg`, else 1."""
+        return object_frames(self.name)
+
+
+def object_frames(name: str) -> int:
+    """Frames an object name says it holds: `.f2.jpg` → WEBCAM_FRAMES_PER_OBJECT, a plain name → 1."""
+    mark = FRAMES_MARK[WEBCAM_FRAMES_PER_OBJECT]
+    return WEBCAM_FRAMES_PER_OBJECT if name.endswith(f"{mark}.jpg") else 1
+
+
+def frames_name(name: str, frames: int) -> str:
+    """An object name with the mark for the frames it holds: `<stamp>-<random>.jpg` → `<stamp>-<random>.f2.jpg`."""
+    stem, dot, ext = name.rpartition(".")
+    return f"{stem}{FRAMES_MARK[frames]}{dot}{ext}"
+
+
+def object_max_bytes(kind: MediaKind, frames: int) -> int:
+    """The size limit of one object of this kind holding this many frames (the kind's limit is per frame)."""
+    return kind.max_bytes * frames
+
+
+def form_kind(kind: MediaKind) -> MediaKind:
+    """The kind as its upload form states it: a webcam form admits two-frame objects, so its size range is theirs."""
+    if kind.name != "webcam":
+        return kind
+    return replace(kind, max_bytes=object_max_bytes(kind, WEBCAM_FRAMES_PER_OBJECT))
+
 
 def parse_media_key(key: str) -> MediaKey | None:
     """The session, kind, form window and object name an object key claims, or None for any key not of the shape
-    the forms allow (the extension must be the kind's)."""
+    the forms allow (the extension must be the kind's; only a webcam name may carry the two-frame mark `.f2`)."""
     match = KEY_PATTERN.match(key)
     if match is None or EXTENSIONS[match["kind"]] != match["ext"]:
         return None
+    mark = match["frames"]
+    if mark is not None and (match["kind"] != "webcam" or mark != FRAMES_MARK[WEBCAM_FRAMES_PER_OBJECT]):
+        return None
     if window_start(match["window"]) is None:
         return None
-    return MediaKey(match["session"], match["kind"], match["window"], match["nonce"], f"{match['name']}.{match['ext']}")
+    name = f"{match['name']}{match['frames'] or ''}.{match['ext']}"
+    return MediaKey(match["session"], match["kind"], match["window"], match["nonce"], name)
 
 
 @dataclass(frozen=True)
@@ -119,13 +161,18 @@ def key_prefix(session_id: str, kind: str, window: FormWindow, nonce: str) -> st
 
 
 def every_s(policy: AnalysisPolicy, kind: str) -> int:
-    """How often the browser sends one upload of this kind under the policy."""
-    return {"webcam": policy.webcam_every_s, "audio": policy.audio_chunk_s, "screen": policy.screen_every_s}[kind]
+    """How often the browser sends one upload of this kind under the policy (a webcam object every
+    WEBCAM_FRAMES_PER_OBJECT captures)."""
+    return {
+        "webcam": policy.webcam_every_s * WEBCAM_FRAMES_PER_OBJECT,
+        "audio": policy.audio_chunk_s,
+        "screen": policy.screen_every_s,
+    }[kind]
 
 
 def objects_per_form(policy: AnalysisPolicy, kind: str) -> int:
-    """Objects the analyzer accepts under one form: twice what the cadence needs over the form's validity (an outbox
-    drains a backlog at double speed), plus slack for retries."""
+    """Objects (not frames) the analyzer accepts under one form: twice what the cadence needs over the form's
+    validity (an outbox drains a backlog at double speed), plus slack for retries and a frame sent alone."""
     return 2 * math.ceil(FORM_VALID_S / every_s(policy, kind)) + RETRY_SLACK
 
 
@@ -196,7 +243,7 @@ class MediaUploads:
         max_objects = objects_per_form(policy, kind)
         window, nonce = record_form(session.session_id, kind, max_objects, now)
         prefix = key_prefix(session.session_id, kind, window, nonce)
-        answer = self._presigner.prefix_policy(prefix, self.kinds[kind], window.valid_until)
+        answer = self._presigner.prefix_policy(prefix, form_kind(self.kinds[kind]), window.valid_until)
         return {**answer, "expires_at": iso(window.valid_until), "max_objects": max_objects}
 
     def probe(self, exam_id: str, candidate_id: str) -> dict[str, Any]:

@@ -26,6 +26,10 @@ from chalicelib.exam.models import SessionRecord
 from chalicelib.violations.catalog import SEVERITY_WEIGHT
 from chalicelib.violations.models import ViolationRecord
 
+# The details that say which frame of the evidence object a violation shows (a two-frame webcam object: `part` 0 or 1
+# of `frames` 2); an episode whose evidence moves to another object takes them from that object's frame.
+EVIDENCE_DETAIL_KEYS = ("part", "frames")
+
 
 @dataclass(frozen=True)
 class Evidence:
@@ -153,6 +157,7 @@ class ViolationRecorder:
         frames: int,
         still_open: bool,
         evidence: Evidence | None,
+        evidence_details: dict[str, Any] | None = None,
     ) -> None:
         """Move an episode's end forward (never backward) or add a late frame to it; a stale or repeated update
         changes nothing. New evidence (the episode's peak frame) is retagged before the update; a failed retag
@@ -177,6 +182,15 @@ class ViolationRecorder:
                 if evidence.sha256
                 else ViolationRecord.evidence_sha256.remove()
             )
+            # Which frame of the new evidence the episode shows (`part` of a two-frame object): set from the frame's
+            # details, or cleared when the new evidence is a single frame, so the console never shows a stale half.
+            for name in EVIDENCE_DETAIL_KEYS:
+                value = (evidence_details or {}).get(name)
+                actions.append(
+                    ViolationRecord.details[name].set(value)
+                    if value is not None
+                    else ViolationRecord.details[name].remove()
+                )
         try:
             ViolationRecord(session_id, violation_id).update(
                 actions=actions,

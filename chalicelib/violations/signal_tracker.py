@@ -153,8 +153,8 @@ class SignalTracker:
                     rose = seen.score > before.episode_peak
                     changes.extend((signal, change, step, rose) for change in new)
             # Record first: episode ids are derived, so a retry after a lost race records nothing twice.
-            for signal, change, step, peak_frame in _merged(changes):
-                self._record(session, signal, change, step, evidence, peak_frame)
+            for signal, change, step, peak_step in _merged(changes):
+                self._record(session, signal, change, step, evidence, peak_step)
             store_states(record, states)
             if digest:
                 remember_applied(record, digest)
@@ -170,7 +170,13 @@ class SignalTracker:
         raise RuntimeError(f"signal state of {session.session_id} kept changing under us")
 
     def _record(
-        self, session: Any, signal: str, change: _Recorded, step: Step, evidence: Evidence | None, peak: bool
+        self,
+        session: Any,
+        signal: str,
+        change: _Recorded,
+        step: Step,
+        evidence: Evidence | None,
+        peak_step: Step | None,
     ) -> None:
         violation_id = episode_id(session.session_id, signal, change.started_at)
         if change.kind == "opened":
@@ -201,7 +207,9 @@ class SignalTracker:
                 peak_score=round(change.peak, 4),
                 frames=change.frames,
                 still_open=change.open,
-                evidence=evidence if peak else None,
+                evidence=evidence if peak_step else None,
+                # which frame of the object is the new evidence (part/frames of a two-frame object; none: single)
+                evidence_details=(peak_step.details_extra or {}) if peak_step else None,
             )
 
 
@@ -217,16 +225,16 @@ class _Recorded:
 
 def _merged(
     changes: list[tuple[str, EpisodeChange, Step, bool]],
-) -> list[tuple[str, _Recorded, Step, bool]]:
+) -> list[tuple[str, _Recorded, Step, Step | None]]:
     """One write per episode touched: its newest end, peak and frames; `opened` when a step opened it (with that
-    step, for its details); the peak flag says a step of this object was the episode's peak frame so far."""
-    out: dict[tuple[str, datetime], tuple[str, _Recorded, Step, bool]] = {}
+    step, for its details); the peak step is the step of this object that became the episode's peak frame (its
+    details_extra say which frame of the object the new evidence is)."""
+    out: dict[tuple[str, datetime], tuple[str, _Recorded, Step, Step | None]] = {}
     for signal, change, step, rose in changes:
         key = (signal, change.started_at)
         earlier = out.get(key)
         opened = change.kind == "opened" or (earlier is not None and earlier[1].kind == "opened")
-        peak_frame = change.kind == "extended" and rose
-        peak = peak_frame or (earlier is not None and earlier[3])
+        peak = step if change.kind == "extended" and rose else (earlier[3] if earlier is not None else None)
         merged = _Recorded(
             "opened" if opened else "extended",
             change.started_at,

@@ -11,9 +11,17 @@ together when the batch ends (ledger.py). A redelivered event claims the same ve
 (or, after a crash before the row was written, is applied again: the tracker recognises an object it applied and
 episode ids are derived, so nothing is counted twice).
 
-Endpoint requests per webcam frame: one BatchGetItem (the session, projected, and its signal states:
-session_inputs.py), one GetObject, the claim (UpdateItem), one conditional PutItem of the signal states (episodes,
-media counters and the live tile in the same write), and a share of the batch's BatchWriteItem of outcome rows.
+A webcam object holds one frame or, named `<name>.f2.jpg`, two frames stacked vertically (earlier on top: the browser
+uploads every second capture as one JPEG, chalicelib/media/uploads.py WEBCAM_FRAMES_PER_OBJECT). It is decoded once
+and split; each frame is observed in order as a frame of the session's stream (its own frame number, re-identification
+and two-pass detection as for a single frame), the earlier at uploaded_at − webcam_every_s, the later at uploaded_at,
+and both are applied to the signal states in one write. A violation opened or grown by a frame of a pair says which
+half (`details.part` 0 or 1 of `details.frames` 2) so the console shows that frame.
+
+Endpoint requests per webcam object (one or two frames): one BatchGetItem (the session, projected, and its signal
+states: session_inputs.py), one GetObject, the claim (UpdateItem), one conditional PutItem of the signal states
+(episodes, media counters and the live tile in the same write), and a share of the batch's BatchWriteItem of outcome
+rows.
 """
 
 from __future__ import annotations
@@ -43,15 +51,21 @@ from chalicelib.identity.face_detector import (
 from chalicelib.identity.face_engine import FaceEngine, FaceTemplate, OpenCvFaceEngine
 from chalicelib.identity.occlusion import check_cover, match_and_cover
 from chalicelib.media import claims
-from chalicelib.media.uploads import MediaKey, MediaKind, parse_media_key
+from chalicelib.media.uploads import MediaKey, MediaKind, object_max_bytes, parse_media_key
 from chalicelib.violations import media_stats
 from chalicelib.violations.catalog import SERVER_TYPES
 from chalicelib.violations.episodes import SignalState
 from chalicelib.violations.models import MediaObjectRecord
 from chalicelib.violations.recorder import Evidence, Violation, ViolationRecorder, derived_violation_id
-from chalicelib.violations.signal_tracker import Observation, SignalTracker
+from chalicelib.violations.signal_tracker import Observation, SignalTracker, Step
 from chalicelib.violations.speech import InvalidAudio, SpeechDetector, read_wav
-from functions.frame_analyzer.frame_signals import Identity, Reference, frame_signals
+from functions.frame_analyzer.frame_signals import (
+    Identity,
+    NotAFramePair,
+    Reference,
+    frame_signals,
+    split_frames,
+)
 from functions.frame_analyzer.ledger import OutcomeLedger
 from functions.frame_analyzer.session_inputs import SessionInputs, read_inputs
 
@@ -101,6 +115,7 @@ class Outcome:
     violations: tuple[str, ...] = ()  # episode changes, e.g. "multiple_faces:opened"
     flags: tuple[str, ...] = ()  # signals this object showed
     kind: str | None = None  # webcam | audio | screen, when the key names one
+    frames: int = 1  # webcam frames the object held (analysed: each one observed)
 
 
 class FrameAnalyzer:
@@ -150,9 +165,10 @@ class FrameAnalyzer:
             kind = self._kinds[media_key.kind]
             with self._trace("s3.fetch"):
                 stored = self._get(uploaded)
+            frames = media_key.frames
             with contextlib.closing(stored.body):
-                content_problem = header_problem(stored, kind)
-                data = b"" if content_problem else stored.body.read(kind.max_bytes + 1)
+                content_problem = header_problem(stored, kind, frames)
+                data = b"" if content_problem else stored.body.read(object_max_bytes(kind, frames) + 1)
             evidence = Evidence(key, stored.version_id, hashlib.sha256(data).hexdigest() if data else None)
             ledger.version_id, ledger.sha256 = evidence.version_id, evidence.sha256
             with self._trace("dynamodb.claim"):
@@ -167,12 +183,12 @@ class FrameAnalyzer:
             policy = inputs.policy
             signal_record = inputs.states  # read with the session: frame count, episode states, applied objects
             if media_key.kind == "webcam":
-                observations, ledger.faces = self._observe_frame(session, data, policy, signal_record)
+                steps, ledger.faces = self._observe_frames(session, data, policy, signal_record, uploaded_at, frames)
             elif media_key.kind == "screen":
-                observations = self._check_screen(data)
+                steps = [Step(uploaded_at, self._check_screen(data))]
                 media_stats.note_screen(session.session_id, evidence, uploaded_at)
             else:
-                observations = self._observe_audio(data, policy)
+                steps = [Step(uploaded_at, self._observe_audio(data, policy))]
         except Rejected as rejection:
             ledger.outcome, ledger.reason = "rejected", str(rejection)
             with self._trace("dynamodb.ledger"):
@@ -185,21 +201,23 @@ class FrameAnalyzer:
                 logger.info("rejected %s: %s", key, rejection)
             return Outcome(object_id, "rejected", str(rejection), kind=ledger.kind)
         changes = []
-        if observations:
+        steps = [step for step in steps if step.observations]
+        if steps:
             with self._trace("dynamodb.episodes"):
-                changes = self._tracker.apply(
-                    session, uploaded_at, observations, policy, evidence, record=signal_record, kind=media_key.kind
+                changes = self._tracker.apply_steps(
+                    session, steps, policy, evidence, record=signal_record, kind=media_key.kind
                 )
         ledger.outcome = "analyzed"
         with self._trace("dynamodb.ledger"):
             self.outcomes.save(ledger)
-        flagged = tuple(sorted(signal for signal, seen in observations.items() if seen.flagged))
+        flagged = tuple(sorted({name for step in steps for name, seen in step.observations.items() if seen.flagged}))
         return Outcome(
             object_id,
             "analyzed",
             violations=tuple(f"{s}:{c.kind}" for s, c in changes),
             flags=flagged,
             kind=media_key.kind,
+            frames=frames,
         )
 
     def _claim(
@@ -292,30 +310,72 @@ class FrameAnalyzer:
             raise Rejected("session_inactive")
         return inputs
 
+    def _observe_frames(
+        self,
+        session: Any,
+        data: bytes,
+        policy: AnalysisPolicy,
+        signal_record: Any,
+        uploaded_at: datetime,
+        frames: int,
+    ) -> tuple[list[Step], int]:
+        """The object's frames observed in order, each as the next frame of the session's stream: one step per frame
+        (at frame_times), and the most faces in one."""
+        pictures = decode_frames(data, frames)
+        states = self._tracker.states(signal_record)
+        frame_number = states.get("no_face", SignalState()).observations
+        times = frame_times(uploaded_at, frames, policy.webcam_every_s, states.get("no_face", SignalState()).last_at)
+        steps, counts = [], []
+        for part, picture in enumerate(pictures):
+            previous = None if part == 0 else counts[-1]  # the frame before this one is the pair's earlier half
+            signals, faces = self._observe_image(
+                session, picture, data if frames == 1 else None, policy, states, frame_number + part, previous
+            )
+            counts.append(faces)
+            extra = {"part": part, "frames": frames} if frames > 1 else None
+            steps.append(Step(times[part], signals, extra))
+        return steps, max(counts)
+
     def _observe_frame(
         self, session: Any, data: bytes, policy: AnalysisPolicy, signal_record: Any
     ) -> tuple[dict[str, Any], int]:
-        try:
-            image = decode_image(data, FRAME_MAX_PIXELS, JPEG_ONLY)
-        except InvalidImage as exc:
-            raise Rejected(exc.reason) from exc
+        """One single-frame JPEG as the next frame of the session's stream: its signals and face count."""
+        (image,) = decode_frames(data, 1)
+        states = self._tracker.states(signal_record)
+        frame_number = states.get("no_face", SignalState()).observations
+        return self._observe_image(session, image, data, policy, states, frame_number, None)
+
+    def _observe_image(
+        self,
+        session: Any,
+        image: Any,
+        encoded: bytes | None,
+        policy: AnalysisPolicy,
+        states: dict[str, SignalState],
+        frame_number: int,
+        previous_faces: int | None,
+    ) -> tuple[dict[str, Any], int]:
+        """One frame: `frame_number` frames of the stream came before it; `previous_faces`, when known here (the
+        earlier frame of the same object), is what the frame before showed, else the states say it."""
         engine = (
             self._engines(session.reference_engine)
             if session.reference_engine
             else self._engine_for_agency(session.agency_id)
         )
         template = FaceTemplate(engine.name, session.reference_vector, session.reference_image_key)
-        states = self._tracker.states(signal_record)
-        frame_number = states.get("no_face", SignalState()).observations
         can_reid = bool(template.vector or template.image_key)
         reid = can_reid and frame_number % policy.reid_every_n == 0
-        stream = face_stream(states, frame_number, reid, policy.reid_every_n if can_reid else 0)
+        every = policy.reid_every_n if can_reid else 0
+        if previous_faces is None:
+            stream = face_stream(states, frame_number, reid, every)
+        else:
+            stream = FaceStream(frame_number, min(previous_faces, 2), reid, every)
         with self._trace("inference.observe"):
-            faces = engine.observe(image, data, stream=stream)
+            faces = engine.observe(image, encoded, stream=stream)
         identity = None
         if faces and reid:
             with self._trace("inference.similarity"):
-                identity = reidentify(engine, template, session.reference_regions, image, faces[0], data, policy)
+                identity = reidentify(engine, template, session.reference_regions, image, faces[0], encoded, policy)
         reference = Reference(session.baseline_yaw, session.baseline_pitch)
         return frame_signals(faces, image, policy, reference, identity), len(faces)
 
@@ -349,10 +409,38 @@ class FrameAnalyzer:
         }
 
 
-def header_problem(stored: StoredObject, kind: MediaKind) -> str | None:
+def frame_times(uploaded_at: datetime, frames: int, every_s: int, newest: datetime | None) -> list[datetime]:
+    """When each frame of an object was taken, as far as the server can tell: the last at the upload, each earlier one
+    `every_s` before the next (the browser's cadence). The browser captured them after the frames of the session's
+    previous object, so an earlier frame never goes before the newest frame seen (`newest`): when uploads jitter (the
+    previous object went up late, this one early) the earlier frames are spread evenly between it and the upload.
+    Otherwise a late-placed earlier frame would count as an out-of-order observation, and a flagged one after a clean
+    newer frame would be dropped. An object older than the newest frame (delivered out of order) keeps the cadence."""
+    times = [uploaded_at - timedelta(seconds=every_s) * (frames - 1 - part) for part in range(frames)]
+    if newest is None or newest >= uploaded_at:
+        return times
+    span = uploaded_at - newest
+    return [max(at, newest + span * (part + 1) / frames) for part, at in enumerate(times)]
+
+
+def decode_frames(data: bytes, frames: int) -> list[Any]:
+    """Decode a webcam object once (pixel limit checked from the header: FRAME_MAX_PIXELS per frame it holds) and
+    split it into its frames. Rejected with the decoder's reason, or `not_a_frame_pair` when a two-frame object's
+    picture is not two equal webcam frames stacked."""
+    try:
+        image = decode_image(data, FRAME_MAX_PIXELS * frames, JPEG_ONLY)
+        return split_frames(image, frames)
+    except InvalidImage as exc:
+        raise Rejected(exc.reason) from exc
+    except NotAFramePair as exc:
+        raise Rejected(exc.reason) from exc
+
+
+def header_problem(stored: StoredObject, kind: MediaKind, frames: int = 1) -> str | None:
     """S3 enforces the POST policy on AWS, but not every compatible endpoint does: check again from the headers,
-    before reading the body."""
-    if stored.length > kind.max_bytes:
+    before reading the body. The size limit is the kind's per frame the name says the object holds (the form's
+    range admits a two-frame object, so a single frame is held to its own limit here)."""
+    if stored.length > object_max_bytes(kind, frames):
         return "too_large"
     if stored.length == 0:
         return "empty"
@@ -367,7 +455,7 @@ def reidentify(
     regions: bytes | None,
     image: Any,
     face: Any,
-    data: bytes,
+    data: bytes | None,
     policy: AnalysisPolicy,
 ) -> Identity:
     """Whole-face match against the reference; with the OpenCV engine also whether the lower face is covered."""

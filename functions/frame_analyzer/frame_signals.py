@@ -30,6 +30,33 @@ class Identity:
     lower_similarity: float | None = None
 
 
+class NotAFramePair(ValueError):
+    """A two-frame object whose picture does not split into two equal frames a webcam could have sent."""
+
+    reason = "not_a_frame_pair"
+
+
+# A frame a webcam sends is between 9:16 (a phone upright) and 16:9 wide; the half of a single 4:3 or 16:9 frame
+# mislabelled as a pair (2.67:1, 3.56:1) is not. MIN_FRAME_SIDE: smaller than anything the detector can use.
+FRAME_ASPECT_RANGE = (0.56, 1.78)  # width / height, 9:16 .. 16:9 with rounding
+MIN_FRAME_SIDE = 64
+
+
+def split_frames(image: np.ndarray, frames: int) -> list[np.ndarray]:
+    """The frames of an object stacked vertically (earlier on top), as views of the decoded picture (no copy).
+    NotAFramePair when the height does not divide into `frames` equal frames of a webcam's shape."""
+    if frames == 1:
+        return [image]
+    height, width = image.shape[:2]
+    if height % frames:
+        raise NotAFramePair(f"{width}x{height} px does not split into {frames} equal frames")
+    frame_h = height // frames
+    low, high = FRAME_ASPECT_RANGE
+    if min(width, frame_h) < MIN_FRAME_SIDE or not low <= width / frame_h <= high:
+        raise NotAFramePair(f"{width}x{height} px splits into {frames} frames of {width}x{frame_h}: not a webcam frame")
+    return [image[i * frame_h : (i + 1) * frame_h] for i in range(frames)]
+
+
 def frame_brightness(image_bgr: np.ndarray) -> float:
     """Mean of the pixels' channel means (0..255). cv2.mean sums each channel in place: no float copy of the frame
     (image[..., :3].mean(axis=2) made one and cost ~6 ms per 640x480 frame, cv2.mean ~0.2 ms)."""

@@ -25,7 +25,7 @@ from functions.frame_analyzer.analysis import FrameAnalyzer, Outcome, UploadedOb
 from functions.frame_analyzer.ledger import OutcomeLedger
 
 SERVICE = observability.ANALYZER
-ANALYZED_METRIC = {"webcam": "FramesAnalyzed", "audio": "AudioChunksAnalyzed"}
+ANALYZED_METRIC = {"webcam": "FramesAnalyzed", "audio": "AudioChunksAnalyzed"}  # a two-frame object counts 2 frames
 processor = BatchProcessor(event_type=EventType.SQS)
 outcome_ledger = OutcomeLedger()  # the outcome rows of each SQS batch go out together when it ends
 
@@ -123,7 +123,7 @@ def record_metrics(outcome: Outcome, duration_ms: float, latency: float | None) 
         metrics.add("UploadsRejected", 1, reason=outcome.reason or "unknown")
     if outcome.outcome != "analyzed" or outcome.kind not in ANALYZED_METRIC:
         return
-    metrics.add(ANALYZED_METRIC[outcome.kind], 1)
+    metrics.add(ANALYZED_METRIC[outcome.kind], outcome.frames if outcome.kind == "webcam" else 1)  # frames, not objects
     for change in outcome.violations:
         signal, _, kind = change.rpartition(":")
         if kind == "opened":

@@ -34,5 +34,29 @@ def uploads(stack, sid: str) -> dict[str, int]:
     return counts
 
 
+def webcam_objects(stack, sid: str) -> list[str]:
+    """Keys of the session's webcam objects in the media bucket."""
+    s3 = boto3.client("s3", endpoint_url=stack.endpoint_url, region_name=stack.region)
+    bucket = stack.env.get("PROCTOR_MEDIA_BUCKET") or os.environ["PROCTOR_MEDIA_BUCKET"]
+    keys = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"sessions/{sid}/webcam/"):
+        keys.extend(obj["Key"] for obj in page.get("Contents", []))
+    return keys
+
+
+def webcam_frames(stack, sid: str) -> int:
+    """Webcam frames stored for the session: two per `.f2.jpg` object (the page uploads frames in pairs), one per
+    object sent alone."""
+    from chalicelib.media.uploads import object_frames
+
+    return sum(object_frames(key.rsplit("/", 1)[-1]) for key in webcam_objects(stack, sid))
+
+
+def media_object(stack, key: str) -> bytes:
+    s3 = boto3.client("s3", endpoint_url=stack.endpoint_url, region_name=stack.region)
+    bucket = stack.env.get("PROCTOR_MEDIA_BUCKET") or os.environ["PROCTOR_MEDIA_BUCKET"]
+    return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
 def candidate_session(api: ApiClient, ctx: dict[str, Any], sid: str) -> dict[str, Any]:
     return api.call("GET", f"/sessions/{sid}", ctx["candidate"]).json()

@@ -4,6 +4,7 @@ fetched only when a heartbeat says there is something new, and a warning arrives
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import time
@@ -11,10 +12,11 @@ from collections import Counter
 from typing import Any
 from urllib.parse import urlparse
 
+from PIL import Image
 from playwright.sync_api import expect
 
 from tests.browser.channel import Proctor
-from tests.browser.checks import session_id, uploads
+from tests.browser.checks import media_object, session_id, uploads, webcam_frames, webcam_objects
 from tests.browser.flow import start_test
 
 MAX_TRIES_PER_SIGNAL = 3  # web/src/candidate/channel.ts
@@ -103,11 +105,19 @@ def test_one_form_per_kind_and_minute_and_the_inbox_only_on_a_heartbeat_signal(p
     # And every upload of a minute went through that minute's one form per kind
     elapsed = time.monotonic() - calls.requests[0][0]
     stored = uploads(stack, sid)
-    assert stored["webcam"] >= 20, stored
+    frames = webcam_frames(stack, sid)
+    assert frames >= 20, (frames, stored)
     for kind in ("webcam", "audio", "screen"):
         forms = calls.forms(kind)
         assert 1 <= len(forms) <= math.ceil(elapsed / 60) + 1, (kind, len(forms), elapsed)
-    assert len(calls.forms("webcam")) * 10 <= stored["webcam"]
+    assert len(calls.forms("webcam")) * 5 <= stored["webcam"]
+    # Two webcam frames per object: every object but a frame flushed alone is a pair (a frame a second, a pair every
+    # two), stacked into one 640x960 JPEG, earlier frame on top.
+    keys = webcam_objects(stack, sid)
+    pairs = [key for key in keys if key.endswith(".f2.jpg")]
+    assert len(pairs) >= len(keys) - 1 and stored["webcam"] * 2 - 1 <= frames, keys
+    with Image.open(io.BytesIO(media_object(stack, pairs[-1]))) as picture:
+        assert (picture.format, picture.size) == ("JPEG", (640, 960))
     # The measurement for docs/BENCHMARKS.md (pytest -s shows it)
     counted = Counter(p.rsplit("/", 1)[-1] for _, m, p, _ in calls.requests if p.startswith("/api/sessions/"))
     print(f"\nAPI calls in {elapsed:.0f} s: {dict(counted)}; objects stored {stored}; beats {len(calls.beats)}")

@@ -151,3 +151,48 @@ def test_an_episode_takes_a_new_frame_as_evidence_only_when_the_frame_raises_its
     tracker.apply_steps(session, [Step(at[3], two_people(0.8))], POLICY, frame(session, "p3"), kind="webcam")
     (violation,) = [v for v in ViolationRecord.query(session.session_id) if v.type == "multiple_faces"]
     assert violation.evidence_key.endswith("/p2.jpg")
+
+
+def test_an_episode_whose_evidence_moves_to_another_frame_names_that_frame_of_its_object(session):
+    """`part`/`frames` follow the evidence: the console crops the half they name, so a stale part would show the
+    wrong frame of the new object."""
+    tracker = tracker_without_retags()
+    pair = {"frames": 2}
+    at = [T0 + timedelta(seconds=5 * n) for n in range(6)]
+    tracker.apply_steps(
+        session,
+        [Step(at[0], two_people(0.6), {**pair, "part": 0}), Step(at[1], clean(), {**pair, "part": 1})],
+        POLICY,
+        frame(session, "a.f2"),
+        kind="webcam",
+    )
+    (violation,) = [v for v in ViolationRecord.query(session.session_id) if v.type == "multiple_faces"]
+    assert (violation.evidence_key.split("/")[-1], violation.details["part"]) == ("a.f2.jpg", 0)
+    # A new episode (the clean frame closed the first): opened by part 0 of b, its peak moves to part 1 of c.
+    tracker.apply_steps(
+        session,
+        [Step(at[2], two_people(0.6), {**pair, "part": 0}), Step(at[3], two_people(0.6), {**pair, "part": 1})],
+        POLICY,
+        frame(session, "b.f2"),
+        kind="webcam",
+    )
+    tracker.apply_steps(
+        session,
+        [Step(at[4], two_people(0.6), {**pair, "part": 0}), Step(at[5], two_people(0.9), {**pair, "part": 1})],
+        POLICY,
+        frame(session, "c.f2"),
+        kind="webcam",
+    )
+    newest = max(
+        (v for v in ViolationRecord.query(session.session_id) if v.type == "multiple_faces"),
+        key=lambda v: v.occurred_at,
+    )
+    assert newest.evidence_key.endswith("/c.f2.jpg")
+    assert (newest.details["part"], newest.details["frames"]) == (1, 2)
+    # Its peak then moves to a single frame: no part is left behind.
+    tracker.apply_steps(
+        session, [Step(at[5] + timedelta(seconds=5), two_people(0.95))], POLICY, frame(session, "d"), kind="webcam"
+    )
+    newest = ViolationRecord.get(session.session_id, newest.violation_id)
+    assert newest.evidence_key.endswith("/d.jpg")
+    assert "part" not in newest.details and "frames" not in newest.details

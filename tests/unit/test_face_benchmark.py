@@ -65,3 +65,15 @@ def test_table_output_and_missing_dataset(capsys: pytest.CaptureFixture[str], tm
     assert "face-count accuracy" in table and "TAR @ FAR 1%" in table and "embed ms" in table
     assert main([str(tmp_path)]) == 2
     assert "manifest.json" in capsys.readouterr().err
+
+
+def test_fast_landmarks_study_compares_both_embeddings_with_the_noise_floor(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(FACES_DIR), "--fast-landmarks", "--json", "--limit", "12"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["frames"] > 0 and result["genuine_pairs"] > 0
+    drift = result["fast_vs_full_cosine"]
+    assert drift["whole"]["n"] + drift["whole_seated"]["n"] == result["frames"]
+    assert 0.5 < result["frame_to_frame_noise_cosine"]["whole"]["median"] <= 1.0
+    for source in ("full", "fast"):
+        assert result["verification"][source].keys() >= {"genuine_min", "impostor_max", "bare_lower_min"}
+    assert result["verification"]["full"]["tar_at_threshold"] == 1.0

@@ -45,6 +45,15 @@ def environment() -> Iterator[None]:
         wiring.settings()  # bind the models to the restored environment again
 
 
+@pytest.fixture(autouse=True)
+def metered(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, list[float]]]:
+    """The analyzer's per-session meter writes its batch to DynamoDB (tests/functional/test_metering.py): here, in
+    process, the batches it would write are kept instead, so these tests need no endpoint."""
+    flushed: list[dict[str, list[float]]] = []
+    monkeypatch.setattr(handler.ANALYZER_TIME, "flush", lambda pending: flushed.append(dict(pending)))
+    return flushed
+
+
 class FixedClock:
     def __init__(self, now: datetime) -> None:
         self._now = now

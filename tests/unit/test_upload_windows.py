@@ -81,7 +81,7 @@ def test_a_window_label_that_is_no_minute_names_no_window():
 
 @pytest.mark.parametrize(
     ("kind", "every", "expected"),
-    [("webcam", 5, 2 * 16 + 6), ("audio", 10, 2 * 8 + 6), ("screen", 30, 2 * 3 + 6), ("screen", 300, 2 + 6)],
+    [("webcam", 5, 2 * 8 + 6), ("audio", 10, 2 * 8 + 6), ("screen", 30, 2 * 3 + 6), ("screen", 300, 2 + 6)],
 )
 def test_a_form_carries_twice_what_the_cadence_needs_over_its_validity_plus_slack(kind, every, expected):
     policy = AnalysisPolicy.from_dict(

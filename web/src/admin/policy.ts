@@ -7,6 +7,7 @@ export const POLICY_FIELDS = [
   "webcam_every_s",
   "screen_every_s",
   "audio_chunk_s",
+  "audio_keepalive_s",
   "reid_every_n",
   "match_threshold",
   "yaw_limit_deg",
@@ -19,7 +20,7 @@ export const POLICY_FIELDS = [
 
 /** Used only while the API's list cannot be read: the same values chalicelib/exam/policy.py has. */
 export const KNOWN_DEFAULTS: Record<string, number | null> = {
-  webcam_every_s: 5, screen_every_s: 30, audio_chunk_s: 10, reid_every_n: 3, match_threshold: null,
+  webcam_every_s: 5, screen_every_s: 30, audio_chunk_s: 10, audio_keepalive_s: 60, reid_every_n: 3, match_threshold: null,
   yaw_limit_deg: 35, pitch_limit_deg: 25, min_brightness: 45, max_brightness: 235, speech_min_ratio: 0.1, max_gap_s: 30,
 };
 

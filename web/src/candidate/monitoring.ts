@@ -1,11 +1,24 @@
 /**
  * What the page sends while the test is on: webcam and screen snapshots, audio chunks, browser events and
  * heartbeats. Everything but the heartbeat goes through the outbox, so a network drop delays it and loses nothing.
+ *
+ * Webcam: a frame every `webcam_every_s`; every second frame goes up with the one before it as one JPEG, the two
+ * stacked vertically (earlier on top), named `<name>.f2.jpg` (camera.ts FramePairer). A frame still waiting for its
+ * partner when the test ends, the proctor pauses it, or the page is hidden or unloads goes up alone (`<name>.jpg`).
  */
 import { ApiError, api } from "../shared/api/client";
 import type { BrowserEventType, Monitoring, SessionStatusView } from "../shared/api/types";
 import { AudioTap } from "../shared/media/audio";
-import { snapshot, videoOf } from "../shared/media/camera";
+import {
+  FramePairer,
+  captureFrame,
+  framesName,
+  jpegNow,
+  jpegOf,
+  snapshot,
+  stackFrames,
+  videoOf,
+} from "../shared/media/camera";
 import { objectName } from "../shared/outbox/forms";
 import type { Outbox } from "../shared/outbox/outbox";
 import { randomId } from "../shared/outbox/outbox";
@@ -14,6 +27,9 @@ import { inboxSignal } from "./channel";
 /** The heartbeat's cadence when the answer names none (an older API) or the beat failed; otherwise the server's
  * `next_heartbeat_s` (20 s, 5 s while a proctor watches the session: chalicelib/exam/presence.py), clamped. */
 const HEARTBEAT_S = 5;
+const WEBCAM_WIDTH = 640;
+const WEBCAM_HEIGHT = 480;
+const WEBCAM_QUALITY = 0.8;
 const MIN_HEARTBEAT_S = 2;
 const MAX_HEARTBEAT_S = 60;
 
@@ -75,6 +91,11 @@ export class Monitor {
   private cameraVideo: HTMLVideoElement;
   private screenVideo: HTMLVideoElement | null = null;
   private stopped = false;
+  private paused = false;
+  /** Webcam frames wait here for their partner; a completed pair (or a frame flushed alone) goes to the outbox. */
+  private readonly frames = new FramePairer<HTMLCanvasElement>((frames) => void this.sendFrames(frames));
+  /** Set while a flush must encode at once (the page is hiding or unloading): toBlob may never call back then. */
+  private encodeNow = false;
   readonly clock: ServerClock;
 
   constructor(
@@ -138,6 +159,8 @@ export class Monitor {
   }
 
   stop(): void {
+    if (this.stopped) return;
+    this.flushFrames(); // the frame waiting for its partner goes up alone: nothing captured is lost
     this.stopped = true;
     this.timers.forEach((id) => clearInterval(id));
     this.cleanups.forEach((cleanup) => cleanup());
@@ -163,10 +186,24 @@ export class Monitor {
     });
   }
 
+  /** Send the webcam frame waiting for its partner alone (hidden page, pause, end), encoded at once if asked. */
+  flushFrames(now = false): void {
+    this.encodeNow = now;
+    try {
+      this.frames.flush();
+    } finally {
+      this.encodeNow = false;
+    }
+  }
+
   private watchPage(): void {
     this.listen(document, "visibilitychange", () => {
-      if (document.visibilityState === "hidden") this.event("tab_hidden");
+      if (document.visibilityState === "hidden") {
+        this.event("tab_hidden");
+        this.flushFrames(true);
+      }
     });
+    this.listen(window, "pagehide", () => this.flushFrames(true));
     this.listen(window, "blur", () => {
       // Switching tabs also blurs the window: record that once, as tab_hidden.
       setTimeout(() => {
@@ -191,9 +228,19 @@ export class Monitor {
     });
   }
 
-  private async webcamFrame(): Promise<void> {
-    const jpeg = await snapshot(this.cameraVideo, 640, 0.8, 480);
-    if (jpeg) this.upload("webcam", jpeg, "frame.jpg");
+  private webcamFrame(): void {
+    if (this.stopped) return;
+    const frame = captureFrame(this.cameraVideo, WEBCAM_WIDTH, WEBCAM_HEIGHT);
+    if (frame) this.frames.add(frame);
+  }
+
+  /** One webcam upload: two frames stacked (a pair) or one alone (flushed), named for the frames it holds. */
+  private async sendFrames(frames: HTMLCanvasElement[]): Promise<void> {
+    const name = framesName(objectName("webcam"), frames.length); // named now, kept across retries
+    const canvas = stackFrames(frames);
+    if (!canvas) return;
+    const jpeg = this.encodeNow ? jpegNow(canvas, WEBCAM_QUALITY) : await jpegOf(canvas, WEBCAM_QUALITY);
+    if (jpeg) this.upload("webcam", jpeg, frames.length > 1 ? "frames.jpg" : "frame.jpg", name, true); // captured while running: sent even after stop()
   }
 
   private async screenFrame(): Promise<void> {
@@ -202,10 +249,16 @@ export class Monitor {
     if (jpeg) this.upload("screen", jpeg, "screen.jpg");
   }
 
-  private upload(kind: "webcam" | "screen" | "audio", blob: Blob, filename: string): void {
-    if (this.stopped) return;
-    // Named now, at capture: the name under the minute's form prefix, kept across retries.
-    void this.outbox.addUpload(this.sessionId, { kind, blob, filename, name: objectName(kind) });
+  private upload(
+    kind: "webcam" | "screen" | "audio",
+    blob: Blob,
+    filename: string,
+    name: string = objectName(kind),
+    evenIfStopped = false,
+  ): void {
+    if (this.stopped && !evenIfStopped) return;
+    // Named at capture: the name under the minute's form prefix, kept across retries.
+    void this.outbox.addUpload(this.sessionId, { kind, blob, filename, name });
   }
 
   /** One heartbeat now (unless one is on its way), then the next after the answer's next_heartbeat_s. */
@@ -230,6 +283,9 @@ export class Monitor {
     try {
       const status = await api.heartbeat(this.sessionId, clientId());
       this.clock.sync(status.server_time);
+      // The proctor paused the test: the frame waiting for its partner goes up now, not after the pause.
+      if (status.paused && !this.paused) this.flushFrames();
+      this.paused = Boolean(status.paused);
       this.callbacks.onHeartbeat(status, sent, performance.now());
       // The channel fetches its inbox only when this answer says there is something new (channel.ts).
       if (status.inbox) {

@@ -13,6 +13,7 @@ import {
   isStale,
   isUnread,
   loadReadMarks,
+  newestPart,
   newHighSeverity,
   remainingNow,
   secondsSince,
@@ -68,7 +69,11 @@ function Tile({
     <li class={`pc-tile ${stale ? "pc-tile--stale" : ""}`} data-session={tile.session_id}>
       <button type="button" class="pc-tile__open" onClick={onOpen} tabIndex={-1} aria-label={tr("proctor.grid.open", { name })}>
         {frame ? (
-          <img class="pc-tile__frame" src={frame} alt={tr("proctor.grid.frame_alt", { name })} />
+          <img
+            class={`pc-tile__frame${newestPart(frame) === null ? "" : ` pc-part pc-part--${newestPart(frame)}`}`}
+            src={frame}
+            alt={tr("proctor.grid.frame_alt", { name })}
+          />
         ) : (
           <span class="pc-tile__frame pc-tile__frame--none">{tr("proctor.grid.no_frame")}</span>
         )}

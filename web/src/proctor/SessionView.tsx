@@ -16,7 +16,7 @@ import {
 } from "./api";
 import { type ActionState, usePoll, useNow } from "./hooks";
 import { consoleError, formatClockTime, tr, violationName } from "./i18n";
-import { clock, later, markRead, remainingNow } from "./logic";
+import { clock, evidencePart, later, markRead, newestPart, remainingNow } from "./logic";
 import { displayName } from "./LiveGrid";
 
 const SEVERITY_TAG: Record<Severity, TagKind> = { high: "red", medium: "yellow", low: "grey" };
@@ -72,10 +72,49 @@ function Evidence({ violation, onZoom }: { violation: Violation; onZoom: (v: Vio
   const alt = tr(violation.evidence_kind === "screen" ? "proctor.timeline.screen_evidence" : "proctor.timeline.webcam_evidence", {
     type: violationName(violation.type),
   });
+  const { frames, part } = violation.evidence_kind === "webcam" ? evidencePart(violation) : { frames: 1, part: null };
   return (
     <button type="button" class="pc-thumb" onClick={() => onZoom(violation)} aria-label={tr("proctor.timeline.enlarge", { what: alt })}>
-      <img src={violation.evidence_url} alt={alt} loading="lazy" />
+      <img src={violation.evidence_url} alt={alt} loading="lazy" class={partClass(part)} data-frames={frames} data-part={part ?? undefined} />
     </button>
+  );
+}
+
+/** A two-frame webcam object (two 4:3 frames stacked) shown as one of its frames: a 4:3 box over the picture,
+ * the top or bottom half in view (console.css). */
+function partClass(part: number | null): string | undefined {
+  return part === null ? undefined : `pc-part pc-part--${part}`;
+}
+
+/** The zoomed evidence: the frame the violation refers to, with a switch to see both frames of the object. */
+function ZoomedEvidence({ violation }: { violation: Violation }) {
+  const [both, setBoth] = useState(false);
+  const { frames, part } = violation.evidence_kind === "webcam" ? evidencePart(violation) : { frames: 1, part: null };
+  const alt = violationName(violation.type);
+  if (part === null) {
+    return (
+      <>
+        <img class="pc-zoom" src={violation.evidence_url ?? undefined} alt={alt} />
+        {frames > 1 && <p class="pc-small">{tr("proctor.zoom.both_frames")}</p>}
+      </>
+    );
+  }
+  return (
+    <>
+      {both ? (
+        <img class="pc-zoom pc-zoom--pair" src={violation.evidence_url ?? undefined} alt={alt} data-testid="zoom-both" />
+      ) : (
+        <div class="pc-zoom pc-zoom--frame">
+          <img src={violation.evidence_url ?? undefined} alt={alt} class={partClass(part)} data-testid="zoom-frame" />
+        </div>
+      )}
+      <p class="pc-small">
+        {both ? tr("proctor.zoom.both_frames") : tr(part === 0 ? "proctor.zoom.earlier_frame" : "proctor.zoom.later_frame")}{" "}
+        <button type="button" class="linkish" id="zoom-both" aria-pressed={both} onClick={() => setBoth(!both)}>
+          {tr(both ? "proctor.zoom.show_one" : "proctor.zoom.show_both")}
+        </button>
+      </p>
+    </>
   );
 }
 
@@ -110,10 +149,10 @@ function TimelineList({ violations, onZoom }: { violations: Violation[]; onZoom:
   );
 }
 
-function Photo({ url, label, empty }: { url: string | null | undefined; label: string; empty: string }) {
+function Photo({ url, label, empty, part = null }: { url: string | null | undefined; label: string; empty: string; part?: number | null }) {
   return (
     <figure class="pc-photo">
-      {url ? <img src={url} alt={label} /> : <span class="pc-photo__none">{empty}</span>}
+      {url ? <img src={url} alt={label} class={partClass(part)} /> : <span class="pc-photo__none">{empty}</span>}
       <figcaption>{label}</figcaption>
     </figure>
   );
@@ -411,7 +450,12 @@ export function SessionView({ userId, sessionId }: { userId: string; sessionId: 
               {tr("proctor.session.media")}
             </h2>
             <div class="pc-photos">
-              <Photo url={timeline.latest_frame_url} label={tr("proctor.session.latest_frame")} empty={tr("proctor.grid.no_frame")} />
+              <Photo
+                url={timeline.latest_frame_url}
+                label={tr("proctor.session.latest_frame")}
+                empty={tr("proctor.grid.no_frame")}
+                part={newestPart(timeline.latest_frame_url)}
+              />
               <Photo url={timeline.latest_screen_url} label={tr("proctor.session.latest_screen")} empty={tr("proctor.session.no_screen")} />
             </div>
             <h3 class="pc-h3">{tr("proctor.session.enrollment")}</h3>
@@ -550,7 +594,7 @@ export function SessionView({ userId, sessionId }: { userId: string; sessionId: 
           <p class="pc-small">
             {formatDateTime(zoom.occurred_at)} · <SeverityTag severity={zoom.severity} />
           </p>
-          <img class="pc-zoom" src={zoom.evidence_url} alt={violationName(zoom.type)} />
+          <ZoomedEvidence violation={zoom} key={zoom.violation_id} />
           <Button variant="secondary" onClick={() => setZoom(null)} id="zoom-close">
             {tr("proctor.common.close")}
           </Button>

@@ -2,11 +2,14 @@ import { describe, expect, it } from "vitest";
 import {
   ageParts,
   clock,
+  evidencePart,
+  framesIn,
   isStale,
   isUnread,
   later,
   loadReadMarks,
   markRead,
+  newestPart,
   newHighSeverity,
   remainingNow,
   secondsSince,
@@ -106,5 +109,33 @@ describe("new high-severity violations", () => {
       ["copy", 1],
       ["cut", 1],
     ]);
+  });
+});
+
+describe("two-frame webcam objects", () => {
+  const pair = "sessions/0123456789abcdef0123456789abcdef/webcam/20261129T1804Z-00112233aabbccdd/20261129T180431123Z-0123456789ab.f2.jpg";
+  it("knows a pair from its key or a presigned link to it", () => {
+    expect(framesIn(pair)).toBe(2);
+    expect(framesIn(pair.replace(".f2.jpg", ".jpg"))).toBe(1);
+    expect(framesIn(`http://127.0.0.1:4566/media/${pair}?X-Amz-Signature=abc&x=.f2.jpg`)).toBe(2);
+    expect(framesIn(`http://127.0.0.1:4566/media/${encodeURIComponent(pair)}?a=b`)).toBe(2);
+    expect(framesIn("http://host/media/x.jpg?name=y.f2.jpg")).toBe(1);
+    expect(framesIn(null)).toBe(1);
+  });
+
+  it("shows the half a violation refers to, the whole picture when its details do not say", () => {
+    expect(evidencePart({ evidence_key: pair, details: { part: 1, frames: 2, faces: 2 } })).toEqual({ frames: 2, part: 1 });
+    expect(evidencePart({ evidence_key: pair, details: { part: 0, frames: 2 } })).toEqual({ frames: 2, part: 0 });
+    expect(evidencePart({ evidence_key: pair, details: { faces: 2 } })).toEqual({ frames: 2, part: null });
+    expect(evidencePart({ evidence_key: pair, details: { part: 2, frames: 2 } })).toEqual({ frames: 2, part: null });
+    expect(evidencePart({ evidence_key: pair.replace(".f2.jpg", ".jpg"), details: { part: 1, frames: 2 } })).toEqual({
+      frames: 1,
+      part: null,
+    });
+  });
+
+  it("the live tile shows the newest (bottom) frame of a pair", () => {
+    expect(newestPart(pair)).toBe(1);
+    expect(newestPart("x.jpg")).toBeNull();
   });
 });

@@ -144,3 +144,37 @@ export function sortedCounts(counts: Record<string, number>): [string, number][]
 export function examIds(sessions: { exam_id: string }[]): string[] {
   return [...new Set(sessions.map((s) => s.exam_id))];
 }
+
+/** Webcam frames in one stored object, from its key or a link to it: `<name>.f2.jpg` holds two frames stacked
+ * vertically (earlier on top: chalicelib/media/uploads.py), any other name one. */
+export function framesIn(keyOrUrl: string | null | undefined): number {
+  if (!keyOrUrl) return 1;
+  let path = keyOrUrl.split(/[?#]/, 1)[0];
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    // not URL-encoded: the key as it is
+  }
+  return /\.f2\.jpg$/.test(path) ? 2 : 1;
+}
+
+/** Which frame of its evidence a violation refers to: `part` 0 (top, earlier) or 1 (bottom, later) of a two-frame
+ * object, from the violation's details (`part`, `frames`); null for a single frame, or a pair whose details do not
+ * say (the whole picture is shown then). */
+export function evidencePart(violation: { evidence_key: string | null; details?: Record<string, unknown> | null }): {
+  frames: number;
+  part: number | null;
+} {
+  const frames = framesIn(violation.evidence_key);
+  if (frames === 1) return { frames, part: null };
+  const part = violation.details?.part;
+  const said = violation.details?.frames;
+  const valid = typeof part === "number" && Number.isInteger(part) && part >= 0 && part < frames && said === frames;
+  return { frames, part: valid ? part : null };
+}
+
+/** The live tile shows the newest frame of the latest object: the bottom one of a pair. */
+export function newestPart(keyOrUrl: string | null | undefined): number | null {
+  const frames = framesIn(keyOrUrl);
+  return frames > 1 ? frames - 1 : null;
+}
