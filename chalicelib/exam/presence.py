@@ -5,7 +5,7 @@ first has been silent for STALE_AFTER (closed tab, crashed laptop), the next cli
 another computer keeps working).
 
 Presence is its own small item per session (PresenceRecord, table `presence`): a heartbeat writes ~175 bytes there
-and nothing else, so the session item and its index entries are not rewritten every 10 s by every candidate. The
+and nothing else, so the session item and its index entries are not rewritten at every beat of every candidate. The
 proctor's lists read last-seen times for their page in one batch (last_seen).
 
 The presence item also carries the channel's mark, `inbox_latest_id`: the newest message a proctor wrote for the

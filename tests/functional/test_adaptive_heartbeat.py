@@ -148,3 +148,18 @@ def test_the_interval_costs_the_heartbeat_no_extra_request(api, started, monkeyp
     presence.inbox_view(record.session_id, marks)
     assert presence.next_heartbeat_s(marks, wiring.clock().now()) == 5
     assert calls["UpdateItem"] == 1 and calls["GetItem"] <= 2 and calls["Query"] == 0, calls
+
+
+def test_reading_a_finished_sessions_timeline_marks_no_attention(api, started, stack):
+    sid = started["session"]["session_id"]
+    beat(api, started)
+    act(api, started, "terminate", reason="A phone on the desk")
+    client = boto3.client("dynamodb", endpoint_url=stack.endpoint_url, region_name="us-east-1")
+    client.update_item(
+        TableName=wiring.settings().table_prefix + "presence",
+        Key={"session_id": {"S": sid}},
+        UpdateExpression="REMOVE #a",
+        ExpressionAttributeNames={"#a": presence.ATTENTION_MARK},
+    )
+    timeline(api, started)  # a review after the exam: nothing to speed up
+    assert attention_until(stack, sid) is None
