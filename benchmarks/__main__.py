@@ -150,6 +150,7 @@ def code_facts() -> dict[str, Any]:
     )
     facts["audio_gate"] = audio_gate_fact()
     facts["compact"] = compact_fact(module)
+    facts["heartbeat"] = heartbeat_fact(module)
     facts["http_api"] = (False, "modelled, not built (REST API kept: docs/DEPLOY.md)", "infra/edge.py")
     _ = Workload
     return facts
@@ -209,6 +210,34 @@ def audio_gate_fact() -> tuple[Any, str, str]:
         f"web/src/shared/media/voice_gate.ts DEFAULT_KEEPALIVE_S = {default.group(1) if default else None}, "
         f"audio.ts uses VoiceGate: {used}, chalicelib/exam/policy.py audio_keepalive_s = {keepalive}; "
         f"upload share {share:.3f} = {cost.SPEECH_SHARE:.0%} speech + the rest / ({keepalive} s / {chunk} s)",
+    )
+
+
+def heartbeat_fact(module: Any) -> tuple[Any, str, str]:
+    """The adaptive heartbeat: the server's cadences (chalicelib/exam/presence.py BEAT_IDLE_S, BEAT_WATCHED_S, the
+    heartbeat answer's next_heartbeat_s in the OpenAPI document) and the page scheduling its next beat from the
+    answer (web/src/candidate/monitoring.ts). Built: (idle, watched) seconds; otherwise the page's fixed HEARTBEAT_S."""
+    import re
+
+    from chalicelib import openapi_spec
+
+    presence = module("chalicelib.exam.presence")
+    idle, watched = getattr(presence, "BEAT_IDLE_S", None), getattr(presence, "BEAT_WATCHED_S", None)
+    answer = json.dumps(openapi_spec.document()["components"]["schemas"].get("HeartbeatStatus", {}))
+    page = common.REPO_ROOT / "web" / "src" / "candidate" / "monitoring.ts"
+    source = page.read_text() if page.is_file() else ""
+    fixed = re.search(r"HEARTBEAT_S\s*=\s*([0-9.]+)", source)
+    client = float(fixed.group(1)) if fixed else cost.CLIENT_HEARTBEAT_S
+    found = {
+        f"chalicelib/exam/presence.py BEAT_IDLE_S = {idle}, BEAT_WATCHED_S = {watched}": bool(idle and watched),
+        "next_heartbeat_s in chalicelib/openapi_spec.py HeartbeatStatus": "next_heartbeat_s" in answer,
+        "web/src/candidate/monitoring.ts schedules from next_heartbeat_s": "next_heartbeat_s" in source,
+    }
+    built = all(found.values())
+    return (
+        [float(idle), float(watched)] if built else [client, None],
+        "built" if built else "modelled (not in this code)",
+        "; ".join(found) + f"; the page's default (no answer, failures) HEARTBEAT_S = {client:g} s",
     )
 
 
@@ -279,6 +308,9 @@ def model_from(result: dict[str, Any]) -> tuple[cost.Model, dict[str, Any]]:
         transient_retention_days=facts["tiers"][0],
         webcam_frames_per_object=facts["pairs"][0],
         audio_upload_share=facts["audio_gate"][0] if facts["audio_gate"][0] is not None else 1.0,
+        heartbeat_every_s=facts["heartbeat"][0][0],
+        heartbeat_watched_every_s=facts["heartbeat"][0][1],
+        watched_share=cost.WATCHED_SHARE,
     )
     # The compact lever is built when the code has it and the measured item is within 1 KB (1 WRU a write).
     states = storage.signal_states_item
@@ -306,7 +338,10 @@ def model_from(result: dict[str, Any]) -> tuple[cost.Model, dict[str, Any]]:
     assumed = {
         "frame every": f"{w.frame_every_s} s",
         "audio chunk": f"{w.audio_chunk_s} s",
-        "heartbeat": f"{w.heartbeat_every_s} s",
+        "heartbeat": f"every {w.heartbeat_every_s:g} s, every {w.heartbeat_watched_every_s:g} s while a proctor "
+        f"watches ({w.watched_share:.0%} of the hour): {cost.heartbeats_per_hour(w):.0f} an hour"
+        if w.heartbeat_watched_every_s
+        else f"every {w.heartbeat_every_s:g} s",
         "answer": f"{w.answer_every_s} s",
         "analyzer memory": f"{c.analyzer_memory_mb} MB (infra/template.py)",
         "API memory": f"{c.api_memory_mb} MB (.chalice/config.json)",

@@ -28,7 +28,10 @@ Formulas (per candidate and exam-hour; H = 3600 s):
                   DynamoDB claim and state writes, the analyzer's I/O wait, invocations, log lines, tags)
   presigns      = min(webcam objects, H / form_window_s) + min(audio, H / form_window_s) (one form per session,
                   kind and minute; form_window_s None: one per upload)
-  api_calls     = presigns + H / heartbeat_every_s + H / answer_every_s
+  heartbeats    = H * ((1 - watched_share) / heartbeat_every_s + watched_share / heartbeat_watched_every_s)
+                  (the adaptive heartbeat: the answer's next_heartbeat_s, chalicelib/exam/presence.py BEAT_IDLE_S
+                  and BEAT_WATCHED_S; heartbeat_watched_every_s None: H / heartbeat_every_s, one cadence)
+  api_calls     = presigns + heartbeats + H / answer_every_s
                   + (H / inbox_poll_every_s, or inbox_fetches_per_hour when the heartbeat carries the flag)
                   + H / proctor_grid_every_s / candidates_per_proctor
                   + proctor_calls_per_hour + session_calls / exam_hours
@@ -71,7 +74,7 @@ over S shards by the session id's hash -> 2 C / (W S) WCU/s per partition (entri
 proctor's grid (candidates_per_proctor tiles, every proctor_grid_every_s) is one page, newest first across the
 status's shards, so it reads up to a page of keys from every shard: C / per_proctor / every_s pages/s x
 ceil(tiles x entry / 4 KB) x 0.5 RCU on each shard's partition. Heartbeats write presence items keyed by session id:
-1 / heartbeat_every_s writes/s per item, spread over the table.
+1 / (the faster heartbeat cadence) writes/s per item, spread over the table.
 """
 
 from __future__ import annotations
@@ -112,7 +115,16 @@ class Workload:
 
     frame_every_s: float = 5.0
     audio_chunk_s: float = 10.0  # 16 kHz mono WAV chunks of 10 s (the policy assumes 5-10 s chunks)
-    heartbeat_every_s: float = 10.0
+    # The heartbeat: every heartbeat_every_s, and every heartbeat_watched_every_s while a proctor pays attention to
+    # the session (its view open, or an action or message within 2 minutes) for watched_share of the hour: the
+    # answer's next_heartbeat_s (chalicelib/exam/presence.py BEAT_IDLE_S, BEAT_WATCHED_S). None: one cadence, as
+    # the page beat before (web/src/candidate/monitoring.ts HEARTBEAT_S = 5). watched_share: WATCHED_SHARE.
+    heartbeat_every_s: float = 20.0
+    heartbeat_watched_every_s: float | None = 5.0
+    watched_share: float = 0.1
+    # While watched, the console's timeline poll (every 5 s) marks attention: one conditional UpdateItem of the
+    # presence item each (1 WRU whether it writes or not; it writes once per 30 s).
+    attention_checks_per_watched_hour: float = 720.0
     answer_every_s: float = 30.0
     # Upload forms: one POST policy per session, kind and form_window_s (a `starts-with $key` prefix policy,
     # chalicelib/core/presigned.py prefix_policy, chalicelib/media/models.py UploadFormRecord); None: one presigned
@@ -277,6 +289,18 @@ def audio_upload_share(speech_share: float, chunk_s: float, keepalive_s: float |
     return speech_share + (1 - speech_share) * chunk_s / keepalive_s
 
 
+def heartbeats_per_hour(w: Workload) -> float:
+    """Heartbeats per candidate-hour: the idle cadence, and the watched one for watched_share of the hour."""
+    if not w.heartbeat_watched_every_s:
+        return HOUR_S / w.heartbeat_every_s
+    share = min(1.0, max(0.0, w.watched_share))
+    return HOUR_S * ((1 - share) / w.heartbeat_every_s + share / w.heartbeat_watched_every_s)
+
+
+def fastest_heartbeat_s(w: Workload) -> float:
+    return min(w.heartbeat_every_s, w.heartbeat_watched_every_s or w.heartbeat_every_s)
+
+
 def hourly_counts(model: Model) -> dict[str, float]:
     """Requests per candidate-hour; uploads are objects (a webcam object may carry several frames)."""
     w = model.workload
@@ -287,7 +311,8 @@ def hourly_counts(model: Model) -> dict[str, float]:
     uploads = webcam + audio
     # a form per kind (webcam, audio) and window, never more forms than uploads of that kind
     presigns = uploads if not w.form_window_s else sum(min(n, HOUR_S / w.form_window_s) for n in (webcam, audio))
-    heartbeats, answers = HOUR_S / w.heartbeat_every_s, HOUR_S / w.answer_every_s
+    heartbeats, answers = heartbeats_per_hour(w), HOUR_S / w.answer_every_s
+    attention = w.watched_share * w.attention_checks_per_watched_hour if w.heartbeat_watched_every_s else 0.0
     session_calls = w.session_calls / w.exam_hours
     inbox_polls = HOUR_S / w.inbox_poll_every_s if w.inbox_poll_every_s else w.inbox_fetches_per_hour
     grid_polls = HOUR_S / w.proctor_grid_every_s / w.candidates_per_proctor  # this candidate's share
@@ -300,6 +325,7 @@ def hourly_counts(model: Model) -> dict[str, float]:
         "uploads": uploads,
         "presigns": presigns,
         "heartbeats": heartbeats,
+        "attention_checks": attention,
         "answers": answers,
         "inbox_polls": inbox_polls,
         "grid_polls": grid_polls,
@@ -352,6 +378,7 @@ def dynamodb_units(model: Model) -> dict[str, float]:
     wru = (
         objects * per_frame_wru
         + counts["heartbeats"] * heartbeat_write  # the presence item (or, before #13, the session and its copies)
+        + counts["attention_checks"] * write_units(s.heartbeat_item or 0)  # a refused conditional write: 1 WRU
         + counts["answers"] * session_write  # answers map + answers_rev
         + s.violations_per_hour
         * (
@@ -446,7 +473,16 @@ COMPACT_STATES_ITEM_BYTES = 1000.0
 # every 60 s (chalicelib/exam/policy.py audio_keepalive_s): audio_upload_share(0.1, 10, 60) = 0.25.
 SPEECH_SHARE = 0.1
 DEFAULT_AUDIO_KEEPALIVE_S = 60.0
+# The adaptive heartbeat (chalicelib/exam/presence.py BEAT_IDLE_S, BEAT_WATCHED_S; code_facts checks them). Before
+# it the page beat every 5 s (web/src/candidate/monitoring.ts HEARTBEAT_S), whatever the model said (10 s).
+# WATCHED_SHARE: the share of an exam-hour a proctor pays attention to one candidate: a proctor of 50 candidates who
+# opens a session every ~30 s keeps ~5 of them watched (the open one and those of the last 2 minutes): 10 %.
+CLIENT_HEARTBEAT_S = 5.0
+ADAPTIVE_HEARTBEAT_S = (20.0, 5.0)  # (idle, watched)
+WATCHED_SHARE = 0.1
 BEFORE_LEVERS: dict[str, Any] = {
+    "workload.heartbeat_every_s": CLIENT_HEARTBEAT_S,
+    "workload.heartbeat_watched_every_s": None,
     "workload.form_window_s": None,
     "workload.inbox_poll_every_s": 5.0,
     "compute.arm": False,
@@ -491,6 +527,16 @@ LEVERS: tuple[tuple[str, str, dict[str, Any]], ...] = (
         "compact",
         "compact signal-state item (<= 1 KB: 1 WRU a write instead of 3), all of an object's steps in one write",
         {"storage.signal_states_item": lambda size: min(size, COMPACT_STATES_ITEM_BYTES)},
+    ),
+    (
+        "heartbeat",
+        "adaptive heartbeat (20 s, 5 s while watched): the answer's next_heartbeat_s; a proctor's view of the "
+        f"session, action or message keeps it at 5 s for 2 minutes ({WATCHED_SHARE:.0%} of the hour watched)",
+        {
+            "workload.heartbeat_every_s": ADAPTIVE_HEARTBEAT_S[0],
+            "workload.heartbeat_watched_every_s": ADAPTIVE_HEARTBEAT_S[1],
+            "workload.watched_share": WATCHED_SHARE,
+        },
     ),
     ("http_api", "HTTP API instead of REST API (WAF on the CloudFront distribution only)", {"edge.http_api": True}),
 )
@@ -605,7 +651,9 @@ def capacity(
         + per_s["grid_polls"] * w.candidates_per_proctor  # each tile's session, batch-read (or in the ALL index)
     )
     sessions_table_rru = session_reads_per_s * read_units(s.session_item)
-    presence_table_wru = per_s["heartbeats"] * write_units(s.heartbeat_item) if s.heartbeat_item else 0.0
+    presence_table_wru = (
+        (per_s["heartbeats"] + per_s["attention_checks"]) * write_units(s.heartbeat_item) if s.heartbeat_item else 0.0
+    )
     per_session_item_wcu = counts["uploads"] / HOUR_S * write_units(s.signal_states_item)  # one write per object
     grid_pages_per_s = candidates / w.candidates_per_proctor / w.proctor_grid_every_s
     if s.sessions_gsi_all_projection:
@@ -638,7 +686,12 @@ def capacity(
     if s.heartbeat_item:
         index_rows += [
             ("DynamoDB presence table WRU/s (heartbeats)", presence_table_wru, q.ddb_table_wru, "quota, raisable"),
-            ("DynamoDB one presence item (WCU/s per partition)", 1 / w.heartbeat_every_s, q.ddb_partition_wcu, "hard"),
+            (
+                "DynamoDB one presence item (WCU/s per partition)",
+                1 / fastest_heartbeat_s(w),
+                q.ddb_partition_wcu,
+                "hard",
+            ),
         ]
     pollers = math.ceil(analyzer_conc / q.sqs_esm_provisioned_invokes_per_poller)
     esm_provisioned = q.sqs_esm_max_pollers * q.sqs_esm_provisioned_invokes_per_poller

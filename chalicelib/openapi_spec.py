@@ -281,7 +281,13 @@ def schemas() -> dict[str, Json]:
         "allOf": [
             session_status,
             obj(
-                ("inbox",),
+                ("inbox", "next_heartbeat_s"),
+                next_heartbeat_s={
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "Seconds until the next heartbeat: 5 while a proctor has the session open or "
+                    "acted on it within the last 2 minutes, 20 otherwise (exam/presence.py)",
+                },
                 inbox=obj(
                     ("latest_id", "latest_at", "violations"),
                     latest_id={

@@ -135,8 +135,10 @@ def heartbeat(request, candidate, session_id):
     body = json_body(request) if request.raw_body else {}
     with presence.beat_marks(session_id) as marks:
         answer = wiring.exam_sessions().heartbeat(candidate, session_id, requests.client_id(body))
-    # Whether the inbox has something new, from what the heartbeat read and wrote anyway (exam/presence.py).
-    return {**answer, "inbox": presence.inbox_view(session_id, marks)}
+    # Whether the inbox has something new, and when to beat next (a proctor watching: sooner), from what the
+    # heartbeat read and wrote anyway (exam/presence.py).
+    inbox = presence.inbox_view(session_id, marks)
+    return {**answer, "inbox": inbox, "next_heartbeat_s": presence.next_heartbeat_s(marks, wiring.clock().now())}
 
 
 @route(bp, "/sessions/{session_id}/submit", methods=["POST"], roles=CANDIDATE)

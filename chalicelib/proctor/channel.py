@@ -93,8 +93,11 @@ class ProctorChannel:
 
     def _answer(self, session_id: str, message: SessionMessageRecord, control_rev: int | None) -> dict[str, Any]:
         if message.for_candidate and message.author_role != "candidate":
-            # Written: raise the inbox mark, so the candidate's next heartbeat says there is something new.
-            presence.note_message(session_id, message.message_id)
+            # Written: raise the inbox mark, so the candidate's next heartbeat says there is something new; the same
+            # write marks the proctor's attention (the candidate then beats every BEAT_WATCHED_S for a while).
+            presence.note_message(session_id, message.message_id, self._clock.now())
+        elif message.author_role != "candidate":
+            presence.attend(session_id, self._clock.now())  # a private note: the proctor is on this session
         body: dict[str, Any] = {"message": message_view(message)}
         if control_rev is not None:
             body["control_rev"] = control_rev

@@ -10,7 +10,7 @@ from chalicelib.core.api import json_body, route
 from chalicelib.core.errors import NotFound
 from chalicelib.core.http import ID_PATTERN, Fields, invalid_field
 from chalicelib.core.principal import Principal
-from chalicelib.exam import session_index
+from chalicelib.exam import presence, rules, session_index
 from chalicelib.exam.control import agency_session
 from chalicelib.exam.progression import VERDICTS
 from chalicelib.proctor import monitoring
@@ -106,7 +106,12 @@ def review_queue(request, proctor):
 
 @route(bp, "/proctor/sessions/{session_id}/timeline", methods=["GET"], roles=PROCTOR)
 def session_timeline(request, proctor, session_id):
-    return monitoring.timeline(_session(proctor, session_id), wiring.presigner(), wiring.clock().now())
+    session, now = _session(proctor, session_id), wiring.clock().now()
+    # The console polls the timeline while the session is open: the candidate's heartbeat speeds up meanwhile
+    # (one conditional write per ATTENTION_REFRESH at most, exam/presence.py); a review of a finished one writes none.
+    if session.status == rules.IN_PROGRESS:
+        presence.attend(session.session_id, now)
+    return monitoring.timeline(session, wiring.presigner(), now)
 
 
 @route(bp, "/proctor/sessions/{session_id}/messages", methods=["GET"], roles=PROCTOR, query=("since",))

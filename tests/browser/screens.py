@@ -209,7 +209,8 @@ def walk_identity(browser: Browser, web_url: str, exam: dict[str, Any], shoot: S
         context.close()
 
 
-CHANNEL_WAIT_MS = 15_000  # the candidate page polls its inbox every 5 s
+# The first message reaches an unwatched page within one 20 s heartbeat (then 5 s: the proctor is on the session)
+CHANNEL_WAIT_MS = 25_000
 
 
 def walk_channel(browser: Browser, web_url: str, exam: dict[str, Any], api: ApiClient, shoot: Shooter) -> None:

@@ -1,5 +1,6 @@
 """What the candidate's page costs the API in a real Chromium: one upload form per kind and minute, reused for
-every upload; the inbox fetched only when a heartbeat says there is something new, and a warning still arrives."""
+every upload; a heartbeat every 20 s while nobody watches and every 5 s once a proctor opens the session; the inbox
+fetched only when a heartbeat says there is something new, and a warning arrives within ~6 s while watched."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ class ApiCalls:
     def __init__(self, page) -> None:
         self.requests: list[tuple[float, str, str, dict[str, Any]]] = []
         self.beats: list[tuple[float, tuple[Any, ...]]] = []
+        self.intervals: list[tuple[float, Any]] = []  # (when, the answer's next_heartbeat_s)
         page.on("request", self._request)
         page.on("response", self._response)
 
@@ -46,6 +48,7 @@ class ApiCalls:
             inbox = answer.get("inbox") or {}
             signal = (inbox.get("latest_id"), answer.get("control_rev"), inbox.get("violations"))
             self.beats.append((time.monotonic(), signal))
+            self.intervals.append((time.monotonic(), answer.get("next_heartbeat_s")))
 
     def forms(self, kind: str) -> list[float]:
         return [t for t, m, p, b in self.requests if m == "POST" and p.endswith("/media") and b.get("kind") == kind]
@@ -66,24 +69,36 @@ def test_one_form_per_kind_and_minute_and_the_inbox_only_on_a_heartbeat_signal(p
     sid = session_id(api, candidate_exam)
     began = time.monotonic()
 
-    # A quiet stretch: the page heartbeats every 5 s and uploads a frame a second, audio and screen every 2 s
-    page.wait_for_timeout(25000)  # (not time.sleep: the page's events reach the handlers only while Playwright runs)
+    # A quiet stretch, nobody watching: the page heartbeats every 20 s (next_heartbeat_s; it beat every 5 s before)
+    # and uploads a frame a second, audio and screen every 2 s
+    page.wait_for_timeout(45000)  # (not time.sleep: the page's events reach the handlers only while Playwright runs)
     quiet_beats = [t for t, _ in calls.beats if t >= began]
-    assert len(quiet_beats) >= 4, calls.beats  # polling every 5 s would have fetched the inbox as often
+    assert 2 <= len(quiet_beats) <= 3, calls.intervals
+    assert all(b - a >= 18 for a, b in zip(quiet_beats, quiet_beats[1:], strict=False)), calls.intervals
+    assert all(n == 20 for _, n in calls.intervals), calls.intervals
     # Then the inbox was fetched only for what the heartbeats signalled (a violation counted, say), never on a timer
     assert calls.inbox_fetches(began) <= MAX_TRIES_PER_SIGNAL * calls.signal_changes(began), (
         calls.inbox_fetches(began),
         calls.beats,
     )
 
-    # A proctor's warning still reaches the page within a heartbeat or two, through a signalled fetch
+    # The proctor opens the session: from the page's next beat on it heartbeats every 5 s
     proctor = Proctor(api, candidate_exam, sid)
+    opened = time.monotonic()
+    proctor.open()
+    deadline = opened + 25
+    while not any(t >= opened and n == 5 for t, n in calls.intervals) and time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+    assert any(t >= opened and n == 5 for t, n in calls.intervals), calls.intervals
+
+    # A warning sent while the proctor has the session open reaches the page within ~6 s, through a signalled fetch
     before = calls.inbox_fetches(began)
     warned_at = time.monotonic()
     warning = proctor.warn("Please keep your eyes on your own screen.")["message"]
     expect(page.get_by_test_id("proctor-warning-text")).to_have_text(
-        "Please keep your eyes on your own screen.", timeout=12000
+        "Please keep your eyes on your own screen.", timeout=7000
     )
+    print(f"\nwarning shown {time.monotonic() - warned_at:.1f} s after it was sent (watched: 5 s beats)")
     assert calls.inbox_fetches(began) > before
     assert any(t >= warned_at and s[0] == warning["message_id"] for t, s in calls.beats)
 

@@ -16,10 +16,11 @@ def test_warning_pause_chat_log_and_termination_reach_the_candidates_page(page, 
     start_test(page, candidate_exam["candidate_id"], candidate_exam["password"])
     sid = session_id(api, candidate_exam)
     proctor = Proctor(api, candidate_exam, sid)
+    proctor.open()  # the proctor has the session open: heartbeats every 5 s from the page's next (≤ 20 s) beat
 
     # Chat, proctor → candidate: an unread badge on the collapsed panel's toggle, the message in the panel.
     proctor.chat("Is your microphone on?")
-    expect(page.get_by_test_id("chat-unread")).to_contain_text("1", timeout=10000)
+    expect(page.get_by_test_id("chat-unread")).to_contain_text("1", timeout=25000)
     page.locator("#chat-toggle").click()
     expect(page.get_by_test_id("chat-list")).to_contain_text("Is your microphone on?")
     expect(page.get_by_test_id("chat-unread")).to_have_count(0)

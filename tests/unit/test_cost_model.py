@@ -32,6 +32,7 @@ def simple_model() -> cost.Model:
         frame_every_s=60,
         audio_chunk_s=1e12,
         heartbeat_every_s=1e12,
+        heartbeat_watched_every_s=None,
         answer_every_s=1e12,
         form_window_s=None,  # one presigned POST per upload
         proctor_calls_per_hour=0,
@@ -170,7 +171,7 @@ def test_arm_prices_gb_seconds_at_80_percent_and_scales_cpu_by_the_factor():
 
 def test_before_presence_session_updates_wrote_every_all_projection_gsi_too():
     model = simple_model()
-    model = replace(model, workload=replace(model.workload, heartbeat_every_s=360))  # 10 heartbeats an hour
+    model = cost.with_changes(model, {"workload.heartbeat_every_s": 360})  # 10 heartbeats an hour
     before = cost.with_changes(model, {**cost.BEFORE_PRESENCE, "storage.sessions_gsis": 1})
     units = cost.dynamodb_units(before)
     assert units["session_write_wru"] == 2  # 1 KB item + its GSI copy
@@ -238,7 +239,8 @@ def test_capacity_names_the_constraint_with_least_headroom():
 
 
 def test_capacity_before_presence_had_one_gsi_partition_per_agency_taking_every_update():
-    model = cost.with_changes(cost.Model(), cost.BEFORE_PRESENCE)
+    one_cadence = {"workload.heartbeat_every_s": 10.0, "workload.heartbeat_watched_every_s": None}
+    model = cost.with_changes(cost.Model(), {**cost.BEFORE_PRESENCE, **one_cadence})
     result = cost.capacity(model, 100_000, agencies=4)
     gsi = next(r for r in result["constraints"] if "by_agency" in r["constraint"])
     updates = 100_000 / 10 + 100_000 / 30 + model.storage.violations_per_hour * 100_000 / 3600
@@ -264,9 +266,10 @@ def test_capacity_of_the_sharded_keys_only_index_per_partition():
     # 4 x 0.5 RCU) from every shard of the status
     reads = index_row(result, ("one shard partition", "RCU/s"))
     assert reads["demand"] == pytest.approx(1000 * 2.0) and reads["headroom"] == pytest.approx(1.5)
-    # heartbeats: 10,000 presence writes/s over the table; one item takes a write every 10 s
-    assert index_row(result, ("presence table",))["demand"] == pytest.approx(10_000)
-    assert index_row(result, ("one presence item",))["demand"] == pytest.approx(0.1)
+    # heartbeats: 234 an hour each (20 s, 5 s for 10 % of the hour) and 72 attention checks (the watched tenth of
+    # the hour's timeline polls): 8,500 presence writes/s over the table; a watched item takes a write every 5 s
+    assert index_row(result, ("presence table",))["demand"] == pytest.approx((234 + 72) * 100_000 / 3600)
+    assert index_row(result, ("one presence item",))["demand"] == pytest.approx(0.2)
     assert not any("by_agency" in r["constraint"] for r in result["constraints"])
 
 
@@ -453,3 +456,58 @@ def test_model_from_counts_item_operations_per_object(monkeypatch):
     assert dict(model.storage.frame_writes) == {"signal_states": 1.0, "ledger": 2.0}  # per object of two frames
     assert dict(model.storage.frame_reads) == {"session": 1.0}
     assert model.compute.frame_cpu_ms == 20.0  # compute stays per frame
+
+
+def test_the_adaptive_heartbeat_beats_every_20_s_and_every_5_s_for_the_watched_share():
+    w = cost.Workload(heartbeat_every_s=20, heartbeat_watched_every_s=5, watched_share=0.1)
+    assert cost.heartbeats_per_hour(w) == pytest.approx(0.9 * 180 + 0.1 * 720) == pytest.approx(234)
+    assert cost.heartbeats_per_hour(replace(w, watched_share=0)) == pytest.approx(180)
+    assert cost.heartbeats_per_hour(replace(w, heartbeat_watched_every_s=None)) == pytest.approx(180)
+    # the defaults are the built cadence, not the 10 s the model assumed before
+    assert (cost.Workload().heartbeat_every_s, cost.Workload().heartbeat_watched_every_s) == (20, 5)
+    assert cost.Workload().watched_share == cost.WATCHED_SHARE == 0.1
+    counts = cost.hourly_counts(cost.with_changes(simple_model(), {"workload.heartbeat_every_s": 20.0}))
+    assert counts["heartbeats"] == pytest.approx(180) and counts["attention_checks"] == 0
+    watched = cost.with_changes(simple_model(), dict(zip(HEARTBEAT_FIELDS, (20.0, 5.0, 0.1), strict=True)))
+    counts = cost.hourly_counts(watched)
+    assert counts["heartbeats"] == pytest.approx(234) and counts["attention_checks"] == pytest.approx(72)
+    # each heartbeat is an API call; each heartbeat and attention check one presence write (1 WRU)
+    assert counts["api_calls"] == pytest.approx(60 + 234)
+    assert cost.dynamodb_units(watched)["wru"] - cost.dynamodb_units(simple_model())["wru"] == pytest.approx(234 + 72)
+
+
+HEARTBEAT_FIELDS = ("workload.heartbeat_every_s", "workload.heartbeat_watched_every_s", "workload.watched_share")
+
+
+def test_before_the_levers_the_page_beat_every_5_s_and_the_lever_cuts_the_api_line():
+    before = cost.with_changes(cost.Model(), cost.BEFORE_LEVERS)
+    assert before.workload.heartbeat_every_s == 5 and before.workload.heartbeat_watched_every_s is None
+    assert cost.hourly_counts(before)["heartbeats"] == pytest.approx(720)
+    rows = cost.levers(cost.Model(), {"heartbeat": "built"})
+    names = [r["name"] for r in rows]
+    lever = rows[names.index("heartbeat")]
+    previous = rows[names.index("heartbeat") - 1]
+    assert lever["lever"].startswith("adaptive heartbeat (20 s, 5 s while watched)") and lever["status"] == "built"
+    saved = {k: previous["by_service_usd"][k] - lever["by_service_usd"][k] for k in lever["by_service_usd"]}
+    # 720 - 234 = 486 API calls fewer an hour: API Gateway REST at $3.50 per million, CloudFront + 2 WAF ACLs
+    assert saved["api_gateway"] == pytest.approx(486 * 3.5e-6)
+    assert saved["cloudfront_waf"] == pytest.approx(486 * (1e-6 + 2 * 0.6e-6))
+    assert lever["total_usd"] < previous["total_usd"] - 0.003
+
+
+def test_code_facts_read_the_heartbeat_cadences_from_presence(monkeypatch):
+    from benchmarks import __main__ as bench
+    from chalicelib.exam import presence
+
+    value, status, source = bench.code_facts()["heartbeat"]
+    assert (value, status) == ([20.0, 5.0], "built") and "BEAT_IDLE_S = 20" in source
+    monkeypatch.setattr(presence, "BEAT_IDLE_S", 30)
+    assert bench.code_facts()["heartbeat"][0] == [30.0, 5.0]
+    model, inputs = bench.model_from({})
+    assert (model.workload.heartbeat_every_s, model.workload.heartbeat_watched_every_s) == (30.0, 5.0)
+    assert "every 30 s, every 5 s while a proctor watches" in inputs["assumed"]["heartbeat"]
+    # without the server's cadences the page's fixed 5 s beat is what the model counts
+    monkeypatch.delattr(presence, "BEAT_IDLE_S")
+    assert bench.code_facts()["heartbeat"][:2] == ([5.0, None], "modelled (not in this code)")
+    model, _ = bench.model_from({})
+    assert cost.hourly_counts(model)["heartbeats"] == pytest.approx(720)

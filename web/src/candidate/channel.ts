@@ -6,7 +6,8 @@
  * The inbox is fetched when the heartbeat says there is something new (inboxSignal, called by the monitor with each
  * heartbeat's answer): a newer proctor message than the page has, another control revision (warn, pause, resume,
  * terminate), or another number of violations (the candidate's log). So a warning reaches the page within one
- * heartbeat and a quiet session costs no inbox calls. Only while no heartbeat answer carries the signal (an older
+ * heartbeat (every 5 s while a proctor watches the session, every 20 s otherwise) and a quiet session costs no inbox
+ * calls. Only while no heartbeat answer carries the signal (an older
  * API, the heartbeat failing) does the poller fall back to polling every POLL_MS.
  *
  * Two marks per session live in sessionStorage (F5 keeps them, a new tab starts afresh):
@@ -19,8 +20,10 @@ import type { ChannelMessage, SessionControl } from "../shared/api/types";
 
 // The fallback: every 5 s while the heartbeat carries no signal; docs/ARCHITECTURE.md "Live updates" has the cost.
 export const POLL_MS = 5000;
-/** A signal older than this (the heartbeat failing or answering without one) turns the fallback polling on. */
-export const SIGNAL_STALE_MS = 15000;
+/** A signal older than this (the heartbeat failing or answering without one) turns the fallback polling on. The
+ * heartbeat comes every 20 s while no proctor watches (monitoring.ts, next_heartbeat_s): two such beats and some
+ * slack, so a quiet session never falls back between two healthy beats. */
+export const SIGNAL_STALE_MS = 45000;
 /** How often one and the same signal may trigger a fetch that did not catch up with it (an eventually consistent
  * read may lag the mark a moment; a mark whose message was never written must not cost a fetch per heartbeat). */
 export const MAX_TRIES_PER_SIGNAL = 3;

@@ -24,10 +24,21 @@ import type { Outbox } from "../shared/outbox/outbox";
 import { randomId } from "../shared/outbox/outbox";
 import { inboxSignal } from "./channel";
 
+/** The heartbeat's cadence when the answer names none (an older API) or the beat failed; otherwise the server's
+ * `next_heartbeat_s` (20 s, 5 s while a proctor watches the session: chalicelib/exam/presence.py), clamped. */
 const HEARTBEAT_S = 5;
 const WEBCAM_WIDTH = 640;
 const WEBCAM_HEIGHT = 480;
 const WEBCAM_QUALITY = 0.8;
+const MIN_HEARTBEAT_S = 2;
+const MAX_HEARTBEAT_S = 60;
+
+/** The delay before the next beat from a heartbeat's answer (null: the beat failed). */
+export function nextBeatS(answer: { next_heartbeat_s?: number } | null): number {
+  const asked = answer?.next_heartbeat_s;
+  if (typeof asked !== "number" || !Number.isFinite(asked)) return HEARTBEAT_S;
+  return Math.min(MAX_HEARTBEAT_S, Math.max(MIN_HEARTBEAT_S, asked));
+}
 
 export interface MonitorCallbacks {
   /** The server's timer, measured on the monotonic clock around the heartbeat's round trip. */
@@ -73,6 +84,8 @@ export class ServerClock {
 
 export class Monitor {
   private timers: number[] = [];
+  private beatTimer: number | null = null; // the next heartbeat (its delay comes with each answer)
+  private beating = false;
   private cleanups: (() => void)[] = [];
   private audio: AudioTap | null = null;
   private cameraVideo: HTMLVideoElement;
@@ -100,8 +113,12 @@ export class Monitor {
   async start(): Promise<void> {
     this.every(this.cadence.webcam_every_s, () => this.webcamFrame());
     this.every(this.cadence.screen_every_s, () => this.screenFrame());
-    this.every(HEARTBEAT_S, () => this.heartbeat());
-    void this.heartbeat();
+    // Each beat schedules the next at the interval its answer names; back on screen or online: beat at once.
+    this.listen(document, "visibilitychange", () => {
+      if (document.visibilityState === "visible") void this.beat();
+    });
+    this.listen(window, "online", () => void this.beat());
+    void this.beat();
     this.watchPage();
     this.watchTrack(this.streams.camera.getVideoTracks()[0], "camera_ended", () => this.callbacks.onCameraEnded());
     const mic = this.streams.microphone.getAudioTracks()[0];
@@ -244,8 +261,24 @@ export class Monitor {
     void this.outbox.addUpload(this.sessionId, { kind, blob, filename, name });
   }
 
-  private async heartbeat(): Promise<void> {
-    if (this.stopped) return;
+  /** One heartbeat now (unless one is on its way), then the next after the answer's next_heartbeat_s. */
+  private async beat(): Promise<void> {
+    if (this.stopped || this.beating) return;
+    this.beating = true;
+    if (this.beatTimer !== null) clearTimeout(this.beatTimer);
+    this.beatTimer = null;
+    let next = HEARTBEAT_S;
+    try {
+      next = await this.heartbeat();
+    } finally {
+      this.beating = false;
+      if (!this.stopped) this.beatTimer = window.setTimeout(() => void this.beat(), next * 1000);
+    }
+  }
+
+  /** Beats; answers the seconds until the next beat. */
+  private async heartbeat(): Promise<number> {
+    if (this.stopped) return HEARTBEAT_S;
     const sent = performance.now();
     try {
       const status = await api.heartbeat(this.sessionId, clientId());
@@ -262,12 +295,14 @@ export class Monitor {
           violations: status.inbox.violations,
         });
       }
+      return nextBeatS(status as SessionStatusView & { next_heartbeat_s?: number });
     } catch (error) {
       if (error instanceof ApiError && error.code === "session.other_client_active") {
         this.stop();
         this.callbacks.onOtherClient();
       }
       // Offline: the countdown keeps running on the last known deadline.
+      return nextBeatS(null);
     }
   }
 }

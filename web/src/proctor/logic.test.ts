@@ -46,9 +46,10 @@ describe("last seen", () => {
     expect(secondsSince(null, server, 0, 0)).toBeNull();
   });
 
-  it("is stale after 30 s of silence, or when never seen", () => {
-    expect(isStale(30)).toBe(false);
-    expect(isStale(30.5)).toBe(true);
+  it("is stale after 45 s of silence (two missed 20 s heartbeats), or when never seen", () => {
+    expect(isStale(22)).toBe(false); // an unwatched candidate just before its next beat
+    expect(isStale(45)).toBe(false);
+    expect(isStale(45.5)).toBe(true);
     expect(isStale(null)).toBe(true);
   });
 

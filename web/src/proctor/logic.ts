@@ -1,7 +1,9 @@
 /** Pure rules of the console: countdowns, last-seen ages, staleness, unread chat, new high-severity violations. */
 
-/** A session silent for longer than this is shown as "no signal". */
-export const STALE_AFTER_S = 30;
+/** A session silent for longer than this is shown as "no signal". An unwatched candidate heartbeats every 20 s
+ * (chalicelib/exam/presence.py BEAT_IDLE_S), so its age normally climbs to ~22 s: 45 s is two missed beats and some
+ * slack (a slow request, a throttled timer), the same window after which the server lets another tab take over. */
+export const STALE_AFTER_S = 45;
 
 /** Violation types of high severity (chalicelib/violations/catalog.py): announced as they appear. */
 export const HIGH_SEVERITY = new Set([
