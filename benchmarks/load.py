@@ -15,12 +15,12 @@ own secret instead of N scrypt logins (login is not part of the steady load).
 
 Each candidate is one thread with its own timers, as a browser tab has: a webcam frame captured every 5 s and, every
 second capture, one object of the two frames uploaded (the multipart POST of a 640x960 JPEG, two 640x480 frames
-stacked, named `<name>.f2.jpg`, to S3 through the minute's upload form, asked for once a minute with
-POST /sessions/{id}/media and reused, as the browser does: web/src/candidate/monitoring.ts), a heartbeat every 10 s
-and an answer save every 30 s; every 6th frame shows two people (each candidate with its own phase, so the
-two-person frame is the top half of its object for some candidates and the bottom half for others). After the load
-stops, the queue drains; every uploaded key is looked up in the media-objects ledger. If the drain times out, the
-dispatcher is stopped and the keys still in the media queue are read back (pending: late, not lost). An uploaded
+stacked, named `<name>.f2.jpg`, to S3 through the minute's upload form, asked for once a minute with POST
+/sessions/{id}/media and reused, as the browser does: web/src/candidate/monitoring.ts), a heartbeat every 20 s (an
+unwatched page) and an answer save every 30 s; every 6th frame shows two people (each candidate with its own phase,
+so the two-person frame is the top half of its object for some candidates and the bottom half for others). After the
+load stops, the queue drains; every uploaded key is looked up in the media-objects ledger. If the drain times out,
+the dispatcher is stopped and the keys still in the media queue are read back (pending: late, not lost). An uploaded
 object that is in neither is lost, with its frames (`lost_frames` counts frames, `lost_objects` objects). A frame
 captured and still waiting for its partner when the window ends is not offered yet (the page would send it with the
 next one, or alone at the end of the test).
@@ -73,7 +73,7 @@ class Config:
     workers: int = 2
     frame_every_s: float = 5.0
     frames_per_object: int = 2  # webcam frames per uploaded object (chalicelib/media/uploads.py)
-    heartbeat_every_s: float = 10.0
+    heartbeat_every_s: float = 20.0  # an unwatched page (chalicelib/exam/presence.py BEAT_IDLE_S)
     answer_every_s: float = 30.0
     two_face_every: int = 6  # every Nth frame of a candidate shows two people
     drain_timeout_s: float = 60.0

@@ -173,8 +173,8 @@ class SessionRecord(Model):
 class PresenceRecord(Model):
     """A session's heartbeat: the tab or device holding it and when the page was last seen (presence.py).
 
-    Its own ~100-byte item, so a heartbeat every 10 s writes 1 WRU to a partition of its own (spread by session
-    id) instead of rewriting the 3 KB session item."""
+    Its own ~100-byte item, so a heartbeat (every 20 s, 5 s while a proctor watches) writes 1 WRU to a partition of
+    its own (spread by session id) instead of rewriting the 3 KB session item."""
 
     TABLE_SUFFIX = "presence"
 
