@@ -295,7 +295,7 @@ export class Monitor {
           violations: status.inbox.violations,
         });
       }
-      return nextBeatS(status as SessionStatusView & { next_heartbeat_s?: number });
+      return nextBeatS(status);
     } catch (error) {
       if (error instanceof ApiError && error.code === "session.other_client_active") {
         this.stop();

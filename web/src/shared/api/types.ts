@@ -90,6 +90,8 @@ export interface SessionStatusView extends SessionOutcome {
   control_rev?: number;
   /** On heartbeat answers: whether the inbox has something new (the page fetches it only then). */
   inbox?: HeartbeatInbox;
+  /** On heartbeat answers: seconds until the next beat (20, or 5 while a proctor watches the session). */
+  next_heartbeat_s?: number;
 }
 
 export interface HeartbeatInbox {
