@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from benchmarks.faces import letterbox
 from chalicelib.identity.face_detector import decode_image
 from chalicelib.media.uploads import frames_name
+from tests.browser.conftest import SCREENSHOTS
 from tests.browser.console import choose_exam, console_context, heartbeat, open_console, open_session, tile
 from tests.helpers import FACES_DIR, PASSWORD, presign, upload, wait_for
 
@@ -78,3 +79,12 @@ def test_the_console_shows_the_half_of_a_pair_the_violation_names(api, started, 
     console.locator("#zoom-both").click()
     expect(console.locator("[data-testid=zoom-frame]")).to_be_visible()
     console.locator("#zoom-close").click()
+    # The session view and the zoomed half in every language (generated output in .local/screenshots, not in git)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for lang, native in (("kk", "Қазақша"), ("ru", "Русский"), ("en", "English")):
+        console.locator(".lang-switch").get_by_text(native).click()
+        console.screenshot(path=str(SCREENSHOTS / f"console-pair-session-{lang}.png"))
+        console.locator("[data-violation=multiple_faces] .pc-thumb").click()
+        expect(console.locator("[data-testid=zoom-frame]")).to_be_visible()
+        console.screenshot(path=str(SCREENSHOTS / f"console-pair-zoom-{lang}.png"))
+        console.locator("#zoom-close").click()
