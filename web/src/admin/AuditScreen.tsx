@@ -6,7 +6,8 @@ import { LoadState, useLoad, when } from "./ui";
 
 export const AUDIT_ACTIONS = [
   "agency.created", "agency.suspended", "agency.reactivated", "staff.created", "staff.updated", "staff.password_reset", "candidate.disabled", "candidate.enabled", "candidate.biometrics_erased", "candidate.erased",
-  "candidate.exported", "exam.created", "exam.updated", "roster.imported", "bank.imported", "plan.changed", "retention.changed",
+  "candidate.exported", "exam.created", "exam.updated", "roster.imported", "bank.imported", "slot.created", "slot.deleted",
+  "results.exported", "plan.changed", "retention.changed",
 ];
 
 function actor(e: AuditEntry): string {
