@@ -1,30 +1,27 @@
 """Keeps each session's analyzer signals as episodes: loads the state, applies one object's observations per signal
 (one Step, or several: the frames of a two-frame webcam object), records what opened, grew or closed, and saves the
 state in one write with optimistic locking (frames may race). The item's layout (packed states and digests, under
-1 KB) is in models.py and packing.py; `_encode`/`_decode` are the JSON the old code stored, still read."""
+1 KB) is in models.py and packing.py (which also reads the JSON the old code stored)."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
-from chalicelib.core.clock import iso, parse_iso
+from chalicelib.core.clock import iso
 from chalicelib.core.db import is_condition_failure
 from chalicelib.exam.policy import AnalysisPolicy
 from chalicelib.violations.catalog import ANALYZER_TYPES
 from chalicelib.violations.episodes import EpisodeChange, SignalState, observe
 from chalicelib.violations.models import SignalStatesRecord
-from chalicelib.violations.packing import pack_states, unpack_states
+from chalicelib.violations.packing import pack_states, states_from_json, unpack_states
 from chalicelib.violations.recorder import Evidence, Violation, ViolationRecorder, derived_violation_id
 
-_TIME_FIELDS = ("last_at", "streak_started_at", "episode_started_at", "episode_last_at", "last_clear_at")
-_FIELDS = tuple(f.name for f in fields(SignalState))
 MAX_ATTEMPTS = 8
 APPLIED_KEPT = 40  # objects remembered per session: a redelivery within this many is recognised and skipped
 DIGEST_BYTES = 8  # per object: a false match among 40 has odds 40 / 2**64
@@ -45,25 +42,6 @@ class Step:
     at: datetime
     observations: dict[str, Observation]
     details_extra: dict[str, Any] | None = None
-
-
-def _encode(states: dict[str, SignalState]) -> str:
-    out = {}
-    for signal, state in states.items():
-        raw = {name: getattr(state, name) for name in _FIELDS}  # shallow: asdict() deep-copies every datetime
-        for name in _TIME_FIELDS:
-            raw[name] = iso(raw[name]) if raw[name] else None
-        out[signal] = raw
-    return json.dumps(out, sort_keys=True)
-
-
-def _decode(text: str) -> dict[str, SignalState]:
-    states = {}
-    for signal, raw in json.loads(text or "{}").items():
-        for name in _TIME_FIELDS:
-            raw[name] = parse_iso(raw[name]) if raw.get(name) else None
-        states[signal] = SignalState(**raw)
-    return states
 
 
 def object_digest(evidence: Evidence) -> bytes:
@@ -92,7 +70,7 @@ class SignalTracker:
     def states(record: SignalStatesRecord) -> dict[str, SignalState]:
         if record.packed_states:
             return unpack_states(record.packed_states)
-        return _decode(record.signals_json or "{}")  # an item the old code wrote
+        return states_from_json(record.signals_json or "{}")  # an item the old code wrote
 
     def apply(
         self,

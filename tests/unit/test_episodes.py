@@ -112,7 +112,7 @@ def test_a_late_clean_frame_marks_earlier_flags_stale():
 def test_signal_states_round_trip_through_the_stored_json_at_millisecond_precision():
     from dataclasses import replace
 
-    from chalicelib.violations.signal_tracker import _decode, _encode
+    from chalicelib.violations.packing import _states_json, states_from_json
 
     at = datetime(2026, 11, 29, 10, 0, 0, 123000, tzinfo=UTC)
     states = {
@@ -121,4 +121,4 @@ def test_signal_states_round_trip_through_the_stored_json_at_millisecond_precisi
             SignalState(), episode_started_at=at, episode_last_at=at, episode_frames=3, last_clear_at=at
         ),
     }
-    assert _decode(_encode(states)) == states
+    assert states_from_json(_states_json(states)) == states
