@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.connection import Connection
@@ -137,19 +137,26 @@ class SessionControl:
     def terminate(
         self, session: SessionRecord, proctor: Principal, expected_rev: int, reason: str, record: Sequence[Model]
     ) -> SessionRecord:
-        """End the sitting now: the answers so far are scored and the session goes to review with the reason."""
-        self._apply(
-            session,
-            expected_rev,
-            [
-                SessionRecord.terminated_at.set(self._clock.now()),
-                SessionRecord.terminated_by.set(proctor.user_id),
-                SessionRecord.termination_reason.set(reason),
-                SessionRecord.paused_at.remove(),
-            ],
-            IN_PROGRESS,
-            record,
-        )
+        """End the sitting now: the answers so far are scored and the session goes to review with the reason.
+
+        A session terminated while paused ends its pause as a resume would (the paused time joins `paused_total_s`
+        and the deadline moves by it), so metering does not bill the pause as proctored time. The record read at
+        `expected_rev` is the one the condition holds, so its `paused_at` is the pause being ended.
+        """
+        now = self._clock.now()
+        actions = [
+            SessionRecord.terminated_at.set(now),
+            SessionRecord.terminated_by.set(proctor.user_id),
+            SessionRecord.termination_reason.set(reason),
+            SessionRecord.paused_at.remove(),
+        ]
+        if session.paused_at is not None:
+            held = max(timedelta(0), now - session.paused_at)
+            actions += [
+                SessionRecord.paused_total_s.add(round(held.total_seconds())),
+                SessionRecord.deadline_at.set(session.deadline_at + held),
+            ]
+        self._apply(session, expected_rev, actions, IN_PROGRESS, record)
         ended = finalize(session.session_id, auto=False, clock=self._clock)
         assert ended is not None
         if ended.submit_token and ended.status == rules.SUBMITTED:

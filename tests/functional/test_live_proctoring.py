@@ -155,6 +155,24 @@ def test_terminate_ends_the_sitting_and_sends_it_to_review_with_the_reason(api, 
     assert next(e for e in cabinet if e["exam_id"] == started["exam_id"])["session"]["terminated"] is True
 
 
+def test_terminating_a_paused_session_ends_its_pause_so_the_pause_is_not_billed(api, started):
+    from chalicelib.billing.metering import proctored_minutes
+    from chalicelib.exam.models import SessionRecord
+
+    # Given a session a proctor paused for ~2 s
+    before = session_of(api, started)
+    ok(act(api, started, "pause", text="Show the room, please.", expected_rev=rev(api, started)))
+    time.sleep(2.2)
+    # When the proctor terminates it without resuming
+    ok(act(api, started, "terminate", reason="Refused to show the room", expected_rev=rev(api, started)))
+    # Then the pause is counted as paused time (and the deadline moved by it, as a resume would)
+    record = SessionRecord.get(started["session"]["session_id"], consistent_read=True)
+    assert record.paused_at is None and 2 <= record.paused_total_s <= 4
+    assert session_of(api, started)["deadline_at"] > before["deadline_at"]
+    sitting_s = (record.terminated_at - record.started_at).total_seconds()
+    assert float(proctored_minutes(record)) * 60 == pytest.approx(sitting_s - record.paused_total_s, abs=0.6)
+
+
 def test_two_proctors_acting_at_once_one_wins_the_other_gets_409(api, started, agency):
     second = api.login(agency["admin"], PASSWORD)  # an agency admin may proctor too
     seen = rev(api, started)
