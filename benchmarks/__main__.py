@@ -67,6 +67,7 @@ def run_cold_start(runs: int = 5) -> dict[str, Any]:
         "runs": runs,
         "api_cold_start_ms": api["total_ms"],
         "api_cold_start_cpu_ms": api["cpu_total_ms"],
+        "api_first_db_route_ms": api["first_db_route_ms"],
     }
 
 

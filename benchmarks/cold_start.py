@@ -6,7 +6,10 @@ Three process kinds (medians over the runs; the parent also reports the whole pr
 and exit included):
 - api (issue #13 `api_cold_start_ms`): `import app` (stage `import`), then the first answer through Chalice's own
   request path, middleware included (`chalice.test.Client`, an unauthenticated GET of the identity-check status: no
-  AWS call, so no endpoint is needed) (`first`), then the identity-check service ready to take a request (`load`:
+  AWS call, so no endpoint is needed) (`first`), then the DynamoDB clients of the four tables a heartbeat uses
+  (users, sessions, presence, signal states: built on first use, no request sent) (`db_clients`; `first_db_route` =
+  import to there, what a cold instance spends before a heartbeat's first request leaves), then the
+  identity-check service ready to take a request (`load`:
   `wiring.enrollment()`, and on code where the API runs the face check itself, its face engine too). `total` =
   import to first answer.
 - identity: the identity checker builds one OpenCvFaceEngine (YuNet + SFace) on its first job;
@@ -63,6 +66,12 @@ if sys.argv[1] == "api":
     assert answer.status_code == 401, answer.status_code
     out["first"] = ms()
     from chalicelib import wiring
+    from chalicelib.exam.models import PresenceRecord, SessionRecord
+    from chalicelib.identity.models import UserRecord
+    from chalicelib.violations.models import SignalStatesRecord
+    for model in (UserRecord, SessionRecord, PresenceRecord, SignalStatesRecord):  # a heartbeat's tables
+        model._get_connection().connection.client  # built on first use; no request is sent
+    out["tables"] = ms()
     service = wiring.enrollment()
     if getattr(service, "_engine_for", None) is not None:  # code where the API runs the face check itself
         wiring.face_engine_for("")
@@ -108,8 +117,10 @@ def run_once(kind: str, code: Path = REPO_ROOT) -> dict[str, float]:
         result[f"{clock}import_ms"] = ends["import"][i]
         if kind == "api":
             result[f"{clock}first_response_ms"] = round(ends["first"][i] - ends["import"][i], 1)
-            result[f"{clock}identity_service_ms"] = round(ends["load"][i] - ends["first"][i], 1)
+            result[f"{clock}db_clients_ms"] = round(ends["tables"][i] - ends["first"][i], 1)
+            result[f"{clock}identity_service_ms"] = round(ends["load"][i] - ends["tables"][i], 1)
             result[f"{clock}total_ms"] = ends["first"][i]  # import to first answer: api_cold_start_ms
+            result[f"{clock}first_db_route_ms"] = ends["tables"][i]  # ... plus a heartbeat's DynamoDB clients
         else:
             result[f"{clock}load_ms"] = round(ends["load"][i] - ends["import"][i], 1)
             result[f"{clock}first_inference_ms"] = round(ends["first"][i] - ends["load"][i], 1)
@@ -135,10 +146,18 @@ def run(runs: int = 5, kinds: tuple[str, ...] = KINDS, code: Path = REPO_ROOT) -
 
 def format_table(result: dict[str, dict[str, float]]) -> str:
     model_stages = ("import_ms", "load_ms", "first_inference_ms", "total_ms")
-    api_stages = ("import_ms", "identity_service_ms", "first_response_ms", "total_ms")
+    api_stages = (
+        "import_ms",
+        "identity_service_ms",
+        "first_response_ms",
+        "total_ms",
+        "db_clients_ms",
+        "first_db_route_ms",
+    )
     lines = [
         f"{'process':<18} {'import':>8} {'load':>8} {'first':>8} {'total':>8}   (ms, medians of fresh processes; "
-        "api: load = identity-check service ready, first = first answer, total = import to first answer)"
+        "api: load = identity-check service ready, first = first answer, total = import to first answer, then "
+        "a heartbeat's DynamoDB clients and import to them)"
     ]
     for kind, row in result.items():
         stages = api_stages if kind == "api" else model_stages

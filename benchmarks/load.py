@@ -670,6 +670,7 @@ def run_n(n: int, cfg: Config, frames: dict[tuple[str, ...], list[bytes]]) -> di
             "api_calls": sum(len(v) for k, v in rec.api.items() if k != "s3_upload"),
             "client_lag_s": common.summary(rec.lag),
             "max_queue_depth": max((d for _, d in depth), default=0),
+            "queue_depth_every_2s": [d for _, d in depth],  # the media queue through the window (where a backlog grew)
             "drain_s": round(drain_s, 1),
             "drained": not missing,
             "setup_s": round(setup_s, 1),

@@ -571,7 +571,8 @@ def summary_table(result: dict[str, Any]) -> str:
                 "`api_cold_start_ms`",
                 "—",
                 f"{api['total_ms']} wall, {api['cpu_total_ms']} CPU (import {api['import_ms']}, first answer "
-                f"{api['first_response_ms']}; median of {cold['runs']} fresh processes)",
+                f"{api['first_response_ms']}; median of {cold['runs']} fresh processes); with a heartbeat's "
+                f"DynamoDB clients {api.get('first_db_route_ms', '—')} (clients {api.get('db_clients_ms', '—')})",
                 "measured",
             ]
         )

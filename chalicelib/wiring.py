@@ -200,9 +200,9 @@ def progression() -> SessionProgression:
 
 @cache
 def connection() -> Connection:
-    """For transactions across tables (PynamoDB's TransactWrite takes a connection)."""
-    current = settings()
-    return Connection(region=current.region, host=current.endpoint_url)
+    """For transactions across tables (PynamoDB's TransactWrite takes a connection): the models' own one."""
+    settings()
+    return MODELS[0]._get_connection().connection
 
 
 @cache
