@@ -69,6 +69,7 @@ if sys.argv[1] == "api":
     from chalicelib.exam.models import PresenceRecord, SessionRecord
     from chalicelib.identity.models import UserRecord
     from chalicelib.violations.models import SignalStatesRecord
+    wiring.settings()  # what any route touching a table runs first: the models bound to the configured tables
     for model in (UserRecord, SessionRecord, PresenceRecord, SignalStatesRecord):  # a heartbeat's tables
         model._get_connection().connection.client  # built on first use; no request is sent
     out["tables"] = ms()

@@ -13,8 +13,9 @@ a violation) gets N admitted candidates (roster over the API), each consents and
 sessions get an enrollment reference so re-identification runs as in production. Tokens are minted with the API's
 own secret instead of N scrypt logins (login is not part of the steady load).
 
-Each candidate is one thread with its own timers, as a browser tab has: a webcam frame captured every 5 s and, every
-second capture, one object of the two frames uploaded (the multipart POST of a 640x960 JPEG, two 640x480 frames
+Each candidate is one thread with its own timers, as a browser tab has: a webcam frame captured every 5 s (the first
+at a random moment of one object's 10 s, so the candidates' uploads spread over the whole period as pages opened at
+unrelated moments do) and, every second capture, one object of the two frames uploaded (the multipart POST of a 640x960 JPEG, two 640x480 frames
 stacked, named `<name>.f2.jpg`, to S3 through the minute's upload form, asked for once a minute with POST
 /sessions/{id}/media and reused, as the browser does: web/src/candidate/monitoring.ts), a heartbeat every 20 s (an
 unwatched page) and an answer save every 30 s; every 6th frame shows two people (each candidate with its own phase,
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import queue
 import random
@@ -179,6 +181,11 @@ class Candidate:
         self.sent = 0  # frames captured
         self.held: list[str] = []  # scenes of the frames captured and waiting for the rest of their object
         self.rng = random.Random(index)
+        # Where this page's object boundary falls: its first capture at a random moment of one object's period
+        # (frames_per_object captures), as pages opened at unrelated moments do. Drawn within one capture period
+        # only, every candidate's object would go up in the same half of each 10 s: the offered rate doubled
+        # for 5 s and idle for 5 (the load generator's own artifact, not a browser's).
+        self.frame_phase_s = self.rng.uniform(0, cfg.frame_every_s * cfg.frames_per_object)
         self.forms: dict[str, Any] = {}  # request_form's per-candidate state (a browser tab's)
         # Uploads reuse one kept-alive connection to S3, as a browser does (API calls stay on fresh connections).
         self.s3 = requests.Session()
@@ -258,7 +265,7 @@ class Candidate:
             (self.heartbeat, self.cfg.heartbeat_every_s),
             (self.answer, self.cfg.answer_every_s),
         ]
-        due = [start_at + self.rng.uniform(0, every) for _, every in actions]
+        due = [start_at + self.frame_phase_s] + [start_at + self.rng.uniform(0, every) for _, every in actions[1:]]
         while True:
             i = min(range(len(actions)), key=due.__getitem__)
             if due[i] >= stop_at or time.monotonic() >= stop_at:  # a browser closed at the end does nothing late
@@ -679,7 +686,7 @@ def run_n(n: int, cfg: Config, frames: dict[tuple[str, ...], list[bytes]]) -> di
             "cpu_ms_per_frame": {k: round(v * 1000 / max(1, frames_uploaded), 1) for k, v in cpu_load.items()},
             "cpu_ms_per_object": {k: round(v * 1000 / max(1, len(uploads)), 1) for k, v in cpu_load.items()},
             "other_work_cores": round(others / window_s, 2),
-            "offered_frames": offered_frames(n, cfg) - held,
+            "offered_frames": offered_frames([c.frame_phase_s for c in candidates], cfg) - held,
             "machine_cpu_busy": machine_busy,
             "loadavg_end": os.getloadavg()[0],
             "item_bytes": sizes,
@@ -786,10 +793,10 @@ def media_batch_default() -> int:
     return MEDIA_BATCH
 
 
-def offered_frames(n: int, cfg: Config) -> int:
-    """Frames N candidates offer in the window: each one's first at a random phase within frame_every_s, then every
+def offered_frames(phases: list[float], cfg: Config) -> int:
+    """Frames the candidates offer in the window: each one's first at its phase (Candidate.frame_phase_s), then every
     frame_every_s (closed loop: a candidate held up by a slow API sends fewer)."""
-    return round(n * cfg.duration_s / cfg.frame_every_s)
+    return sum(max(0, math.ceil((cfg.duration_s - phase) / cfg.frame_every_s)) for phase in phases)
 
 
 def sustained(row: dict[str, Any]) -> tuple[bool, list[str]]:

@@ -17,15 +17,17 @@ def row(n: int, p95: float | None = 0.8, **overrides) -> dict:
         "errors": 0,
         "errors_by_kind": {},
         "two_face_frames_without_violation": 0,
-        "frames_uploaded": load.offered_frames(n, cfg),
-        "offered_frames": load.offered_frames(n, cfg),
+        "frames_uploaded": load.offered_frames([0.0] * n, cfg),
+        "offered_frames": load.offered_frames([0.0] * n, cfg),
     }
     return {**base, **overrides}
 
 
 def test_a_run_is_sustained_only_when_every_criterion_holds():
     assert load.sustained(row(100)) == (True, [])
-    assert load.offered_frames(100, load.Config(duration_s=60)) == 1200
+    assert load.offered_frames([0.0] * 100, load.Config(duration_s=60)) == 1200
+    # a page whose first capture comes 7.5 s in captures at 7.5, 12.5 ... 57.5: 11 frames
+    assert load.offered_frames([0.0, 7.5, 5.0], load.Config(duration_s=60)) == 12 + 11 + 11
     for overrides, words in (
         ({"p95_upload_to_visible_s": 1.51}, "p95"),
         ({"p95_upload_to_visible_s": None}, "p95"),
