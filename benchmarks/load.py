@@ -15,8 +15,9 @@ own secret instead of N scrypt logins (login is not part of the steady load).
 
 Each candidate is one thread with its own timers, as a browser tab has: a webcam frame captured every 5 s (the first
 at a random moment of one object's 10 s, so the candidates' uploads spread over the whole period as pages opened at
-unrelated moments do) and, every second capture, one object of the two frames uploaded (the multipart POST of a 640x960 JPEG, two 640x480 frames
-stacked, named `<name>.f2.jpg`, to S3 through the minute's upload form, asked for once a minute with POST
+unrelated moments do) and, every second capture, one object of the two frames uploaded (the multipart POST of a
+640x960 JPEG, two 640x480 frames stacked, named `<name>.f2.jpg`, to S3 through the minute's upload form, asked for
+once a minute with POST
 /sessions/{id}/media and reused, as the browser does: web/src/candidate/monitoring.ts), a heartbeat every 20 s (an
 unwatched page) and an answer save every 30 s; every 6th frame shows two people (each candidate with its own phase,
 so the two-person frame is the top half of its object for some candidates and the bottom half for others). After the
