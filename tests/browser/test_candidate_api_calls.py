@@ -67,7 +67,12 @@ def test_one_form_per_kind_and_minute_and_the_inbox_only_on_a_heartbeat_signal(p
     calls = ApiCalls(page)
     start_test(page, candidate_exam["candidate_id"], candidate_exam["password"])
     sid = session_id(api, candidate_exam)
+    # The page's events reach the handlers (stamped then) only while Playwright runs: let the beats of the start be
+    # seen before the quiet stretch begins, or they would be stamped inside it (session_id above pumps no events).
+    page.wait_for_timeout(1000)
     began = time.monotonic()
+    # The start beats once: the claim before monitoring starts is the monitor's first beat (it beat again at once)
+    assert len([p for _, m, p, _ in calls.requests if m == "POST" and p.endswith("/heartbeat")]) == 1, calls.requests
 
     # A quiet stretch, nobody watching: the page heartbeats every 20 s (next_heartbeat_s; it beat every 5 s before)
     # and uploads a frame a second, audio and screen every 2 s

@@ -51,7 +51,11 @@ export function ScreenShare({
       session.answers = { ...session.answers, ...box.pendingAnswers(session.session_id) };
       sitting.session = session;
       sitting.outbox = box;
-      await api.heartbeat(session.session_id, clientId());
+      // The sitting's claim on the session (a second client is refused here); the monitor takes this answer as
+      // its first beat instead of sending another one at once.
+      const claimSent = performance.now();
+      const claim = await api.heartbeat(session.session_id, clientId());
+      const first = { status: claim, sentMs: claimSent, receivedMs: performance.now() };
       const relay = (name: keyof MonitorCallbacks) =>
         ((...args: unknown[]) => (sitting.relay?.[name] as (...a: unknown[]) => void)?.(...args)) as never;
       sitting.monitor?.stop();
@@ -69,7 +73,7 @@ export function ScreenShare({
           onFullscreenExit: relay("onFullscreenExit"),
         },
       );
-      await sitting.monitor.start();
+      await sitting.monitor.start(first);
       rememberSitting(sitting.exam.exam_id);
       onReady();
     } catch (error) {

@@ -49,6 +49,13 @@ export interface MonitorCallbacks {
   onFullscreenExit(): void;
 }
 
+/** A heartbeat answer the page already has, with the monotonic times around its round trip. */
+export interface BeatAnswer {
+  status: SessionStatusView;
+  sentMs: number;
+  receivedMs: number;
+}
+
 export interface Streams {
   camera: MediaStream;
   microphone: MediaStream;
@@ -110,7 +117,9 @@ export class Monitor {
     this.cameraVideo = videoOf(streams.camera);
   }
 
-  async start(): Promise<void> {
+  /** Starts monitoring. `first` is the answer to the heartbeat the page sent just before (the sitting's claim on the
+   * session): the next beat then follows that answer's next_heartbeat_s instead of beating again at once. */
+  async start(first?: BeatAnswer): Promise<void> {
     this.every(this.cadence.webcam_every_s, () => this.webcamFrame());
     this.every(this.cadence.screen_every_s, () => this.screenFrame());
     // Each beat schedules the next at the interval its answer names; back on screen or online: beat at once.
@@ -118,7 +127,8 @@ export class Monitor {
       if (document.visibilityState === "visible") void this.beat();
     });
     this.listen(window, "online", () => void this.beat());
-    void this.beat();
+    if (first) this.scheduleBeat(this.received(first.status, first.sentMs, first.receivedMs));
+    else void this.beat();
     this.watchPage();
     this.watchTrack(this.streams.camera.getVideoTracks()[0], "camera_ended", () => this.callbacks.onCameraEnded());
     const mic = this.streams.microphone.getAudioTracks()[0];
@@ -272,8 +282,32 @@ export class Monitor {
       next = await this.heartbeat();
     } finally {
       this.beating = false;
-      if (!this.stopped) this.beatTimer = window.setTimeout(() => void this.beat(), next * 1000);
+      this.scheduleBeat(next);
     }
+  }
+
+  private scheduleBeat(seconds: number): void {
+    if (this.stopped) return;
+    if (this.beatTimer !== null) clearTimeout(this.beatTimer);
+    this.beatTimer = window.setTimeout(() => void this.beat(), seconds * 1000);
+  }
+
+  /** A heartbeat's answer taken in; answers the seconds until the next beat. */
+  private received(status: SessionStatusView, sentMs: number, receivedMs: number): number {
+    this.clock.sync(status.server_time);
+    // The proctor paused the test: the frame waiting for its partner goes up now, not after the pause.
+    if (status.paused && !this.paused) this.flushFrames();
+    this.paused = Boolean(status.paused);
+    this.callbacks.onHeartbeat(status, sentMs, receivedMs);
+    // The channel fetches its inbox only when this answer says there is something new (channel.ts).
+    if (status.inbox) {
+      inboxSignal(this.sessionId, {
+        latestId: status.inbox.latest_id,
+        controlRev: status.control_rev ?? null,
+        violations: status.inbox.violations,
+      });
+    }
+    return nextBeatS(status);
   }
 
   /** Beats; answers the seconds until the next beat. */
@@ -282,20 +316,7 @@ export class Monitor {
     const sent = performance.now();
     try {
       const status = await api.heartbeat(this.sessionId, clientId());
-      this.clock.sync(status.server_time);
-      // The proctor paused the test: the frame waiting for its partner goes up now, not after the pause.
-      if (status.paused && !this.paused) this.flushFrames();
-      this.paused = Boolean(status.paused);
-      this.callbacks.onHeartbeat(status, sent, performance.now());
-      // The channel fetches its inbox only when this answer says there is something new (channel.ts).
-      if (status.inbox) {
-        inboxSignal(this.sessionId, {
-          latestId: status.inbox.latest_id,
-          controlRev: status.control_rev ?? null,
-          violations: status.inbox.violations,
-        });
-      }
-      return nextBeatS(status);
+      return this.received(status, sent, performance.now());
     } catch (error) {
       if (error instanceof ApiError && error.code === "session.other_client_active") {
         this.stop();
