@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -208,3 +209,18 @@ def verify(api, ctx, selfie: bytes, document: bytes):
     or the refusal when the request itself was refused (4xx)."""
     response = request_verification(api, ctx, selfie, document)
     return decision(api, ctx) if response.status_code == 202 else response
+
+
+def count_dynamodb_requests(monkeypatch, by_table: bool = False) -> Counter:
+    """DynamoDB requests this process sends from now on, by operation (and table, with by_table)."""
+    from pynamodb.connection.base import Connection
+
+    sent: Counter = Counter()
+    original = Connection.dispatch
+
+    def dispatch(self, operation_name, operation_kwargs):
+        sent[(operation_name, operation_kwargs.get("TableName")) if by_table else operation_name] += 1
+        return original(self, operation_name, operation_kwargs)
+
+    monkeypatch.setattr(Connection, "dispatch", dispatch)
+    return sent

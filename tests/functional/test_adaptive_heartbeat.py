@@ -6,14 +6,12 @@ the local stack; time is moved by moving the mark (the API's clock is the system
 from __future__ import annotations
 
 import time
-from collections import Counter
 
 import boto3
-from pynamodb.connection import Connection
 
 from chalicelib import wiring
 from chalicelib.exam import presence
-from tests.helpers import ok
+from tests.helpers import count_dynamodb_requests, ok
 
 
 def beat(api, ctx) -> dict:
@@ -134,14 +132,7 @@ def test_the_interval_costs_the_heartbeat_no_extra_request(api, started, monkeyp
     beat(api, started)
     timeline(api, started)
     record = SessionRecord.get(started["session"]["session_id"])
-    calls: Counter[str] = Counter()
-    original = Connection.dispatch
-
-    def dispatch(self, operation_name, operation_kwargs):
-        calls[operation_name] += 1
-        return original(self, operation_name, operation_kwargs)
-
-    monkeypatch.setattr(Connection, "dispatch", dispatch)
+    calls = count_dynamodb_requests(monkeypatch)
     candidate = Principal(user_id=record.candidate_id, role="candidate", agency_id=record.agency_id)
     with presence.beat_marks(record.session_id) as marks:
         wiring.exam_sessions().heartbeat(candidate, record.session_id, "tab-adaptive1")

@@ -16,7 +16,7 @@ import pytest
 from chalicelib import wiring
 from chalicelib.violations.models import MediaObjectRecord, SignalStatesRecord, ViolationRecord
 from functions.frame_analyzer.handler import lambda_handler
-from tests.helpers import as_batch, notification, presign, upload, wait_for
+from tests.helpers import as_batch, count_dynamodb_requests, notification, presign, upload, wait_for
 from tests.paths import FACES_DIR, REPO_ROOT
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "audio"
@@ -282,21 +282,6 @@ def event_at(body: str, when: datetime) -> str:
     return json.dumps(notification_)
 
 
-def count_requests(monkeypatch) -> Counter:
-    """DynamoDB requests this process sends, by operation."""
-    from pynamodb.connection.base import Connection
-
-    requests_: Counter = Counter()
-    original = Connection.dispatch
-
-    def dispatch(self, operation_name, operation_kwargs):
-        requests_[operation_name] += 1
-        return original(self, operation_name, operation_kwargs)
-
-    monkeypatch.setattr(Connection, "dispatch", dispatch)
-    return requests_
-
-
 def test_a_batch_of_frames_costs_one_read_and_two_writes_per_frame_and_two_writes_per_batch(
     api, started, aws, scratch_bucket, monkeypatch
 ):
@@ -306,7 +291,7 @@ def test_a_batch_of_frames_costs_one_read_and_two_writes_per_frame_and_two_write
     jpeg = (FACES_DIR / "obama__obama.jpg").read_bytes()
     keys = [presign(api, started)["key"] for _ in range(3)]
     bodies = [notification(scratch_bucket, key, put_in(aws, scratch_bucket, key, jpeg)) for key in keys]
-    requests_ = count_requests(monkeypatch)
+    requests_ = count_dynamodb_requests(monkeypatch)
     event, _ = as_batch(*bodies)
     assert lambda_handler(event, None) == {"batchItemFailures": []}
     # One BatchGetItem (session + signal states), the claim, the signal-state write per frame; the outcome rows of

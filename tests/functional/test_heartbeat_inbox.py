@@ -3,11 +3,7 @@ then: over HTTP against the local stack. The mark rides on the heartbeat's own p
 
 from __future__ import annotations
 
-from collections import Counter
-
-from pynamodb.connection import Connection
-
-from tests.helpers import ok
+from tests.helpers import count_dynamodb_requests, ok
 
 
 def beat(api, ctx, client_id: str | None = "tab-inbox-001") -> dict:
@@ -77,14 +73,7 @@ def test_a_heartbeat_reads_and_writes_no_more_items_than_before(api, started, mo
     beat(api, started)
     record = SessionRecord.get(started["session"]["session_id"])
     act(api, started, "chat", text="Hello")
-    calls: Counter[str] = Counter()
-    original = Connection.dispatch
-
-    def dispatch(self, operation_name, operation_kwargs):
-        calls[operation_name] += 1
-        return original(self, operation_name, operation_kwargs)
-
-    monkeypatch.setattr(Connection, "dispatch", dispatch)
+    calls = count_dynamodb_requests(monkeypatch)
     candidate = Principal(user_id=record.candidate_id, role="candidate", agency_id=record.agency_id)
     with presence.beat_marks(record.session_id) as marks:
         wiring.exam_sessions().heartbeat(candidate, record.session_id, "tab-inbox-001")

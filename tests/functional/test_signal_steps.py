@@ -14,6 +14,7 @@ from chalicelib.exam.policy import AnalysisPolicy
 from chalicelib.violations.models import SignalStatesRecord, ViolationRecord
 from chalicelib.violations.recorder import Evidence, ViolationRecorder
 from chalicelib.violations.signal_tracker import Observation, SignalTracker, Step
+from tests.helpers import count_dynamodb_requests
 
 POLICY = AnalysisPolicy.from_dict({"persistence": {"multiple_faces": 1, "no_face": 2}})
 T0 = datetime(2026, 11, 29, 10, 0, 0, 250000, tzinfo=UTC)
@@ -32,17 +33,7 @@ def session(started):
 @pytest.fixture
 def writes(monkeypatch) -> Counter:
     """DynamoDB requests this process sends, by operation and table."""
-    from pynamodb.connection.base import Connection
-
-    sent: Counter = Counter()
-    original = Connection.dispatch
-
-    def dispatch(self, operation_name, operation_kwargs):
-        sent[(operation_name, operation_kwargs.get("TableName"))] += 1
-        return original(self, operation_name, operation_kwargs)
-
-    monkeypatch.setattr(Connection, "dispatch", dispatch)
-    return sent
+    return count_dynamodb_requests(monkeypatch, by_table=True)
 
 
 def clean() -> dict[str, Observation]:

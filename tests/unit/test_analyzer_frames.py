@@ -84,6 +84,11 @@ def engine(detector: CountingDetector) -> CountingEngine:
 
 @pytest.fixture(scope="module")
 def session(engine: CountingEngine) -> SimpleNamespace:
+    return enrolled_session(engine)
+
+
+def enrolled_session(engine: OpenCvFaceEngine) -> SimpleNamespace:
+    """A session as the analyzer reads it, enrolled with ENROLLED's face."""
     photo = decode_image((FACES_DIR / ENROLLED).read_bytes())
     (face,) = engine.observe(photo)
     return SimpleNamespace(

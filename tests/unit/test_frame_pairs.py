@@ -15,7 +15,6 @@ from chalicelib.core.presigned import MediaKind
 from chalicelib.exam.policy import AnalysisPolicy
 from chalicelib.identity.face_detector import FRAME_MAX_PIXELS, YuNetFaceDetector, decode_image
 from chalicelib.identity.face_engine import OpenCvFaceEngine
-from chalicelib.identity.occlusion import region_template
 from chalicelib.media.uploads import (
     WEBCAM_FRAMES_PER_OBJECT,
     form_kind,
@@ -29,6 +28,7 @@ from chalicelib.violations.episodes import SignalState
 from functions.frame_analyzer.analysis import FrameAnalyzer, Rejected, decode_frames
 from functions.frame_analyzer.frame_signals import NotAFramePair, split_frames
 from tests.paths import FACES_DIR
+from tests.unit.test_analyzer_frames import StatesAsGiven, enrolled_session
 
 SID = "0123456789abcdef0123456789abcdef"
 NONCE = "00112233aabbccdd"
@@ -123,12 +123,6 @@ def frame(name: str) -> np.ndarray:
     return letterbox(decode_image((FACES_DIR / name).read_bytes()), (640, 480))
 
 
-class StatesAsGiven:
-    @staticmethod
-    def states(record: dict[str, SignalState]) -> dict[str, SignalState]:
-        return record
-
-
 class CountingEngine(OpenCvFaceEngine):
     def __init__(self) -> None:
         super().__init__(detector=YuNetFaceDetector())
@@ -151,17 +145,7 @@ def engine() -> CountingEngine:
 
 @pytest.fixture(scope="module")
 def session(engine: CountingEngine) -> SimpleNamespace:
-    photo = decode_image((FACES_DIR / "alex_lacamoire__alex_lacamoire.jpg").read_bytes())
-    (face,) = engine.observe(photo)
-    return SimpleNamespace(
-        agency_id="agency",
-        reference_engine=engine.name,
-        reference_vector=engine.template(photo, face).vector,
-        reference_image_key=None,
-        reference_regions=region_template(engine, photo, face),
-        baseline_yaw=face.yaw,
-        baseline_pitch=face.pitch,
-    )
+    return enrolled_session(engine)
 
 
 def test_each_frame_of_a_pair_is_observed_in_order_as_the_next_frame_of_the_stream(engine, session):

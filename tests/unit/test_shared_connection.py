@@ -8,15 +8,7 @@ from pynamodb.models import Model
 
 from chalicelib.core.db import MAX_POOL_CONNECTIONS, bind_models
 from chalicelib.core.settings import load_settings
-
-BASE = {
-    "PROCTOR_JWT_SECRET": "k" * 32,
-    "PROCTOR_MEDIA_BUCKET": "b",
-    "PROCTOR_MEDIA_QUEUE_URL": "q",
-    "PROCTOR_LIFECYCLE_QUEUE_URL": "l",
-    "PROCTOR_STATE_MACHINE_ARN": "arn",
-    "AWS_REGION": "eu-central-1",
-}
+from tests.unit.test_settings import BASE
 
 
 @pytest.fixture(autouse=True)
@@ -26,36 +18,20 @@ def credentials(monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
 
 
-def models():
-    """Fresh model classes (the application's own stay bound to the test stack)."""
+def model(suffix: str, hash_key: str, range_key: str | None = None, **more) -> type[Model]:
+    """A fresh model class (the application's own stay bound to the test stack)."""
+    attributes = {hash_key: UnicodeAttribute(hash_key=True), **more}
+    if range_key:
+        attributes[range_key] = UnicodeAttribute(range_key=True)
+    meta = type("Meta", (), {"table_name": "unbound"})
+    return type(f"Model_{suffix}_{hash_key}", (Model,), {"TABLE_SUFFIX": suffix, "Meta": meta, **attributes})
 
-    class Things(Model):
-        TABLE_SUFFIX = "things"
 
-        class Meta:
-            table_name = "unbound"
-
-        thing_id = UnicodeAttribute(hash_key=True)
-        part = UnicodeAttribute(range_key=True)
-
-    class Forms(Model):
-        TABLE_SUFFIX = "objects"
-
-        class Meta:
-            table_name = "unbound"
-
-        object_id = UnicodeAttribute(hash_key=True)
-
-    class Quotas(Model):  # a second model on the same table, same key
-        TABLE_SUFFIX = "objects"
-
-        class Meta:
-            table_name = "unbound"
-
-        object_id = UnicodeAttribute(hash_key=True)
-        count = UnicodeAttribute(null=True)
-
-    return Things, Forms, Quotas
+def models() -> tuple[type[Model], ...]:
+    things = model("things", "thing_id", "part")
+    forms = model("objects", "object_id")
+    quotas = model("objects", "object_id", count=UnicodeAttribute(null=True))  # a second model on the same table
+    return things, forms, quotas
 
 
 def settings(endpoint: str):
@@ -92,21 +68,5 @@ def test_rebinding_moves_every_model_to_the_new_endpoint():
 
 
 def test_models_that_disagree_on_a_shared_tables_key_are_refused():
-    class One(Model):
-        TABLE_SUFFIX = "shared"
-
-        class Meta:
-            table_name = "unbound"
-
-        object_id = UnicodeAttribute(hash_key=True)
-
-    class Other(Model):
-        TABLE_SUFFIX = "shared"
-
-        class Meta:
-            table_name = "unbound"
-
-        other_id = UnicodeAttribute(hash_key=True)
-
     with pytest.raises(ValueError, match="disagree"):
-        bind_models(settings("http://127.0.0.1:9"), [One, Other])
+        bind_models(settings("http://127.0.0.1:9"), [model("shared", "object_id"), model("shared", "other_id")])
